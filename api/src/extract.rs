@@ -1,0 +1,285 @@
+//! Request extractors that answer bad input with problem+json:
+//!
+//! - [`Json`]: 415 unless the body is JSON, 413 past 64 KiB, 400 when the
+//!   JSON is malformed, 422 naming the field when it is well-formed but
+//!   wrong (unknown field, missing field, wrong type).
+//! - [`Query`]: 422 naming the parameter.
+//! - [`Auth`]: 401 unless a valid bearer token of a live session of an
+//!   active user comes with the request.
+
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
+
+use actix_web::{
+    FromRequest, HttpRequest, dev::Payload, http::StatusCode, http::header, web,
+};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use voxport_domain::{
+    actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, user::User, Voxport,
+};
+
+use crate::problem::{ApiError, FieldError};
+
+/// The largest JSON body accepted (SECURITY.md "HTTP hygiene").
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// A JSON request body.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"));
+        if !is_json {
+            return Box::pin(async {
+                Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send the body as application/json.",
+                ))
+            });
+        }
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!("The body must be at most {MAX_JSON_BYTES} bytes."),
+                    )
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The request body could not be read.")
+                }
+            })?;
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).and_then(|v| {
+        de.end().map_err(|e| serde_path_to_error::Error::new(serde_path_to_error::Path::empty(), e))?;
+        Ok(v)
+    });
+    value.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::validation(vec![field_error(&path, &inner.to_string())]),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {inner}"))
+            }
+        }
+    })
+}
+
+/// A field error from a serde message: unknown and missing fields are
+/// named inside backticks and belong to the object at `path`.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let named = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"));
+    let field = match (path, named) {
+        ("." | "", Some(name)) => name.to_owned(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        ("." | "", None) => "body".to_owned(),
+        (path, None) => path.to_owned(),
+    };
+    let message = if message.starts_with("unknown field") {
+        "is not a known field".to_owned()
+    } else if message.starts_with("missing field") {
+        "is required".to_owned()
+    } else {
+        message.to_owned()
+    };
+    FieldError { field, message }
+}
+
+/// Query parameters.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+        std::future::ready(
+            serde_path_to_error::deserialize(de)
+                .map(Query)
+                .map_err(|err| {
+                    let path = err.path().to_string();
+                    ApiError::validation(vec![field_error(&path, &err.into_inner().to_string())])
+                }),
+        )
+    }
+}
+
+/// Collects field errors while a request body is turned into domain values,
+/// so one answer names every field at fault.
+#[derive(Default)]
+pub struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// Keeps the value, or records the error and answers `None`.
+    pub fn check<T, E: fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.add(field, e);
+                None
+            }
+        }
+    }
+
+    /// Parses an optional value; `Some(None)` when absent, `None` when invalid.
+    pub fn optional<T, E: fmt::Display>(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<Option<T>> {
+        match value {
+            None => Some(None),
+            Some(raw) => self.check(field, parse(raw)).map(Some),
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: impl fmt::Display) {
+        self.0.push(FieldError { field: field.to_owned(), message: message.to_string() });
+    }
+
+    /// The 422 answer for what was collected.
+    #[must_use]
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.0)
+    }
+
+    /// # Errors
+    /// The 422 answer when any field failed.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+}
+
+/// Turns a bearer token into an actor; the API holds one as `dyn` so the
+/// [`Auth`] extractor needs no type parameter.
+pub trait Authenticator: Send + Sync {
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+        now: DateTime<Utc>,
+    ) -> Pin<Box<dyn Future<Output = Result<(Actor, User), AuthenticateError>> + 'a>>;
+}
+
+impl<S: Store> Authenticator for Voxport<S> {
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+        now: DateTime<Utc>,
+    ) -> Pin<Box<dyn Future<Output = Result<(Actor, User), AuthenticateError>> + 'a>> {
+        Box::pin(Voxport::authenticate(self, token, now))
+    }
+}
+
+/// The authenticated caller.
+pub struct Auth {
+    pub actor: Actor,
+    pub user: User,
+}
+
+impl Auth {
+    /// # Errors
+    /// 403 `permission_denied` when the caller's role lacks `permission`.
+    pub fn require(&self, permission: Permission) -> Result<&Actor, ApiError> {
+        if self.actor.can(permission) { Ok(&self.actor) } else { Err(ApiError::forbidden(permission)) }
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = LocalFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let authenticator = req.app_data::<web::Data<dyn Authenticator>>().cloned();
+        Box::pin(async move {
+            let token = token.ok_or_else(ApiError::unauthenticated)?;
+            let authenticator: Arc<dyn Authenticator> = authenticator
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no authenticator configured")))?
+                .into_inner();
+            let (actor, user) = authenticator.authenticate(&token, Utc::now()).await?;
+            Ok(Auth { actor, user })
+        })
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code, reason = "fields are read by the deserializer only")]
+    struct Body {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code, reason = "fields are read by the deserializer only")]
+    struct Inner {
+        count: u8,
+    }
+
+    fn problem(body: &str) -> (u16, String, Vec<(String, String)>) {
+        let e = parse_json::<Body>(body.as_bytes()).unwrap_err();
+        let p = e.problem();
+        (p.status, p.code, p.errors.into_iter().map(|f| (f.field, f.message)).collect())
+    }
+
+    #[test]
+    fn malformed_json_is_a_400() {
+        for body in ["", "{", "{\"name\": }", "[1,", "{\"name\":\"a\"} trailing"] {
+            let (status, code, _) = problem(body);
+            assert_eq!((status, code.as_str()), (400, "malformed_json"), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn wrong_fields_are_a_422_naming_the_field() {
+        let cases = [
+            (r#"{"name":"a","extra":1}"#, "extra", "is not a known field"),
+            (r#"{}"#, "name", "is required"),
+            (r#"{"name":5}"#, "name", "invalid type: integer `5`, expected a string"),
+            (r#"{"name":"a","inner":{"count":300}}"#, "inner.count", "invalid value: integer `300`, expected u8"),
+            (r#"{"name":"a","inner":{"bogus":1}}"#, "inner.bogus", "is not a known field"),
+            (r#"[]"#, "body", "invalid type: sequence, expected struct Body"),
+        ];
+        for (body, field, message) in cases {
+            let (status, code, errors) = problem(body);
+            assert_eq!((status, code.as_str()), (422, "validation_failed"), "{body}");
+            assert_eq!(errors, vec![(field.to_owned(), message.to_owned())], "{body}");
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Errors as `application/problem+json` (RFC 9457).
+//!
+//! Every answer that is not a success carries `type`, `title`, `status`,
+//! `detail` and a stable snake_case `code`; a 422 also lists the fields at
+//! fault. Each domain error maps to one answer here, matched without a
+//! wildcard, so a new domain variant does not compile until it has one.
+//! 5xx bodies are generic; the cause chain goes to the log only.
+
+use std::fmt;
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
+use serde::Serialize;
+use utoipa::ToSchema;
+use voxport_domain::{
+    error::is_unavailable,
+    errors::{
+        AuthenticateError, ChangePasswordError, CreateRoleError, CreateTenantError, CreateUserError, DeleteRoleError,
+        DeleteTenantError, DeleteUserError, LoginError, RefreshError, UpdateRoleError, UpdateTenantError,
+        UpdateUserError,
+    },
+    permission::Permission,
+};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One field that failed validation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The JSON path of the field, e.g. `admin.email` or `permissions[2]`.
+    #[schema(example = "email")]
+    pub field: String,
+    #[schema(example = "is not a valid email address")]
+    pub message: String,
+}
+
+/// An RFC 9457 problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[schema(example = "urn:voxport:problem:validation_failed")]
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[schema(example = "Unprocessable Entity")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    #[schema(example = "The request has invalid fields.")]
+    pub detail: String,
+    /// Stable machine-readable code; clients switch on this.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// The fields at fault (422 only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Permissions the caller lacks (403 `permission_not_held` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_permissions: Vec<String>,
+}
+
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    missing_permissions: Vec<String>,
+    cause: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, detail: detail.into(), errors: Vec::new(), missing_permissions: Vec::new(), cause: None }
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields.");
+        e.errors = errors;
+        e
+    }
+
+    pub fn field(field: impl Into<String>, message: impl fmt::Display) -> Self {
+        Self::validation(vec![FieldError { field: field.into(), message: message.to_string() }])
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No such {what}."))
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "A valid bearer token is required.")
+    }
+
+    pub fn forbidden(permission: Permission) -> Self {
+        let mut e = Self::new(
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+            format!("This needs the `{}` permission.", permission.code()),
+        );
+        e.missing_permissions = vec![permission.code().to_owned()];
+        e
+    }
+
+    pub fn not_held(missing: &[Permission]) -> Self {
+        let mut e = Self::new(
+            StatusCode::FORBIDDEN,
+            "permission_not_held",
+            "Nobody grants or acts with permissions they do not hold themselves.",
+        );
+        e.missing_permissions = missing.iter().map(|p| p.code().to_owned()).collect();
+        e
+    }
+
+    /// An unexpected failure: 503 when storage is unreachable, else 500.
+    /// The cause is logged, never sent.
+    pub fn internal(cause: anyhow::Error) -> Self {
+        let mut e = if is_unavailable(&cause) {
+            Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "The service is temporarily unavailable; try again shortly.")
+        } else {
+            Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        };
+        e.cause = Some(cause);
+        e
+    }
+
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:voxport:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            missing_permissions: self.missing_permissions.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
+        if let Some(cause) = &self.cause {
+            write!(f, "\ncaused by: {cause:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(cause: anyhow::Error) -> Self {
+        Self::internal(cause)
+    }
+}
+
+fn weak_password(field: &str, e: &impl fmt::Display) -> ApiError {
+    ApiError::field(field, e)
+}
+
+impl From<CreateUserError> for ApiError {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::LoginTaken => Self::conflict("login_taken", "That login is already in use."),
+            CreateUserError::RoleNotFound => Self::field("role_id", "no such role in this tenant"),
+            CreateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            CreateUserError::WeakPassword(e) => weak_password("password", &e),
+            CreateUserError::PasswordRequired => {
+                Self::field("password", "a user without an email address needs a password, given or generated")
+            }
+            CreateUserError::InvalidWindow(e) => Self::field("expires_at", e),
+            CreateUserError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<UpdateUserError> for ApiError {
+    fn from(e: UpdateUserError) -> Self {
+        match e {
+            UpdateUserError::NotFound => Self::not_found("user"),
+            UpdateUserError::LoginTaken => Self::conflict("login_taken", "That login is already in use."),
+            UpdateUserError::RoleNotFound => Self::field("role_id", "no such role in this tenant"),
+            UpdateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            UpdateUserError::OwnRole => Self::conflict("cannot_change_own_role", "Nobody changes their own role."),
+            UpdateUserError::OwnAccess => {
+                Self::conflict("cannot_disable_self", "Nobody disables or sets an end date on their own account.")
+            }
+            UpdateUserError::LastAdministrator => Self::conflict(
+                "last_administrator",
+                "The tenant would be left without an active administrator.",
+            ),
+            UpdateUserError::WeakPassword(e) => weak_password("password", &e),
+            UpdateUserError::InvalidWindow(e) => Self::field("expires_at", e),
+            UpdateUserError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<DeleteUserError> for ApiError {
+    fn from(e: DeleteUserError) -> Self {
+        match e {
+            DeleteUserError::NotFound => Self::not_found("user"),
+            DeleteUserError::OwnAccount => Self::conflict("cannot_delete_self", "Nobody deletes their own account."),
+            DeleteUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            DeleteUserError::LastAdministrator => Self::conflict(
+                "last_administrator",
+                "The tenant would be left without an active administrator.",
+            ),
+            DeleteUserError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<CreateRoleError> for ApiError {
+    fn from(e: CreateRoleError) -> Self {
+        match e {
+            CreateRoleError::NameTaken => Self::conflict("role_name_taken", "The tenant already has a role of that name."),
+            CreateRoleError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            CreateRoleError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<UpdateRoleError> for ApiError {
+    fn from(e: UpdateRoleError) -> Self {
+        match e {
+            UpdateRoleError::NotFound => Self::not_found("role"),
+            UpdateRoleError::BuiltIn => Self::conflict("role_built_in", "Built-in roles cannot be changed."),
+            UpdateRoleError::NameTaken => Self::conflict("role_name_taken", "The tenant already has a role of that name."),
+            UpdateRoleError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            UpdateRoleError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<DeleteRoleError> for ApiError {
+    fn from(e: DeleteRoleError) -> Self {
+        match e {
+            DeleteRoleError::NotFound => Self::not_found("role"),
+            DeleteRoleError::BuiltIn => Self::conflict("role_built_in", "Built-in roles cannot be deleted."),
+            DeleteRoleError::InUse => Self::conflict("role_in_use", "Users still hold this role; give them another first."),
+            DeleteRoleError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<CreateTenantError> for ApiError {
+    fn from(e: CreateTenantError) -> Self {
+        match e {
+            CreateTenantError::SlugTaken => Self::conflict("slug_taken", "Another tenant has that slug."),
+            CreateTenantError::ParentNotFound => Self::field("parent_id", "no such tenant"),
+            CreateTenantError::ParentIsCustomer => Self::field("parent_id", "a customer tenant cannot own tenants"),
+            CreateTenantError::AdminLoginTaken => Self::conflict("login_taken", "The administrator's login is already in use."),
+            CreateTenantError::WeakPassword(e) => weak_password("admin.password", &e),
+            CreateTenantError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<UpdateTenantError> for ApiError {
+    fn from(e: UpdateTenantError) -> Self {
+        match e {
+            UpdateTenantError::NotFound => Self::not_found("tenant"),
+            UpdateTenantError::SlugTaken => Self::conflict("slug_taken", "Another tenant has that slug."),
+            UpdateTenantError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<DeleteTenantError> for ApiError {
+    fn from(e: DeleteTenantError) -> Self {
+        match e {
+            DeleteTenantError::NotFound => Self::not_found("tenant"),
+            DeleteTenantError::OwnTenant => Self::conflict("cannot_delete_own_tenant", "Nobody deletes their own tenant."),
+            DeleteTenantError::HasChildren => {
+                Self::conflict("tenant_has_children", "The tenant still owns other tenants; delete those first.")
+            }
+            DeleteTenantError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => invalid_credentials(),
+            LoginError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+/// The one answer for every failed sign-in.
+pub fn invalid_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "The login or password is wrong, or the account may not sign in.")
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::InvalidToken => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_refresh_token",
+                "The refresh token is unknown, spent or expired; sign in again.",
+            ),
+            RefreshError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<AuthenticateError> for ApiError {
+    fn from(e: AuthenticateError) -> Self {
+        match e {
+            AuthenticateError::InvalidToken => Self::unauthenticated(),
+            AuthenticateError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for ApiError {
+    fn from(e: ChangePasswordError) -> Self {
+        match e {
+            ChangePasswordError::WrongPassword => Self::field("current_password", "is not your current password"),
+            ChangePasswordError::WeakPassword(e) => weak_password("new_password", &e),
+            ChangePasswordError::Unknown(e) => Self::internal(e),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Credentials and sessions: password hashing, access tokens, refresh
+//! tokens. The rules come from SECURITY.md ("Credentials", "Tokens").
+
+mod hasher;
+mod session;
+mod tokens;
+
+pub use hasher::{HashingParams, PasswordHash, PasswordHasher};
+pub use session::{Client, RefreshToken, Session, SessionLifetimes};
+pub use tokens::{AccessClaims, Jwk, SigningKeySeed, TokenError, TokenSettings, TokenSigner};

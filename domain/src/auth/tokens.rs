@@ -1,0 +1,310 @@
+//! Access tokens: JWTs signed with EdDSA over Ed25519 (RFC 8725; ASVS 5.0
+//! 9.x). Verification pins the algorithm, requires `exp`, `nbf`, `iat`,
+//! `iss`, `aud` and `sub`, allows at most 30 s of clock skew, and checks the
+//! token's kind, so no other token of ours can stand in for an access token.
+//! Integrators verify them with the public key published as a JWK Set.
+
+use std::{collections::HashSet, fmt};
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use ed25519_dalek::{
+    SigningKey,
+    pkcs8::{EncodePrivateKey as _, KeypairBytes},
+};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The most clock skew tolerated between us and a token's verifier.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+const ACCESS_KIND: &str = "access";
+
+/// The installation's signing key as stored: its id and the 32-byte
+/// Ed25519 seed. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeySeed {
+    pub kid: String,
+    pub seed: [u8; 32],
+}
+
+impl SigningKeySeed {
+    /// A fresh key from the operating system's CSPRNG.
+    #[must_use]
+    pub fn generate() -> Self {
+        let mut seed = [0u8; 32];
+        rand::rng().fill_bytes(&mut seed);
+        let kid = URL_SAFE_NO_PAD.encode(&sha2_prefix(&SigningKey::from_bytes(&seed)));
+        Self { kid, seed }
+    }
+}
+
+/// A key id derived from the public key, so the same key always has the
+/// same id (a cut-down RFC 7638 thumbprint).
+fn sha2_prefix(key: &SigningKey) -> Vec<u8> {
+    use sha2::{Digest as _, Sha256};
+    Sha256::digest(key.verifying_key().as_bytes())[..12].to_vec()
+}
+
+impl fmt::Debug for SigningKeySeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeySeed").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_lifetime: Duration,
+}
+
+/// A public key as a JWK (RFC 8037 for Ed25519).
+#[derive(Debug, Clone, Serialize)]
+pub struct Jwk {
+    pub kty: &'static str,
+    pub crv: &'static str,
+    pub x: String,
+    pub kid: String,
+    #[serde(rename = "use")]
+    pub use_: &'static str,
+    pub alg: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user.
+    pub sub: Uuid,
+    /// The user's tenant.
+    pub tid: Uuid,
+    /// The session the token was issued in.
+    pub sid: Uuid,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub nbf: i64,
+    pub iat: i64,
+    pub jti: Uuid,
+    /// The kind of token; always `access` here.
+    pub typ: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is not a valid access token: {0}")]
+    Invalid(String),
+}
+
+pub struct TokenSigner {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    jwk: Jwk,
+    settings: TokenSettings,
+}
+
+impl fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("kid", &self.jwk.kid)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSigner {
+    /// # Errors
+    /// When the key cannot be encoded (it always can for a 32-byte seed).
+    pub fn new(key: &SigningKeySeed, settings: TokenSettings) -> anyhow::Result<Self> {
+        let signing = SigningKey::from_bytes(&key.seed);
+        // PKCS#8 v1 (seed only): the form jsonwebtoken reads everywhere.
+        let der = KeypairBytes { secret_key: signing.to_bytes(), public_key: None }
+            .to_pkcs8_der()
+            .map_err(|e| anyhow::anyhow!("encoding the signing key: {e}"))?;
+        let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes());
+        let decoding = DecodingKey::from_ed_components(&x)?;
+
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.algorithms = vec![Algorithm::EdDSA];
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.required_spec_claims =
+            ["exp", "nbf", "iat", "iss", "aud", "sub"].into_iter().map(str::to_owned).collect::<HashSet<_>>();
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
+
+        Ok(Self {
+            encoding: EncodingKey::from_ed_der(der.as_bytes()),
+            decoding,
+            validation,
+            jwk: Jwk { kty: "OKP", crv: "Ed25519", x, kid: key.kid.clone(), use_: "sig", alg: "EdDSA" },
+            settings,
+        })
+    }
+
+    #[must_use]
+    pub fn jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
+    #[must_use]
+    pub fn access_lifetime(&self) -> Duration {
+        self.settings.access_lifetime
+    }
+
+    /// # Errors
+    /// When signing fails.
+    pub fn issue(&self, user: Uuid, tenant: Uuid, session: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+        let claims = AccessClaims {
+            sub: user,
+            tid: tenant,
+            sid: session,
+            iss: self.settings.issuer.clone(),
+            aud: self.settings.audience.clone(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: (now + self.settings.access_lifetime).timestamp(),
+            jti: Uuid::new_v4(),
+            typ: ACCESS_KIND.to_owned(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.jwk.kid.clone());
+        header.typ = Some("at+jwt".to_owned());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
+    }
+
+    /// Checks signature, algorithm, times, issuer, audience and kind.
+    ///
+    /// # Errors
+    /// `Invalid` with the reason (for the log, not for the client).
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if data.claims.typ != ACCESS_KIND {
+            return Err(TokenError::Invalid(format!("token of kind {:?}", data.claims.typ)));
+        }
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> TokenSigner {
+        let settings = TokenSettings {
+            issuer: "https://pbx.example.com".into(),
+            audience: "voxport".into(),
+            access_lifetime: Duration::minutes(10),
+        };
+        TokenSigner::new(&SigningKeySeed::generate(), settings).unwrap()
+    }
+
+    fn forge(claims: &serde_json::Value, header: &serde_json::Value) -> String {
+        let h = URL_SAFE_NO_PAD.encode(header.to_string());
+        let c = URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("{h}.{c}.")
+    }
+
+    #[test]
+    fn a_fresh_token_verifies_and_carries_its_session() {
+        let s = signer();
+        let (user, tenant, session) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let token = s.issue(user, tenant, session, Utc::now()).unwrap();
+        let claims = s.verify(&token).unwrap();
+        assert_eq!((claims.sub, claims.tid, claims.sid), (user, tenant, session));
+        assert_eq!(claims.exp - claims.iat, 600);
+    }
+
+    #[test]
+    fn expired_tokens_fail_after_the_leeway_only() {
+        let s = signer();
+        let token =
+            s.issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now() - Duration::seconds(600 + 20)).unwrap();
+        assert!(s.verify(&token).is_ok(), "20 s past exp is within the 30 s leeway");
+        let token =
+            s.issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now() - Duration::seconds(600 + 45)).unwrap();
+        assert!(s.verify(&token).is_err());
+    }
+
+    #[test]
+    fn tokens_from_the_future_are_refused() {
+        let s = signer();
+        let token = s.issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now() + Duration::minutes(5)).unwrap();
+        assert!(s.verify(&token).is_err());
+    }
+
+    #[test]
+    fn another_keys_token_is_refused() {
+        let token = signer().issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now()).unwrap();
+        assert!(signer().verify(&token).is_err());
+    }
+
+    #[test]
+    fn forged_and_malformed_tokens_are_refused() {
+        let s = signer();
+        let now = Utc::now().timestamp();
+        let good = serde_json::json!({
+            "sub": Uuid::new_v4(), "tid": Uuid::new_v4(), "sid": Uuid::new_v4(),
+            "iss": "https://pbx.example.com", "aud": "voxport",
+            "exp": now + 600, "nbf": now, "iat": now, "jti": Uuid::new_v4(), "typ": "access"
+        });
+        let alg_none = forge(&good, &serde_json::json!({"alg": "none", "typ": "JWT"}));
+        assert!(s.verify(&alg_none).is_err(), "alg none");
+        let hs256 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &good,
+            &EncodingKey::from_secret(s.jwk().x.as_bytes()),
+        )
+        .unwrap();
+        assert!(s.verify(&hs256).is_err(), "HS256 keyed with the public key");
+        for junk in ["", "abc", "a.b.c", "Bearer x.y.z"] {
+            assert!(s.verify(junk).is_err(), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn claims_of_the_wrong_shape_kind_or_audience_are_refused() {
+        let s = signer();
+        let now = Utc::now().timestamp();
+        let sign = |claims: serde_json::Value| {
+            let mut header = Header::new(Algorithm::EdDSA);
+            header.kid = Some(s.jwk().kid.clone());
+            jsonwebtoken::encode(&header, &claims, &s.encoding).unwrap()
+        };
+        let base = serde_json::json!({
+            "sub": Uuid::new_v4(), "tid": Uuid::new_v4(), "sid": Uuid::new_v4(),
+            "iss": "https://pbx.example.com", "aud": "voxport",
+            "exp": now + 600, "nbf": now, "iat": now, "jti": Uuid::new_v4(), "typ": "access"
+        });
+        assert!(s.verify(&sign(base.clone())).is_ok());
+        let cases: [(&str, serde_json::Value); 6] = [
+            ("exp as a string (CVE-2026-25537)", serde_json::json!((now - 3600).to_string())),
+            ("typ of another kind", serde_json::json!("two_factor_enrolment")),
+            ("aud of another service", serde_json::json!("someone-else")),
+            ("iss of another issuer", serde_json::json!("https://evil.example")),
+            ("nbf in the future", serde_json::json!(now + 3600)),
+            ("exp in the past", serde_json::json!(now - 3600)),
+        ];
+        for (why, value) in cases {
+            let field = match why {
+                w if w.starts_with("exp") => "exp",
+                w if w.starts_with("typ") => "typ",
+                w if w.starts_with("aud") => "aud",
+                w if w.starts_with("iss") => "iss",
+                _ => "nbf",
+            };
+            let mut claims = base.clone();
+            claims[field] = value;
+            assert!(s.verify(&sign(claims)).is_err(), "{why}");
+        }
+        for missing in ["exp", "nbf", "iat", "iss", "aud", "sub"] {
+            let mut claims = base.clone();
+            claims.as_object_mut().unwrap().remove(missing);
+            assert!(s.verify(&sign(claims)).is_err(), "missing {missing}");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! One error enum per operation (STYLE.md 3). The edge (`api/`) matches
+//! every variant without a wildcard, so adding one forces a decision about
+//! its HTTP answer.
+
+use crate::{permission::Permission, user::ExpiresBeforeActivation, values::InvalidPassword};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("the login is already in use")]
+    LoginTaken,
+    #[error("no such role in the tenant")]
+    RoleNotFound,
+    #[error("the role grants permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    #[error("the password does not meet the policy: {0}")]
+    WeakPassword(InvalidPassword),
+    #[error("a user without an email address needs a password")]
+    PasswordRequired,
+    #[error(transparent)]
+    InvalidWindow(#[from] ExpiresBeforeActivation),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateUserError {
+    #[error("no such user")]
+    NotFound,
+    #[error("the login is already in use")]
+    LoginTaken,
+    #[error("no such role in the tenant")]
+    RoleNotFound,
+    #[error("the change needs permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    #[error("nobody changes their own role")]
+    OwnRole,
+    #[error("nobody disables or ends their own account")]
+    OwnAccess,
+    #[error("the tenant would be left without an active administrator")]
+    LastAdministrator,
+    #[error("the password does not meet the policy: {0}")]
+    WeakPassword(InvalidPassword),
+    #[error(transparent)]
+    InvalidWindow(#[from] ExpiresBeforeActivation),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteUserError {
+    #[error("no such user")]
+    NotFound,
+    #[error("nobody deletes their own account")]
+    OwnAccount,
+    #[error("deleting the user needs permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    #[error("the tenant would be left without an active administrator")]
+    LastAdministrator,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateRoleError {
+    #[error("the tenant already has a role of that name")]
+    NameTaken,
+    #[error("the role grants permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateRoleError {
+    #[error("no such role")]
+    NotFound,
+    #[error("built-in roles cannot be changed")]
+    BuiltIn,
+    #[error("the tenant already has a role of that name")]
+    NameTaken,
+    #[error("the role would grant permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteRoleError {
+    #[error("no such role")]
+    NotFound,
+    #[error("built-in roles cannot be deleted")]
+    BuiltIn,
+    #[error("users still hold the role")]
+    InUse,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateTenantError {
+    #[error("another tenant has that slug")]
+    SlugTaken,
+    #[error("no such parent tenant")]
+    ParentNotFound,
+    #[error("a customer tenant cannot own tenants")]
+    ParentIsCustomer,
+    #[error("the administrator's login is already in use")]
+    AdminLoginTaken,
+    #[error("the administrator's password does not meet the policy: {0}")]
+    WeakPassword(InvalidPassword),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateTenantError {
+    #[error("no such tenant")]
+    NotFound,
+    #[error("another tenant has that slug")]
+    SlugTaken,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteTenantError {
+    #[error("no such tenant")]
+    NotFound,
+    #[error("nobody deletes their own tenant")]
+    OwnTenant,
+    #[error("the tenant still owns other tenants")]
+    HasChildren,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown login, wrong password, no password set, or an account that
+    /// is not active: one answer for all (ASVS 5.0 6.3.8).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// Unknown, spent, expired or revoked; or its user may no longer sign in.
+    #[error("invalid refresh token")]
+    InvalidToken,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticateError {
+    /// Malformed, forged, expired, of the wrong kind, or its session ended.
+    #[error("invalid access token")]
+    InvalidToken,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("the new password does not meet the policy: {0}")]
+    WeakPassword(InvalidPassword),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}

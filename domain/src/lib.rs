@@ -1,0 +1,20 @@
+//! The rules of voxport: parsed values, the model, the operations and the
+//! ports they need. No web framework, ORM or OpenAPI crate is allowed here
+//! (STYLE.md "Layout and layers").
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod actor;
+pub mod auth;
+pub mod error;
+pub mod errors;
+pub mod paging;
+pub mod permission;
+pub mod ports;
+pub mod role;
+pub mod services;
+pub mod tenant;
+pub mod user;
+pub mod values;
+
+pub use services::Voxport;

@@ -1,0 +1,105 @@
+//! Paged lists (PRODUCT.md HTTP contract): `page` counts from 1,
+//! `per_page` defaults to 50 and is at most 200.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    page: u64,
+    per_page: u64,
+}
+
+pub const DEFAULT_PER_PAGE: u64 = 50;
+pub const MAX_PER_PAGE: u64 = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidPage {
+    #[error("must be 1 or more")]
+    Page,
+    #[error("must be between 1 and 200")]
+    PerPage,
+}
+
+impl PageRequest {
+    /// # Errors
+    /// Names the parameter that is out of range.
+    pub fn new(page: Option<u64>, per_page: Option<u64>) -> Result<Self, InvalidPage> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if page == 0 || page > u64::from(u32::MAX) {
+            return Err(InvalidPage::Page);
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            return Err(InvalidPage::PerPage);
+        }
+        Ok(Self { page, per_page })
+    }
+
+    #[must_use]
+    pub fn page(&self) -> u64 {
+        self.page
+    }
+
+    #[must_use]
+    pub fn per_page(&self) -> u64 {
+        self.per_page
+    }
+
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+/// A sort order as the API takes it: `field` or `-field` for descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<K> {
+    pub key: K,
+    pub direction: Direction,
+}
+
+impl<K> Sort<K> {
+    /// Parses `name` or `-name` with `key_of` naming the sortable fields.
+    pub fn parse(raw: &str, key_of: impl Fn(&str) -> Option<K>) -> Option<Self> {
+        let (direction, name) = match raw.strip_prefix('-') {
+            Some(name) => (Direction::Desc, name),
+            None => (Direction::Asc, raw),
+        };
+        key_of(name).map(|key| Self { key, direction })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bounds() {
+        let p = PageRequest::new(None, None).unwrap();
+        assert_eq!((p.page(), p.per_page(), p.offset()), (1, 50, 0));
+        assert_eq!(PageRequest::new(Some(3), Some(200)).unwrap().offset(), 400);
+        assert_eq!(PageRequest::new(Some(0), None), Err(InvalidPage::Page));
+        assert_eq!(PageRequest::new(None, Some(0)), Err(InvalidPage::PerPage));
+        assert_eq!(PageRequest::new(None, Some(201)), Err(InvalidPage::PerPage));
+    }
+
+    #[test]
+    fn sort_reads_a_leading_minus_as_descending() {
+        let key = |s: &str| (s == "login").then_some(());
+        assert_eq!(Sort::parse("-login", key).map(|s| s.direction), Some(Direction::Desc));
+        assert_eq!(Sort::parse("login", key).map(|s| s.direction), Some(Direction::Asc));
+        assert!(Sort::parse("password_hash", key).is_none());
+    }
+}

@@ -1,0 +1,62 @@
+//! Roles: the four built-in ones are fixed; custom ones are created,
+//! changed and deleted by admins holding `roles:write`, never with a
+//! permission the admin lacks (PRODUCT.md rule 7).
+
+use uuid::Uuid;
+
+use super::Voxport;
+use crate::{
+    actor::Actor,
+    errors::{CreateRoleError, DeleteRoleError, UpdateRoleError},
+    paging::{Page, PageRequest},
+    ports::Store,
+    role::{NewRole, Role, RoleChanges},
+};
+
+impl<S: Store> Voxport<S> {
+    /// # Errors
+    /// When storage fails.
+    pub async fn list_roles(&self, actor: &Actor, page: PageRequest) -> anyhow::Result<Page<Role>> {
+        self.store.list_roles(actor.tenant_id, page).await
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn role(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<Role>> {
+        self.store.role(actor.tenant_id, id).await
+    }
+
+    /// # Errors
+    /// See [`CreateRoleError`].
+    pub async fn create_role(&self, actor: &Actor, role: NewRole) -> Result<Role, CreateRoleError> {
+        let missing = actor.cannot_grant(&role.permissions);
+        if !missing.is_empty() {
+            return Err(CreateRoleError::PermissionNotHeld(missing));
+        }
+        let role = self.store.create_role(actor.tenant_id, role).await?;
+        tracing::info!(actor = %actor.user_id, role = %role.id, "created role");
+        Ok(role)
+    }
+
+    /// # Errors
+    /// See [`UpdateRoleError`].
+    pub async fn update_role(&self, actor: &Actor, id: Uuid, changes: RoleChanges) -> Result<Role, UpdateRoleError> {
+        if let Some(permissions) = &changes.permissions {
+            let missing = actor.cannot_grant(permissions);
+            if !missing.is_empty() {
+                return Err(UpdateRoleError::PermissionNotHeld(missing));
+            }
+        }
+        let role = self.store.update_role(actor.tenant_id, id, changes).await?;
+        tracing::info!(actor = %actor.user_id, role = %role.id, "changed role");
+        Ok(role)
+    }
+
+    /// # Errors
+    /// See [`DeleteRoleError`].
+    pub async fn delete_role(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteRoleError> {
+        self.store.delete_role(actor.tenant_id, id).await?;
+        tracing::info!(actor = %actor.user_id, role = %id, "deleted role");
+        Ok(())
+    }
+}

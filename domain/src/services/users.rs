@@ -1,0 +1,212 @@
+//! Portal users: create, change, delete, read.
+//!
+//! Rules (PRODUCT.md 1, 6, 7): logins are unique platform-wide; nobody
+//! grants permissions they lack, and nobody acts on a user who holds
+//! permissions they lack (else a limited admin could reset an
+//! Administrator's password and become one); nobody deletes themselves,
+//! changes their own role or switches off their own account; a tenant
+//! always keeps an active administrator.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Voxport;
+use crate::{
+    actor::Actor,
+    errors::{CreateUserError, DeleteUserError, UpdateUserError},
+    paging::{Page, PageRequest, Sort},
+    ports::Store,
+    role::{BuiltinRole, Role},
+    user::{NewUser, User, UserChanges, UserFilter, UserSortKey, check_window},
+    values::{Email, Language, Login, Password, PersonName, Timezone},
+};
+
+/// How a new user gets a password.
+#[derive(Debug, Clone)]
+pub enum NewPassword {
+    /// The admin typed one; it must meet the policy.
+    Given(String),
+    /// Generate one and show it once in the answer.
+    Generate,
+    /// None yet: the user sets it through the emailed link.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub login: Login,
+    pub email: Option<Email>,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub role_id: Option<Uuid>,
+    pub password: NewPassword,
+    pub disabled: bool,
+    pub activation_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub timezone: Timezone,
+    pub language: Language,
+}
+
+#[derive(Debug)]
+pub struct CreatedUser {
+    pub user: User,
+    /// The generated password, to be shown once.
+    pub generated_password: Option<Password>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UpdateUser {
+    pub changes: UserChanges,
+    /// A new password set by an admin; ends the user's sessions.
+    pub password: Option<String>,
+}
+
+impl<S: Store> Voxport<S> {
+    /// # Errors
+    /// See [`CreateUserError`].
+    pub async fn create_user(&self, actor: &Actor, req: CreateUser) -> Result<CreatedUser, CreateUserError> {
+        let role = self.role_to_grant(actor, req.role_id).await?;
+        check_window(req.activation_at, req.expires_at)?;
+        let personal: Vec<&str> = [req.login.as_str(), req.first_name.as_str(), req.last_name.as_str()]
+            .into_iter()
+            .chain(req.email.as_ref().map(Email::as_str))
+            .collect();
+        let (password, generated) = match &req.password {
+            NewPassword::Given(raw) => {
+                (Some(self.policy.check(raw, &personal).map_err(CreateUserError::WeakPassword)?), false)
+            }
+            NewPassword::Generate => (Some(self.policy.generate()), true),
+            NewPassword::None if req.email.is_none() => return Err(CreateUserError::PasswordRequired),
+            NewPassword::None => (None, false),
+        };
+        let password_hash = match &password {
+            Some(p) => Some(self.hasher.hash(p).await?),
+            None => None,
+        };
+        let user = self
+            .store
+            .create_user(NewUser {
+                tenant_id: actor.tenant_id,
+                login: req.login,
+                email: req.email,
+                first_name: req.first_name,
+                last_name: req.last_name,
+                role_id: role.id,
+                password_hash,
+                disabled: req.disabled,
+                activation_at: req.activation_at,
+                expires_at: req.expires_at,
+                timezone: req.timezone,
+                language: req.language,
+            })
+            .await?;
+        tracing::info!(actor = %actor.user_id, user = %user.id, "created user");
+        Ok(CreatedUser { user, generated_password: password.filter(|_| generated) })
+    }
+
+    /// # Errors
+    /// See [`UpdateUserError`].
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        req: UpdateUser,
+        now: DateTime<Utc>,
+    ) -> Result<User, UpdateUserError> {
+        let target = self.store.user(actor.tenant_id, id).await?.ok_or(UpdateUserError::NotFound)?;
+        let missing = actor.cannot_grant(&target.role.permissions);
+        if !missing.is_empty() {
+            return Err(UpdateUserError::PermissionNotHeld(missing));
+        }
+        let changes = req.changes;
+        if target.id == actor.user_id {
+            if changes.role_id.is_some_and(|r| r != target.role.id) {
+                return Err(UpdateUserError::OwnRole);
+            }
+            if changes.disabled == Some(true) || matches!(changes.expires_at, Some(Some(_))) {
+                return Err(UpdateUserError::OwnAccess);
+            }
+        }
+        if let Some(role_id) = changes.role_id {
+            let role = self.store.role(actor.tenant_id, role_id).await?.ok_or(UpdateUserError::RoleNotFound)?;
+            let missing = actor.cannot_grant(&role.permissions);
+            if !missing.is_empty() {
+                return Err(UpdateUserError::PermissionNotHeld(missing));
+            }
+        }
+        check_window(
+            changes.activation_at.unwrap_or(target.activation_at),
+            changes.expires_at.unwrap_or(target.expires_at),
+        )?;
+        let password = match &req.password {
+            Some(raw) => {
+                let mut personal = target.personal_words();
+                if let Some(login) = &changes.login {
+                    personal.push(login.as_str());
+                }
+                Some(self.policy.check(raw, &personal).map_err(UpdateUserError::WeakPassword)?)
+            }
+            None => None,
+        };
+        let role_changes = changes.role_id.is_some_and(|r| r != target.role.id);
+        let end_sessions = role_changes || changes.disabled == Some(true);
+        let user = self.store.update_user(actor.tenant_id, id, changes, end_sessions, now).await?;
+        if let Some(password) = password {
+            let hash = self.hasher.hash(&password).await?;
+            let keep = (id == actor.user_id).then_some(actor.session_id);
+            self.store.set_password(id, hash, keep, now).await?;
+        }
+        tracing::info!(actor = %actor.user_id, user = %id, "changed user");
+        Ok(user)
+    }
+
+    /// # Errors
+    /// See [`DeleteUserError`].
+    pub async fn delete_user(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteUserError> {
+        if id == actor.user_id {
+            return Err(DeleteUserError::OwnAccount);
+        }
+        let target = self.store.user(actor.tenant_id, id).await?.ok_or(DeleteUserError::NotFound)?;
+        let missing = actor.cannot_grant(&target.role.permissions);
+        if !missing.is_empty() {
+            return Err(DeleteUserError::PermissionNotHeld(missing));
+        }
+        self.store.delete_user(actor.tenant_id, id, now).await?;
+        tracing::info!(actor = %actor.user_id, user = %id, "deleted user");
+        Ok(())
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn user(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<User>> {
+        self.store.user(actor.tenant_id, id).await
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn list_users(
+        &self,
+        actor: &Actor,
+        filter: &UserFilter,
+        sort: Sort<UserSortKey>,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Page<User>> {
+        self.store.list_users(actor.tenant_id, filter, sort, page, now).await
+    }
+
+    /// The role a new user gets: the one asked for, or the built-in User
+    /// role; either way one whose permissions the actor holds.
+    async fn role_to_grant(&self, actor: &Actor, role_id: Option<Uuid>) -> Result<Role, CreateUserError> {
+        let role = match role_id {
+            Some(id) => self.store.role(actor.tenant_id, id).await?,
+            None => self.store.builtin_role(actor.tenant_id, BuiltinRole::User).await?,
+        }
+        .ok_or(CreateUserError::RoleNotFound)?;
+        let missing = actor.cannot_grant(&role.permissions);
+        if !missing.is_empty() {
+            return Err(CreateUserError::PermissionNotHeld(missing));
+        }
+        Ok(role)
+    }
+}

@@ -1,0 +1,71 @@
+//! Tenants: the platform itself, resellers and customer companies. Every
+//! object belongs to exactly one tenant; a tenant other than the platform
+//! has a parent (the platform or a reseller) that created it and manages it.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::values::{Slug, TenantName};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantKind {
+    /// The installation's own tenant: its administrators are the operators.
+    Platform,
+    /// A tenant that runs customer tenants of its own.
+    Reseller,
+    /// A customer company.
+    Customer,
+}
+
+impl TenantKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Platform => "platform",
+            Self::Reseller => "reseller",
+            Self::Customer => "customer",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "platform" => Some(Self::Platform),
+            "reseller" => Some(Self::Reseller),
+            "customer" => Some(Self::Customer),
+            _ => None,
+        }
+    }
+
+    /// Whether a tenant of this kind may own other tenants.
+    #[must_use]
+    pub fn can_have_children(self) -> bool {
+        matches!(self, Self::Platform | Self::Reseller)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub kind: TenantKind,
+    pub name: TenantName,
+    pub slug: Slug,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A customer or reseller tenant about to be created, under `parent_id`.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub parent_id: Uuid,
+    pub kind: TenantKind,
+    pub name: TenantName,
+    pub slug: Slug,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TenantChanges {
+    pub name: Option<TenantName>,
+    pub slug: Option<Slug>,
+}

@@ -1,0 +1,218 @@
+//! Portal users: the people who sign in to the portal, the web dialer and
+//! the desktop app with one login and password.
+//!
+//! A user's status is derived, never stored (PRODUCT.md rule 6): switched
+//! off by an admin it is `disabled`; past its expiration date `expired`;
+//! before its activation date `pending`; otherwise `active`. Only active
+//! users sign in.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    role::Role,
+    values::{Email, Language, Login, PersonName, Timezone},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    Pending,
+    Active,
+    Expired,
+    Disabled,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 4] = [Self::Pending, Self::Active, Self::Expired, Self::Disabled];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// The status at `now` of an account with these settings. The order of
+    /// the checks is the precedence: an admin's switch beats the calendar,
+    /// and an account past its end never counts as pending.
+    #[must_use]
+    pub fn at(
+        now: DateTime<Utc>,
+        disabled: bool,
+        activation_at: Option<DateTime<Utc>>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        if disabled {
+            Self::Disabled
+        } else if expires_at.is_some_and(|end| end <= now) {
+            Self::Expired
+        } else if activation_at.is_some_and(|start| start > now) {
+            Self::Pending
+        } else {
+            Self::Active
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub login: Login,
+    pub email: Option<Email>,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub role: Role,
+    pub disabled: bool,
+    pub activation_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub timezone: Timezone,
+    pub language: Language,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    #[must_use]
+    pub fn status(&self, now: DateTime<Utc>) -> UserStatus {
+        UserStatus::at(now, self.disabled, self.activation_at, self.expires_at)
+    }
+
+    /// What a new password of this user must not contain.
+    #[must_use]
+    pub fn personal_words(&self) -> Vec<&str> {
+        let mut words = vec![self.login.as_str(), self.first_name.as_str(), self.last_name.as_str()];
+        words.extend(self.email.as_ref().map(Email::as_str));
+        words
+    }
+}
+
+/// The sign-in window of an account; `expires_at` must come after
+/// `activation_at` when both are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must be later than the activation date")]
+pub struct ExpiresBeforeActivation;
+
+/// # Errors
+/// `ExpiresBeforeActivation` when the window is empty.
+pub fn check_window(
+    activation_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(), ExpiresBeforeActivation> {
+    match (activation_at, expires_at) {
+        (Some(start), Some(end)) if end <= start => Err(ExpiresBeforeActivation),
+        _ => Ok(()),
+    }
+}
+
+/// A user about to be stored: everything parsed, the password hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub tenant_id: Uuid,
+    pub login: Login,
+    pub email: Option<Email>,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub role_id: Uuid,
+    pub password_hash: Option<crate::auth::PasswordHash>,
+    pub disabled: bool,
+    pub activation_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub timezone: Timezone,
+    pub language: Language,
+}
+
+/// Changes to a user; `None` leaves a field alone, `Some(None)` clears a
+/// field that may be empty.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub login: Option<Login>,
+    pub email: Option<Option<Email>>,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub role_id: Option<Uuid>,
+    pub disabled: Option<bool>,
+    pub activation_at: Option<Option<DateTime<Utc>>>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub timezone: Option<Timezone>,
+    pub language: Option<Language>,
+}
+
+impl UserChanges {
+    /// Whether these changes end the user's sessions (SECURITY.md: role
+    /// change and disabling end sessions; so does a new password, which
+    /// travels separately).
+    #[must_use]
+    pub fn ends_sessions(&self) -> bool {
+        self.role_id.is_some() || self.disabled == Some(true)
+    }
+
+    /// Whether these changes could leave the tenant without an active
+    /// administrator, so that the store must check it in the same
+    /// transaction.
+    #[must_use]
+    pub fn may_remove_an_administrator(&self) -> bool {
+        self.role_id.is_some()
+            || self.disabled == Some(true)
+            || matches!(self.expires_at, Some(Some(_)))
+            || matches!(self.activation_at, Some(Some(_)))
+    }
+}
+
+/// How a list of users is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSortKey {
+    Login,
+    Email,
+    FirstName,
+    LastName,
+    CreatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Matches login, first name, last name and email, case-insensitively.
+    pub q: Option<String>,
+    pub role_id: Option<Uuid>,
+    pub status: Option<UserStatus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    #[test]
+    fn status_follows_the_documented_precedence() {
+        let now = Utc::now();
+        let past = Some(now - Duration::days(1));
+        let future = Some(now + Duration::days(1));
+        let cases = [
+            (false, None, None, UserStatus::Active, "no dates"),
+            (false, past, future, UserStatus::Active, "inside the window"),
+            (false, future, None, UserStatus::Pending, "before activation"),
+            (false, None, past, UserStatus::Expired, "after expiry"),
+            (false, future, past, UserStatus::Expired, "expiry beats pending"),
+            (true, None, None, UserStatus::Disabled, "switched off"),
+            (true, None, past, UserStatus::Disabled, "switch beats expiry"),
+            (false, Some(now), None, UserStatus::Active, "activation instant is active"),
+            (false, None, Some(now), UserStatus::Expired, "expiry instant is expired"),
+        ];
+        for (disabled, start, end, want, why) in cases {
+            assert_eq!(UserStatus::at(now, disabled, start, end), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn an_empty_window_is_refused() {
+        let now = Utc::now();
+        assert!(check_window(Some(now), Some(now)).is_err());
+        assert!(check_window(Some(now), Some(now - Duration::seconds(1))).is_err());
+        assert!(check_window(Some(now), Some(now + Duration::seconds(1))).is_ok());
+        assert!(check_window(None, Some(now)).is_ok());
+    }
+}

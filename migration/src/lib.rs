@@ -1,0 +1,16 @@
+//! The schema of voxport, one migration per file, applied in order at
+//! start-up and by `voxport migrate`. The same migrations serve SQLite and
+//! PostgreSQL. A migration that has landed is never edited: change the
+//! schema with a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

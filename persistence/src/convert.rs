@@ -1,0 +1,77 @@
+//! Rows to domain types. Stored values were parsed on the way in; parsing
+//! them again on the way out keeps the domain's guarantees even for rows
+//! edited by hand, and turns a corrupt row into an error, not a panic.
+
+use anyhow::{Context as _, anyhow};
+use voxport_domain::{
+    auth::{Client, Session},
+    permission::PermissionSet,
+    role::{BuiltinRole, Role},
+    tenant::{Tenant, TenantKind},
+    user::User,
+    values::{Email, Language, Login, PersonName, RoleName, Slug, TenantName, Timezone},
+};
+
+use crate::entities::{roles, sessions, tenants, users};
+
+pub(crate) fn tenant(m: tenants::Model) -> anyhow::Result<Tenant> {
+    Ok(Tenant {
+        id: m.id,
+        parent_id: m.parent_id,
+        kind: TenantKind::parse(&m.kind).ok_or_else(|| anyhow!("tenant {} has kind {:?}", m.id, m.kind))?,
+        name: TenantName::parse(&m.name).with_context(|| format!("tenant {} name", m.id))?,
+        slug: Slug::parse(&m.slug).with_context(|| format!("tenant {} slug", m.id))?,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn role(m: roles::Model) -> anyhow::Result<Role> {
+    let builtin = match &m.builtin {
+        Some(key) => Some(BuiltinRole::parse_key(key).ok_or_else(|| anyhow!("role {} is builtin {key:?}", m.id))?),
+        None => None,
+    };
+    Ok(Role {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        name: RoleName::parse(&m.name).with_context(|| format!("role {} name", m.id))?,
+        description: m.description,
+        permissions: PermissionSet::from_codes(&m.permissions),
+        builtin,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn user(m: users::Model, r: Option<roles::Model>) -> anyhow::Result<User> {
+    let r = r.ok_or_else(|| anyhow!("user {} has no role {}", m.id, m.role_id))?;
+    let ctx = |field: &'static str| format!("user {} {field}", m.id);
+    Ok(User {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        login: Login::parse(&m.login).with_context(|| ctx("login"))?,
+        email: m.email.as_deref().map(Email::parse).transpose().with_context(|| ctx("email"))?,
+        first_name: PersonName::parse(&m.first_name).with_context(|| ctx("first_name"))?,
+        last_name: PersonName::parse(&m.last_name).with_context(|| ctx("last_name"))?,
+        role: role(r)?,
+        disabled: m.disabled,
+        activation_at: m.activation_at,
+        expires_at: m.expires_at,
+        timezone: Timezone::parse(&m.timezone).with_context(|| ctx("timezone"))?,
+        language: Language::parse(&m.language).with_context(|| ctx("language"))?,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn session(m: sessions::Model) -> anyhow::Result<Session> {
+    Ok(Session {
+        id: m.id,
+        user_id: m.user_id,
+        tenant_id: m.tenant_id,
+        client: Client::parse(&m.client).ok_or_else(|| anyhow!("session {} has client {:?}", m.id, m.client))?,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        revoked_at: m.revoked_at,
+    })
+}

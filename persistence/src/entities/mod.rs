@@ -1,0 +1,9 @@
+//! sea-orm entities: the rows as stored. They never leave this crate; the
+//! adapters turn them into domain types at the edge.
+
+pub mod refresh_tokens;
+pub mod roles;
+pub mod sessions;
+pub mod signing_keys;
+pub mod tenants;
+pub mod users;

@@ -1,0 +1,48 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub role_id: Uuid,
+    pub login: String,
+    pub login_key: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    pub activation_at: Option<ChronoDateTimeUtc>,
+    pub expires_at: Option<ChronoDateTimeUtc>,
+    pub timezone: String,
+    pub language: String,
+    pub created_at: ChronoDateTimeUtc,
+    pub updated_at: ChronoDateTimeUtc,
+}
+
+/// Hand-written so the password hash never reaches a log line.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("users::Model")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::roles::Entity", from = "Column::RoleId", to = "super::roles::Column::Id")]
+    Role,
+}
+
+impl Related<super::roles::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Role.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,185 @@
+//! Storage for voxport through sea-orm: SQLite (the default, embedded) and
+//! PostgreSQL (production, several replicas).
+//!
+//! Writes that must see a consistent tenant (the last administrator, role
+//! use) begin by touching the tenant's row: on PostgreSQL that locks the
+//! row until commit, on SQLite it takes the database's write lock at once,
+//! which is what `BEGIN IMMEDIATE` would do (SQLite ignores `FOR UPDATE`,
+//! and a deferred transaction that reads first can fail to upgrade).
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod convert;
+mod entities;
+mod keys;
+mod roles;
+mod sessions;
+mod tenants;
+mod users;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm::{
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait as _,
+    sea_query::Expr,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+};
+use uuid::Uuid;
+use voxport_domain::{error::Unavailable, ports::Store};
+use voxport_migration::Migrator;
+use voxport_migration::MigratorTrait as _;
+
+pub use sea_orm::DatabaseConnection as Connection;
+
+/// The store behind every port: one connection pool.
+#[derive(Clone, Debug)]
+pub struct SeaStore {
+    db: DatabaseConnection,
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl SeaStore {
+    /// Connects (creating the SQLite file when the URL says `mode=rwc`).
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let mut options = ConnectOptions::new(settings.url.clone());
+        options
+            .max_connections(settings.max_connections)
+            .min_connections(0)
+            .connect_timeout(settings.connect_timeout)
+            .acquire_timeout(settings.connect_timeout)
+            .sqlx_logging(false)
+            // WAL lets readers run beside the one writer; writers queue on
+            // the busy timeout instead of failing.
+            .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(options)
+            .await
+            .with_context(|| format!("connecting to the database at {}", redact_url(&settings.url)))?;
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration.
+    ///
+    /// # Errors
+    /// When a migration fails.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.db, None).await.context("applying migrations")
+    }
+
+    /// How many migrations are applied and pending, for `voxport migrate`.
+    ///
+    /// # Errors
+    /// When the migration table cannot be read.
+    pub async fn pending_migrations(&self) -> anyhow::Result<usize> {
+        Ok(Migrator::get_pending_migrations(&self.db).await.context("reading migrations")?.len())
+    }
+
+    #[must_use]
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+impl Store for SeaStore {
+    async fn ping(&self) -> anyhow::Result<()> {
+        self.db.ping().await.map_err(|e| db_err(e, "pinging the database"))
+    }
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN
+/// IMMEDIATE`, taking the write lock up front: a deferred transaction that
+/// reads first fails with "database is locked" when another writer got in
+/// between. On PostgreSQL it is a plain `BEGIN`.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> anyhow::Result<DatabaseTransaction> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+    .map_err(|e| db_err(e, "starting a transaction"))
+}
+
+/// Turns a database error into the domain's unknown error, marking
+/// connection failures as `Unavailable` so the edge answers 503.
+pub(crate) fn db_err(err: DbErr, what: &'static str) -> anyhow::Error {
+    let unavailable =
+        matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) || err.to_string().contains("database is locked");
+    let err = anyhow::Error::new(err).context(what);
+    if unavailable { err.context(Unavailable) } else { err }
+}
+
+/// Whether `err` is a UNIQUE violation whose message names `column`
+/// (PostgreSQL names the constraint, `tenants_slug_key`; SQLite the column,
+/// `tenants.slug`).
+pub(crate) fn unique_violation(err: &DbErr, column: &str) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains(column))
+}
+
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Serialises writes to one tenant for the rest of the transaction (see
+/// the module comment). Answers false when the tenant does not exist.
+pub(crate) async fn lock_tenant(txn: &impl ConnectionTrait, tenant: Uuid) -> Result<bool, DbErr> {
+    use entities::tenants;
+    let res = tenants::Entity::update_many()
+        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt).into())
+        .filter(tenants::Column::Id.eq(tenant))
+        .exec(txn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Escapes `%`, `_` and `\` so user input matches literally inside LIKE.
+pub(crate) fn like_pattern(q: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped: String = q
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// The URL without its password, for messages.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(redact_url("postgres://vox:s3cret@db:5432/vox"), "postgres://vox:***@db:5432/vox");
+        assert_eq!(redact_url("sqlite://voxport.db?mode=rwc"), "sqlite://voxport.db?mode=rwc");
+    }
+}

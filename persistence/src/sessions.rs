@@ -1,0 +1,122 @@
+//! Sessions and their refresh tokens. Spending a token is one conditional
+//! UPDATE (`... WHERE used_at IS NULL`), so of two concurrent refreshes
+//! with the same token exactly one wins, on either database.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use uuid::Uuid;
+use voxport_domain::{
+    auth::Session,
+    ports::{RefreshUse, SessionStore},
+};
+
+use crate::{
+    SeaStore, begin_write, convert, db_err,
+    entities::{refresh_tokens, sessions},
+};
+
+fn token_row(session: Uuid, hash: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> refresh_tokens::ActiveModel {
+    refresh_tokens::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session),
+        token_hash: Set(hash.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+    }
+}
+
+impl SessionStore for SeaStore {
+    async fn create_session(
+        &self,
+        session: &Session,
+        refresh_hash: &str,
+        refresh_expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let txn = begin_write(&self.db).await?;
+        sessions::ActiveModel {
+            id: Set(session.id),
+            user_id: Set(session.user_id),
+            tenant_id: Set(session.tenant_id),
+            client: Set(session.client.as_str().to_owned()),
+            created_at: Set(session.created_at),
+            expires_at: Set(session.expires_at),
+            revoked_at: Set(session.revoked_at),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| db_err(e, "inserting a session"))?;
+        token_row(session.id, refresh_hash, refresh_expires_at, session.created_at)
+            .insert(&txn)
+            .await
+            .map_err(|e| db_err(e, "inserting a refresh token"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a new session"))
+    }
+
+    async fn session(&self, id: Uuid) -> anyhow::Result<Option<Session>> {
+        sessions::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a session"))?
+            .map(convert::session)
+            .transpose()
+    }
+
+    async fn use_refresh_token(&self, hash: &str, now: DateTime<Utc>) -> anyhow::Result<RefreshUse> {
+        let spent = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::TokenHash.eq(hash))
+            .filter(refresh_tokens::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "spending a refresh token"))?;
+        let Some(token) = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(hash))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a refresh token"))?
+        else {
+            return Ok(RefreshUse::NotFound);
+        };
+        if spent.rows_affected == 0 {
+            return Ok(RefreshUse::Replayed { session_id: token.session_id });
+        }
+        let session = self.session(token.session_id).await?.context("a refresh token without its session")?;
+        Ok(RefreshUse::Fresh { session, expires_at: token.expires_at })
+    }
+
+    async fn add_refresh_token(
+        &self,
+        session_id: Uuid,
+        hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        token_row(session_id, hash, expires_at, now)
+            .insert(&self.db)
+            .await
+            .map_err(|e| db_err(e, "inserting a refresh token"))?;
+        Ok(())
+    }
+
+    async fn revoke_session(&self, id: Uuid, now: DateTime<Utc>) -> anyhow::Result<()> {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::RevokedAt, Expr::value(now))
+            .filter(sessions::Column::Id.eq(id))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "revoking a session"))?;
+        Ok(())
+    }
+
+    async fn session_of_refresh_token(&self, hash: &str) -> anyhow::Result<Option<Uuid>> {
+        Ok(refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(hash))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a refresh token"))?
+            .map(|t| t.session_id))
+    }
+}

@@ -1,0 +1,248 @@
+//! Tenants: created with their four built-in roles and first administrator
+//! in one transaction; visible to themselves and the tenants above them
+//! through the materialised `path`.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait as _,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _,
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait as _, Func},
+};
+use uuid::Uuid;
+use voxport_domain::{
+    errors::{CreateTenantError, DeleteTenantError, UpdateTenantError},
+    paging::{Page, PageRequest},
+    ports::TenantStore,
+    role::BuiltinRole,
+    tenant::{NewTenant, Tenant, TenantChanges, TenantKind},
+    user::{NewUser, User},
+    values::Slug,
+};
+
+use crate::{
+    SeaStore, begin_write, convert, db_err,
+    entities::{roles, tenants, users},
+    is_unique_violation, like_pattern, unique_violation,
+    users::new_user_model,
+};
+
+fn below(ancestor: Uuid) -> Condition {
+    Condition::all().add(tenants::Column::Path.like(format!("%/{ancestor}/%")))
+}
+
+/// Inserts the four built-in roles of a new tenant; answers the
+/// Administrator role's id.
+async fn insert_builtin_roles(
+    txn: &impl ConnectionTrait,
+    tenant: Uuid,
+    kind: TenantKind,
+    now: DateTime<Utc>,
+) -> Result<Uuid, DbErr> {
+    let mut admin_role = Uuid::nil();
+    for builtin in BuiltinRole::ALL {
+        let id = Uuid::now_v7();
+        if builtin == BuiltinRole::Administrator {
+            admin_role = id;
+        }
+        roles::ActiveModel {
+            id: Set(id),
+            tenant_id: Set(tenant),
+            name: Set(builtin.name().to_owned()),
+            name_key: Set(builtin.name().to_lowercase()),
+            description: Set(Some(builtin.description().to_owned())),
+            permissions: Set(builtin.permissions(kind).to_codes()),
+            builtin: Set(Some(builtin.key().to_owned())),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(admin_role)
+}
+
+/// Inserts a tenant with its roles and first administrator. Fails with the
+/// raw error so callers can tell which UNIQUE constraint was hit.
+async fn insert_tenant_with_admin(
+    txn: &impl ConnectionTrait,
+    parent: Option<&tenants::Model>,
+    kind: TenantKind,
+    name: &str,
+    slug: &Slug,
+    mut admin: NewUser,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, Uuid), DbErr> {
+    let id = Uuid::now_v7();
+    let path = format!("{}{id}/", parent.map_or("/", |p| p.path.as_str()));
+    tenants::ActiveModel {
+        id: Set(id),
+        parent_id: Set(parent.map(|p| p.id)),
+        kind: Set(kind.as_str().to_owned()),
+        name: Set(name.to_owned()),
+        slug: Set(slug.as_str().to_owned()),
+        path: Set(path),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    admin.tenant_id = id;
+    admin.role_id = insert_builtin_roles(txn, id, kind, now).await?;
+    let admin_id = Uuid::now_v7();
+    new_user_model(&admin, admin_id, now).insert(txn).await?;
+    Ok((id, admin_id))
+}
+
+async fn find_tenant(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Tenant>> {
+    tenants::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a tenant"))?
+        .map(convert::tenant)
+        .transpose()
+}
+
+async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<User> {
+    let (u, r) = users::Entity::find_by_id(id)
+        .find_also_related(roles::Entity)
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a user"))?
+        .context("reading back a new administrator")?;
+    convert::user(u, r)
+}
+
+impl TenantStore for SeaStore {
+    async fn tenant_visible_to(&self, viewer: Uuid, id: Uuid) -> anyhow::Result<Option<Tenant>> {
+        tenants::Entity::find_by_id(id)
+            .filter(below(viewer))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a tenant"))?
+            .map(convert::tenant)
+            .transpose()
+    }
+
+    async fn list_tenants_below(
+        &self,
+        ancestor: Uuid,
+        q: Option<&str>,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<Tenant>> {
+        let mut select = tenants::Entity::find().filter(below(ancestor)).filter(tenants::Column::Id.ne(ancestor));
+        if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+            select = select.filter(
+                Condition::any()
+                    .add(tenants::Column::Slug.like(like_pattern(q)))
+                    .add(Expr::expr(Func::lower(Expr::col(tenants::Column::Name))).like(like_pattern(q))),
+            );
+        }
+        let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting tenants"))?;
+        let rows = select
+            .order_by(tenants::Column::Slug, Order::Asc)
+            .offset(page.offset())
+            .limit(page.per_page())
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "listing tenants"))?;
+        let items = rows.into_iter().map(convert::tenant).collect::<anyhow::Result<_>>()?;
+        Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
+    }
+
+    async fn create_tenant(&self, tenant: NewTenant, admin: NewUser) -> Result<(Tenant, User), CreateTenantError> {
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let parent = tenants::Entity::find_by_id(tenant.parent_id)
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "loading the parent tenant"))?
+            .ok_or(CreateTenantError::ParentNotFound)?;
+        let inserted =
+            insert_tenant_with_admin(&txn, Some(&parent), tenant.kind, tenant.name.as_str(), &tenant.slug, admin, now)
+                .await;
+        let (id, admin_id) = match inserted {
+            Ok(ids) => ids,
+            Err(e) if unique_violation(&e, "slug") => return Err(CreateTenantError::SlugTaken),
+            Err(e) if unique_violation(&e, "login_key") => return Err(CreateTenantError::AdminLoginTaken),
+            Err(e) => return Err(db_err(e, "creating a tenant").into()),
+        };
+        let created = find_tenant(&txn, id).await?.context("reading back a new tenant")?;
+        let admin = load_user(&txn, admin_id).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a new tenant"))?;
+        Ok((created, admin))
+    }
+
+    async fn update_tenant(&self, id: Uuid, changes: TenantChanges) -> Result<Tenant, UpdateTenantError> {
+        let row = tenants::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a tenant"))?
+            .ok_or(UpdateTenantError::NotFound)?;
+        let mut row = row.into_active_model();
+        if let Some(name) = changes.name {
+            row.name = Set(name.as_str().to_owned());
+        }
+        if let Some(slug) = changes.slug {
+            row.slug = Set(slug.as_str().to_owned());
+        }
+        row.updated_at = Set(Utc::now());
+        match row.update(&self.db).await {
+            Ok(m) => Ok(convert::tenant(m)?),
+            Err(e) if unique_violation(&e, "slug") => Err(UpdateTenantError::SlugTaken),
+            Err(e) => Err(db_err(e, "updating a tenant").into()),
+        }
+    }
+
+    async fn delete_tenant(&self, id: Uuid) -> Result<(), DeleteTenantError> {
+        let txn = begin_write(&self.db).await?;
+        let children = tenants::Entity::find()
+            .filter(tenants::Column::ParentId.eq(id))
+            .count(&txn)
+            .await
+            .map_err(|e| db_err(e, "counting child tenants"))?;
+        if children > 0 {
+            return Err(DeleteTenantError::HasChildren);
+        }
+        // Users first: their role references are RESTRICT, and PostgreSQL
+        // checks RESTRICT before the cascade from the tenant reaches them.
+        users::Entity::delete_many()
+            .filter(users::Column::TenantId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "deleting a tenant's users"))?;
+        let res = tenants::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a tenant"))?;
+        if res.rows_affected == 0 {
+            return Err(DeleteTenantError::NotFound);
+        }
+        txn.commit().await.map_err(|e| db_err(e, "committing a tenant deletion"))?;
+        Ok(())
+    }
+
+    async fn platform_tenant(&self) -> anyhow::Result<Option<Tenant>> {
+        tenants::Entity::find()
+            .filter(tenants::Column::Kind.eq(TenantKind::Platform.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading the platform tenant"))?
+            .map(convert::tenant)
+            .transpose()
+    }
+
+    async fn bootstrap_platform(&self, slug: Slug, admin: NewUser) -> anyhow::Result<Option<User>> {
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        match insert_tenant_with_admin(&txn, None, TenantKind::Platform, "Platform", &slug, admin, now).await {
+            Ok((_, admin_id)) => {
+                let admin = load_user(&txn, admin_id).await?;
+                txn.commit().await.map_err(|e| db_err(e, "committing the bootstrap"))?;
+                Ok(Some(admin))
+            }
+            // Another replica bootstrapped first.
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(db_err(e, "bootstrapping the platform tenant")),
+        }
+    }
+}
