@@ -1,1 +1,110 @@
-fn main() {}
+//! `voxport`: the provisioning and identity backend of a cloud phone system.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use voxport::{config::Settings, startup, telemetry};
+use voxport_domain::{services::NewPassword, values::Login};
+
+#[derive(Parser)]
+#[command(name = "voxport", version, about)]
+struct Cli {
+    /// A TOML configuration file; `VOXPORT_*` variables override it.
+    #[arg(long, env = "VOXPORT_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document as YAML.
+    Openapi,
+    /// Manage platform operators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a platform operator (Administrator of the platform tenant).
+    Create(CreateAdmin),
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false, id = "secret")]
+struct Secret {
+    /// The operator's password.
+    #[arg(long)]
+    password: Option<String>,
+    /// Generate a password and print it once.
+    #[arg(long)]
+    generate_password: bool,
+}
+
+#[derive(Args)]
+struct CreateAdmin {
+    #[arg(long)]
+    login: String,
+    #[command(flatten)]
+    secret: Secret,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("voxport: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Openapi) = cli.command {
+        let yaml = voxport_api::openapi().to_yaml().map_err(|e| anyhow::anyhow!("rendering the spec: {e}"))?;
+        print!("{yaml}");
+        return Ok(());
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    let checked = settings.check()?;
+    telemetry::init(settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = startup::Application::build(settings).await?;
+            let shutdown = app.shutdown_handle();
+            tokio::spawn(startup::stop_on_signals(shutdown));
+            app.run_until_stopped().await.context("serving")?;
+        }
+        Command::Migrate => {
+            eprintln!("voxport: checking migrations...");
+            startup::connect(&settings).await?;
+            eprintln!("voxport: the database is up to date");
+        }
+        Command::Admin { command: AdminCommand::Create(args) } => {
+            let store = startup::connect(&settings).await?;
+            let app = startup::voxport(store, &settings, &checked).await?;
+            startup::bootstrap(&app, &settings).await?;
+            let login = Login::parse(&args.login).map_err(|e| anyhow::anyhow!("--login: {e}"))?;
+            let password = match args.secret.password {
+                Some(p) => NewPassword::Given(p),
+                None => NewPassword::Generate,
+            };
+            let created = app.create_operator(login, password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created operator {} ({})", created.user.login, created.user.id);
+            if let Some(p) = created.generated_password {
+                println!("password: {}", p.expose());
+            }
+        }
+        Command::Openapi => {}
+    }
+    Ok(())
+}

@@ -9,13 +9,11 @@
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use actix_web::{
-    FromRequest, HttpRequest, dev::Payload, http::StatusCode, http::header, web,
-};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::StatusCode, http::header, web};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use voxport_domain::{
-    actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, user::User, Voxport,
+    Voxport, actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, user::User,
 };
 
 use crate::problem::{ApiError, FieldError};
@@ -67,21 +65,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |e: &serde_json::Error| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {e}"))
+    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).and_then(|v| {
-        de.end().map_err(|e| serde_path_to_error::Error::new(serde_path_to_error::Path::empty(), e))?;
-        Ok(v)
-    });
-    value.map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => ApiError::validation(vec![field_error(&path, &inner.to_string())]),
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {inner}"))
-            }
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => malformed(&inner),
         }
-    })
+    })?;
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
 }
 
 /// A field error from a serde message: unknown and missing fields are
@@ -117,14 +116,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
-        std::future::ready(
-            serde_path_to_error::deserialize(de)
-                .map(Query)
-                .map_err(|err| {
-                    let path = err.path().to_string();
-                    ApiError::validation(vec![field_error(&path, &err.into_inner().to_string())])
-                }),
-        )
+        std::future::ready(serde_path_to_error::deserialize(de).map(Query).map_err(|err| {
+            let path = err.path().to_string();
+            ApiError::validation(vec![field_error(&path, &err.into_inner().to_string())])
+        }))
     }
 }
 

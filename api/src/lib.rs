@@ -1,1 +1,197 @@
+//! The HTTP edge of voxport: routes, extractors, problem+json errors and
+//! the OpenAPI document. It depends on the domain only; the binary hands
+//! it a `Voxport<S>` for a concrete store.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod client_ip;
+pub mod extract;
+pub mod problem;
+pub mod routes;
+pub mod views;
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::{
+    HttpRequest, HttpResponse, Resource,
+    http::{StatusCode, header},
+    middleware::DefaultHeaders,
+    web,
+};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_swagger_ui::SwaggerUi;
+use voxport_domain::{Voxport, ports::Store};
+
+use crate::{
+    extract::{Authenticator, MAX_JSON_BYTES},
+    problem::ApiError,
+    routes::{auth, me, roles, system, tenants, users},
+};
+
+pub use client_ip::{ClientIp, TrustedProxies};
+pub use routes::system::Draining;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "voxport",
+        description = "Provisioning and identity for a cloud phone system: tenants, portal users, roles and sign-in.\n\n\
+            Errors are `application/problem+json` (RFC 9457) with a stable `code`. Lists answer \
+            `{items, total, page, per_page}`. Operations say the permission they need in `x-required-permission`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        version = "0.1.0",
+    ),
+    paths(
+        auth::login, auth::refresh, auth::logout,
+        me::get_me, me::update_me, me::change_password,
+        users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
+        roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
+        tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant,
+        system::livez, system::readyz, system::jwks,
+    ),
+    components(schemas(problem::Problem, problem::FieldError)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Sign in, refresh and sign out"),
+        (name = "me", description = "The signed-in user"),
+        (name = "users", description = "Portal users of the caller's tenant"),
+        (name = "roles", description = "Roles and the permission catalog"),
+        (name = "tenants", description = "Customer and reseller tenants"),
+        (name = "system", description = "Health and keys"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document of every route.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// A resource that answers 405 with `Allow` for the methods it lacks.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        let mut response = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("This resource answers {allow}."),
+        )
+        .error_response_with_allow();
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        response
+    }))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No resource at {}.", req.path())))
+}
+
+/// Registers every route of the API and the documentation.
+pub fn configure<S: Store>(
+    voxport: Arc<Voxport<S>>,
+    draining: Draining,
+    trusted_proxies: TrustedProxies,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let authenticator: Arc<dyn Authenticator> = voxport.clone();
+        cfg.app_data(web::Data::from(voxport))
+            .app_data(web::Data::from(authenticator))
+            .app_data(web::Data::new(draining))
+            .app_data(web::Data::new(trusted_proxies))
+            .app_data(web::PayloadConfig::new(MAX_JSON_BYTES))
+            .app_data(web::PathConfig::default().error_handler(|_, req| {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No resource at {}.", req.path())).into()
+            }))
+            .service(resource("/v1/auth/login", "POST").route(web::post().to(auth::login::<S>)))
+            .service(resource("/v1/auth/refresh", "POST").route(web::post().to(auth::refresh::<S>)))
+            .service(resource("/v1/auth/logout", "POST").route(web::post().to(auth::logout::<S>)))
+            .service(
+                resource("/v1/me", "GET, PATCH")
+                    .route(web::get().to(me::get_me))
+                    .route(web::patch().to(me::update_me::<S>)),
+            )
+            .service(resource("/v1/me/password", "POST").route(web::post().to(me::change_password::<S>)))
+            .service(
+                resource("/v1/users", "GET, POST")
+                    .route(web::get().to(users::list_users::<S>))
+                    .route(web::post().to(users::create_user::<S>)),
+            )
+            .service(
+                resource("/v1/users/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(users::get_user::<S>))
+                    .route(web::patch().to(users::update_user::<S>))
+                    .route(web::delete().to(users::delete_user::<S>)),
+            )
+            .service(resource("/v1/permissions", "GET").route(web::get().to(roles::list_permissions)))
+            .service(
+                resource("/v1/roles", "GET, POST")
+                    .route(web::get().to(roles::list_roles::<S>))
+                    .route(web::post().to(roles::create_role::<S>)),
+            )
+            .service(
+                resource("/v1/roles/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(roles::get_role::<S>))
+                    .route(web::patch().to(roles::update_role::<S>))
+                    .route(web::delete().to(roles::delete_role::<S>)),
+            )
+            .service(
+                resource("/v1/tenants", "GET, POST")
+                    .route(web::get().to(tenants::list_tenants::<S>))
+                    .route(web::post().to(tenants::create_tenant::<S>)),
+            )
+            .service(
+                resource("/v1/tenants/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(tenants::get_tenant::<S>))
+                    .route(web::patch().to(tenants::update_tenant::<S>))
+                    .route(web::delete().to(tenants::delete_tenant::<S>)),
+            )
+            .service(resource("/livez", "GET").route(web::get().to(system::livez)))
+            .service(resource("/readyz", "GET").route(web::get().to(system::readyz::<S>)))
+            .service(resource("/.well-known/jwks.json", "GET").route(web::get().to(system::jwks::<S>)))
+            .service(web::redirect("/docs", "/docs/"))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi()))
+            .default_service(web::to(not_found));
+    }
+}
+
+/// Headers every response carries (SECURITY.md "HTTP hygiene"). Responses
+/// that set their own `Cache-Control` (the public keys) keep it.
+#[must_use]
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+}
+
+/// CORS for the configured admin-app origins only; with none configured,
+/// browsers get no cross-origin access at all.
+#[must_use]
+pub fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::LOCATION, header::RETRY_AFTER])
+        .max_age(600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

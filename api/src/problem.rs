@@ -116,7 +116,11 @@ impl ApiError {
     /// The cause is logged, never sent.
     pub fn internal(cause: anyhow::Error) -> Self {
         let mut e = if is_unavailable(&cause) {
-            Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "The service is temporarily unavailable; try again shortly.")
+            Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "The service is temporarily unavailable; try again shortly.",
+            )
         } else {
             Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
         };
@@ -129,7 +133,13 @@ impl ApiError {
         self.code
     }
 
-    fn problem(&self) -> Problem {
+    /// The response, for handlers that add headers of their own.
+    #[must_use]
+    pub fn error_response_with_allow(&self) -> HttpResponse {
+        ResponseError::error_response(self)
+    }
+
+    pub(crate) fn problem(&self) -> Problem {
         Problem {
             type_: format!("urn:voxport:problem:{}", self.code),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -213,10 +223,9 @@ impl From<UpdateUserError> for ApiError {
             UpdateUserError::OwnAccess => {
                 Self::conflict("cannot_disable_self", "Nobody disables or sets an end date on their own account.")
             }
-            UpdateUserError::LastAdministrator => Self::conflict(
-                "last_administrator",
-                "The tenant would be left without an active administrator.",
-            ),
+            UpdateUserError::LastAdministrator => {
+                Self::conflict("last_administrator", "The tenant would be left without an active administrator.")
+            }
             UpdateUserError::WeakPassword(e) => weak_password("password", &e),
             UpdateUserError::InvalidWindow(e) => Self::field("expires_at", e),
             UpdateUserError::Unknown(e) => Self::internal(e),
@@ -230,10 +239,9 @@ impl From<DeleteUserError> for ApiError {
             DeleteUserError::NotFound => Self::not_found("user"),
             DeleteUserError::OwnAccount => Self::conflict("cannot_delete_self", "Nobody deletes their own account."),
             DeleteUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
-            DeleteUserError::LastAdministrator => Self::conflict(
-                "last_administrator",
-                "The tenant would be left without an active administrator.",
-            ),
+            DeleteUserError::LastAdministrator => {
+                Self::conflict("last_administrator", "The tenant would be left without an active administrator.")
+            }
             DeleteUserError::Unknown(e) => Self::internal(e),
         }
     }
@@ -242,7 +250,9 @@ impl From<DeleteUserError> for ApiError {
 impl From<CreateRoleError> for ApiError {
     fn from(e: CreateRoleError) -> Self {
         match e {
-            CreateRoleError::NameTaken => Self::conflict("role_name_taken", "The tenant already has a role of that name."),
+            CreateRoleError::NameTaken => {
+                Self::conflict("role_name_taken", "The tenant already has a role of that name.")
+            }
             CreateRoleError::PermissionNotHeld(missing) => Self::not_held(&missing),
             CreateRoleError::Unknown(e) => Self::internal(e),
         }
@@ -254,7 +264,9 @@ impl From<UpdateRoleError> for ApiError {
         match e {
             UpdateRoleError::NotFound => Self::not_found("role"),
             UpdateRoleError::BuiltIn => Self::conflict("role_built_in", "Built-in roles cannot be changed."),
-            UpdateRoleError::NameTaken => Self::conflict("role_name_taken", "The tenant already has a role of that name."),
+            UpdateRoleError::NameTaken => {
+                Self::conflict("role_name_taken", "The tenant already has a role of that name.")
+            }
             UpdateRoleError::PermissionNotHeld(missing) => Self::not_held(&missing),
             UpdateRoleError::Unknown(e) => Self::internal(e),
         }
@@ -266,7 +278,9 @@ impl From<DeleteRoleError> for ApiError {
         match e {
             DeleteRoleError::NotFound => Self::not_found("role"),
             DeleteRoleError::BuiltIn => Self::conflict("role_built_in", "Built-in roles cannot be deleted."),
-            DeleteRoleError::InUse => Self::conflict("role_in_use", "Users still hold this role; give them another first."),
+            DeleteRoleError::InUse => {
+                Self::conflict("role_in_use", "Users still hold this role; give them another first.")
+            }
             DeleteRoleError::Unknown(e) => Self::internal(e),
         }
     }
@@ -278,7 +292,9 @@ impl From<CreateTenantError> for ApiError {
             CreateTenantError::SlugTaken => Self::conflict("slug_taken", "Another tenant has that slug."),
             CreateTenantError::ParentNotFound => Self::field("parent_id", "no such tenant"),
             CreateTenantError::ParentIsCustomer => Self::field("parent_id", "a customer tenant cannot own tenants"),
-            CreateTenantError::AdminLoginTaken => Self::conflict("login_taken", "The administrator's login is already in use."),
+            CreateTenantError::AdminLoginTaken => {
+                Self::conflict("login_taken", "The administrator's login is already in use.")
+            }
             CreateTenantError::WeakPassword(e) => weak_password("admin.password", &e),
             CreateTenantError::Unknown(e) => Self::internal(e),
         }
@@ -299,7 +315,9 @@ impl From<DeleteTenantError> for ApiError {
     fn from(e: DeleteTenantError) -> Self {
         match e {
             DeleteTenantError::NotFound => Self::not_found("tenant"),
-            DeleteTenantError::OwnTenant => Self::conflict("cannot_delete_own_tenant", "Nobody deletes their own tenant."),
+            DeleteTenantError::OwnTenant => {
+                Self::conflict("cannot_delete_own_tenant", "Nobody deletes their own tenant.")
+            }
             DeleteTenantError::HasChildren => {
                 Self::conflict("tenant_has_children", "The tenant still owns other tenants; delete those first.")
             }
@@ -319,7 +337,11 @@ impl From<LoginError> for ApiError {
 
 /// The one answer for every failed sign-in.
 pub fn invalid_credentials() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "The login or password is wrong, or the account may not sign in.")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "The login or password is wrong, or the account may not sign in.",
+    )
 }
 
 impl From<RefreshError> for ApiError {

@@ -4,7 +4,6 @@
 
 use anyhow::{Context as _, anyhow};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use chrono::Utc;
 use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::OnConflict};
 use voxport_domain::{auth::SigningKeySeed, ports::KeyStore};
 
@@ -18,7 +17,7 @@ impl KeyStore for SeaStore {
             id: Set(PRIMARY.to_owned()),
             kid: Set(candidate.kid.clone()),
             seed: Set(STANDARD.encode(candidate.seed)),
-            created_at: Set(Utc::now()),
+            created_at: Set(crate::now()),
         };
         signing_keys::Entity::insert(row)
             .on_conflict(OnConflict::column(signing_keys::Column::Id).do_nothing().to_owned())

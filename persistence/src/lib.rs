@@ -102,6 +102,17 @@ impl Store for SeaStore {
     }
 }
 
+/// The current instant as both databases store it: PostgreSQL keeps
+/// microseconds, so SQLite gets no more, and reads match writes everywhere.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    stamp(chrono::Utc::now())
+}
+
+pub(crate) fn stamp(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound as _;
+    t.trunc_subsecs(6)
+}
+
 /// Begins a transaction that will write. On SQLite it is `BEGIN
 /// IMMEDIATE`, taking the write lock up front: a deferred transaction that
 /// reads first fails with "database is locked" when another writer got in

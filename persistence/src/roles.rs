@@ -2,7 +2,6 @@
 //! a role still held by a user cannot be deleted (checked with the tenant
 //! locked, so a user cannot be given the role while it goes).
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel as _, Order,
     PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect,
@@ -58,7 +57,7 @@ impl RoleStore for SeaStore {
     }
 
     async fn create_role(&self, tenant: Uuid, role: NewRole) -> Result<Role, CreateRoleError> {
-        let now = Utc::now();
+        let now = crate::now();
         let row = roles::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tenant),
@@ -100,7 +99,7 @@ impl RoleStore for SeaStore {
         if let Some(permissions) = changes.permissions {
             row.permissions = Set(permissions.to_codes());
         }
-        row.updated_at = Set(Utc::now());
+        row.updated_at = Set(crate::now());
         match row.update(&self.db).await {
             Ok(m) => Ok(convert::role(m)?),
             Err(e) if unique_violation(&e, "name_key") || unique_violation(&e, "tenant_name") => {

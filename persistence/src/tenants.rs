@@ -153,7 +153,7 @@ impl TenantStore for SeaStore {
     }
 
     async fn create_tenant(&self, tenant: NewTenant, admin: NewUser) -> Result<(Tenant, User), CreateTenantError> {
-        let now = Utc::now();
+        let now = crate::now();
         let txn = begin_write(&self.db).await?;
         let parent = tenants::Entity::find_by_id(tenant.parent_id)
             .one(&txn)
@@ -188,7 +188,7 @@ impl TenantStore for SeaStore {
         if let Some(slug) = changes.slug {
             row.slug = Set(slug.as_str().to_owned());
         }
-        row.updated_at = Set(Utc::now());
+        row.updated_at = Set(crate::now());
         match row.update(&self.db).await {
             Ok(m) => Ok(convert::tenant(m)?),
             Err(e) if unique_violation(&e, "slug") => Err(UpdateTenantError::SlugTaken),
@@ -232,7 +232,7 @@ impl TenantStore for SeaStore {
     }
 
     async fn bootstrap_platform(&self, slug: Slug, admin: NewUser) -> anyhow::Result<Option<User>> {
-        let now = Utc::now();
+        let now = crate::now();
         let txn = begin_write(&self.db).await?;
         match insert_tenant_with_admin(&txn, None, TenantKind::Platform, "Platform", &slug, admin, now).await {
             Ok((_, admin_id)) => {

@@ -184,7 +184,7 @@ impl UserStore for SeaStore {
 
     async fn create_user(&self, user: NewUser) -> Result<User, CreateUserError> {
         let id = Uuid::now_v7();
-        let now = Utc::now();
+        let now = crate::now();
         match new_user_model(&user, id, now).insert(&self.db).await {
             Ok(_) => {}
             Err(e) if unique_violation(&e, "login_key") => return Err(CreateUserError::LoginTaken),
@@ -245,7 +245,7 @@ impl UserStore for SeaStore {
         if let Some(v) = changes.language {
             row.language = Set(v.as_str().to_owned());
         }
-        row.updated_at = Set(now);
+        row.updated_at = Set(crate::stamp(now));
         match row.update(&txn).await {
             Ok(_) => {}
             Err(e) if unique_violation(&e, "login_key") => return Err(UpdateUserError::LoginTaken),
@@ -290,7 +290,7 @@ impl UserStore for SeaStore {
         let txn = begin_write(&self.db).await?;
         users::Entity::update_many()
             .col_expr(users::Column::PasswordHash, Expr::value(hash.as_phc().to_owned()))
-            .col_expr(users::Column::UpdatedAt, Expr::value(now))
+            .col_expr(users::Column::UpdatedAt, Expr::value(crate::stamp(now)))
             .filter(users::Column::Id.eq(user_id))
             .exec(&txn)
             .await

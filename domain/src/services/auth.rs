@@ -61,7 +61,6 @@ impl<S: Store> Voxport<S> {
         };
         let refresh = RefreshToken::generate();
         self.store.create_session(&session, &refresh.hash(), self.refresh_expiry(&session, now)).await?;
-        tracing::info!(user = %user.id, session = %session.id, client = client.as_str(), "signed in");
         Ok(self.signed_in(user, &session, refresh, now)?)
     }
 

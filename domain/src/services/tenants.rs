@@ -7,16 +7,19 @@
 
 use uuid::Uuid;
 
-use super::{CreatedUser, NewPassword, Voxport};
+use super::{CreateUser, CreatedUser, NewPassword, Voxport};
 use crate::{
     actor::Actor,
-    errors::{CreateTenantError, DeleteTenantError, UpdateTenantError},
+    errors::{CreateTenantError, CreateUserError, DeleteTenantError, UpdateTenantError},
     paging::{Page, PageRequest},
     ports::Store,
+    role::BuiltinRole,
     tenant::{NewTenant, Tenant, TenantChanges, TenantKind},
     user::{NewUser, User},
     values::{Email, Language, Login, Password, PersonName, Slug, TenantName, Timezone},
 };
+
+const PLATFORM_SLUG: &str = "platform";
 
 #[derive(Debug, Clone)]
 pub struct CreateTenant {
@@ -179,8 +182,43 @@ impl<S: Store> Voxport<S> {
             timezone: Timezone::UTC,
             language: Language::ENGLISH,
         };
-        let slug = Slug::parse("platform").map_err(anyhow::Error::msg)?;
+        let slug = Slug::parse(PLATFORM_SLUG).map_err(anyhow::Error::msg)?;
         let created = self.store.bootstrap_platform(slug, admin).await?;
         Ok(created.map(|admin| Bootstrapped { admin, generated_password: generated.then_some(password) }))
+    }
+
+    /// Creates another platform operator (an Administrator of the platform
+    /// tenant), for `voxport admin create`.
+    ///
+    /// # Errors
+    /// `LoginTaken`, `WeakPassword`, or when the installation was never
+    /// bootstrapped.
+    pub async fn create_operator(&self, login: Login, password: NewPassword) -> Result<CreatedUser, CreateUserError> {
+        let platform = self.store.platform_tenant().await?.ok_or_else(|| anyhow::anyhow!("no platform tenant yet"))?;
+        let role = self
+            .store
+            .builtin_role(platform.id, BuiltinRole::Administrator)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the platform tenant has no Administrator role"))?;
+        let system = Actor {
+            user_id: Uuid::nil(),
+            tenant_id: platform.id,
+            session_id: Uuid::nil(),
+            permissions: role.permissions.clone(),
+        };
+        let request = CreateUser {
+            login,
+            email: None,
+            first_name: PersonName::parse("Platform").map_err(anyhow::Error::msg)?,
+            last_name: PersonName::parse("Operator").map_err(anyhow::Error::msg)?,
+            role_id: Some(role.id),
+            password,
+            disabled: false,
+            activation_at: None,
+            expires_at: None,
+            timezone: Timezone::UTC,
+            language: Language::ENGLISH,
+        };
+        self.create_user(&system, request).await
     }
 }

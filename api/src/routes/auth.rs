@@ -1,0 +1,154 @@
+//! `/v1/auth`: sign in, refresh, sign out. The desktop app, the portal and
+//! integrators all sign in with login and password alone (PRODUCT.md
+//! rule 1).
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use voxport_domain::{Voxport, auth::Client, ports::Store, services::SignedIn};
+
+use crate::{
+    client_ip::ClientIp,
+    extract::Json,
+    problem::{ApiError, Problem},
+    views::UserView,
+};
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    #[default]
+    Portal,
+    Desktop,
+    Api,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"login": "jsmith@example.com", "password": "correct horse battery", "client": "desktop"}))]
+pub struct LoginBody {
+    pub login: String,
+    pub password: String,
+    /// Where the session is used: `portal` (default), `desktop` or `api`.
+    #[serde(default)]
+    pub client: ClientKind,
+}
+
+impl std::fmt::Debug for LoginBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginBody").field("login", &self.login).field("client", &self.client).finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// An EdDSA-signed JWT; verify it with `/.well-known/jwks.json`.
+    pub access_token: String,
+    /// Opaque and single-use: each refresh answers a new one.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 600)]
+    pub expires_in: i64,
+    pub user: UserView,
+}
+
+fn tokens(signed: SignedIn) -> TokenResponse {
+    TokenResponse {
+        access_token: signed.access_token,
+        refresh_token: signed.refresh_token.expose().to_owned(),
+        token_type: "Bearer",
+        expires_in: signed.expires_in,
+        user: UserView::new(&signed.user, Utc::now()),
+    }
+}
+
+/// Sign in
+///
+/// Unknown logins, wrong passwords and accounts that may not sign in
+/// (disabled, expired, not yet active, no password yet) all answer the
+/// same 401 `invalid_credentials`.
+#[utoipa::path(
+    post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+pub async fn login<S: Store>(
+    app: web::Data<Voxport<S>>,
+    ip: ClientIp,
+    Json(body): Json<LoginBody>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let client = match body.client {
+        ClientKind::Portal => Client::Portal,
+        ClientKind::Desktop => Client::Desktop,
+        ClientKind::Api => Client::Api,
+    };
+    let signed = app.login(&body.login, &body.password, client, Utc::now()).await;
+    match &signed {
+        Ok(s) => tracing::info!(user = %s.user.id, ip = ?ip.0, "sign-in succeeded"),
+        Err(e) => tracing::info!(ip = ?ip.0, reason = %e, "sign-in refused"),
+    }
+    Ok(web::Json(tokens(signed?)))
+}
+
+/// Refresh the tokens
+///
+/// Spends the refresh token and answers a new pair. Presenting a spent
+/// refresh token again ends the whole session.
+#[utoipa::path(
+    post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_refresh_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+pub async fn refresh<S: Store>(
+    app: web::Data<Voxport<S>>,
+    Json(body): Json<RefreshBody>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let signed = app.refresh(&body.refresh_token, Utc::now()).await?;
+    Ok(web::Json(tokens(signed)))
+}
+
+/// Sign out
+///
+/// Ends the session the refresh token belongs to; its access tokens stop
+/// working at once. Signing out twice is not an error.
+#[utoipa::path(
+    post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout",
+    request_body = RefreshBody,
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+pub async fn logout<S: Store>(
+    app: web::Data<Voxport<S>>,
+    Json(body): Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    app.logout(&body.refresh_token, Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,126 @@
+//! `/v1/me`: the signed-in user's own profile and password. Any signed-in
+//! user may use these; no permission is needed.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use voxport_domain::{
+    Voxport,
+    ports::Store,
+    user::UserChanges,
+    values::{Language, PersonName, Timezone},
+};
+
+use crate::{
+    extract::{Auth, Fields, Json},
+    problem::{ApiError, Problem},
+    views::UserView,
+};
+
+/// The signed-in user, with what their role allows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// The permissions of the user's role, for showing and hiding features.
+    #[schema(example = json!(["call_records:read_own"]))]
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"timezone": "America/New_York", "language": "en-US"}))]
+pub struct UpdateMeBody {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub timezone: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+fn me_view(auth: &Auth, user: &voxport_domain::user::User) -> MeView {
+    MeView {
+        user: UserView::new(user, Utc::now()),
+        permissions: auth.actor.permissions.iter().map(|p| p.code().to_owned()).collect(),
+    }
+}
+
+/// Show me
+#[utoipa::path(
+    get, path = "/v1/me", tag = "me", operation_id = "get_me",
+    responses(
+        (status = 200, description = "The signed-in user", body = MeView),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn get_me(auth: Auth) -> web::Json<MeView> {
+    web::Json(me_view(&auth, &auth.user))
+}
+
+/// Change my profile
+///
+/// Names, time zone and language; everything else is an administrator's.
+#[utoipa::path(
+    patch, path = "/v1/me", tag = "me", operation_id = "update_me",
+    request_body = UpdateMeBody,
+    responses(
+        (status = 200, description = "The changed profile", body = MeView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn update_me<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Json(body): Json<UpdateMeBody>,
+) -> Result<web::Json<MeView>, ApiError> {
+    let mut f = Fields::default();
+    let first_name = f.optional("first_name", body.first_name.as_deref(), PersonName::parse);
+    let last_name = f.optional("last_name", body.last_name.as_deref(), PersonName::parse);
+    let timezone = f.optional("timezone", body.timezone.as_deref(), Timezone::parse);
+    let language = f.optional("language", body.language.as_deref(), Language::parse);
+    let (Some(first_name), Some(last_name), Some(timezone), Some(language)) =
+        (first_name, last_name, timezone, language)
+    else {
+        return Err(f.into_error());
+    };
+    let changes = UserChanges { first_name, last_name, timezone, language, ..UserChanges::default() };
+    let user = app.update_me(&auth.actor, changes, Utc::now()).await?;
+    Ok(web::Json(me_view(&auth, &user)))
+}
+
+/// Change my password
+///
+/// Needs the current password. Ends every other session of the user; the
+/// one making the change stays signed in.
+#[utoipa::path(
+    post, path = "/v1/me/password", tag = "me", operation_id = "change_my_password",
+    request_body = ChangePasswordBody,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password or a weak new one", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn change_password<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Json(body): Json<ChangePasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    app.change_password(&auth.actor, &auth.user, &body.current_password, &body.new_password, Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,37 @@
+//! The HTTP routes, one module per resource. Handlers are generic over the
+//! store so the API crate depends on the domain only; `crate::register`
+//! instantiates them.
+
+pub mod auth;
+pub mod me;
+pub mod roles;
+pub mod system;
+pub mod tenants;
+pub mod users;
+
+use serde::{Deserialize, Deserializer};
+use voxport_domain::paging::PageRequest;
+
+use crate::{extract::Fields, problem::ApiError};
+
+/// Reads a field that may be absent (leave alone), `null` (clear) or a
+/// value (set): `None`, `Some(None)`, `Some(Some(v))`.
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+pub(crate) fn page_request(page: Option<u64>, per_page: Option<u64>) -> Result<PageRequest, ApiError> {
+    PageRequest::new(page, per_page).map_err(|e| {
+        let field = match e {
+            voxport_domain::paging::InvalidPage::Page => "page",
+            voxport_domain::paging::InvalidPage::PerPage => "per_page",
+        };
+        let mut fields = Fields::default();
+        fields.add(field, e);
+        fields.into_error()
+    })
+}

@@ -1,0 +1,286 @@
+//! `/v1/tenants`: the customer (and reseller) tenants below the caller's.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use voxport_domain::{
+    Voxport,
+    permission::Permission,
+    ports::Store,
+    services::{CreateTenant, NewPassword},
+    tenant::{TenantChanges, TenantKind},
+    values::{Email, Login, PersonName, Slug, TenantName},
+};
+
+use super::page_request;
+use crate::{
+    extract::{Auth, Fields, Json, Query},
+    problem::{ApiError, Problem},
+    views::{CreatedTenantView, CreatedUserView, TenantKindView, TenantPage, TenantView, UserView},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantAdminBody {
+    /// Defaults to the email address.
+    pub login: Option<String>,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: Option<String>,
+    /// Generate the password and return it once.
+    #[serde(default)]
+    pub generate_password: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Acme Corporation", "slug": "acme",
+    "admin": {"email": "it@acme.example", "first_name": "Ada", "last_name": "Admin", "generate_password": true}
+}))]
+pub struct CreateTenantBody {
+    pub name: String,
+    /// Lower-case letters, digits and hyphens; unique on the platform.
+    pub slug: String,
+    /// The owning tenant; defaults to the caller's. Must be the caller's
+    /// tenant or a reseller below it.
+    pub parent_id: Option<Uuid>,
+    /// `customer` (default) or `reseller`.
+    pub kind: Option<TenantKindView>,
+    /// The tenant's first administrator.
+    pub admin: TenantAdminBody,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Acme Corp."}))]
+pub struct UpdateTenantBody {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TenantListParams {
+    /// Page number, from 1.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub per_page: Option<u64>,
+    /// Matches name and slug, ignoring case.
+    pub q: Option<String>,
+}
+
+/// List tenants
+///
+/// Every tenant below the caller's (customers, resellers and their
+/// customers), by slug. Needs `tenants:read`.
+#[utoipa::path(
+    get, path = "/v1/tenants", tag = "tenants", operation_id = "list_tenants",
+    params(TenantListParams),
+    responses(
+        (status = 200, description = "One page of tenants", body = TenantPage),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `tenants:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("tenants:read"))),
+)]
+pub async fn list_tenants<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Query(params): Query<TenantListParams>,
+) -> Result<web::Json<TenantPage>, ApiError> {
+    let actor = auth.require(Permission::TenantsRead)?;
+    let page = page_request(params.page, params.per_page)?;
+    let tenants = app.list_tenants(actor, params.q.as_deref(), page).await?;
+    Ok(web::Json(TenantPage::new(tenants, |t| TenantView::from(t))))
+}
+
+/// Create a tenant
+///
+/// Creates a customer (or reseller) tenant with the four built-in roles and
+/// its first administrator. Needs `tenants:write`.
+#[utoipa::path(
+    post, path = "/v1/tenants", tag = "tenants", operation_id = "create_tenant",
+    request_body = CreateTenantBody,
+    responses(
+        (status = 201, description = "The tenant and its administrator", body = CreatedTenantView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `tenants:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken` or `login_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("tenants:write"))),
+)]
+pub async fn create_tenant<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Json(body): Json<CreateTenantBody>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.require(Permission::TenantsWrite)?;
+    let mut f = Fields::default();
+    let name = f.check("name", TenantName::parse(&body.name));
+    let slug = f.check("slug", Slug::parse(&body.slug));
+    let kind = match body.kind.unwrap_or(TenantKindView::Customer) {
+        TenantKindView::Customer => Some(TenantKind::Customer),
+        TenantKindView::Reseller => Some(TenantKind::Reseller),
+        TenantKindView::Platform => {
+            f.add("kind", "must be customer or reseller");
+            None
+        }
+    };
+    let admin = body.admin;
+    let email = f.check("admin.email", Email::parse(&admin.email));
+    let login = match (&admin.login, &email) {
+        (Some(raw), _) => f.check("admin.login", Login::parse(raw)),
+        (None, Some(email)) => f.check("admin.email", Login::from_email(email)),
+        (None, None) => None,
+    };
+    let first_name = f.check("admin.first_name", PersonName::parse(&admin.first_name));
+    let last_name = f.check("admin.last_name", PersonName::parse(&admin.last_name));
+    let password = match (admin.password, admin.generate_password) {
+        (Some(_), true) => {
+            f.add("admin.generate_password", "give a password or ask for one to be generated, not both");
+            None
+        }
+        (Some(p), false) => Some(NewPassword::Given(p)),
+        (None, true) => Some(NewPassword::Generate),
+        (None, false) => Some(NewPassword::None),
+    };
+    let (
+        Some(name),
+        Some(slug),
+        Some(kind),
+        Some(email),
+        Some(login),
+        Some(first_name),
+        Some(last_name),
+        Some(password),
+    ) = (name, slug, kind, email, login, first_name, last_name, password)
+    else {
+        return Err(f.into_error());
+    };
+    let created = app
+        .create_tenant(
+            actor,
+            CreateTenant {
+                parent_id: body.parent_id,
+                kind,
+                name,
+                slug,
+                admin_login: login,
+                admin_email: email,
+                admin_first_name: first_name,
+                admin_last_name: last_name,
+                admin_password: password,
+            },
+        )
+        .await?;
+    let view = CreatedTenantView {
+        tenant: TenantView::from(&created.tenant),
+        admin: CreatedUserView {
+            user: UserView::new(&created.admin.user, Utc::now()),
+            password: created.admin.generated_password.map(|p| p.expose().to_owned()),
+        },
+    };
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/tenants/{}", created.tenant.id))).json(view))
+}
+
+/// Show a tenant
+///
+/// The caller's own tenant or one below it. Needs `tenants:read`.
+#[utoipa::path(
+    get, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "get_tenant",
+    params(("id" = Uuid, Path, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The tenant", body = TenantView),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `tenants:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("tenants:read"))),
+)]
+pub async fn get_tenant<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<TenantView>, ApiError> {
+    let actor = auth.require(Permission::TenantsRead)?;
+    let tenant = app.tenant(actor, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("tenant"))?;
+    Ok(web::Json(TenantView::from(&tenant)))
+}
+
+/// Change a tenant
+///
+/// Renames a tenant below the caller's. Needs `tenants:write`.
+#[utoipa::path(
+    patch, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "update_tenant",
+    params(("id" = Uuid, Path, description = "The tenant's id")),
+    request_body = UpdateTenantBody,
+    responses(
+        (status = 200, description = "The changed tenant", body = TenantView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `tenants:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("tenants:write"))),
+)]
+pub async fn update_tenant<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Json(body): Json<UpdateTenantBody>,
+) -> Result<web::Json<TenantView>, ApiError> {
+    let actor = auth.require(Permission::TenantsWrite)?;
+    let mut f = Fields::default();
+    let name = f.optional("name", body.name.as_deref(), TenantName::parse);
+    let slug = f.optional("slug", body.slug.as_deref(), Slug::parse);
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(f.into_error());
+    };
+    let tenant = app.update_tenant(actor, id.into_inner(), TenantChanges { name, slug }).await?;
+    Ok(web::Json(TenantView::from(&tenant)))
+}
+
+/// Delete a tenant
+///
+/// Deletes a tenant below the caller's with its users and roles. A tenant
+/// that still owns tenants cannot be deleted. Needs `tenants:write`.
+#[utoipa::path(
+    delete, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "delete_tenant",
+    params(("id" = Uuid, Path, description = "The tenant's id")),
+    responses(
+        (status = 204, description = "The tenant is gone"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `tenants:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_delete_own_tenant` or `tenant_has_children`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("tenants:write"))),
+)]
+pub async fn delete_tenant<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.require(Permission::TenantsWrite)?;
+    app.delete_tenant(actor, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

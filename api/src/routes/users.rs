@@ -1,0 +1,362 @@
+//! `/v1/users`: the portal users of the caller's tenant.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use voxport_domain::{
+    Voxport,
+    paging::Sort,
+    permission::Permission,
+    ports::Store,
+    services::{CreateUser, NewPassword, UpdateUser},
+    user::{UserChanges, UserFilter, UserSortKey, UserStatus},
+    values::{Email, Language, Login, PersonName, Timezone},
+};
+
+use super::{nullable, page_request};
+use crate::{
+    extract::{Auth, Fields, Json, Query},
+    problem::{ApiError, Problem},
+    views::{CreatedUserView, Status, UserPage, UserView},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "jsmith@example.com", "first_name": "John", "last_name": "Smith",
+    "generate_password": true, "timezone": "Europe/Berlin", "language": "en"
+}))]
+pub struct CreateUserBody {
+    /// At most 64 characters, unique on the platform whatever the case.
+    /// Defaults to the email address.
+    pub login: Option<String>,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    /// Defaults to the built-in User role.
+    pub role_id: Option<Uuid>,
+    /// The initial password; omit it (with an email) to let the user set
+    /// one through the emailed link, or use `generate_password`.
+    pub password: Option<String>,
+    /// Generate a password and return it once in the answer.
+    #[serde(default)]
+    pub generate_password: bool,
+    #[serde(default)]
+    pub disabled: bool,
+    /// The user may sign in from this instant on.
+    pub activation_at: Option<DateTime<Utc>>,
+    /// The user may sign in until this instant.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// IANA time zone; defaults to UTC.
+    pub timezone: Option<String>,
+    /// BCP 47 tag from the supported list; defaults to `en`.
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role_id": "0192f0c4-7a4e-7cc1-9a51-2c1d1c1e8a10", "expires_at": "2027-06-30T23:59:59Z"}))]
+pub struct UpdateUserBody {
+    pub login: Option<String>,
+    /// `null` removes the address.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub role_id: Option<Uuid>,
+    pub disabled: Option<bool>,
+    /// `null` removes the date.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub activation_at: Option<Option<DateTime<Utc>>>,
+    /// `null` removes the date.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub timezone: Option<String>,
+    pub language: Option<String>,
+    /// Sets a new password; ends the user's sessions.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListParams {
+    /// Page number, from 1.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub per_page: Option<u64>,
+    /// `login`, `email`, `first_name`, `last_name` or `created_at`; a
+    /// leading `-` sorts descending. Default `login`.
+    #[param(example = "-created_at")]
+    pub sort: Option<String>,
+    /// Matches login, names and email, ignoring case.
+    pub q: Option<String>,
+    /// Only users with this role.
+    pub role: Option<Uuid>,
+    /// Only users with this status.
+    pub status: Option<Status>,
+}
+
+fn sort_key(name: &str) -> Option<UserSortKey> {
+    match name {
+        "login" => Some(UserSortKey::Login),
+        "email" => Some(UserSortKey::Email),
+        "first_name" => Some(UserSortKey::FirstName),
+        "last_name" => Some(UserSortKey::LastName),
+        "created_at" => Some(UserSortKey::CreatedAt),
+        _ => None,
+    }
+}
+
+/// List users
+///
+/// Needs `users:read`.
+#[utoipa::path(
+    get, path = "/v1/users", tag = "users", operation_id = "list_users",
+    params(UserListParams),
+    responses(
+        (status = 200, description = "One page of users", body = UserPage),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `users:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:read"))),
+)]
+pub async fn list_users<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Query(params): Query<UserListParams>,
+) -> Result<web::Json<UserPage>, ApiError> {
+    let actor = auth.require(Permission::UsersRead)?;
+    let page = page_request(params.page, params.per_page)?;
+    let sort = match params.sort.as_deref() {
+        None => Sort { key: UserSortKey::Login, direction: voxport_domain::paging::Direction::Asc },
+        Some(raw) => Sort::parse(raw, sort_key).ok_or_else(|| {
+            ApiError::field(
+                "sort",
+                "must be one of login, email, first_name, last_name, created_at, optionally after -",
+            )
+        })?,
+    };
+    let filter = UserFilter {
+        q: params.q,
+        role_id: params.role,
+        status: params.status.map(|s| match s {
+            Status::Pending => UserStatus::Pending,
+            Status::Active => UserStatus::Active,
+            Status::Expired => UserStatus::Expired,
+            Status::Disabled => UserStatus::Disabled,
+        }),
+    };
+    let now = Utc::now();
+    let users = app.list_users(actor, &filter, sort, page, now).await?;
+    Ok(web::Json(UserPage::new(users, |u| UserView::new(u, now))))
+}
+
+/// Create a user
+///
+/// Creates a portal user in the caller's tenant. Give `login` or `email`
+/// (the login defaults to the email). Give `password`, or set
+/// `generate_password` to receive one once in the answer, or give neither
+/// (with an email) so the user sets it through the welcome link. Needs
+/// `users:write`, and every permission of the role given.
+#[utoipa::path(
+    post, path = "/v1/users", tag = "users", operation_id = "create_user",
+    request_body = CreateUserBody,
+    responses(
+        (status = 201, description = "The user was created", body = CreatedUserView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `users:write` or a permission of the role (`permission_not_held`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`login_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:write"))),
+)]
+pub async fn create_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Json(body): Json<CreateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.require(Permission::UsersWrite)?;
+    let mut f = Fields::default();
+    let email = f.optional("email", body.email.as_deref(), Email::parse);
+    let login = match (&body.login, &email) {
+        (Some(raw), _) => f.check("login", Login::parse(raw)),
+        (None, Some(Some(email))) => f.check("email", Login::from_email(email)),
+        (None, Some(None)) => {
+            f.add("login", "give a login or an email address");
+            None
+        }
+        (None, None) => None,
+    };
+    let first_name = f.check("first_name", PersonName::parse(&body.first_name));
+    let last_name = f.check("last_name", PersonName::parse(&body.last_name));
+    let timezone = f.optional("timezone", body.timezone.as_deref(), Timezone::parse);
+    let language = f.optional("language", body.language.as_deref(), Language::parse);
+    let password = match (body.password, body.generate_password) {
+        (Some(_), true) => {
+            f.add("generate_password", "give a password or ask for one to be generated, not both");
+            None
+        }
+        (Some(p), false) => Some(NewPassword::Given(p)),
+        (None, true) => Some(NewPassword::Generate),
+        (None, false) => Some(NewPassword::None),
+    };
+    let (Some(email), Some(login), Some(first_name), Some(last_name), Some(timezone), Some(language), Some(password)) =
+        (email, login, first_name, last_name, timezone, language, password)
+    else {
+        return Err(f.into_error());
+    };
+    f.finish()?;
+    let created = app
+        .create_user(
+            actor,
+            CreateUser {
+                login,
+                email,
+                first_name,
+                last_name,
+                role_id: body.role_id,
+                password,
+                disabled: body.disabled,
+                activation_at: body.activation_at,
+                expires_at: body.expires_at,
+                timezone: timezone.unwrap_or(Timezone::UTC),
+                language: language.unwrap_or(Language::ENGLISH),
+            },
+        )
+        .await?;
+    let view = CreatedUserView {
+        user: UserView::new(&created.user, Utc::now()),
+        password: created.generated_password.map(|p| p.expose().to_owned()),
+    };
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/users/{}", created.user.id))).json(view))
+}
+
+/// Show a user
+///
+/// Needs `users:read`. A user of another tenant is a 404.
+#[utoipa::path(
+    get, path = "/v1/users/{id}", tag = "users", operation_id = "get_user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks `users:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:read"))),
+)]
+pub async fn get_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let actor = auth.require(Permission::UsersRead)?;
+    let user = app.user(actor, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    Ok(web::Json(UserView::new(&user, Utc::now())))
+}
+
+/// Change a user
+///
+/// Only the fields given change. Needs `users:write` and every permission
+/// the user's current and new role hold. Nobody changes their own role or
+/// switches off their own account; a tenant keeps an active
+/// administrator. A role change, disabling, or a new password ends the
+/// user's sessions.
+#[utoipa::path(
+    patch, path = "/v1/users/{id}", tag = "users", operation_id = "update_user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    request_body = UpdateUserBody,
+    responses(
+        (status = 200, description = "The changed user", body = UserView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks a permission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`login_taken`, `cannot_change_own_role`, `cannot_disable_self` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:write"))),
+)]
+pub async fn update_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Json(body): Json<UpdateUserBody>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let actor = auth.require(Permission::UsersWrite)?;
+    let mut f = Fields::default();
+    let login = f.optional("login", body.login.as_deref(), Login::parse);
+    let email = match body.email {
+        None => Some(None),
+        Some(None) => Some(Some(None)),
+        Some(Some(raw)) => f.check("email", Email::parse(&raw)).map(|e| Some(Some(e))),
+    };
+    let first_name = f.optional("first_name", body.first_name.as_deref(), PersonName::parse);
+    let last_name = f.optional("last_name", body.last_name.as_deref(), PersonName::parse);
+    let timezone = f.optional("timezone", body.timezone.as_deref(), Timezone::parse);
+    let language = f.optional("language", body.language.as_deref(), Language::parse);
+    let (Some(login), Some(email), Some(first_name), Some(last_name), Some(timezone), Some(language)) =
+        (login, email, first_name, last_name, timezone, language)
+    else {
+        return Err(f.into_error());
+    };
+    let changes = UserChanges {
+        login,
+        email,
+        first_name,
+        last_name,
+        role_id: body.role_id,
+        disabled: body.disabled,
+        activation_at: body.activation_at,
+        expires_at: body.expires_at,
+        timezone,
+        language,
+    };
+    let now = Utc::now();
+    let user = app.update_user(actor, id.into_inner(), UpdateUser { changes, password: body.password }, now).await?;
+    Ok(web::Json(UserView::new(&user, now)))
+}
+
+/// Delete a user
+///
+/// Needs `users:write` and every permission the user holds. Nobody deletes
+/// themselves or a tenant's last active administrator.
+#[utoipa::path(
+    delete, path = "/v1/users/{id}", tag = "users", operation_id = "delete_user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "The user is gone"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks a permission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_delete_self` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:write"))),
+)]
+pub async fn delete_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.require(Permission::UsersWrite)?;
+    app.delete_user(actor, id.into_inner(), Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

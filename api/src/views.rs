@@ -1,0 +1,216 @@
+//! What the API answers: the wire shapes of users, roles and tenants.
+//! Field names are part of the contract (PRODUCT.md "Request and response
+//! shapes"); keep them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use voxport_domain::{
+    paging::Page,
+    role::Role,
+    tenant::Tenant,
+    user::{User, UserStatus},
+};
+
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Active,
+    Expired,
+    Disabled,
+}
+
+impl From<UserStatus> for Status {
+    fn from(s: UserStatus) -> Self {
+        match s {
+            UserStatus::Pending => Self::Pending,
+            UserStatus::Active => Self::Active,
+            UserStatus::Expired => Self::Expired,
+            UserStatus::Disabled => Self::Disabled,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleRef {
+    pub id: Uuid,
+    #[schema(example = "User")]
+    pub name: String,
+}
+
+/// A portal user as `GET /v1/users/{id}` shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    #[schema(example = "jsmith@example.com")]
+    pub login: String,
+    #[schema(example = "jsmith@example.com")]
+    pub email: Option<String>,
+    #[schema(example = "John")]
+    pub first_name: String,
+    #[schema(example = "Smith")]
+    pub last_name: String,
+    pub role: RoleRef,
+    /// Derived: `pending` before `activation_at`, `expired` from
+    /// `expires_at`, `disabled` when switched off, else `active`.
+    pub status: Status,
+    pub disabled: bool,
+    pub activation_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    #[schema(example = "Europe/Berlin")]
+    pub timezone: String,
+    #[schema(example = "en")]
+    pub language: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserView {
+    pub fn new(u: &User, now: DateTime<Utc>) -> Self {
+        Self {
+            id: u.id,
+            login: u.login.as_str().to_owned(),
+            email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            first_name: u.first_name.as_str().to_owned(),
+            last_name: u.last_name.as_str().to_owned(),
+            role: RoleRef { id: u.role.id, name: u.role.name.as_str().to_owned() },
+            status: u.status(now).into(),
+            disabled: u.disabled,
+            activation_at: u.activation_at,
+            expires_at: u.expires_at,
+            timezone: u.timezone.as_str().to_owned(),
+            language: u.language.as_str().to_owned(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A user just created: the user, plus the generated password, shown
+/// this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUserView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Present only when `generate_password` was set. It is not stored
+    /// and cannot be shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "k7Qm2vX9pLr4TzW8nHc3")]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    pub id: Uuid,
+    #[schema(example = "Receptionist")]
+    pub name: String,
+    pub description: Option<String>,
+    #[schema(example = json!(["users:read", "call_records:read_own"]))]
+    pub permissions: Vec<String>,
+    /// Built-in roles (Administrator, User, Call Center Admin,
+    /// Transactions only) cannot be changed or deleted.
+    pub builtin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Role> for RoleView {
+    fn from(r: &Role) -> Self {
+        Self {
+            id: r.id,
+            name: r.name.as_str().to_owned(),
+            description: r.description.clone(),
+            permissions: r.permissions.iter().map(|p| p.code().to_owned()).collect(),
+            builtin: r.builtin.is_some(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantKindView {
+    Platform,
+    Reseller,
+    Customer,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantView {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub kind: TenantKindView,
+    #[schema(example = "Acme Corporation")]
+    pub name: String,
+    #[schema(example = "acme")]
+    pub slug: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Tenant> for TenantView {
+    fn from(t: &Tenant) -> Self {
+        use voxport_domain::tenant::TenantKind;
+        Self {
+            id: t.id,
+            parent_id: t.parent_id,
+            kind: match t.kind {
+                TenantKind::Platform => TenantKindView::Platform,
+                TenantKind::Reseller => TenantKindView::Reseller,
+                TenantKind::Customer => TenantKindView::Customer,
+            },
+            name: t.name.as_str().to_owned(),
+            slug: t.slug.as_str().to_owned(),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A tenant just created, with its first administrator.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedTenantView {
+    #[serde(flatten)]
+    pub tenant: TenantView,
+    pub admin: CreatedUserView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionView {
+    #[schema(example = "users:write")]
+    pub code: String,
+    pub description: String,
+}
+
+macro_rules! page_of {
+    ($name:ident, $item:ty) => {
+        /// One page of a list.
+        #[derive(Debug, Serialize, ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// How many items match, over all pages.
+            pub total: u64,
+            pub page: u64,
+            pub per_page: u64,
+        }
+
+        impl $name {
+            pub fn new<T>(page: Page<T>, view: impl FnMut(&T) -> $item) -> Self {
+                Self {
+                    items: page.items.iter().map(view).collect(),
+                    total: page.total,
+                    page: page.page,
+                    per_page: page.per_page,
+                }
+            }
+        }
+    };
+}
+
+page_of!(UserPage, UserView);
+page_of!(RolePage, RoleView);
+page_of!(TenantPage, TenantView);
+page_of!(PermissionPage, PermissionView);
