@@ -73,7 +73,11 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::validation(vec![field_error(&path, &inner.to_string())]),
+            // A type error in the first value of `{} {}` is still a malformed body.
+            serde_json::error::Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ApiError::validation(vec![field_error(&path, &inner.to_string())]),
+                Err(syntax) => malformed(&syntax),
+            },
             serde_json::error::Category::Syntax
             | serde_json::error::Category::Eof
             | serde_json::error::Category::Io => malformed(&inner),
@@ -83,14 +87,12 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// A field error from a serde message: unknown and missing fields are
-/// named inside backticks and belong to the object at `path`.
+/// A field error from a serde message. `path` already ends with an
+/// unknown field's name; a missing field is named inside backticks and
+/// belongs to the object at `path`.
 fn field_error(path: &str, message: &str) -> FieldError {
     let message = message.split(" at line ").next().unwrap_or(message);
-    let named = message
-        .split('`')
-        .nth(1)
-        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"));
+    let named = message.split('`').nth(1).filter(|_| message.starts_with("missing field"));
     let field = match (path, named) {
         ("." | "", Some(name)) => name.to_owned(),
         (parent, Some(name)) => format!("{parent}.{name}"),

@@ -1,1 +1,20 @@
-fn main() {}
+//! The black-box suite: every test starts the real server on port 0 over a
+//! fresh database migrated by the real migrations, and talks HTTP to it.
+//!
+//! SQLite by default; set `VOXPORT_TEST_DATABASE_URL` to a PostgreSQL URL
+//! (e.g. `postgres://postgres@127.0.0.1:5432/test`) to run the same tests
+//! against PostgreSQL, each test in a database of its own.
+//!
+//! One test binary (kanidm's testkit note): linking once is what keeps the
+//! suite fast.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+
+mod auth;
+mod helpers;
+mod http;
+mod me;
+mod openapi;
+mod roles;
+mod tenants;
+mod users;

@@ -23,6 +23,8 @@ use crate::{
 pub struct MeView {
     #[serde(flatten)]
     pub user: UserView,
+    /// The tenant the user belongs to.
+    pub tenant_id: uuid::Uuid,
     /// The permissions of the user's role, for showing and hiding features.
     #[schema(example = json!(["call_records:read_own"]))]
     pub permissions: Vec<String>,
@@ -48,6 +50,7 @@ pub struct ChangePasswordBody {
 fn me_view(auth: &Auth, user: &voxport_domain::user::User) -> MeView {
     MeView {
         user: UserView::new(user, Utc::now()),
+        tenant_id: user.tenant_id,
         permissions: auth.actor.permissions.iter().map(|p| p.code().to_owned()).collect(),
     }
 }

@@ -1,0 +1,212 @@
+//! Sign-in, refresh and sign-out (PRODUCT.md rule 1, 6; SECURITY.md
+//! "Credentials" and "Tokens").
+
+use chrono::{Duration, Utc};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, spawn_app, unique};
+
+async fn refresh(app: &crate::helpers::TestApp, token: &str) -> crate::helpers::Reply {
+    app.call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": token}))).await
+}
+
+#[tokio::test]
+async fn signing_in_answers_bearer_tokens_and_the_user() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let body = app.login(&c.admin_login, PASSWORD).await.expect(200);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 600);
+    assert!(body["refresh_token"].as_str().unwrap().starts_with("vxr_"));
+    assert_eq!(body["user"]["login"], c.admin_login.as_str());
+    assert_eq!(body["user"]["role"]["name"], "Administrator");
+}
+
+#[tokio::test]
+async fn logins_are_matched_without_regard_to_case_and_need_no_tenant() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    app.login(&c.admin_login.to_uppercase(), PASSWORD).await.expect(200);
+    app.login(&format!("  {}  ", c.admin_login), PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn every_refused_sign_in_gets_the_same_401_body() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let past = (Utc::now() - Duration::days(1)).to_rfc3339();
+    let future = (Utc::now() + Duration::days(1)).to_rfc3339();
+    let disabled = app.user(&c.admin, json!({"disabled": true})).await;
+    let expired = app.user(&c.admin, json!({"expires_at": past})).await;
+    let pending = app.user(&c.admin, json!({"activation_at": future})).await;
+    let no_password = app.user(&c.admin, json!({"password": null})).await;
+    let wrong = app.user(&c.admin, json!({})).await;
+
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("unknown login", format!("nobody{}@example.com", unique()), PASSWORD),
+        ("wrong password", wrong["login"].as_str().unwrap().to_owned(), "not-the-password-at-all"),
+        ("disabled", disabled["login"].as_str().unwrap().to_owned(), PASSWORD),
+        ("expired", expired["login"].as_str().unwrap().to_owned(), PASSWORD),
+        ("not yet active", pending["login"].as_str().unwrap().to_owned(), PASSWORD),
+        ("no password yet", no_password["login"].as_str().unwrap().to_owned(), PASSWORD),
+        ("empty password", wrong["login"].as_str().unwrap().to_owned(), ""),
+    ];
+    let mut bodies = Vec::new();
+    for (why, login, password) in &cases {
+        let reply = app.login(login, password).await;
+        let body = reply.problem(401, "invalid_credentials");
+        bodies.push((why, body));
+    }
+    let first = &bodies[0].1;
+    for (why, body) in &bodies {
+        assert_eq!(body, first, "{why} must look exactly like an unknown login");
+    }
+}
+
+#[tokio::test]
+async fn a_password_over_128_characters_is_refused_like_any_wrong_one() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    app.login(&c.admin_login, &"x".repeat(10_000)).await.problem(401, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn refreshing_rotates_the_refresh_token() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let first = app.login(&c.admin_login, PASSWORD).await.expect(200);
+    let second = refresh(&app, first["refresh_token"].as_str().unwrap()).await.expect(200);
+    assert_ne!(first["refresh_token"], second["refresh_token"]);
+    let third = refresh(&app, second["refresh_token"].as_str().unwrap()).await.expect(200);
+    app.get("/v1/me", third["access_token"].as_str().unwrap()).await.expect(200);
+}
+
+#[tokio::test]
+async fn reusing_a_spent_refresh_token_ends_the_whole_session() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let first = app.login(&c.admin_login, PASSWORD).await.expect(200);
+    let old = first["refresh_token"].as_str().unwrap();
+    let second = refresh(&app, old).await.expect(200);
+
+    // The thief replays the spent token ...
+    refresh(&app, old).await.problem(401, "invalid_refresh_token");
+    // ... so the legitimate holder's newer tokens die with the session.
+    refresh(&app, second["refresh_token"].as_str().unwrap()).await.problem(401, "invalid_refresh_token");
+    app.get("/v1/me", second["access_token"].as_str().unwrap()).await.problem(401, "unauthenticated");
+    // Other sessions of the user are untouched.
+    app.login(&c.admin_login, PASSWORD).await.expect(200);
+}
+
+/// A concurrent duplicate cannot be told from a replay, so the losers may
+/// end the session before the winner finishes (RFC 9700 4.14.2): at most
+/// one refresh succeeds, none fails with anything but 401, and the token
+/// is spent afterwards.
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_never_yield_two_sessions() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let first = app.login(&c.admin_login, PASSWORD).await.expect(200);
+    let token = first["refresh_token"].as_str().unwrap();
+    let replies = futures::future::join_all((0..5).map(|_| refresh(&app, token))).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert!(statuses.iter().filter(|s| **s == 200).count() <= 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 401), "{statuses:?}");
+    refresh(&app, token).await.problem(401, "invalid_refresh_token");
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_refresh_tokens_are_refused() {
+    let app = spawn_app().await;
+    for token in ["", "vxr_nope", &"a".repeat(5000)] {
+        refresh(&app, token).await.problem(401, "invalid_refresh_token");
+    }
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_and_its_access_tokens() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let session = app.login(&c.admin_login, PASSWORD).await.expect(200);
+    let access = session["access_token"].as_str().unwrap();
+    let refresh_token = session["refresh_token"].as_str().unwrap();
+    app.get("/v1/me", access).await.expect(200);
+    let out = app.call(Method::POST, "/v1/auth/logout", None, Some(json!({"refresh_token": refresh_token}))).await;
+    assert_eq!(out.status, 204);
+    app.get("/v1/me", access).await.problem(401, "unauthenticated");
+    refresh(&app, refresh_token).await.problem(401, "invalid_refresh_token");
+    // Signing out twice is fine.
+    let again = app.call(Method::POST, "/v1/auth/logout", None, Some(json!({"refresh_token": refresh_token}))).await;
+    assert_eq!(again.status, 204);
+}
+
+#[tokio::test]
+async fn a_disabled_user_loses_access_on_the_next_request() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let token = app.token(user["login"].as_str().unwrap(), PASSWORD).await;
+    app.get("/v1/me", &token).await.expect(200);
+    app.patch(&format!("/v1/users/{}", user["id"].as_str().unwrap()), &c.admin, json!({"disabled": true}))
+        .await
+        .expect(200);
+    app.get("/v1/me", &token).await.problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_bearer_token_are_401() {
+    let app = spawn_app().await;
+    for header in ["", "Bearer", "Bearer ", "Basic YWRtaW46YWRtaW4=", "Bearer not.a.jwt", "Bearer a.b.c"] {
+        let mut req = app.client.get(app.url("/v1/me"));
+        if !header.is_empty() {
+            req = req.header("authorization", header);
+        }
+        let reply = crate::helpers::reply(req.send().await.unwrap()).await;
+        reply.problem(401, "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn access_tokens_verify_with_the_published_keys_and_carry_the_required_claims() {
+    let app = spawn_app().await;
+    let jwks: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+
+    let header = jsonwebtoken::decode_header(&app.operator).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+    assert_eq!(header.kid.as_deref(), key["kid"].as_str());
+
+    let decoding = jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_audience(&["voxport"]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    let claims = jsonwebtoken::decode::<Value>(&app.operator, &decoding, &validation).unwrap().claims;
+    for claim in ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"] {
+        assert!(claims.get(claim).is_some(), "missing {claim}: {claims}");
+    }
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_key_or_no_algorithm_is_refused() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let (_, payload) = app.operator.split_once('.').unwrap();
+    let (payload, _) = payload.split_once('.').unwrap();
+    let alg_none = format!("{}.{payload}.", b64(json!({"alg": "none", "typ": "JWT"})));
+    app.get("/v1/me", &alg_none).await.problem(401, "unauthenticated");
+    let hs256 = format!("{}.{payload}.c2lnbmF0dXJl", b64(json!({"alg": "HS256", "typ": "JWT"})));
+    app.get("/v1/me", &hs256).await.problem(401, "unauthenticated");
+    // A refresh token is not an access token.
+    let refresh_token = app.login("admin", crate::helpers::OPERATOR_PASSWORD).await.expect(200)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get("/v1/me", &refresh_token).await.problem(401, "unauthenticated");
+}

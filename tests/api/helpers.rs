@@ -1,0 +1,233 @@
+//! `spawn_app()` and one helper per endpoint.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use voxport::{config::Settings, startup::Application};
+
+pub const OPERATOR: &str = "admin";
+pub const OPERATOR_PASSWORD: &str = "operator-password-2026";
+/// A password every policy check accepts, for users the tests create.
+pub const PASSWORD: &str = "plausible-quiet-harbour";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A signed-in platform operator.
+    pub operator: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh database URL: a new SQLite file, or a new PostgreSQL database
+/// when `VOXPORT_TEST_DATABASE_URL` is set.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("VOXPORT_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            use sea_orm::ConnectionTrait as _;
+            let name = format!("vxt_{}", uuid::Uuid::new_v4().simple());
+            let admin =
+                sea_orm::Database::connect(base.as_str()).await.expect("connecting to VOXPORT_TEST_DATABASE_URL");
+            admin.execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#)).await.expect("creating a test database");
+            admin.close().await.expect("closing the admin connection");
+            let (prefix, _) = base.rsplit_once('/').expect("the URL names a database");
+            (format!("{prefix}/{name}"), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("voxport.db").display());
+            (url, Some(dir))
+        }
+    }
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url,
+        database_max_connections: 5,
+        admin_password: Some(OPERATOR_PASSWORD.into()),
+        workers: 1,
+        shutdown_timeout_seconds: 1,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        voxport::telemetry::init(voxport::config::LogFormat::Pretty);
+    }
+    let (url, dir) = fresh_database().await;
+    let mut settings = test_settings(url);
+    tweak(&mut settings);
+    let app = Application::build(settings).await.expect("the server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut test = TestApp { address, client, operator: String::new(), _dir: dir };
+    test.operator = test.token(OPERATOR, OPERATOR_PASSWORD).await;
+    test
+}
+
+/// A unique suffix for names within one test run.
+pub fn unique() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{}{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected answer: {}", self.body);
+        self.body
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected answer: {}", self.body);
+        assert_eq!(self.code(), code, "unexpected problem: {}", self.body);
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(ct, "application/problem+json", "problem content type");
+        for key in ["type", "title", "status", "detail", "code"] {
+            assert!(self.body.get(key).is_some(), "problem without {key}: {}", self.body);
+        }
+        self.body
+    }
+
+    /// The fields a 422 names.
+    #[track_caller]
+    pub fn invalid_fields(self) -> Vec<String> {
+        let body = self.problem(422, "validation_failed");
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        reply(req.send().await.expect("the request is sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Reply {
+        self.call(Method::POST, "/v1/auth/login", None, Some(json!({"login": login, "password": password}))).await
+    }
+
+    /// Signs in and answers the access token.
+    pub async fn token(&self, login: &str, password: &str) -> String {
+        let body = self.login(login, password).await.expect(200);
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a customer tenant with an administrator; answers the
+    /// tenant's id and the administrator's access token.
+    pub async fn customer(&self) -> Customer {
+        let n = unique();
+        let admin_login = format!("admin{n}@customer{n}.example");
+        let body = self
+            .post(
+                "/v1/tenants",
+                &self.operator,
+                json!({
+                    "name": format!("Customer {n}"), "slug": format!("customer-{n}"),
+                    "admin": {"email": admin_login, "first_name": "Ada", "last_name": "Admin", "password": PASSWORD}
+                }),
+            )
+            .await
+            .expect(201);
+        let token = self.token(&admin_login, PASSWORD).await;
+        Customer {
+            id: body["id"].as_str().unwrap().to_owned(),
+            admin_id: body["admin"]["id"].as_str().unwrap().to_owned(),
+            admin_login,
+            admin: token,
+        }
+    }
+
+    /// Creates a user in the caller's tenant with `extra` fields; answers
+    /// the created user.
+    pub async fn user(&self, token: &str, extra: Value) -> Value {
+        let n = unique();
+        let mut body = json!({
+            "email": format!("user{n}@example.com"), "first_name": "Test", "last_name": "User", "password": PASSWORD
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        self.post("/v1/users", token, body).await.expect(201)
+    }
+
+    /// The id of a built-in role of the caller's tenant, by name.
+    pub async fn role_id(&self, token: &str, name: &str) -> String {
+        let roles = self.get("/v1/roles", token).await.expect(200);
+        roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no role {name}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+pub struct Customer {
+    pub id: String,
+    pub admin_id: String,
+    pub admin_login: String,
+    /// The administrator's access token.
+    pub admin: String,
+}
+
+pub async fn reply(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    Reply { status, headers, body }
+}

@@ -1,0 +1,143 @@
+//! HTTP hygiene (SECURITY.md "HTTP hygiene"): bad input of every kind gets
+//! a clear problem+json answer and never a 500.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{reply, spawn_app};
+
+#[tokio::test]
+async fn bad_bodies_get_400_413_415_and_422() {
+    let app = spawn_app().await;
+    let url = app.url("/v1/users");
+    let send = |body: Vec<u8>, content_type: Option<&'static str>| {
+        let mut req = app.client.post(&url).bearer_auth(&app.operator).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    send(b"{\"first_name\": ".to_vec(), Some("application/json")).await.problem(400, "malformed_json");
+    send(b"{} {}".to_vec(), Some("application/json")).await.problem(400, "malformed_json");
+    send(b"\xff\xfe".to_vec(), Some("application/json")).await.problem(400, "malformed_json");
+    send(b"first_name=a".to_vec(), Some("application/x-www-form-urlencoded"))
+        .await
+        .problem(415, "unsupported_media_type");
+    send(b"{}".to_vec(), None).await.problem(415, "unsupported_media_type");
+    send(b"{}".to_vec(), Some("text/plain")).await.problem(415, "unsupported_media_type");
+    let huge = format!("{{\"first_name\": \"{}\"}}", "a".repeat(70 * 1024));
+    send(huge.into_bytes(), Some("application/json")).await.problem(413, "payload_too_large");
+    // application/json with parameters, and +json types, are JSON.
+    let ok = send(b"{}".to_vec(), Some("application/json; charset=utf-8")).await;
+    assert_eq!(ok.status, 422);
+    let ok = send(b"{}".to_vec(), Some("application/merge-patch+json")).await;
+    assert_eq!(ok.status, 422);
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
+    let app = spawn_app().await;
+    app.get("/v1/nothing-here", &app.operator).await.problem(404, "not_found");
+    app.get("/v1/users/not-a-uuid", &app.operator).await.problem(404, "not_found");
+    let cases = [
+        (Method::PUT, "/v1/users", "GET, POST"),
+        (Method::DELETE, "/v1/users", "GET, POST"),
+        (Method::POST, "/v1/users/0192f0c4-7a4e-7cc1-9a51-2c1d1c1e8a10", "GET, PATCH, DELETE"),
+        (Method::GET, "/v1/auth/login", "POST"),
+        (Method::POST, "/livez", "GET"),
+    ];
+    for (method, path, allow) in cases {
+        let r = app.call(method.clone(), path, Some(&app.operator), None).await;
+        assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+        r.problem(405, "method_not_allowed");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/livez", "/v1/me", "/v1/nope"] {
+        let r = app.get(path, &app.operator).await;
+        assert_eq!(r.headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(r.headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(r.headers["cache-control"], "no-store", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn cors_answers_configured_origins_only() {
+    let app = crate::helpers::spawn_app_with(|s| s.cors_origins = vec!["https://admin.example.com".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/v1/users"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+    };
+    let allowed = preflight("https://admin.example.com").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://admin.example.com");
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let simple = app.client.get(app.url("/livez")).header("origin", "https://evil.example").send().await.unwrap();
+    assert!(simple.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn health_readiness_keys_and_docs_are_served() {
+    let app = spawn_app().await;
+    for path in ["/livez", "/readyz"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let jwks = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap();
+    assert_eq!(jwks.headers()["cache-control"], "public, max-age=300");
+    let spec: serde_json::Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let docs = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert!(docs.status().is_redirection());
+    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("swagger"), "Swagger UI is served offline");
+}
+
+#[tokio::test]
+async fn readiness_goes_503_when_shutting_down_while_liveness_stays_200() {
+    let app = spawn_app().await;
+    // A second server over its own database, to stop without disturbing `app`.
+    let _ = &app;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = crate::helpers::test_settings(format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display()));
+    let server = voxport::startup::Application::build(settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", server.port());
+    let shutdown = server.shutdown_handle();
+    let running = tokio::spawn(server.run_until_stopped());
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+    let stopping = tokio::spawn(async move { shutdown.stop().await });
+    stopping.await.unwrap();
+    running.await.unwrap().unwrap();
+    assert!(client.get(format!("{base}/livez")).send().await.is_err(), "the server has stopped");
+}
+
+#[tokio::test]
+async fn no_bad_input_produces_a_500() {
+    let app = spawn_app().await;
+    let bodies = [
+        json!(null),
+        json!([]),
+        json!("string"),
+        json!(42),
+        json!({"login": null}),
+        json!({"first_name": {"nested": true}}),
+        json!({"email": "a@b.example", "first_name": "A", "last_name": "B", "activation_at": "2026-13-45T99:00:00Z"}),
+        json!({"email": "a@b.example", "first_name": "\u{0000}", "last_name": "B"}),
+        json!({"email": "a@b.example", "first_name": "A", "last_name": "B", "role_id": ""}),
+    ];
+    for path in ["/v1/users", "/v1/roles", "/v1/tenants", "/v1/auth/login", "/v1/auth/refresh", "/v1/me/password"] {
+        for body in &bodies {
+            let r = app.post(path, &app.operator, body.clone()).await;
+            assert!(r.status.is_client_error(), "{path} {body} -> {} {}", r.status, r.body);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The committed `openapi.yaml` is the document the code generates
+//! (kanidm `apidocs/tests.rs`). Regenerate it with
+//! `cargo run -- openapi > openapi.yaml`.
+
+#[test]
+fn the_committed_openapi_yaml_matches_the_code() {
+    let generated = voxport_api::openapi().to_yaml().unwrap();
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .expect("openapi.yaml is committed at the root");
+    assert!(generated == committed, "openapi.yaml is stale: run `cargo run -- openapi > openapi.yaml` and commit it");
+}
+
+#[test]
+fn every_operation_has_an_id_a_tag_and_problem_answers_for_errors() {
+    let spec = serde_json::to_value(voxport_api::openapi()).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(op["operationId"].is_string(), "{method} {path} has no operationId");
+            assert!(op["tags"].is_array(), "{method} {path} has no tag");
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"].get("application/problem+json").is_some(),
+                        "{method} {path} {status} is not problem+json"
+                    );
+                }
+            }
+            let secured = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if secured && path.starts_with("/v1/") && !path.starts_with("/v1/me") {
+                assert!(op.get("x-required-permission").is_some(), "{method} {path} does not name its permission");
+            }
+        }
+    }
+}
