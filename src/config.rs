@@ -230,7 +230,8 @@ mod tests {
 
     #[test]
     fn a_wrong_setting_is_named() {
-        let cases: [(&str, fn(&mut Settings)); 6] = [
+        type Break = fn(&mut Settings);
+        let cases: [(&str, Break); 6] = [
             ("bind", |s| s.bind = "localhost".into()),
             ("database_url", |s| s.database_url = "mysql://x".into()),
             ("password_min_length", |s| s.password_min_length = 3),
@@ -257,9 +258,11 @@ mod tests {
 
     #[test]
     fn debug_hides_the_admin_password_and_database_password() {
-        let mut s = Settings::default();
-        s.admin_password = Some("hunter2hunter2".into());
-        s.database_url = "postgres://vox:dbsecret@db/vox".into();
+        let s = Settings {
+            admin_password: Some("hunter2hunter2".into()),
+            database_url: "postgres://vox:dbsecret@db/vox".into(),
+            ..Settings::default()
+        };
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("dbsecret"), "{shown}");

@@ -172,22 +172,16 @@ impl Fields {
     }
 }
 
+type Authenticated<'a> = Pin<Box<dyn Future<Output = Result<(Actor, User), AuthenticateError>> + 'a>>;
+
 /// Turns a bearer token into an actor; the API holds one as `dyn` so the
 /// [`Auth`] extractor needs no type parameter.
 pub trait Authenticator: Send + Sync {
-    fn authenticate<'a>(
-        &'a self,
-        token: &'a str,
-        now: DateTime<Utc>,
-    ) -> Pin<Box<dyn Future<Output = Result<(Actor, User), AuthenticateError>> + 'a>>;
+    fn authenticate<'a>(&'a self, token: &'a str, now: DateTime<Utc>) -> Authenticated<'a>;
 }
 
 impl<S: Store> Authenticator for Voxport<S> {
-    fn authenticate<'a>(
-        &'a self,
-        token: &'a str,
-        now: DateTime<Utc>,
-    ) -> Pin<Box<dyn Future<Output = Result<(Actor, User), AuthenticateError>> + 'a>> {
+    fn authenticate<'a>(&'a self, token: &'a str, now: DateTime<Utc>) -> Authenticated<'a> {
         Box::pin(Voxport::authenticate(self, token, now))
     }
 }

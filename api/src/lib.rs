@@ -183,7 +183,6 @@ pub fn security_headers() -> DefaultHeaders {
 
 /// CORS for the configured admin-app origins only; with none configured,
 /// browsers get no cross-origin access at all.
-#[must_use]
 pub fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])

@@ -151,7 +151,7 @@ pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
 pub(crate) async fn lock_tenant(txn: &impl ConnectionTrait, tenant: Uuid) -> Result<bool, DbErr> {
     use entities::tenants;
     let res = tenants::Entity::update_many()
-        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt).into())
+        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt))
         .filter(tenants::Column::Id.eq(tenant))
         .exec(txn)
         .await?;

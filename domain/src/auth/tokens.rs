@@ -36,14 +36,14 @@ impl SigningKeySeed {
     pub fn generate() -> Self {
         let mut seed = [0u8; 32];
         rand::rng().fill_bytes(&mut seed);
-        let kid = URL_SAFE_NO_PAD.encode(&sha2_prefix(&SigningKey::from_bytes(&seed)));
+        let kid = URL_SAFE_NO_PAD.encode(key_id(&SigningKey::from_bytes(&seed)));
         Self { kid, seed }
     }
 }
 
 /// A key id derived from the public key, so the same key always has the
 /// same id (a cut-down RFC 7638 thumbprint).
-fn sha2_prefix(key: &SigningKey) -> Vec<u8> {
+fn key_id(key: &SigningKey) -> Vec<u8> {
     use sha2::{Digest as _, Sha256};
     Sha256::digest(key.verifying_key().as_bytes())[..12].to_vec()
 }
