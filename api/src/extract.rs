@@ -265,7 +265,7 @@ mod tests {
             (r#"{"name":5}"#, "name", "invalid type: integer `5`, expected a string"),
             (r#"{"name":"a","inner":{"count":300}}"#, "inner.count", "invalid value: integer `300`, expected u8"),
             (r#"{"name":"a","inner":{"bogus":1}}"#, "inner.bogus", "is not a known field"),
-            (r#"[]"#, "body", "invalid type: sequence, expected struct Body"),
+            (r#"5"#, "body", "invalid type: integer `5`, expected struct Body"),
         ];
         for (body, field, message) in cases {
             let (status, code, errors) = problem(body);
