@@ -146,8 +146,16 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    pub async fn stop(&self) {
+    /// Readiness answers 503 from now on, so load balancers stop sending
+    /// new requests; everything else keeps working.
+    pub fn drain(&self) {
         self.draining.start();
+    }
+
+    /// Drains, then stops accepting and lets in-flight requests finish
+    /// (up to the shutdown timeout).
+    pub async fn stop(&self) {
+        self.drain();
         self.server.stop(true).await;
     }
 }

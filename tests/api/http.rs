@@ -102,10 +102,7 @@ async fn health_readiness_keys_and_docs_are_served() {
 }
 
 #[tokio::test]
-async fn readiness_goes_503_when_shutting_down_while_liveness_stays_200() {
-    let app = spawn_app().await;
-    // A second server over its own database, to stop without disturbing `app`.
-    let _ = &app;
+async fn on_shutdown_readiness_goes_503_liveness_stays_200_and_the_server_stops() {
     let dir = tempfile::tempdir().unwrap();
     let settings = crate::helpers::test_settings(format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display()));
     let server = voxport::startup::Application::build(settings).await.unwrap();
@@ -114,8 +111,13 @@ async fn readiness_goes_503_when_shutting_down_while_liveness_stays_200() {
     let running = tokio::spawn(server.run_until_stopped());
     let client = reqwest::Client::new();
     assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
-    let stopping = tokio::spawn(async move { shutdown.stop().await });
-    stopping.await.unwrap();
+
+    shutdown.drain();
+    let ready = reply(client.get(format!("{base}/readyz")).send().await.unwrap()).await;
+    ready.problem(503, "shutting_down");
+    assert_eq!(client.get(format!("{base}/livez")).send().await.unwrap().status(), 200);
+
+    shutdown.stop().await;
     running.await.unwrap().unwrap();
     assert!(client.get(format!("{base}/livez")).send().await.is_err(), "the server has stopped");
 }
