@@ -64,7 +64,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// Every request body of the API is a JSON object; serde would otherwise
+/// also read a struct from an array (`[null, null]`).
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(ApiError::field("body", "must be a JSON object")),
+            Err(e) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("The body is not valid JSON: {e}"),
+            )),
+        };
+    }
     let malformed = |e: &serde_json::Error| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {e}"))
     };
@@ -265,7 +278,8 @@ mod tests {
             (r#"{"name":5}"#, "name", "invalid type: integer `5`, expected a string"),
             (r#"{"name":"a","inner":{"count":300}}"#, "inner.count", "invalid value: integer `300`, expected u8"),
             (r#"{"name":"a","inner":{"bogus":1}}"#, "inner.bogus", "is not a known field"),
-            (r#"5"#, "body", "invalid type: integer `5`, expected struct Body"),
+            (r#"5"#, "body", "must be a JSON object"),
+            (r#"["a", null]"#, "body", "must be a JSON object"),
         ];
         for (body, field, message) in cases {
             let (status, code, errors) = problem(body);

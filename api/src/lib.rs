@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod extract;
 pub mod problem;
 pub mod routes;
+pub mod schema;
 pub mod views;
 
 use std::sync::Arc;

@@ -192,6 +192,12 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
+/// A body names a role (role_id) that the tenant does not have: the request
+/// is well-formed, the reference is not there.
+fn role_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "role_not_found", "No such role (role_id) in your tenant.")
+}
+
 fn weak_password(field: &str, e: &impl fmt::Display) -> ApiError {
     ApiError::field(field, e)
 }
@@ -200,7 +206,7 @@ impl From<CreateUserError> for ApiError {
     fn from(e: CreateUserError) -> Self {
         match e {
             CreateUserError::LoginTaken => Self::conflict("login_taken", "That login is already in use."),
-            CreateUserError::RoleNotFound => Self::field("role_id", "no such role in this tenant"),
+            CreateUserError::RoleNotFound => role_not_found(),
             CreateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
             CreateUserError::WeakPassword(e) => weak_password("password", &e),
             CreateUserError::PasswordRequired => {
@@ -217,7 +223,7 @@ impl From<UpdateUserError> for ApiError {
         match e {
             UpdateUserError::NotFound => Self::not_found("user"),
             UpdateUserError::LoginTaken => Self::conflict("login_taken", "That login is already in use."),
-            UpdateUserError::RoleNotFound => Self::field("role_id", "no such role in this tenant"),
+            UpdateUserError::RoleNotFound => role_not_found(),
             UpdateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
             UpdateUserError::OwnRole => Self::conflict("cannot_change_own_role", "Nobody changes their own role."),
             UpdateUserError::OwnAccess => {
@@ -290,8 +296,13 @@ impl From<CreateTenantError> for ApiError {
     fn from(e: CreateTenantError) -> Self {
         match e {
             CreateTenantError::SlugTaken => Self::conflict("slug_taken", "Another tenant has that slug."),
-            CreateTenantError::ParentNotFound => Self::field("parent_id", "no such tenant"),
-            CreateTenantError::ParentIsCustomer => Self::field("parent_id", "a customer tenant cannot own tenants"),
+            CreateTenantError::ParentNotFound => {
+                Self::new(StatusCode::NOT_FOUND, "tenant_not_found", "No such parent tenant (parent_id) below yours.")
+            }
+            CreateTenantError::ParentIsCustomer => Self::conflict(
+                "parent_cannot_own_tenants",
+                "The parent (parent_id) is a customer; only resellers own tenants.",
+            ),
             CreateTenantError::AdminLoginTaken => {
                 Self::conflict("login_taken", "The administrator's login is already in use.")
             }
@@ -369,7 +380,9 @@ impl From<AuthenticateError> for ApiError {
 impl From<ChangePasswordError> for ApiError {
     fn from(e: ChangePasswordError) -> Self {
         match e {
-            ChangePasswordError::WrongPassword => Self::field("current_password", "is not your current password"),
+            ChangePasswordError::WrongPassword => {
+                Self::new(StatusCode::FORBIDDEN, "current_password_wrong", "The current password is wrong.")
+            }
             ChangePasswordError::WeakPassword(e) => weak_password("new_password", &e),
             ChangePasswordError::Unknown(e) => Self::internal(e),
         }

@@ -15,6 +15,7 @@ use voxport_domain::{
 use crate::{
     extract::{Auth, Fields, Json},
     problem::{ApiError, Problem},
+    schema::{LanguageTag, TimezoneName},
     views::UserView,
 };
 
@@ -34,9 +35,23 @@ pub struct MeView {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"timezone": "America/New_York", "language": "en-US"}))]
 pub struct UpdateMeBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Hedy"
+    )]
     pub first_name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Lamarr"
+    )]
     pub last_name: Option<String>,
+    #[schema(value_type = Option<TimezoneName>)]
     pub timezone: Option<String>,
+    #[schema(value_type = Option<LanguageTag>)]
     pub language: Option<String>,
 }
 
@@ -44,6 +59,9 @@ pub struct UpdateMeBody {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordBody {
     pub current_password: String,
+    /// At least 12 characters (configurable), not a common password, and
+    /// not one's own login, email or name.
+    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
     pub new_password: String,
 }
 
@@ -114,8 +132,9 @@ pub async fn update_me<S: Store>(
         (status = 204, description = "Changed"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`current_password_wrong`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Wrong current password or a weak new one", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password does not meet the policy", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

@@ -18,6 +18,7 @@ use super::{nullable, page_request};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
+    schema::PermissionCode,
     views::{PermissionPage, PermissionView, RolePage, RoleView},
 };
 
@@ -39,10 +40,18 @@ pub struct PageParams {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Receptionist", "description": "Front desk", "permissions": ["users:read", "call_records:read"]}))]
 pub struct CreateRoleBody {
-    /// Unique in the tenant, ignoring case; at most 64 characters.
+    /// Unique in the tenant, ignoring case.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Receptionist"
+    )]
     pub name: String,
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u0009\u000B-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     /// Permission codes from `GET /v1/permissions`.
+    #[schema(value_type = Vec<PermissionCode>)]
     pub permissions: Vec<String>,
 }
 
@@ -50,11 +59,18 @@ pub struct CreateRoleBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"permissions": ["users:read"]}))]
 pub struct UpdateRoleBody {
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Receptionist"
+    )]
     pub name: Option<String>,
     /// `null` removes the description.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\u0000-\u0009\u000B-\u001F\u007F-\u009F]*$")]
     pub description: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<PermissionCode>>)]
     pub permissions: Option<Vec<String>>,
 }
 

@@ -18,17 +18,32 @@ use super::page_request;
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    views::{CreatedTenantView, CreatedUserView, TenantKindView, TenantPage, TenantView, UserView},
+    views::{CreatedTenantView, CreatedUserView, TenantPage, TenantView, UserView},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantAdminBody {
     /// Defaults to the email address.
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub login: Option<String>,
+    #[schema(format = Email, max_length = 254, example = "it@acme.example")]
     pub email: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Ada"
+    )]
     pub first_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Admin"
+    )]
     pub last_name: String,
+    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
     pub password: Option<String>,
     /// Generate the password and return it once.
     #[serde(default)]
@@ -42,14 +57,21 @@ pub struct TenantAdminBody {
     "admin": {"email": "it@acme.example", "first_name": "Ada", "last_name": "Admin", "generate_password": true}
 }))]
 pub struct CreateTenantBody {
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Acme Corporation"
+    )]
     pub name: String,
-    /// Lower-case letters, digits and hyphens; unique on the platform.
+    /// Lower-case letters, digits and single hyphens; unique on the platform.
+    #[schema(min_length = 2, max_length = 63, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", example = "acme")]
     pub slug: String,
     /// The owning tenant; defaults to the caller's. Must be the caller's
     /// tenant or a reseller below it.
     pub parent_id: Option<Uuid>,
     /// `customer` (default) or `reseller`.
-    pub kind: Option<TenantKindView>,
+    pub kind: Option<NewTenantKind>,
     /// The tenant's first administrator.
     pub admin: TenantAdminBody,
 }
@@ -58,8 +80,23 @@ pub struct CreateTenantBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Acme Corp."}))]
 pub struct UpdateTenantBody {
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Acme Corp."
+    )]
     pub name: Option<String>,
+    #[schema(min_length = 2, max_length = 63, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
+}
+
+/// The kinds of tenant that can be created.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NewTenantKind {
+    Customer,
+    Reseller,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -115,7 +152,8 @@ pub async fn list_tenants<S: Store>(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacks `tenants:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`slug_taken` or `login_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`tenant_not_found`: no such parent below the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`, `login_taken` or `parent_cannot_own_tenants`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
@@ -131,14 +169,10 @@ pub async fn create_tenant<S: Store>(
     let mut f = Fields::default();
     let name = f.check("name", TenantName::parse(&body.name));
     let slug = f.check("slug", Slug::parse(&body.slug));
-    let kind = match body.kind.unwrap_or(TenantKindView::Customer) {
-        TenantKindView::Customer => Some(TenantKind::Customer),
-        TenantKindView::Reseller => Some(TenantKind::Reseller),
-        TenantKindView::Platform => {
-            f.add("kind", "must be customer or reseller");
-            None
-        }
-    };
+    let kind = Some(match body.kind.unwrap_or(NewTenantKind::Customer) {
+        NewTenantKind::Customer => TenantKind::Customer,
+        NewTenantKind::Reseller => TenantKind::Reseller,
+    });
     let admin = body.admin;
     let email = f.check("admin.email", Email::parse(&admin.email));
     let login = match (&admin.login, &email) {

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
-    paging::Sort,
+    paging::{Direction, Sort},
     permission::Permission,
     ports::Store,
     services::{CreateUser, NewPassword, UpdateUser},
@@ -19,6 +19,7 @@ use super::{nullable, page_request};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
+    schema::{LanguageTag, TimezoneName},
     views::{CreatedUserView, Status, UserPage, UserView},
 };
 
@@ -29,16 +30,33 @@ use crate::{
     "generate_password": true, "timezone": "Europe/Berlin", "language": "en"
 }))]
 pub struct CreateUserBody {
-    /// At most 64 characters, unique on the platform whatever the case.
-    /// Defaults to the email address.
+    /// 1 to 64 printable ASCII characters, unique on the platform whatever
+    /// the case. Defaults to the email address.
+    #[schema(pattern = r"^[!-~]{1,64}$", example = "jsmith")]
     pub login: Option<String>,
+    #[schema(format = Email, max_length = 254, example = "jsmith@example.com")]
     pub email: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "John"
+    )]
     pub first_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Smith"
+    )]
     pub last_name: String,
     /// Defaults to the built-in User role.
     pub role_id: Option<Uuid>,
     /// The initial password; omit it (with an email) to let the user set
-    /// one through the emailed link, or use `generate_password`.
+    /// one through the emailed link, or use `generate_password`. At least
+    /// 12 characters (configurable), not a common password, and not the
+    /// user's own login, email or name.
+    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
     pub password: Option<String>,
     /// Generate a password and return it once in the answer.
     #[serde(default)]
@@ -50,8 +68,10 @@ pub struct CreateUserBody {
     /// The user may sign in until this instant.
     pub expires_at: Option<DateTime<Utc>>,
     /// IANA time zone; defaults to UTC.
+    #[schema(value_type = Option<TimezoneName>)]
     pub timezone: Option<String>,
     /// BCP 47 tag from the supported list; defaults to `en`.
+    #[schema(value_type = Option<LanguageTag>)]
     pub language: Option<String>,
 }
 
@@ -59,12 +79,25 @@ pub struct CreateUserBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role_id": "0192f0c4-7a4e-7cc1-9a51-2c1d1c1e8a10", "expires_at": "2027-06-30T23:59:59Z"}))]
 pub struct UpdateUserBody {
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub login: Option<String>,
     /// `null` removes the address.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "John"
+    )]
     pub first_name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Smith"
+    )]
     pub last_name: Option<String>,
     pub role_id: Option<Uuid>,
     pub disabled: Option<bool>,
@@ -76,9 +109,12 @@ pub struct UpdateUserBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
+    #[schema(value_type = Option<TimezoneName>)]
     pub timezone: Option<String>,
+    #[schema(value_type = Option<LanguageTag>)]
     pub language: Option<String>,
     /// Sets a new password; ends the user's sessions.
+    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
     pub password: Option<String>,
 }
 
@@ -92,10 +128,8 @@ pub struct UserListParams {
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
     pub per_page: Option<u64>,
-    /// `login`, `email`, `first_name`, `last_name` or `created_at`; a
-    /// leading `-` sorts descending. Default `login`.
-    #[param(example = "-created_at")]
-    pub sort: Option<String>,
+    /// The order; a leading `-` sorts descending. Default `login`.
+    pub sort: Option<UserSort>,
     /// Matches login, names and email, ignoring case.
     pub q: Option<String>,
     /// Only users with this role.
@@ -104,14 +138,47 @@ pub struct UserListParams {
     pub status: Option<Status>,
 }
 
-fn sort_key(name: &str) -> Option<UserSortKey> {
-    match name {
-        "login" => Some(UserSortKey::Login),
-        "email" => Some(UserSortKey::Email),
-        "first_name" => Some(UserSortKey::FirstName),
-        "last_name" => Some(UserSortKey::LastName),
-        "created_at" => Some(UserSortKey::CreatedAt),
-        _ => None,
+/// How `GET /v1/users` orders its items.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum UserSort {
+    #[serde(rename = "login")]
+    Login,
+    #[serde(rename = "-login")]
+    LoginDesc,
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "-email")]
+    EmailDesc,
+    #[serde(rename = "first_name")]
+    FirstName,
+    #[serde(rename = "-first_name")]
+    FirstNameDesc,
+    #[serde(rename = "last_name")]
+    LastName,
+    #[serde(rename = "-last_name")]
+    LastNameDesc,
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+impl From<UserSort> for Sort<UserSortKey> {
+    fn from(s: UserSort) -> Self {
+        use Direction::{Asc, Desc};
+        let (key, direction) = match s {
+            UserSort::Login => (UserSortKey::Login, Asc),
+            UserSort::LoginDesc => (UserSortKey::Login, Desc),
+            UserSort::Email => (UserSortKey::Email, Asc),
+            UserSort::EmailDesc => (UserSortKey::Email, Desc),
+            UserSort::FirstName => (UserSortKey::FirstName, Asc),
+            UserSort::FirstNameDesc => (UserSortKey::FirstName, Desc),
+            UserSort::LastName => (UserSortKey::LastName, Asc),
+            UserSort::LastNameDesc => (UserSortKey::LastName, Desc),
+            UserSort::CreatedAt => (UserSortKey::CreatedAt, Asc),
+            UserSort::CreatedAtDesc => (UserSortKey::CreatedAt, Desc),
+        };
+        Sort { key, direction }
     }
 }
 
@@ -137,15 +204,7 @@ pub async fn list_users<S: Store>(
 ) -> Result<web::Json<UserPage>, ApiError> {
     let actor = auth.require(Permission::UsersRead)?;
     let page = page_request(params.page, params.per_page)?;
-    let sort = match params.sort.as_deref() {
-        None => Sort { key: UserSortKey::Login, direction: voxport_domain::paging::Direction::Asc },
-        Some(raw) => Sort::parse(raw, sort_key).ok_or_else(|| {
-            ApiError::field(
-                "sort",
-                "must be one of login, email, first_name, last_name, created_at, optionally after -",
-            )
-        })?,
-    };
+    let sort = params.sort.unwrap_or(UserSort::Login).into();
     let filter = UserFilter {
         q: params.q,
         role_id: params.role,
@@ -176,6 +235,7 @@ pub async fn list_users<S: Store>(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacks `users:write` or a permission of the role (`permission_not_held`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`role_not_found`: no such role in the caller's tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`login_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
@@ -286,7 +346,7 @@ pub async fn get_user<S: Store>(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacks a permission", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (`not_found`) or role (`role_not_found`) in the caller's tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`login_taken`, `cannot_change_own_role`, `cannot_disable_self` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),

@@ -15,10 +15,10 @@ mod timezone;
 
 pub use email::{Email, InvalidEmail};
 pub use language::{InvalidLanguage, Language, SUPPORTED_LANGUAGES};
-pub use login::{InvalidLogin, Login};
-pub use name::{InvalidName, PersonName, RoleName, TenantName};
+pub use login::{InvalidLogin, LOGIN_PATTERN, Login};
+pub use name::{InvalidName, NAME_PATTERN, PersonName, RoleName, TenantName};
 pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password, PasswordPolicy};
-pub use slug::{InvalidSlug, Slug};
+pub use slug::{InvalidSlug, SLUG_PATTERN, Slug};
 pub use timezone::{InvalidTimezone, Timezone};
 
 /// True when `s` holds a control character (CR, LF, NUL, ...). Such

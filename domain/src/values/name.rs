@@ -14,16 +14,23 @@ pub enum InvalidName {
     ControlCharacter,
 }
 
+/// The OpenAPI pattern of a name: no control characters, at least one
+/// that is not blank. Keep it in step with `parse_name`.
+pub const NAME_PATTERN: &str =
+    r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+
+/// The length is counted as given (as the schema's `maxLength` does);
+/// surrounding blanks are then dropped for storage.
 fn parse_name(raw: &str, max: usize) -> Result<String, InvalidName> {
+    if raw.chars().count() > max {
+        return Err(InvalidName::TooLong(max));
+    }
+    if super::has_control(raw) {
+        return Err(InvalidName::ControlCharacter);
+    }
     let s = raw.trim();
     if s.is_empty() {
         return Err(InvalidName::Empty);
-    }
-    if s.chars().count() > max {
-        return Err(InvalidName::TooLong(max));
-    }
-    if super::has_control(s) {
-        return Err(InvalidName::ControlCharacter);
     }
     Ok(s.to_owned())
 }

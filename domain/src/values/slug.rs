@@ -20,7 +20,7 @@ impl Slug {
     /// # Errors
     /// Returns which rule `raw` breaks.
     pub fn parse(raw: &str) -> Result<Self, InvalidSlug> {
-        let s = raw.trim();
+        let s = raw;
         if !(2..=63).contains(&s.len()) {
             return Err(InvalidSlug::Length);
         }
@@ -71,6 +71,7 @@ mod tests {
             ("ac--me", InvalidSlug::BadCharacter),
             ("ac me", InvalidSlug::BadCharacter),
             ("acmé", InvalidSlug::BadCharacter),
+            (" acme", InvalidSlug::BadCharacter),
         ];
         for (raw, want) in cases {
             assert_eq!(Slug::parse(raw), Err(want), "{raw:?}");
@@ -78,3 +79,6 @@ mod tests {
         assert_eq!(Slug::parse(&"a".repeat(64)), Err(InvalidSlug::Length));
     }
 }
+
+/// The OpenAPI pattern of a slug; keep it in step with [`Slug::parse`].
+pub const SLUG_PATTERN: &str = r"^[a-z0-9]+(-[a-z0-9]+)*$";

@@ -17,12 +17,17 @@ impl Timezone {
     /// # Errors
     /// `InvalidTimezone` when `raw` names no zone of the tz database.
     pub fn parse(raw: &str) -> Result<Self, InvalidTimezone> {
-        chrono_tz::Tz::from_str(raw.trim()).map(Self).map_err(|_| InvalidTimezone)
+        chrono_tz::Tz::from_str(raw).map(Self).map_err(|_| InvalidTimezone)
     }
 
     #[must_use]
     pub fn as_str(&self) -> &'static str {
         self.0.name()
+    }
+
+    /// Every zone name, for the OpenAPI enum.
+    pub fn all_names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
     }
 }
 
@@ -50,7 +55,7 @@ mod tests {
 
     #[test]
     fn rejects_offsets_and_inventions() {
-        for bad in ["", "+02:00", "Mars/Olympus_Mons", "europe/berlin/x"] {
+        for bad in ["", "+02:00", "Mars/Olympus_Mons", "europe/berlin/x", " UTC"] {
             assert_eq!(Timezone::parse(bad), Err(InvalidTimezone), "{bad:?}");
         }
     }
