@@ -33,7 +33,7 @@ pub struct MeView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"timezone": "America/New_York", "language": "en-US"}))]
+#[schema(example = json!({"first_name": "Hedy", "last_name": "Lamarr", "timezone": "America/New_York", "language": "en-US"}))]
 pub struct UpdateMeBody {
     #[schema(
         min_length = 1,

@@ -104,7 +104,7 @@ pub enum NewTenantKind {
 #[into_params(parameter_in = Query)]
 pub struct TenantListParams {
     /// Page number, from 1.
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<u64>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
@@ -143,7 +143,8 @@ pub async fn list_tenants<S: Store>(
 /// Create a tenant
 ///
 /// Creates a customer (or reseller) tenant with the four built-in roles and
-/// its first administrator. Needs `tenants:write`.
+/// its first administrator. Needs `tenants:write`. The administrator's
+/// `password` and `generate_password` exclude each other (422).
 #[utoipa::path(
     post, path = "/v1/tenants", tag = "tenants", operation_id = "create_tenant",
     request_body = CreateTenantBody,

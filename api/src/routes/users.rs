@@ -123,7 +123,7 @@ pub struct UpdateUserBody {
 #[into_params(parameter_in = Query)]
 pub struct UserListParams {
     /// Page number, from 1.
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<u64>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
@@ -227,6 +227,10 @@ pub async fn list_users<S: Store>(
 /// `generate_password` to receive one once in the answer, or give neither
 /// (with an email) so the user sets it through the welcome link. Needs
 /// `users:write`, and every permission of the role given.
+///
+/// Two rules span fields and answer 422: `expires_at` must be later than
+/// `activation_at`, and `password` and `generate_password` exclude each
+/// other.
 #[utoipa::path(
     post, path = "/v1/users", tag = "users", operation_id = "create_user",
     request_body = CreateUserBody,
