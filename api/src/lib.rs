@@ -7,6 +7,7 @@
 pub mod client_ip;
 pub mod extract;
 pub mod problem;
+pub mod responses;
 pub mod routes;
 pub mod schema;
 pub mod views;

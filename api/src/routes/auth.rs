@@ -12,6 +12,7 @@ use crate::{
     client_ip::ClientIp,
     extract::Json,
     problem::{ApiError, Problem},
+    responses::BadBody,
     views::UserView,
 };
 
@@ -81,10 +82,8 @@ fn tokens(signed: SignedIn) -> TokenResponse {
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        BadBody,
     ),
     security(()),
 )]
@@ -115,10 +114,8 @@ pub async fn login<S: Store>(
     request_body = RefreshBody,
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_refresh_token`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        BadBody,
     ),
     security(()),
 )]
@@ -139,9 +136,7 @@ pub async fn refresh<S: Store>(
     request_body = RefreshBody,
     responses(
         (status = 204, description = "Signed out"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        BadBody,
     ),
     security(()),
 )]

@@ -15,6 +15,7 @@ use voxport_domain::{
 use crate::{
     extract::{Auth, Fields, Json},
     problem::{ApiError, Problem},
+    responses::{BadBody, Unauthenticated},
     schema::{LanguageTag, TimezoneName},
     views::UserView,
 };
@@ -78,7 +79,7 @@ fn me_view(auth: &Auth, user: &voxport_domain::user::User) -> MeView {
     get, path = "/v1/me", tag = "me", operation_id = "get_me",
     responses(
         (status = 200, description = "The signed-in user", body = MeView),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     ),
     security(("bearer" = [])),
 )]
@@ -94,10 +95,7 @@ pub async fn get_me(auth: Auth) -> web::Json<MeView> {
     request_body = UpdateMeBody,
     responses(
         (status = 200, description = "The changed profile", body = MeView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, BadBody,
     ),
     security(("bearer" = [])),
 )]
@@ -130,11 +128,9 @@ pub async fn update_me<S: Store>(
     request_body = ChangePasswordBody,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`current_password_wrong`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new password does not meet the policy", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, BadBody,
     ),
     security(("bearer" = [])),
 )]

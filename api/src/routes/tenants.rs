@@ -18,6 +18,7 @@ use super::page_request;
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
+    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
     views::{CreatedTenantView, CreatedUserView, TenantPage, TenantView, UserView},
 };
 
@@ -122,9 +123,7 @@ pub struct TenantListParams {
     params(TenantListParams),
     responses(
         (status = 200, description = "One page of tenants", body = TenantPage),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Lacks `tenants:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, BadQuery,
     ),
     security(("bearer" = [])),
     extensions(("x-required-permission" = json!("tenants:read"))),
@@ -150,13 +149,9 @@ pub async fn list_tenants<S: Store>(
     request_body = CreateTenantBody,
     responses(
         (status = 201, description = "The tenant and its administrator", body = CreatedTenantView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Lacks `tenants:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`: no such parent below the caller's tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`slug_taken`, `login_taken` or `parent_cannot_own_tenants`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
     extensions(("x-required-permission" = json!("tenants:write"))),
@@ -239,9 +234,8 @@ pub async fn create_tenant<S: Store>(
     params(("id" = Uuid, Path, description = "The tenant's id")),
     responses(
         (status = 200, description = "The tenant", body = TenantView),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Lacks `tenants:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
     extensions(("x-required-permission" = json!("tenants:read"))),
@@ -265,13 +259,9 @@ pub async fn get_tenant<S: Store>(
     request_body = UpdateTenantBody,
     responses(
         (status = 200, description = "The changed tenant", body = TenantView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Lacks `tenants:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
     extensions(("x-required-permission" = json!("tenants:write"))),
@@ -302,10 +292,9 @@ pub async fn update_tenant<S: Store>(
     params(("id" = Uuid, Path, description = "The tenant's id")),
     responses(
         (status = 204, description = "The tenant is gone"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Lacks `tenants:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`cannot_delete_own_tenant` or `tenant_has_children`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
     extensions(("x-required-permission" = json!("tenants:write"))),
