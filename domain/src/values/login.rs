@@ -82,6 +82,9 @@ impl fmt::Debug for Login {
     }
 }
 
+/// The OpenAPI pattern of a login; keep it in step with [`Login::parse`].
+pub const LOGIN_PATTERN: &str = r"^[!-~]{1,64}$";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +126,3 @@ mod tests {
         }
     }
 }
-
-/// The OpenAPI pattern of a login; keep it in step with [`Login::parse`].
-pub const LOGIN_PATTERN: &str = r"^[!-~]{1,64}$";

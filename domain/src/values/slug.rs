@@ -50,6 +50,9 @@ impl fmt::Debug for Slug {
     }
 }
 
+/// The OpenAPI pattern of a slug; keep it in step with [`Slug::parse`].
+pub const SLUG_PATTERN: &str = r"^[a-z0-9]+(-[a-z0-9]+)*$";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +82,3 @@ mod tests {
         assert_eq!(Slug::parse(&"a".repeat(64)), Err(InvalidSlug::Length));
     }
 }
-
-/// The OpenAPI pattern of a slug; keep it in step with [`Slug::parse`].
-pub const SLUG_PATTERN: &str = r"^[a-z0-9]+(-[a-z0-9]+)*$";
