@@ -31,7 +31,7 @@ use voxport_domain::{Voxport, ports::Store};
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     problem::ApiError,
-    routes::{auth, me, roles, system, tenants, users},
+    routes::{auth, me, roles, stations, system, tenants, users},
 };
 
 pub use client_ip::{ClientIp, TrustedProxies};
@@ -65,6 +65,8 @@ impl Modify for BearerScheme {
         users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
         roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
         tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant,
+        stations::list_stations, stations::create_station, stations::get_station, stations::update_station, stations::delete_station,
+        stations::assign_station, stations::release_station,
         system::livez, system::readyz, system::jwks,
     ),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -75,6 +77,7 @@ impl Modify for BearerScheme {
         (name = "users", description = "Portal users of the caller's tenant"),
         (name = "roles", description = "Roles and the permission catalog"),
         (name = "tenants", description = "Customer and reseller tenants"),
+        (name = "stations", description = "Station licence pools"),
         (name = "system", description = "Health and keys"),
     ),
 )]
@@ -139,6 +142,22 @@ pub fn configure<S: Store>(
                     .route(web::get().to(users::get_user::<S>))
                     .route(web::patch().to(users::update_user::<S>))
                     .route(web::delete().to(users::delete_user::<S>)),
+            )
+            .service(
+                resource("/v1/users/{id}/station", "PUT, DELETE")
+                    .route(web::put().to(stations::assign_station::<S>))
+                    .route(web::delete().to(stations::release_station::<S>)),
+            )
+            .service(
+                resource("/v1/stations", "GET, POST")
+                    .route(web::get().to(stations::list_stations::<S>))
+                    .route(web::post().to(stations::create_station::<S>)),
+            )
+            .service(
+                resource("/v1/stations/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(stations::get_station::<S>))
+                    .route(web::patch().to(stations::update_station::<S>))
+                    .route(web::delete().to(stations::delete_station::<S>)),
             )
             .service(resource("/v1/permissions", "GET").route(web::get().to(roles::list_permissions)))
             .service(

@@ -14,9 +14,9 @@ use utoipa::ToSchema;
 use voxport_domain::{
     error::is_unavailable,
     errors::{
-        AuthenticateError, ChangePasswordError, CreateRoleError, CreateTenantError, CreateUserError, DeleteRoleError,
-        DeleteTenantError, DeleteUserError, LoginError, RefreshError, UpdateRoleError, UpdateTenantError,
-        UpdateUserError,
+        AssignStationError, AuthenticateError, ChangePasswordError, CreateRoleError, CreateStationError,
+        CreateTenantError, CreateUserError, DeleteRoleError, DeleteStationError, DeleteTenantError, DeleteUserError,
+        LoginError, RefreshError, UpdateRoleError, UpdateStationError, UpdateTenantError, UpdateUserError,
     },
     permission::Permission,
 };
@@ -54,6 +54,17 @@ pub struct Problem {
     /// Permissions the caller lacks (403 `permission_not_held` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_permissions: Vec<String>,
+    /// The pool's counts (409 `station_unavailable` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub station: Option<PoolCounts>,
+}
+
+/// How many licences a pool holds, gives out and has left.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct PoolCounts {
+    pub quantity: u32,
+    pub in_use: u32,
+    pub available: u32,
 }
 
 pub struct ApiError {
@@ -62,12 +73,21 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     missing_permissions: Vec<String>,
+    station: Option<PoolCounts>,
     cause: Option<anyhow::Error>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), errors: Vec::new(), missing_permissions: Vec::new(), cause: None }
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            missing_permissions: Vec::new(),
+            station: None,
+            cause: None,
+        }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -148,6 +168,7 @@ impl ApiError {
             code: self.code.to_owned(),
             errors: self.errors.clone(),
             missing_permissions: self.missing_permissions.clone(),
+            station: self.station,
         }
     }
 }
@@ -385,6 +406,77 @@ impl From<ChangePasswordError> for ApiError {
             }
             ChangePasswordError::WeakPassword(e) => weak_password("new_password", &e),
             ChangePasswordError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<CreateStationError> for ApiError {
+    fn from(e: CreateStationError) -> Self {
+        match e {
+            CreateStationError::CodeTaken => {
+                Self::conflict("station_code_taken", "The tenant already has a station with that code.")
+            }
+            CreateStationError::TenantNotFound => {
+                Self::new(StatusCode::NOT_FOUND, "tenant_not_found", "No such tenant (tenant_id) below yours.")
+            }
+            CreateStationError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+fn not_the_parent() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_the_parent",
+        "Only the parent tenant (your reseller or the platform) changes your station pools; ask them to order more.",
+    )
+}
+
+impl From<UpdateStationError> for ApiError {
+    fn from(e: UpdateStationError) -> Self {
+        match e {
+            UpdateStationError::NotFound => Self::not_found("station"),
+            UpdateStationError::NotTheParent => not_the_parent(),
+            UpdateStationError::QuantityBelowInUse { in_use } => Self::conflict(
+                "quantity_below_in_use",
+                format!("{in_use} licences are in use; release some before lowering the quantity below that."),
+            ),
+            UpdateStationError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<DeleteStationError> for ApiError {
+    fn from(e: DeleteStationError) -> Self {
+        match e {
+            DeleteStationError::NotFound => Self::not_found("station"),
+            DeleteStationError::NotTheParent => not_the_parent(),
+            DeleteStationError::InUse => Self::conflict("station_in_use", "Users still hold licences of this station."),
+            DeleteStationError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<AssignStationError> for ApiError {
+    fn from(e: AssignStationError) -> Self {
+        match e {
+            AssignStationError::UserNotFound => Self::not_found("user"),
+            AssignStationError::StationNotFound => {
+                Self::new(StatusCode::NOT_FOUND, "station_not_found", "No such station (station_id) in your tenant.")
+            }
+            AssignStationError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            AssignStationError::Unavailable { quantity, in_use } => {
+                let mut e = Self::conflict(
+                    "station_unavailable",
+                    format!(
+                        "All {quantity} licences of this station are in use; order more stations from your provider, \
+                         or release one from another user."
+                    ),
+                );
+                e.station = Some(PoolCounts { quantity, in_use, available: quantity.saturating_sub(in_use) });
+                e
+            }
+            AssignStationError::Unknown(e) => Self::internal(e),
         }
     }
 }

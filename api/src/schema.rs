@@ -12,7 +12,7 @@ use utoipa::{
         schema::{ObjectBuilder, Schema, Type},
     },
 };
-use voxport_domain::{permission::Permission, values::SUPPORTED_LANGUAGES, values::Timezone};
+use voxport_domain::{permission::Permission, station::Application, values::SUPPORTED_LANGUAGES, values::Timezone};
 
 fn string_enum(description: &str, values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).description(Some(description)).enum_values(Some(values)).into()
@@ -43,6 +43,7 @@ enum_schema!(
     Permission::ALL.iter().map(|p| p.code())
 );
 enum_schema!(LanguageTag, "A supported BCP 47 language tag.", SUPPORTED_LANGUAGES.iter().copied());
+enum_schema!(ApplicationName, "An application a station unlocks.", Application::ALL.iter().map(|a| a.as_str()));
 enum_schema!(TimezoneName, "An IANA time zone name.", Timezone::all_names());
 
 #[cfg(test)]
@@ -76,6 +77,8 @@ mod tests {
             assert_eq!(field(schema, name), NAME_PATTERN, "{schema}.{name}");
         }
         assert_eq!(field("CreateTenantBody", "slug"), SLUG_PATTERN);
+        assert_eq!(field("CreateStationBody", "code"), voxport_domain::station::STATION_CODE_PATTERN);
+        assert_eq!(field("CreateStationBody", "name"), NAME_PATTERN);
         assert_eq!(field("UpdateTenantBody", "slug"), SLUG_PATTERN);
     }
 }

@@ -5,10 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::schema::ApplicationName;
 use uuid::Uuid;
 use voxport_domain::{
     paging::Page,
     role::Role,
+    station::Station,
     tenant::Tenant,
     user::{User, UserStatus},
 };
@@ -40,6 +43,52 @@ pub struct RoleRef {
     pub name: String,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StationRef {
+    pub id: Uuid,
+    #[schema(example = "Standard")]
+    pub name: String,
+}
+
+/// A station licence pool.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StationView {
+    pub id: Uuid,
+    /// The tenant whose users take licences from the pool.
+    pub tenant_id: Uuid,
+    #[schema(example = "Standard")]
+    pub name: String,
+    #[schema(example = "standard")]
+    pub code: String,
+    /// What a licence unlocks for its user.
+    #[schema(value_type = Vec<ApplicationName>)]
+    pub applications: Vec<&'static str>,
+    /// Licences bought.
+    #[schema(example = 10)]
+    pub quantity: u32,
+    /// Licences given to users.
+    #[schema(example = 7)]
+    pub in_use: u32,
+    /// `quantity - in_use`.
+    #[schema(example = 3)]
+    pub available: u32,
+}
+
+impl From<&Station> for StationView {
+    fn from(s: &Station) -> Self {
+        Self {
+            id: s.id,
+            tenant_id: s.tenant_id,
+            name: s.name.as_str().to_owned(),
+            code: s.code.as_str().to_owned(),
+            applications: s.applications.iter().map(|a| a.as_str()).collect(),
+            quantity: s.quantity,
+            in_use: s.in_use,
+            available: s.available(),
+        }
+    }
+}
+
 /// A portal user as `GET /v1/users/{id}` shows them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -53,6 +102,8 @@ pub struct UserView {
     #[schema(example = "Smith")]
     pub last_name: String,
     pub role: RoleRef,
+    /// The station licence the user holds.
+    pub station: Option<StationRef>,
     /// Derived: `pending` before `activation_at`, `expired` from
     /// `expires_at`, `disabled` when switched off, else `active`.
     pub status: Status,
@@ -76,6 +127,7 @@ impl UserView {
             first_name: u.first_name.as_str().to_owned(),
             last_name: u.last_name.as_str().to_owned(),
             role: RoleRef { id: u.role.id, name: u.role.name.as_str().to_owned() },
+            station: u.station.as_ref().map(|s| StationRef { id: s.id, name: s.name.clone() }),
             status: u.status(now).into(),
             disabled: u.disabled,
             activation_at: u.activation_at,
@@ -214,3 +266,4 @@ page_of!(UserPage, UserView);
 page_of!(RolePage, RoleView);
 page_of!(TenantPage, TenantView);
 page_of!(PermissionPage, PermissionView);
+page_of!(StationPage, StationView);

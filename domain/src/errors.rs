@@ -171,3 +171,54 @@ pub enum ChangePasswordError {
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateStationError {
+    #[error("the tenant already has a station with that code")]
+    CodeTaken,
+    #[error("no such tenant below the caller's")]
+    TenantNotFound,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateStationError {
+    #[error("no such station")]
+    NotFound,
+    /// Only the parent tenant (or the platform for its own pools) changes
+    /// a pool (PRODUCT.md rule 11).
+    #[error("only the parent tenant changes a station pool")]
+    NotTheParent,
+    #[error("the quantity would be below the {in_use} licences in use")]
+    QuantityBelowInUse { in_use: u32 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteStationError {
+    #[error("no such station")]
+    NotFound,
+    #[error("only the parent tenant changes a station pool")]
+    NotTheParent,
+    #[error("users still hold licences of the station")]
+    InUse,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssignStationError {
+    #[error("no such user")]
+    UserNotFound,
+    #[error("no such station in the tenant")]
+    StationNotFound,
+    #[error("the change needs permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    /// The pool has no free licence: order more.
+    #[error("no free licence: {in_use} of {quantity} in use")]
+    Unavailable { quantity: u32, in_use: u32 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}

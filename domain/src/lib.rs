@@ -13,6 +13,7 @@ pub mod permission;
 pub mod ports;
 pub mod role;
 pub mod services;
+pub mod station;
 pub mod tenant;
 pub mod user;
 pub mod values;

@@ -16,6 +16,7 @@ use crate::{
     errors::*,
     paging::{Page, PageRequest, Sort},
     role::{BuiltinRole, NewRole, Role, RoleChanges},
+    station::{NewStation, Station, StationChanges},
     tenant::{NewTenant, Tenant, TenantChanges},
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey},
     values::Slug,
@@ -213,6 +214,60 @@ pub trait SessionStore {
     fn session_of_refresh_token(&self, hash: &str) -> impl Future<Output = anyhow::Result<Option<Uuid>>> + Send;
 }
 
+pub trait StationStore {
+    /// The pools of `tenant`, by name.
+    fn list_stations(
+        &self,
+        tenant: Uuid,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<Station>>> + Send;
+
+    /// The station `id` when it belongs to `viewer` or a tenant below it.
+    fn station_visible_to(
+        &self,
+        viewer: Uuid,
+        id: Uuid,
+    ) -> impl Future<Output = anyhow::Result<Option<Station>>> + Send;
+
+    /// # Errors
+    /// `CodeTaken` when the tenant has a station with the code.
+    fn create_station(
+        &self,
+        tenant: Uuid,
+        station: NewStation,
+    ) -> impl Future<Output = Result<Station, CreateStationError>> + Send;
+
+    /// # Errors
+    /// `NotFound`; `QuantityBelowInUse` when the new quantity is below the
+    /// licences in use at the moment of the write.
+    fn update_station(
+        &self,
+        id: Uuid,
+        changes: StationChanges,
+    ) -> impl Future<Output = Result<Station, UpdateStationError>> + Send;
+
+    /// # Errors
+    /// `NotFound`; `InUse` while any licence is in use.
+    fn delete_station(&self, id: Uuid) -> impl Future<Output = Result<(), DeleteStationError>> + Send;
+
+    /// Gives `user` of `tenant` one licence of `station`, releasing the one
+    /// they held, in one transaction. Of concurrent requests for the last
+    /// licence exactly one succeeds.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `StationNotFound`, `Unavailable` with the pool's
+    /// counts when it has no free licence.
+    fn assign_station(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        station: Uuid,
+    ) -> impl Future<Output = Result<Station, AssignStationError>> + Send;
+
+    /// Releases the licence `user` holds, if any; answers whether the user exists.
+    fn release_station(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
 pub trait KeyStore {
     /// The installation's token-signing key. When none is stored yet,
     /// `candidate` is stored and answered; when another process stored one
@@ -221,7 +276,9 @@ pub trait KeyStore {
 }
 
 /// Everything the domain needs from storage.
-pub trait Store: TenantStore + RoleStore + UserStore + SessionStore + KeyStore + Clone + Send + Sync + 'static {
+pub trait Store:
+    TenantStore + RoleStore + UserStore + SessionStore + StationStore + KeyStore + Clone + Send + Sync + 'static
+{
     /// Whether storage answers, for `/readyz`.
     fn ping(&self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

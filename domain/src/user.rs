@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     role::Role,
+    station::StationRef,
     values::{Email, Language, Login, PersonName, Timezone},
 };
 
@@ -66,6 +67,8 @@ pub struct User {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub role: Role,
+    /// The station licence the user holds.
+    pub station: Option<StationRef>,
     pub disabled: bool,
     pub activation_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,

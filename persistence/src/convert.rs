@@ -7,6 +7,7 @@ use voxport_domain::{
     auth::{Client, Session},
     permission::PermissionSet,
     role::{BuiltinRole, Role},
+    station::StationRef,
     tenant::{Tenant, TenantKind},
     user::User,
     values::{Email, Language, Login, PersonName, RoleName, Slug, TenantName, Timezone},
@@ -43,7 +44,7 @@ pub(crate) fn role(m: roles::Model) -> anyhow::Result<Role> {
     })
 }
 
-pub(crate) fn user(m: users::Model, r: Option<roles::Model>) -> anyhow::Result<User> {
+pub(crate) fn user(m: users::Model, r: Option<roles::Model>, station: Option<StationRef>) -> anyhow::Result<User> {
     let r = r.ok_or_else(|| anyhow!("user {} has no role {}", m.id, m.role_id))?;
     let ctx = |field: &'static str| format!("user {} {field}", m.id);
     Ok(User {
@@ -54,6 +55,7 @@ pub(crate) fn user(m: users::Model, r: Option<roles::Model>) -> anyhow::Result<U
         first_name: PersonName::parse(&m.first_name).with_context(|| ctx("first_name"))?,
         last_name: PersonName::parse(&m.last_name).with_context(|| ctx("last_name"))?,
         role: role(r)?,
+        station,
         disabled: m.disabled,
         activation_at: m.activation_at,
         expires_at: m.expires_at,

@@ -14,6 +14,7 @@ mod entities;
 mod keys;
 mod roles;
 mod sessions;
+mod stations;
 mod tenants;
 mod users;
 

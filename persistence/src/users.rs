@@ -24,7 +24,9 @@ use voxport_domain::{
 use crate::{
     SeaStore, begin_write, convert, db_err,
     entities::{roles, sessions, users},
-    like_pattern, lock_tenant, unique_violation,
+    like_pattern, lock_tenant,
+    stations::{release, stations_of},
+    unique_violation,
 };
 
 /// Users of `tenant` whose status at `now` is `status`, as SQL. Mirrors
@@ -65,7 +67,10 @@ async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow:
         .one(db)
         .await
         .map_err(|e| db_err(e, "loading a user"))?;
-    row.map(|(u, r)| convert::user(u, r)).transpose()
+    let Some((u, r)) = row else { return Ok(None) };
+    let mut stations = stations_of(db, &[u.id]).await?;
+    let station = stations.remove(&u.id);
+    convert::user(u, r, station).map(Some)
 }
 
 fn is_active_admin(user: &User, now: DateTime<Utc>) -> bool {
@@ -123,7 +128,8 @@ impl UserStore for SeaStore {
         match row {
             Some((u, r)) => {
                 let hash = u.password_hash.clone().map(PasswordHash::from_phc);
-                Ok(Some((convert::user(u, r)?, hash)))
+                let station = stations_of(&self.db, &[u.id]).await?.remove(&u.id);
+                Ok(Some((convert::user(u, r, station)?, hash)))
             }
             None => Ok(None),
         }
@@ -178,7 +184,15 @@ impl UserStore for SeaStore {
             .all(&self.db)
             .await
             .map_err(|e| db_err(e, "listing users"))?;
-        let items = rows.into_iter().map(|(u, r)| convert::user(u, r)).collect::<anyhow::Result<_>>()?;
+        let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
+        let mut stations = stations_of(&self.db, &ids).await?;
+        let items = rows
+            .into_iter()
+            .map(|(u, r)| {
+                let station = stations.remove(&u.id);
+                convert::user(u, r, station)
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }
 
@@ -270,6 +284,8 @@ impl UserStore for SeaStore {
             return Err(DeleteUserError::NotFound);
         }
         let target = find_user(&txn, tenant, id).await?.ok_or(DeleteUserError::NotFound)?;
+        // PRODUCT.md rule 10: the licence is freed with the user.
+        release(&txn, id).await.map_err(|e| db_err(e, "releasing a station licence"))?;
         users::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a user"))?;
         if is_active_admin(&target, now)
             && active_admins(&txn, tenant, now).await.map_err(|e| db_err(e, "counting administrators"))? == 0

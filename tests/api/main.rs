@@ -16,5 +16,6 @@ mod http;
 mod me;
 mod openapi;
 mod roles;
+mod stations;
 mod tenants;
 mod users;

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod me;
 pub mod roles;
+pub mod stations;
 pub mod system;
 pub mod tenants;
 pub mod users;

@@ -5,6 +5,7 @@
 
 mod auth;
 mod roles;
+mod stations;
 mod tenants;
 mod users;
 

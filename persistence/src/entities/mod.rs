@@ -5,5 +5,7 @@ pub mod refresh_tokens;
 pub mod roles;
 pub mod sessions;
 pub mod signing_keys;
+pub mod station_assignments;
+pub mod stations;
 pub mod tenants;
 pub mod users;

@@ -1,0 +1,132 @@
+//! Station licence pools (PRODUCT.md rules 2 and 11). The parent tenant
+//! (a reseller, or the platform) creates a customer's pools and changes
+//! their quantities; the customer's administrators read them and give
+//! their users licences. The platform, having no parent, manages its own.
+
+use uuid::Uuid;
+
+use super::Voxport;
+use crate::{
+    actor::Actor,
+    errors::{AssignStationError, CreateStationError, DeleteStationError, UpdateStationError},
+    paging::{Page, PageRequest},
+    ports::Store,
+    station::{NewStation, Station, StationChanges},
+    tenant::TenantKind,
+};
+
+impl<S: Store> Voxport<S> {
+    /// The pools of `tenant` (default: the actor's own), which must be the
+    /// actor's tenant or one below it.
+    ///
+    /// # Errors
+    /// When storage fails; `Ok(None)` when the tenant is not visible.
+    pub async fn list_stations(
+        &self,
+        actor: &Actor,
+        tenant: Option<Uuid>,
+        page: PageRequest,
+    ) -> anyhow::Result<Option<Page<Station>>> {
+        let tenant = tenant.unwrap_or(actor.tenant_id);
+        if self.store.tenant_visible_to(actor.tenant_id, tenant).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.store.list_stations(tenant, page).await?))
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn station(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<Station>> {
+        self.store.station_visible_to(actor.tenant_id, id).await
+    }
+
+    /// # Errors
+    /// See [`CreateStationError`].
+    pub async fn create_station(
+        &self,
+        actor: &Actor,
+        tenant: Option<Uuid>,
+        station: NewStation,
+    ) -> Result<Station, CreateStationError> {
+        let tenant = tenant.unwrap_or(actor.tenant_id);
+        self.store.tenant_visible_to(actor.tenant_id, tenant).await?.ok_or(CreateStationError::TenantNotFound)?;
+        let station = self.store.create_station(tenant, station).await?;
+        tracing::info!(actor = %actor.user_id, station = %station.id, tenant = %tenant, "created station pool");
+        Ok(station)
+    }
+
+    /// # Errors
+    /// See [`UpdateStationError`].
+    pub async fn update_station(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        changes: StationChanges,
+    ) -> Result<Station, UpdateStationError> {
+        let station = self.store.station_visible_to(actor.tenant_id, id).await?.ok_or(UpdateStationError::NotFound)?;
+        if !self.manages_pools_of(actor, station.tenant_id).await? {
+            return Err(UpdateStationError::NotTheParent);
+        }
+        let station = self.store.update_station(id, changes).await?;
+        tracing::info!(actor = %actor.user_id, station = %id, quantity = station.quantity, "changed station pool");
+        Ok(station)
+    }
+
+    /// # Errors
+    /// See [`DeleteStationError`].
+    pub async fn delete_station(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteStationError> {
+        let station = self.store.station_visible_to(actor.tenant_id, id).await?.ok_or(DeleteStationError::NotFound)?;
+        if !self.manages_pools_of(actor, station.tenant_id).await? {
+            return Err(DeleteStationError::NotTheParent);
+        }
+        self.store.delete_station(id).await?;
+        tracing::info!(actor = %actor.user_id, station = %id, "deleted station pool");
+        Ok(())
+    }
+
+    /// Gives a user of the actor's tenant a licence of `station`.
+    ///
+    /// # Errors
+    /// See [`AssignStationError`].
+    pub async fn assign_station(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        station: Uuid,
+    ) -> Result<Station, AssignStationError> {
+        let target = self.store.user(actor.tenant_id, user).await?.ok_or(AssignStationError::UserNotFound)?;
+        let missing = actor.cannot_grant(&target.role.permissions);
+        if !missing.is_empty() {
+            return Err(AssignStationError::PermissionNotHeld(missing));
+        }
+        let station = self.store.assign_station(actor.tenant_id, user, station).await?;
+        tracing::info!(actor = %actor.user_id, user = %user, station = %station.id, "assigned station licence");
+        Ok(station)
+    }
+
+    /// Frees the licence a user of the actor's tenant holds.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `PermissionNotHeld`.
+    pub async fn release_station(&self, actor: &Actor, user: Uuid) -> Result<(), AssignStationError> {
+        let target = self.store.user(actor.tenant_id, user).await?.ok_or(AssignStationError::UserNotFound)?;
+        let missing = actor.cannot_grant(&target.role.permissions);
+        if !missing.is_empty() {
+            return Err(AssignStationError::PermissionNotHeld(missing));
+        }
+        if !self.store.release_station(actor.tenant_id, user).await? {
+            return Err(AssignStationError::UserNotFound);
+        }
+        Ok(())
+    }
+
+    /// Whether the actor's tenant changes the pools of `owner`: a parent
+    /// for the tenants below it, the platform for its own.
+    async fn manages_pools_of(&self, actor: &Actor, owner: Uuid) -> anyhow::Result<bool> {
+        if owner != actor.tenant_id {
+            return Ok(true);
+        }
+        let own = self.store.tenant_visible_to(actor.tenant_id, actor.tenant_id).await?;
+        Ok(own.is_some_and(|t| t.kind == TenantKind::Platform))
+    }
+}

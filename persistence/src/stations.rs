@@ -1,0 +1,271 @@
+//! Station pools and licences. A licence is taken with one conditional
+//! UPDATE (`in_use < quantity`), so concurrent requests never overbook a
+//! pool on either database; the CHECK constraint is the backstop. Each
+//! assignment runs in a write transaction that first locks the user's row,
+//! so one user's concurrent changes apply one after the other.
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, anyhow};
+use sea_orm::{
+    ActiveModelTrait as _,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait as _},
+};
+use uuid::Uuid;
+use voxport_domain::{
+    errors::{AssignStationError, CreateStationError, DeleteStationError, UpdateStationError},
+    paging::{Page, PageRequest},
+    ports::StationStore,
+    station::{Application, NewStation, Station, StationChanges, StationCode, StationRef},
+    values::RoleName,
+};
+
+use crate::{
+    SeaStore, begin_write, db_err,
+    entities::{station_assignments, stations, tenants, users},
+    unique_violation,
+};
+
+fn station(m: stations::Model) -> anyhow::Result<Station> {
+    let count = |v: i32, what: &str| u32::try_from(v).map_err(|_| anyhow!("station {} has {what} {v}", m.id));
+    Ok(Station {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        name: RoleName::parse(&m.name).with_context(|| format!("station {} name", m.id))?,
+        code: StationCode::parse(&m.code).with_context(|| format!("station {} code", m.id))?,
+        applications: Application::from_codes(&m.applications),
+        quantity: count(m.quantity, "quantity")?,
+        in_use: count(m.in_use, "in_use")?,
+    })
+}
+
+fn quantity(q: u32) -> i32 {
+    // Quantities are bounded by `MAX_QUANTITY`, far below i32::MAX.
+    i32::try_from(q).unwrap_or(i32::MAX)
+}
+
+/// The stations held by `users`, in one query (no N+1 on lists).
+pub(crate) async fn stations_of(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+) -> anyhow::Result<HashMap<Uuid, StationRef>> {
+    if users.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = station_assignments::Entity::find()
+        .filter(station_assignments::Column::UserId.is_in(users.iter().copied()))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading station assignments"))?;
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.station_id).collect();
+    let names: HashMap<Uuid, String> = stations::Entity::find()
+        .filter(stations::Column::Id.is_in(ids))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading stations"))?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|a| {
+            names.get(&a.station_id).map(|name| (a.user_id, StationRef { id: a.station_id, name: name.clone() }))
+        })
+        .collect())
+}
+
+/// Frees the licence `user` holds, if any. Part of the caller's transaction.
+pub(crate) async fn release(db: &impl ConnectionTrait, user: Uuid) -> Result<(), DbErr> {
+    let Some(held) = station_assignments::Entity::find_by_id(user).one(db).await? else {
+        return Ok(());
+    };
+    stations::Entity::update_many()
+        .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).sub(1))
+        .filter(stations::Column::Id.eq(held.station_id))
+        .exec(db)
+        .await?;
+    station_assignments::Entity::delete_by_id(user).exec(db).await?;
+    Ok(())
+}
+
+/// Locks the user's row for the rest of the transaction; false when the
+/// user is not in `tenant`.
+async fn lock_user(db: &impl ConnectionTrait, tenant: Uuid, user: Uuid) -> Result<bool, DbErr> {
+    let res = users::Entity::update_many()
+        .col_expr(users::Column::UpdatedAt, Expr::col(users::Column::UpdatedAt))
+        .filter(users::Column::Id.eq(user))
+        .filter(users::Column::TenantId.eq(tenant))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+impl StationStore for SeaStore {
+    async fn list_stations(&self, tenant: Uuid, page: PageRequest) -> anyhow::Result<Page<Station>> {
+        let select = stations::Entity::find().filter(stations::Column::TenantId.eq(tenant));
+        let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting stations"))?;
+        let rows = select
+            .order_by(stations::Column::Name, Order::Asc)
+            .order_by(stations::Column::Id, Order::Asc)
+            .offset(page.offset())
+            .limit(page.per_page())
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "listing stations"))?;
+        let items = rows.into_iter().map(station).collect::<anyhow::Result<_>>()?;
+        Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
+    }
+
+    async fn station_visible_to(&self, viewer: Uuid, id: Uuid) -> anyhow::Result<Option<Station>> {
+        let row = stations::Entity::find_by_id(id).one(&self.db).await.map_err(|e| db_err(e, "loading a station"))?;
+        let Some(row) = row else { return Ok(None) };
+        let owner = tenants::Entity::find_by_id(row.tenant_id)
+            .filter(tenants::Column::Path.like(format!("%/{viewer}/%")))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a station's tenant"))?;
+        owner.map(|_| station(row)).transpose()
+    }
+
+    async fn create_station(&self, tenant: Uuid, new: NewStation) -> Result<Station, CreateStationError> {
+        let now = crate::now();
+        let row = stations::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant),
+            name: Set(new.name.as_str().to_owned()),
+            code: Set(new.code.as_str().to_owned()),
+            applications: Set(Application::to_codes(&new.applications)),
+            quantity: Set(quantity(new.quantity)),
+            in_use: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match row.insert(&self.db).await {
+            Ok(m) => Ok(station(m)?),
+            Err(e) if unique_violation(&e, "code") => Err(CreateStationError::CodeTaken),
+            Err(e) => Err(db_err(e, "inserting a station").into()),
+        }
+    }
+
+    async fn update_station(&self, id: Uuid, changes: StationChanges) -> Result<Station, UpdateStationError> {
+        let txn = begin_write(&self.db).await?;
+        let row = stations::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "loading a station"))?
+            .ok_or(UpdateStationError::NotFound)?;
+        if let Some(q) = changes.quantity {
+            // Conditional, so a licence taken meanwhile is never orphaned.
+            let res = stations::Entity::update_many()
+                .col_expr(stations::Column::Quantity, Expr::value(quantity(q)))
+                .filter(stations::Column::Id.eq(id))
+                .filter(stations::Column::InUse.lte(quantity(q)))
+                .exec(&txn)
+                .await
+                .map_err(|e| db_err(e, "changing a station's quantity"))?;
+            if res.rows_affected == 0 {
+                let in_use = u32::try_from(row.in_use).unwrap_or(0);
+                return Err(UpdateStationError::QuantityBelowInUse { in_use });
+            }
+        }
+        let mut model = stations::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "reloading a station"))?
+            .ok_or(UpdateStationError::NotFound)?
+            .into_active_model();
+        if let Some(name) = changes.name {
+            model.name = Set(name.as_str().to_owned());
+        }
+        if let Some(apps) = changes.applications {
+            model.applications = Set(Application::to_codes(&apps));
+        }
+        model.updated_at = Set(crate::now());
+        let updated = model.update(&txn).await.map_err(|e| db_err(e, "updating a station"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a station change"))?;
+        Ok(station(updated)?)
+    }
+
+    async fn delete_station(&self, id: Uuid) -> Result<(), DeleteStationError> {
+        let res = stations::Entity::delete_many()
+            .filter(stations::Column::Id.eq(id))
+            .filter(stations::Column::InUse.eq(0))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "deleting a station"))?;
+        if res.rows_affected == 1 {
+            return Ok(());
+        }
+        let exists =
+            stations::Entity::find_by_id(id).one(&self.db).await.map_err(|e| db_err(e, "loading a station"))?;
+        Err(if exists.is_some() { DeleteStationError::InUse } else { DeleteStationError::NotFound })
+    }
+
+    async fn assign_station(&self, tenant: Uuid, user: Uuid, station_id: Uuid) -> Result<Station, AssignStationError> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Err(AssignStationError::UserNotFound);
+        }
+        let wanted = stations::Entity::find_by_id(station_id)
+            .filter(stations::Column::TenantId.eq(tenant))
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "loading a station"))?
+            .ok_or(AssignStationError::StationNotFound)?;
+        let held = station_assignments::Entity::find_by_id(user)
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "loading a station assignment"))?;
+        if held.as_ref().is_some_and(|h| h.station_id == station_id) {
+            return Ok(station(wanted)?);
+        }
+        let taken = stations::Entity::update_many()
+            .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(1))
+            .filter(stations::Column::Id.eq(station_id))
+            .filter(Expr::col(stations::Column::InUse).lt(Expr::col(stations::Column::Quantity)))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "taking a station licence"))?;
+        if taken.rows_affected == 0 {
+            let now = stations::Entity::find_by_id(station_id)
+                .one(&txn)
+                .await
+                .map_err(|e| db_err(e, "loading a station"))?
+                .unwrap_or(wanted);
+            return Err(AssignStationError::Unavailable {
+                quantity: u32::try_from(now.quantity).unwrap_or(0),
+                in_use: u32::try_from(now.in_use).unwrap_or(0),
+            });
+        }
+        release(&txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))?;
+        station_assignments::ActiveModel {
+            user_id: Set(user),
+            station_id: Set(station_id),
+            tenant_id: Set(tenant),
+            created_at: Set(crate::now()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| db_err(e, "recording a station assignment"))?;
+        let updated = stations::Entity::find_by_id(station_id)
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "reloading a station"))?
+            .context("a station vanished while it was assigned")?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a station assignment"))?;
+        Ok(station(updated)?)
+    }
+
+    async fn release_station(&self, tenant: Uuid, user: Uuid) -> anyhow::Result<bool> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Ok(false);
+        }
+        release(&txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a station release"))?;
+        Ok(true)
+    }
+}
