@@ -12,7 +12,7 @@ use voxport_domain::{
     station::{Application, NewStation, StationChanges, StationCode, check_quantity, parse_station_name},
 };
 
-use super::page_request;
+use super::{page_request, whole_number, whole_number_opt};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
@@ -42,6 +42,7 @@ pub struct CreateStationBody {
     #[schema(value_type = Vec<ApplicationName>)]
     pub applications: Vec<String>,
     /// Licences bought.
+    #[serde(deserialize_with = "whole_number")]
     #[schema(maximum = 100000, example = 10)]
     pub quantity: u32,
 }
@@ -59,6 +60,7 @@ pub struct UpdateStationBody {
     #[schema(value_type = Option<Vec<ApplicationName>>)]
     pub applications: Option<Vec<String>>,
     /// Licences bought; never below those in use.
+    #[serde(default, deserialize_with = "whole_number_opt")]
     #[schema(maximum = 100000)]
     pub quantity: Option<u32>,
 }
