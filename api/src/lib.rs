@@ -53,7 +53,7 @@ impl Modify for BearerScheme {
 #[openapi(
     info(
         title = "voxport",
-        description = "Provisioning and identity for a cloud phone system: tenants, portal users, roles and sign-in.\n\n\
+        description = "Provisioning and identity for a cloud phone system: tenants, portal users, roles, station licences and sign-in.\n\n\
             Errors are `application/problem+json` (RFC 9457) with a stable `code`. Lists answer \
             `{items, total, page, per_page}`. Operations say the permission they need in `x-required-permission`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
