@@ -172,6 +172,10 @@ async fn a_pool_never_shrinks_below_its_licences_in_use_nor_goes_while_used() {
     }
     app.patch(&path(&station), &app.operator, json!({"quantity": 1})).await.problem(409, "quantity_below_in_use");
     assert_eq!(app.patch(&path(&station), &app.operator, json!({"quantity": 2})).await.expect(200)["available"], 0);
+    // null leaves the quantity alone.
+    let renamed =
+        app.patch(&path(&station), &app.operator, json!({"quantity": null, "name": "Renamed"})).await.expect(200);
+    assert_eq!((renamed["quantity"].as_u64(), renamed["name"].as_str()), (Some(2), Some("Renamed")));
     app.delete(&path(&station), &app.operator).await.problem(409, "station_in_use");
     let unused = pool(&app, &c, 5).await;
     assert_eq!(app.delete(&path(&unused), &app.operator).await.status, 204);

@@ -28,17 +28,21 @@ where
 /// Reads a count the way JSON Schema defines `integer`: any number with no
 /// fractional part, so `12.0` is 12 (serde alone would refuse it).
 pub(crate) fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    let n = serde_json::Number::deserialize(d)?;
+    whole(serde_json::Number::deserialize(d)?)
+}
+
+/// As [`whole_number`]; `null` or absent leaves the value alone.
+pub(crate) fn whole_number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Option::<serde_json::Number>::deserialize(d)?.map(whole).transpose()
+}
+
+fn whole<E: serde::de::Error>(n: serde_json::Number) -> Result<u32, E> {
     let whole = n.as_u64().or_else(|| {
         n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX)).map(|f| f as u64)
     });
     whole
         .and_then(|v| u32::try_from(v).ok())
-        .ok_or_else(|| serde::de::Error::custom(format!("must be a whole number from 0 to {}, not {n}", u32::MAX)))
-}
-
-pub(crate) fn whole_number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    whole_number(d).map(Some)
+        .ok_or_else(|| E::custom(format!("must be a whole number from 0 to {}, not {n}", u32::MAX)))
 }
 
 pub(crate) fn page_request(page: Option<u64>, per_page: Option<u64>) -> Result<PageRequest, ApiError> {
