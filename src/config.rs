@@ -17,6 +17,13 @@ use voxport_domain::{
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeaderSetting {
+    XForwardedFor,
+    Forwarded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
@@ -46,9 +53,11 @@ pub struct Settings {
     /// Admin-app origins allowed by CORS (a list, or comma-separated).
     #[serde(deserialize_with = "string_or_list")]
     pub cors_origins: Vec<String>,
-    /// Proxies whose X-Forwarded-For is believed (addresses or CIDRs).
+    /// Proxies whose forwarding header is believed (addresses or CIDRs).
     #[serde(deserialize_with = "string_or_list")]
     pub trusted_proxies: Vec<String>,
+    /// The header those proxies write: `x-forwarded-for` or `forwarded`.
+    pub forwarded_header: ForwardedHeaderSetting,
     pub log_format: LogFormat,
     /// The first operator's login on an empty database.
     pub admin_login: String,
@@ -91,6 +100,7 @@ impl Default for Settings {
             password_hash_concurrency: 4,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeaderSetting::XForwardedFor,
             log_format: LogFormat::Pretty,
             admin_login: "admin".into(),
             admin_password: None,

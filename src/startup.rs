@@ -5,7 +5,7 @@ use std::{net::TcpListener, sync::Arc};
 use actix_web::{App, HttpServer, dev::Server, dev::ServerHandle};
 use anyhow::Context as _;
 use tracing_actix_web::TracingLogger;
-use voxport_api::{Draining, TrustedProxies};
+use voxport_api::{Draining, ForwardedHeader, TrustedProxies};
 use voxport_domain::{
     Voxport,
     auth::{PasswordHasher, SigningKeySeed, TokenSettings, TokenSigner},
@@ -14,7 +14,7 @@ use voxport_domain::{
 };
 use voxport_persistence::{DatabaseSettings, SeaStore};
 
-use crate::config::{Checked, Settings};
+use crate::config::{Checked, ForwardedHeaderSetting, Settings};
 
 /// The audience every access token is issued for.
 pub const AUDIENCE: &str = "voxport";
@@ -101,7 +101,13 @@ impl Application {
         let draining = Draining::default();
         let voxport = Arc::new(app);
         let origins = settings.cors_origins.clone();
-        let proxies = TrustedProxies(checked.trusted_proxies.clone());
+        let proxies = TrustedProxies {
+            networks: checked.trusted_proxies.clone(),
+            header: match settings.forwarded_header {
+                ForwardedHeaderSetting::XForwardedFor => ForwardedHeader::XForwardedFor,
+                ForwardedHeaderSetting::Forwarded => ForwardedHeader::Forwarded,
+            },
+        };
         let state = draining.clone();
         let mut server = HttpServer::new(move || {
             App::new()

@@ -1,37 +1,55 @@
 //! The client's address (SECURITY.md "Network"): the socket peer, unless
 //! the peer is a configured trusted proxy; then the right-most address in
-//! `X-Forwarded-For` (or `Forwarded: for=`) that is not itself a trusted
-//! proxy. Never the left-most value, which the client writes itself.
+//! the one forwarding header the proxies are configured to write
+//! (`X-Forwarded-For` or `Forwarded`) that is not itself a trusted proxy.
+//! Never the left-most value, which the client writes itself, and never
+//! the other header, which a proxy that does not write it passes through
+//! from the client. A hop that does not parse ends the walk: what stands
+//! left of it cannot be trusted, so the proxy that received it is taken.
 
 use std::net::IpAddr;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use ipnet::IpNet;
 
-/// The networks whose forwarding headers are believed.
+/// Which header the trusted proxies write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    #[default]
+    XForwardedFor,
+    /// RFC 7239.
+    Forwarded,
+}
+
+/// The networks whose forwarding header is believed, and which header.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Vec<IpNet>);
+pub struct TrustedProxies {
+    pub networks: Vec<IpNet>,
+    pub header: ForwardedHeader,
+}
 
 impl TrustedProxies {
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
-        self.0.iter().any(|net| net.contains(&ip))
+        self.networks.iter().any(|net| net.contains(&ip))
     }
 
-    /// The client address of a request from `peer` carrying these
-    /// forwarding headers (outermost hop first, as they are written).
+    /// The client address of a request from `peer` carrying these hops
+    /// (outermost first, as written; `None` for a hop that did not parse).
     #[must_use]
-    pub fn client(&self, peer: IpAddr, forwarded_for: &[IpAddr]) -> IpAddr {
-        if !self.trusts(peer) {
-            return peer.to_canonical();
+    pub fn client(&self, peer: IpAddr, hops: &[Option<IpAddr>]) -> IpAddr {
+        let mut nearest = peer.to_canonical();
+        if !self.trusts(nearest) {
+            return nearest;
         }
-        forwarded_for
-            .iter()
-            .rev()
-            .map(|ip| ip.to_canonical())
-            .find(|ip| !self.trusts(*ip))
-            .or_else(|| forwarded_for.first().map(|ip| ip.to_canonical()))
-            .unwrap_or_else(|| peer.to_canonical())
+        for hop in hops.iter().rev() {
+            match hop.map(|ip| ip.to_canonical()) {
+                Some(ip) if self.trusts(ip) => nearest = ip,
+                Some(ip) => return ip,
+                None => return nearest,
+            }
+        }
+        nearest
     }
 }
 
@@ -39,33 +57,31 @@ impl TrustedProxies {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-fn hops(req: &HttpRequest) -> Vec<IpAddr> {
-    let headers = req.headers();
-    let xff = headers.get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
-    let mut hops: Vec<IpAddr> = xff.filter_map(|s| s.trim().parse().ok()).collect();
-    if hops.is_empty() {
+fn header_values<'a>(req: &'a HttpRequest, name: &str) -> impl Iterator<Item = &'a str> {
+    req.headers().get_all(name).map(|v| v.to_str().unwrap_or("")).flat_map(|v| v.split(','))
+}
+
+/// The hops of the configured header, outermost first.
+fn hops(req: &HttpRequest, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    match header {
+        ForwardedHeader::XForwardedFor => {
+            header_values(req, "x-forwarded-for").map(|s| s.trim().parse().ok()).collect()
+        }
         // RFC 7239: for="[2001:db8::1]:4711" or for=192.0.2.1
-        hops = headers
-            .get_all("forwarded")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|element| {
-                element.split(';').find_map(|pair| {
+        ForwardedHeader::Forwarded => header_values(req, "forwarded")
+            .map(|element| {
+                let value = element.split(';').find_map(|pair| {
                     let (key, value) = pair.trim().split_once('=')?;
-                    if !key.eq_ignore_ascii_case("for") {
-                        return None;
-                    }
-                    let value = value.trim_matches('"');
-                    let host = match value.strip_prefix('[') {
-                        Some(rest) => rest.split(']').next()?,
-                        None => value.split(':').next()?,
-                    };
-                    host.parse().ok()
-                })
+                    key.eq_ignore_ascii_case("for").then(|| value.trim_matches('"'))
+                })?;
+                let host = match value.strip_prefix('[') {
+                    Some(rest) => rest.split(']').next()?,
+                    None => value.split(':').next()?,
+                };
+                host.parse().ok()
             })
-            .collect();
+            .collect(),
     }
-    hops
 }
 
 impl FromRequest for ClientIp {
@@ -74,7 +90,7 @@ impl FromRequest for ClientIp {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.get_ref().clone()).unwrap_or_default();
-        let ip = req.peer_addr().map(|peer| trusted.client(peer.ip(), &hops(req)));
+        let ip = req.peer_addr().map(|peer| trusted.client(peer.ip(), &hops(req, trusted.header)));
         std::future::ready(Ok(ClientIp(ip)))
     }
 }
@@ -87,23 +103,30 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn trusted() -> TrustedProxies {
+        TrustedProxies { networks: vec!["10.0.0.0/8".parse().unwrap()], header: ForwardedHeader::XForwardedFor }
+    }
+
     #[test]
     fn a_direct_client_cannot_forge_its_address() {
-        let trusted = TrustedProxies(vec!["10.0.0.0/8".parse().unwrap()]);
-        assert_eq!(trusted.client(ip("203.0.113.9"), &[ip("198.51.100.1")]), ip("203.0.113.9"));
+        assert_eq!(trusted().client(ip("203.0.113.9"), &[Some(ip("198.51.100.1"))]), ip("203.0.113.9"));
     }
 
     #[test]
     fn behind_proxies_the_rightmost_untrusted_hop_is_the_client() {
-        let trusted = TrustedProxies(vec!["10.0.0.0/8".parse().unwrap()]);
         // The client wrote 1.1.1.1 itself; 203.0.113.9 is what our proxy saw.
-        let hops = [ip("1.1.1.1"), ip("203.0.113.9"), ip("10.0.0.2")];
-        assert_eq!(trusted.client(ip("10.0.0.1"), &hops), ip("203.0.113.9"));
+        let hops = [Some(ip("1.1.1.1")), Some(ip("203.0.113.9")), Some(ip("10.0.0.2"))];
+        assert_eq!(trusted().client(ip("10.0.0.1"), &hops), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn an_unparsable_hop_ends_the_walk_at_the_proxy_that_received_it() {
+        let hops = [Some(ip("1.1.1.1")), None, Some(ip("10.0.0.2"))];
+        assert_eq!(trusted().client(ip("10.0.0.1"), &hops), ip("10.0.0.2"));
     }
 
     #[test]
     fn mapped_ipv4_addresses_are_canonical() {
-        let trusted = TrustedProxies(vec!["10.0.0.0/8".parse().unwrap()]);
-        assert_eq!(trusted.client(ip("::ffff:10.0.0.1"), &[ip("::ffff:192.0.2.7")]), ip("192.0.2.7"));
+        assert_eq!(trusted().client(ip("::ffff:10.0.0.1"), &[Some(ip("::ffff:192.0.2.7"))]), ip("192.0.2.7"));
     }
 }

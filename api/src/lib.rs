@@ -34,7 +34,7 @@ use crate::{
     routes::{auth, me, roles, stations, system, tenants, users},
 };
 
-pub use client_ip::{ClientIp, TrustedProxies};
+pub use client_ip::{ClientIp, ForwardedHeader, TrustedProxies};
 pub use routes::system::Draining;
 
 struct BearerScheme;

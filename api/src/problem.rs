@@ -248,7 +248,7 @@ impl From<UpdateUserError> for ApiError {
             UpdateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
             UpdateUserError::OwnRole => Self::conflict("cannot_change_own_role", "Nobody changes their own role."),
             UpdateUserError::OwnAccess => {
-                Self::conflict("cannot_disable_self", "Nobody disables or sets an end date on their own account.")
+                Self::conflict("cannot_disable_self", "Nobody disables, ends or postpones their own account.")
             }
             UpdateUserError::LastAdministrator => {
                 Self::conflict("last_administrator", "The tenant would be left without an active administrator.")
@@ -419,6 +419,7 @@ impl From<CreateStationError> for ApiError {
             CreateStationError::TenantNotFound => {
                 Self::new(StatusCode::NOT_FOUND, "tenant_not_found", "No such tenant (tenant_id) below yours.")
             }
+            CreateStationError::NotTheParent => not_the_parent(),
             CreateStationError::Unknown(e) => Self::internal(e),
         }
     }

@@ -178,6 +178,9 @@ pub enum CreateStationError {
     CodeTaken,
     #[error("no such tenant below the caller's")]
     TenantNotFound,
+    /// A reseller's own pools come from its parent (PRODUCT.md rule 11).
+    #[error("only the parent tenant creates a station pool")]
+    NotTheParent,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }

@@ -105,6 +105,14 @@ async fn nobody_creates_or_widens_a_role_beyond_their_own_permissions() {
         .await
         .problem(403, "permission_not_held");
     app.post("/v1/roles", &token, json!({"name": "Fine", "permissions": ["roles:read"]})).await.expect(201);
+    // Nor can they change a role holding more than they do (its holders' access).
+    let mighty = app
+        .post("/v1/roles", &c.admin, json!({"name": "Mighty", "permissions": ["users:write", "roles:read"]}))
+        .await
+        .expect(201);
+    let mighty_path = format!("/v1/roles/{}", mighty["id"].as_str().unwrap());
+    app.patch(&mighty_path, &token, json!({"permissions": ["roles:read"]})).await.problem(403, "permission_not_held");
+    app.patch(&mighty_path, &token, json!({"name": "Renamed"})).await.problem(403, "permission_not_held");
 }
 
 #[tokio::test]

@@ -60,7 +60,7 @@ async fn the_parent_creates_a_pool_that_the_customers_admins_read_but_cannot_cha
 }
 
 #[tokio::test]
-async fn a_reseller_orders_for_its_customers_but_not_for_itself() {
+async fn a_reseller_orders_for_its_customers_but_never_for_itself() {
     let app = spawn_app().await;
     let n = unique();
     app.post("/v1/tenants", &app.operator, json!({"name": "Reseller", "slug": format!("rs-{n}"), "kind": "reseller",
@@ -68,12 +68,43 @@ async fn a_reseller_orders_for_its_customers_but_not_for_itself() {
         .await
         .expect(201);
     let reseller = app.token(&format!("boss{n}@rs.example"), PASSWORD).await;
+    // Its own pools come from the platform, which it cannot stand in for.
+    app.post(
+        "/v1/stations",
+        &reseller,
+        json!({"name": "Mine", "code": "mine", "applications": [], "quantity": 100000}),
+    )
+    .await
+    .problem(403, "not_the_parent");
+    let me = app.get("/v1/me", &reseller).await.expect(200);
+    let tenant = me["tenant_id"].as_str().unwrap();
     let own = app
-        .post("/v1/stations", &reseller, json!({"name": "Mine", "code": "mine", "applications": [], "quantity": 5}))
+        .post(
+            "/v1/stations",
+            &app.operator,
+            json!({"tenant_id": tenant, "name": "Mine", "code": "mine", "applications": [], "quantity": 5}),
+        )
         .await
         .expect(201);
     app.patch(&path(&own), &reseller, json!({"quantity": 500})).await.problem(403, "not_the_parent");
     app.delete(&path(&own), &reseller).await.problem(403, "not_the_parent");
+    // ... but it does order for its own customers.
+    let customer = app
+        .post(
+            "/v1/tenants",
+            &reseller,
+            json!({"name": "Theirs", "slug": format!("theirs-{n}"),
+               "admin": {"email": format!("it{n}@theirs.example"), "first_name": "T", "last_name": "C"}}),
+        )
+        .await
+        .expect(201);
+    app.post(
+        "/v1/stations",
+        &reseller,
+        json!({"tenant_id": customer["id"], "name": "Std", "code": "std", "applications": [], "quantity": 5}),
+    )
+    .await
+    .expect(201);
 }
 
 #[tokio::test]

@@ -335,6 +335,9 @@ async fn nobody_changes_their_own_role_or_switches_themself_off() {
     app.patch(&path, &c.admin, json!({"role_id": user_role})).await.problem(409, "cannot_change_own_role");
     app.patch(&path, &c.admin, json!({"disabled": true})).await.problem(409, "cannot_disable_self");
     app.patch(&path, &c.admin, json!({"expires_at": "2020-01-01T00:00:00Z"})).await.problem(409, "cannot_disable_self");
+    app.patch(&path, &c.admin, json!({"activation_at": "2099-01-01T00:00:00Z"}))
+        .await
+        .problem(409, "cannot_disable_self");
     // Naming one's current role is no change.
     let admin_role = app.role_id(&c.admin, "Administrator").await;
     app.patch(&path, &c.admin, json!({"role_id": admin_role, "first_name": "Still"})).await.expect(200);

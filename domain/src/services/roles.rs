@@ -41,6 +41,13 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`UpdateRoleError`].
     pub async fn update_role(&self, actor: &Actor, id: Uuid, changes: RoleChanges) -> Result<Role, UpdateRoleError> {
+        // Changing a role changes what its holders may do: the actor must
+        // hold what it grants now as well as what it will grant.
+        let current = self.store.role(actor.tenant_id, id).await?.ok_or(UpdateRoleError::NotFound)?;
+        let missing = actor.cannot_grant(&current.permissions);
+        if !missing.is_empty() {
+            return Err(UpdateRoleError::PermissionNotHeld(missing));
+        }
         if let Some(permissions) = &changes.permissions {
             let missing = actor.cannot_grant(permissions);
             if !missing.is_empty() {

@@ -50,6 +50,9 @@ impl<S: Store> Voxport<S> {
     ) -> Result<Station, CreateStationError> {
         let tenant = tenant.unwrap_or(actor.tenant_id);
         self.store.tenant_visible_to(actor.tenant_id, tenant).await?.ok_or(CreateStationError::TenantNotFound)?;
+        if !self.manages_pools_of(actor, tenant).await? {
+            return Err(CreateStationError::NotTheParent);
+        }
         let station = self.store.create_station(tenant, station).await?;
         tracing::info!(actor = %actor.user_id, station = %station.id, tenant = %tenant, "created station pool");
         Ok(station)

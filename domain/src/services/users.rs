@@ -123,7 +123,10 @@ impl<S: Store> Voxport<S> {
             if changes.role_id.is_some_and(|r| r != target.role.id) {
                 return Err(UpdateUserError::OwnRole);
             }
-            if changes.disabled == Some(true) || matches!(changes.expires_at, Some(Some(_))) {
+            let locks_out = changes.disabled == Some(true)
+                || matches!(changes.expires_at, Some(Some(_)))
+                || matches!(changes.activation_at, Some(Some(start)) if start > now);
+            if locks_out {
                 return Err(UpdateUserError::OwnAccess);
             }
         }
