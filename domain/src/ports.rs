@@ -130,9 +130,11 @@ pub trait UserStore {
     /// `LoginTaken` when the login is in use anywhere on the platform.
     fn create_user(&self, user: NewUser) -> impl Future<Output = Result<User, CreateUserError>> + Send;
 
-    /// Applies `changes`; when they could leave the tenant without an
-    /// active administrator, checks that in the same transaction. When
-    /// `end_sessions` is set, the user's sessions are revoked with it.
+    /// Applies `changes` (and a new password hash, if given) in one
+    /// transaction; when they could leave the tenant without an active
+    /// administrator, checks that in the same transaction. With
+    /// `end_sessions`, the user's sessions are revoked with it, all but the
+    /// one it names.
     ///
     /// # Errors
     /// `NotFound`, `LoginTaken`, `LastAdministrator`.
@@ -141,7 +143,8 @@ pub trait UserStore {
         tenant: Uuid,
         id: Uuid,
         changes: UserChanges,
-        end_sessions: bool,
+        password: Option<PasswordHash>,
+        end_sessions: Option<EndSessions>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<User, UpdateUserError>> + Send;
 
@@ -164,6 +167,12 @@ pub trait UserStore {
         keep: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Which of a user's sessions a change ends: all but `keep`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndSessions {
+    pub keep: Option<Uuid>,
 }
 
 /// What became of a refresh token presented for rotation.

@@ -25,7 +25,7 @@ use voxport_domain::{
 use crate::{
     SeaStore, begin_write, convert, db_err,
     entities::{roles, tenants, users},
-    is_unique_violation, like_pattern, unique_violation,
+    is_unique_violation, like_pattern, lock_tenant, unique_violation,
     users::new_user_model,
 };
 
@@ -155,6 +155,10 @@ impl TenantStore for SeaStore {
     async fn create_tenant(&self, tenant: NewTenant, admin: NewUser) -> Result<(Tenant, User), CreateTenantError> {
         let now = crate::now();
         let txn = begin_write(&self.db).await?;
+        // Locks the parent so a concurrent deletion of it waits, then sees the child.
+        if !lock_tenant(&txn, tenant.parent_id).await.map_err(|e| db_err(e, "locking the parent tenant"))? {
+            return Err(CreateTenantError::ParentNotFound);
+        }
         let parent = tenants::Entity::find_by_id(tenant.parent_id)
             .one(&txn)
             .await
@@ -198,6 +202,9 @@ impl TenantStore for SeaStore {
 
     async fn delete_tenant(&self, id: Uuid) -> Result<(), DeleteTenantError> {
         let txn = begin_write(&self.db).await?;
+        if !lock_tenant(&txn, id).await.map_err(|e| db_err(e, "locking a tenant"))? {
+            return Err(DeleteTenantError::NotFound);
+        }
         let children = tenants::Entity::find()
             .filter(tenants::Column::ParentId.eq(id))
             .count(&txn)

@@ -16,7 +16,7 @@ use voxport_domain::{
     auth::PasswordHash,
     errors::{CreateUserError, DeleteUserError, UpdateUserError},
     paging::{Direction, Page, PageRequest, Sort},
-    ports::UserStore,
+    ports::{EndSessions, UserStore},
     role::BuiltinRole,
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus},
 };
@@ -199,12 +199,28 @@ impl UserStore for SeaStore {
     async fn create_user(&self, user: NewUser) -> Result<User, CreateUserError> {
         let id = Uuid::now_v7();
         let now = crate::now();
-        match new_user_model(&user, id, now).insert(&self.db).await {
+        // The tenant lock orders this after a concurrent deletion of the
+        // role, which then either sees this user or is already gone.
+        let txn = begin_write(&self.db).await?;
+        if !lock_tenant(&txn, user.tenant_id).await.map_err(|e| db_err(e, "locking a tenant"))? {
+            return Err(anyhow::anyhow!("the tenant of a new user vanished").into());
+        }
+        let role = roles::Entity::find_by_id(user.role_id)
+            .filter(roles::Column::TenantId.eq(user.tenant_id))
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "loading a role"))?;
+        if role.is_none() {
+            return Err(CreateUserError::RoleNotFound);
+        }
+        match new_user_model(&user, id, now).insert(&txn).await {
             Ok(_) => {}
             Err(e) if unique_violation(&e, "login_key") => return Err(CreateUserError::LoginTaken),
             Err(e) => return Err(db_err(e, "inserting a user").into()),
         }
-        Ok(find_user(&self.db, user.tenant_id, id).await?.context("reading back a new user")?)
+        let created = find_user(&txn, user.tenant_id, id).await?.context("reading back a new user")?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a new user"))?;
+        Ok(created)
     }
 
     async fn update_user(
@@ -212,7 +228,8 @@ impl UserStore for SeaStore {
         tenant: Uuid,
         id: Uuid,
         changes: UserChanges,
-        end_sessions: bool,
+        password: Option<PasswordHash>,
+        end_sessions: Option<EndSessions>,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserError> {
         let txn = begin_write(&self.db).await?;
@@ -259,6 +276,9 @@ impl UserStore for SeaStore {
         if let Some(v) = changes.language {
             row.language = Set(v.as_str().to_owned());
         }
+        if let Some(hash) = &password {
+            row.password_hash = Set(Some(hash.as_phc().to_owned()));
+        }
         row.updated_at = Set(crate::stamp(now));
         match row.update(&txn).await {
             Ok(_) => {}
@@ -270,8 +290,8 @@ impl UserStore for SeaStore {
         {
             return Err(UpdateUserError::LastAdministrator);
         }
-        if end_sessions {
-            revoke_sessions(&txn, id, None, now).await.map_err(|e| db_err(e, "ending sessions"))?;
+        if let Some(end) = end_sessions {
+            revoke_sessions(&txn, id, end.keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
         }
         let after = find_user(&txn, tenant, id).await?.context("reading back a changed user")?;
         txn.commit().await.map_err(|e| db_err(e, "committing a user change"))?;

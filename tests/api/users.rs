@@ -463,3 +463,18 @@ async fn deleting_a_user_removes_them_and_their_sessions() {
     // The login is free again.
     app.user(&c.admin, json!({"login": user["login"]})).await;
 }
+
+#[tokio::test]
+async fn a_password_set_with_new_names_is_checked_against_them_and_nothing_is_half_applied() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let path = format!("/v1/users/{}", id(&user));
+    let body = json!({"last_name": "Fitzgerald", "password": "fitzgerald-forever-1"});
+    assert_eq!(app.patch(&path, &c.admin, body).await.invalid_fields(), ["password"]);
+    // The refused request changed nothing, not even the name.
+    assert_eq!(app.get(&path, &c.admin).await.expect(200)["last_name"], "User");
+    let ok = json!({"last_name": "Fitzgerald", "password": "quiet-harbour-lights-2"});
+    assert_eq!(app.patch(&path, &c.admin, ok).await.expect(200)["last_name"], "Fitzgerald");
+    app.token(user["login"].as_str().unwrap(), "quiet-harbour-lights-2").await;
+}

@@ -169,7 +169,7 @@ impl<S: Store> Voxport<S> {
             language: changes.language,
             ..UserChanges::default()
         };
-        match self.store.update_user(actor.tenant_id, actor.user_id, changes, false, now).await {
+        match self.store.update_user(actor.tenant_id, actor.user_id, changes, None, None, now).await {
             Ok(user) => Ok(user),
             Err(UpdateUserError::Unknown(e)) => Err(e),
             Err(other) => Err(anyhow::anyhow!("updating one's own profile: {other}")),

@@ -15,7 +15,7 @@ use crate::{
     actor::Actor,
     errors::{CreateUserError, DeleteUserError, UpdateUserError},
     paging::{Page, PageRequest, Sort},
-    ports::Store,
+    ports::{EndSessions, Store},
     role::{BuiltinRole, Role},
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey, check_window},
     values::{Email, Language, Login, Password, PersonName, Timezone},
@@ -141,24 +141,23 @@ impl<S: Store> Voxport<S> {
             changes.activation_at.unwrap_or(target.activation_at),
             changes.expires_at.unwrap_or(target.expires_at),
         )?;
-        let password = match &req.password {
+        // The blocklist holds the user's words as they will be after the change.
+        let password_hash = match &req.password {
             Some(raw) => {
                 let mut personal = target.personal_words();
-                if let Some(login) = &changes.login {
-                    personal.push(login.as_str());
-                }
-                Some(self.policy.check(raw, &personal).map_err(UpdateUserError::WeakPassword)?)
+                personal.extend(changes.login.as_ref().map(Login::as_str));
+                personal.extend(changes.email.iter().flatten().map(Email::as_str));
+                personal.extend(changes.first_name.as_ref().map(PersonName::as_str));
+                personal.extend(changes.last_name.as_ref().map(PersonName::as_str));
+                let password = self.policy.check(raw, &personal).map_err(UpdateUserError::WeakPassword)?;
+                Some(self.hasher.hash(&password).await?)
             }
             None => None,
         };
         let role_changes = changes.role_id.is_some_and(|r| r != target.role.id);
-        let end_sessions = role_changes || changes.disabled == Some(true);
-        let user = self.store.update_user(actor.tenant_id, id, changes, end_sessions, now).await?;
-        if let Some(password) = password {
-            let hash = self.hasher.hash(&password).await?;
-            let keep = (id == actor.user_id).then_some(actor.session_id);
-            self.store.set_password(id, hash, keep, now).await?;
-        }
+        let end_sessions = (role_changes || changes.disabled == Some(true) || password_hash.is_some())
+            .then(|| EndSessions { keep: (id == actor.user_id).then_some(actor.session_id) });
+        let user = self.store.update_user(actor.tenant_id, id, changes, password_hash, end_sessions, now).await?;
         tracing::info!(actor = %actor.user_id, user = %id, "changed user");
         Ok(user)
     }
