@@ -31,7 +31,7 @@ use voxport_domain::{Voxport, ports::Store};
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     problem::ApiError,
-    routes::{auth, me, roles, stations, system, tenants, users},
+    routes::{auth, devices, me, roles, stations, system, tenants, users},
 };
 
 pub use client_ip::{ClientIp, ForwardedHeader, TrustedProxies};
@@ -67,6 +67,8 @@ impl Modify for BearerScheme {
         tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant,
         stations::list_stations, stations::create_station, stations::get_station, stations::update_station, stations::delete_station,
         stations::assign_station, stations::release_station,
+        devices::list_devices, devices::create_device, devices::get_device, devices::update_device, devices::delete_device,
+        devices::assign_device, devices::release_device,
         system::livez, system::readyz, system::jwks,
     ),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -78,6 +80,7 @@ impl Modify for BearerScheme {
         (name = "roles", description = "Roles and the permission catalog"),
         (name = "tenants", description = "Customer and reseller tenants"),
         (name = "stations", description = "Station licence pools"),
+        (name = "devices", description = "Desk phones"),
         (name = "system", description = "Health and keys"),
     ),
 )]
@@ -147,6 +150,22 @@ pub fn configure<S: Store>(
                 resource("/v1/users/{id}/station", "PUT, DELETE")
                     .route(web::put().to(stations::assign_station::<S>))
                     .route(web::delete().to(stations::release_station::<S>)),
+            )
+            .service(
+                resource("/v1/users/{id}/device", "PUT, DELETE")
+                    .route(web::put().to(devices::assign_device::<S>))
+                    .route(web::delete().to(devices::release_device::<S>)),
+            )
+            .service(
+                resource("/v1/devices", "GET, POST")
+                    .route(web::get().to(devices::list_devices::<S>))
+                    .route(web::post().to(devices::create_device::<S>)),
+            )
+            .service(
+                resource("/v1/devices/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(devices::get_device::<S>))
+                    .route(web::patch().to(devices::update_device::<S>))
+                    .route(web::delete().to(devices::delete_device::<S>)),
             )
             .service(
                 resource("/v1/stations", "GET, POST")

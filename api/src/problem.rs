@@ -14,9 +14,10 @@ use utoipa::ToSchema;
 use voxport_domain::{
     error::is_unavailable,
     errors::{
-        AssignStationError, AuthenticateError, ChangePasswordError, CreateRoleError, CreateStationError,
-        CreateTenantError, CreateUserError, DeleteRoleError, DeleteStationError, DeleteTenantError, DeleteUserError,
-        LoginError, RefreshError, UpdateRoleError, UpdateStationError, UpdateTenantError, UpdateUserError,
+        AssignDeviceError, AssignStationError, AuthenticateError, ChangePasswordError, CreateDeviceError,
+        CreateRoleError, CreateStationError, CreateTenantError, CreateUserError, DeleteDeviceError, DeleteRoleError,
+        DeleteStationError, DeleteTenantError, DeleteUserError, LoginError, RefreshError, UpdateDeviceError,
+        UpdateRoleError, UpdateStationError, UpdateTenantError, UpdateUserError,
     },
     permission::Permission,
 };
@@ -54,6 +55,9 @@ pub struct Problem {
     /// Permissions the caller lacks (403 `permission_not_held` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_permissions: Vec<String>,
+    /// The user a device serves (409 `device_assigned` and `device_in_use` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<crate::views::HolderView>,
     /// The pool's counts (409 `station_unavailable` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub station: Option<PoolCounts>,
@@ -72,22 +76,21 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Vec<FieldError>,
+    /// Members only some problems carry; boxed to keep results small.
+    extra: Option<Box<Extra>>,
+    cause: Option<anyhow::Error>,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
     missing_permissions: Vec<String>,
     station: Option<PoolCounts>,
-    cause: Option<anyhow::Error>,
+    holder: Option<voxport_domain::device::Holder>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-            missing_permissions: Vec::new(),
-            station: None,
-            cause: None,
-        }
+        Self { status, code, detail: detail.into(), errors: Vec::new(), extra: None, cause: None }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -118,7 +121,7 @@ impl ApiError {
             "permission_denied",
             format!("This needs the `{}` permission.", permission.code()),
         );
-        e.missing_permissions = vec![permission.code().to_owned()];
+        e.extra_mut().missing_permissions = vec![permission.code().to_owned()];
         e
     }
 
@@ -128,7 +131,7 @@ impl ApiError {
             "permission_not_held",
             "Nobody grants or acts with permissions they do not hold themselves.",
         );
-        e.missing_permissions = missing.iter().map(|p| p.code().to_owned()).collect();
+        e.extra_mut().missing_permissions = missing.iter().map(|p| p.code().to_owned()).collect();
         e
     }
 
@@ -153,6 +156,10 @@ impl ApiError {
         self.code
     }
 
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
     /// The response, for handlers that add headers of their own.
     #[must_use]
     pub fn error_response_with_allow(&self) -> HttpResponse {
@@ -167,8 +174,13 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_owned(),
             errors: self.errors.clone(),
-            missing_permissions: self.missing_permissions.clone(),
-            station: self.station,
+            missing_permissions: self.extra.as_ref().map(|x| x.missing_permissions.clone()).unwrap_or_default(),
+            station: self.extra.as_ref().and_then(|x| x.station),
+            holder: self
+                .extra
+                .as_ref()
+                .and_then(|x| x.holder.as_ref())
+                .map(|h| crate::views::HolderView { id: h.user_id, login: h.login.clone() }),
         }
     }
 }
@@ -474,10 +486,64 @@ impl From<AssignStationError> for ApiError {
                          or release one from another user."
                     ),
                 );
-                e.station = Some(PoolCounts { quantity, in_use, available: quantity.saturating_sub(in_use) });
+                e.extra_mut().station =
+                    Some(PoolCounts { quantity, in_use, available: quantity.saturating_sub(in_use) });
                 e
             }
             AssignStationError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<CreateDeviceError> for ApiError {
+    fn from(e: CreateDeviceError) -> Self {
+        match e {
+            CreateDeviceError::MacTaken => {
+                Self::conflict("mac_taken", "A device with that MAC address is already registered.")
+            }
+            CreateDeviceError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<UpdateDeviceError> for ApiError {
+    fn from(e: UpdateDeviceError) -> Self {
+        match e {
+            UpdateDeviceError::NotFound => Self::not_found("device"),
+            UpdateDeviceError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+fn held_by(code: &'static str, what: &str, holder: voxport_domain::device::Holder) -> ApiError {
+    let mut e = ApiError::conflict(code, format!("{what} {} ({}); free it first.", holder.login, holder.user_id));
+    e.extra_mut().holder = Some(holder);
+    e
+}
+
+impl From<DeleteDeviceError> for ApiError {
+    fn from(e: DeleteDeviceError) -> Self {
+        match e {
+            DeleteDeviceError::NotFound => Self::not_found("device"),
+            DeleteDeviceError::Assigned(holder) => held_by("device_in_use", "The device serves", holder),
+            DeleteDeviceError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<AssignDeviceError> for ApiError {
+    fn from(e: AssignDeviceError) -> Self {
+        match e {
+            AssignDeviceError::UserNotFound => Self::not_found("user"),
+            AssignDeviceError::DeviceNotFound => {
+                Self::new(StatusCode::NOT_FOUND, "device_not_found", "No such device (device_id) in your tenant.")
+            }
+            AssignDeviceError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            AssignDeviceError::Assigned(holder) => held_by("device_assigned", "The device already serves", holder),
+            AssignDeviceError::TooManyPorts { max } => {
+                Self::conflict("ports_exceed_device", format!("The device has only {max} line ports."))
+            }
+            AssignDeviceError::Unknown(e) => Self::internal(e),
         }
     }
 }

@@ -79,6 +79,8 @@ mod tests {
         assert_eq!(field("CreateTenantBody", "slug"), SLUG_PATTERN);
         assert_eq!(field("CreateStationBody", "code"), voxport_domain::station::STATION_CODE_PATTERN);
         assert_eq!(field("CreateStationBody", "name"), NAME_PATTERN);
+        assert_eq!(field("CreateDeviceBody", "mac"), voxport_domain::device::MAC_PATTERN);
+        assert_eq!(field("CreateDeviceBody", "model"), NAME_PATTERN);
         assert_eq!(field("UpdateTenantBody", "slug"), SLUG_PATTERN);
     }
 }

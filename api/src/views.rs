@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::schema::ApplicationName;
 use uuid::Uuid;
 use voxport_domain::{
+    device::Device,
     paging::Page,
     role::Role,
     station::Station,
@@ -89,6 +90,59 @@ impl From<&Station> for StationView {
     }
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceRefView {
+    pub id: Uuid,
+    #[schema(example = "80:5e:c0:12:34:56")]
+    pub mac: String,
+    #[schema(example = "T54W")]
+    pub model: String,
+    /// The line ports the user has on it.
+    #[schema(example = 1)]
+    pub ports: u8,
+}
+
+/// Who a device serves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolderView {
+    pub id: Uuid,
+    #[schema(example = "jsmith@example.com")]
+    pub login: String,
+}
+
+/// A desk phone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: Uuid,
+    /// Canonical: lower-case, colon-separated.
+    #[schema(example = "80:5e:c0:12:34:56")]
+    pub mac: String,
+    #[schema(example = "Yealink")]
+    pub vendor: String,
+    #[schema(example = "T54W")]
+    pub model: String,
+    /// Line ports, 1 to 16.
+    #[schema(example = 16)]
+    pub ports: u8,
+    pub label: Option<String>,
+    /// The user the device serves, or null when it is available.
+    pub user: Option<HolderView>,
+}
+
+impl From<&Device> for DeviceView {
+    fn from(d: &Device) -> Self {
+        Self {
+            id: d.id,
+            mac: d.mac.as_str().to_owned(),
+            vendor: d.vendor.as_str().to_owned(),
+            model: d.model.as_str().to_owned(),
+            ports: d.ports,
+            label: d.label.as_ref().map(|l| l.as_str().to_owned()),
+            user: d.holder.as_ref().map(|h| HolderView { id: h.user_id, login: h.login.clone() }),
+        }
+    }
+}
+
 /// A portal user as `GET /v1/users/{id}` shows them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -104,6 +158,8 @@ pub struct UserView {
     pub role: RoleRef,
     /// The station licence the user holds.
     pub station: Option<StationRef>,
+    /// The desk phone the user holds.
+    pub device: Option<DeviceRefView>,
     /// Derived: `pending` before `activation_at`, `expired` from
     /// `expires_at`, `disabled` when switched off, else `active`.
     pub status: Status,
@@ -128,6 +184,12 @@ impl UserView {
             last_name: u.last_name.as_str().to_owned(),
             role: RoleRef { id: u.role.id, name: u.role.name.as_str().to_owned() },
             station: u.station.as_ref().map(|s| StationRef { id: s.id, name: s.name.clone() }),
+            device: u.device.as_ref().map(|d| DeviceRefView {
+                id: d.id,
+                mac: d.mac.clone(),
+                model: d.model.clone(),
+                ports: d.ports,
+            }),
             status: u.status(now).into(),
             disabled: u.disabled,
             activation_at: u.activation_at,
@@ -267,3 +329,4 @@ page_of!(RolePage, RoleView);
 page_of!(TenantPage, TenantView);
 page_of!(PermissionPage, PermissionView);
 page_of!(StationPage, StationView);
+page_of!(DevicePage, DeviceView);

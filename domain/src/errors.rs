@@ -225,3 +225,46 @@ pub enum AssignStationError {
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateDeviceError {
+    #[error("a device with that MAC address is already registered")]
+    MacTaken,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateDeviceError {
+    #[error("no such device")]
+    NotFound,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteDeviceError {
+    #[error("no such device")]
+    NotFound,
+    #[error("the device serves a user")]
+    Assigned(crate::device::Holder),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssignDeviceError {
+    #[error("no such user")]
+    UserNotFound,
+    #[error("no such device in the tenant")]
+    DeviceNotFound,
+    #[error("the change needs permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    /// The device serves another user (PRODUCT.md rule 3).
+    #[error("the device serves another user")]
+    Assigned(crate::device::Holder),
+    #[error("the device has only {max} line ports")]
+    TooManyPorts { max: u8 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}

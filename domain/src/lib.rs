@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod auth;
+pub mod device;
 pub mod error;
 pub mod errors;
 pub mod paging;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{PasswordHash, Session, SigningKeySeed},
+    device::{Device, DeviceChanges, NewDevice},
     errors::*,
     paging::{Page, PageRequest, Sort},
     role::{BuiltinRole, NewRole, Role, RoleChanges},
@@ -277,6 +278,57 @@ pub trait StationStore {
     fn release_station(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
+pub trait DeviceStore {
+    /// The desk phones of `tenant` by MAC; with `available`, only those
+    /// serving nobody.
+    fn list_devices(
+        &self,
+        tenant: Uuid,
+        available: bool,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<Device>>> + Send;
+
+    fn device(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Device>>> + Send;
+
+    /// # Errors
+    /// `MacTaken` when the MAC address is registered anywhere on the platform.
+    fn create_device(
+        &self,
+        tenant: Uuid,
+        device: NewDevice,
+    ) -> impl Future<Output = Result<Device, CreateDeviceError>> + Send;
+
+    /// # Errors
+    /// `NotFound`.
+    fn update_device(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        changes: DeviceChanges,
+    ) -> impl Future<Output = Result<Device, UpdateDeviceError>> + Send;
+
+    /// # Errors
+    /// `NotFound`; `Assigned` naming the holder while the device serves a user.
+    fn delete_device(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = Result<(), DeleteDeviceError>> + Send;
+
+    /// Gives `user` the device on `ports` line ports (default: all of
+    /// them), replacing the device they held, in one transaction.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `DeviceNotFound`, `Assigned` naming the holder when
+    /// the device serves another user, `TooManyPorts`.
+    fn assign_device(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        device: Uuid,
+        ports: Option<u8>,
+    ) -> impl Future<Output = Result<Device, AssignDeviceError>> + Send;
+
+    /// Frees the device `user` holds, if any; answers whether the user exists.
+    fn release_device(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
 pub trait KeyStore {
     /// The installation's token-signing key. When none is stored yet,
     /// `candidate` is stored and answered; when another process stored one
@@ -286,7 +338,17 @@ pub trait KeyStore {
 
 /// Everything the domain needs from storage.
 pub trait Store:
-    TenantStore + RoleStore + UserStore + SessionStore + StationStore + KeyStore + Clone + Send + Sync + 'static
+    TenantStore
+    + RoleStore
+    + UserStore
+    + SessionStore
+    + StationStore
+    + DeviceStore
+    + KeyStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
     /// Whether storage answers, for `/readyz`.
     fn ping(&self) -> impl Future<Output = anyhow::Result<()>> + Send;

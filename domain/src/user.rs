@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
+    device::DeviceRef,
     role::Role,
     station::StationRef,
     values::{Email, Language, Login, PersonName, Timezone},
@@ -69,6 +70,8 @@ pub struct User {
     pub role: Role,
     /// The station licence the user holds.
     pub station: Option<StationRef>,
+    /// The desk phone the user holds.
+    pub device: Option<DeviceRef>,
     pub disabled: bool,
     pub activation_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,

@@ -5,6 +5,7 @@
 use anyhow::{Context as _, anyhow};
 use voxport_domain::{
     auth::{Client, Session},
+    device::DeviceRef,
     permission::PermissionSet,
     role::{BuiltinRole, Role},
     station::StationRef,
@@ -44,7 +45,12 @@ pub(crate) fn role(m: roles::Model) -> anyhow::Result<Role> {
     })
 }
 
-pub(crate) fn user(m: users::Model, r: Option<roles::Model>, station: Option<StationRef>) -> anyhow::Result<User> {
+pub(crate) fn user(
+    m: users::Model,
+    r: Option<roles::Model>,
+    station: Option<StationRef>,
+    device: Option<DeviceRef>,
+) -> anyhow::Result<User> {
     let r = r.ok_or_else(|| anyhow!("user {} has no role {}", m.id, m.role_id))?;
     let ctx = |field: &'static str| format!("user {} {field}", m.id);
     Ok(User {
@@ -56,6 +62,7 @@ pub(crate) fn user(m: users::Model, r: Option<roles::Model>, station: Option<Sta
         last_name: PersonName::parse(&m.last_name).with_context(|| ctx("last_name"))?,
         role: role(r)?,
         station,
+        device,
         disabled: m.disabled,
         activation_at: m.activation_at,
         expires_at: m.expires_at,

@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod convert;
+mod devices;
 mod entities;
 mod keys;
 mod roles;
@@ -145,6 +146,20 @@ pub(crate) fn unique_violation(err: &DbErr, column: &str) -> bool {
 
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Locks the user's row for the rest of the transaction, so one user's
+/// concurrent changes apply one after the other; false when the user is
+/// not in `tenant`.
+pub(crate) async fn lock_user(txn: &impl ConnectionTrait, tenant: Uuid, user: Uuid) -> Result<bool, DbErr> {
+    use entities::users;
+    let res = users::Entity::update_many()
+        .col_expr(users::Column::UpdatedAt, Expr::col(users::Column::UpdatedAt))
+        .filter(users::Column::Id.eq(user))
+        .filter(users::Column::TenantId.eq(tenant))
+        .exec(txn)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// Serialises writes to one tenant for the rest of the transaction (see

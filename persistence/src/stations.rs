@@ -25,8 +25,8 @@ use voxport_domain::{
 
 use crate::{
     SeaStore, begin_write, db_err,
-    entities::{station_assignments, stations, tenants, users},
-    unique_violation,
+    entities::{station_assignments, stations, tenants},
+    lock_user, unique_violation,
 };
 
 fn station(m: stations::Model) -> anyhow::Result<Station> {
@@ -89,18 +89,6 @@ pub(crate) async fn release(db: &impl ConnectionTrait, user: Uuid) -> Result<(),
         .await?;
     station_assignments::Entity::delete_by_id(user).exec(db).await?;
     Ok(())
-}
-
-/// Locks the user's row for the rest of the transaction; false when the
-/// user is not in `tenant`.
-async fn lock_user(db: &impl ConnectionTrait, tenant: Uuid, user: Uuid) -> Result<bool, DbErr> {
-    let res = users::Entity::update_many()
-        .col_expr(users::Column::UpdatedAt, Expr::col(users::Column::UpdatedAt))
-        .filter(users::Column::Id.eq(user))
-        .filter(users::Column::TenantId.eq(tenant))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
 }
 
 impl StationStore for SeaStore {

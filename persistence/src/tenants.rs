@@ -112,7 +112,7 @@ async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<User> 
         .await
         .map_err(|e| db_err(e, "loading a user"))?
         .context("reading back a new administrator")?;
-    convert::user(u, r, None)
+    convert::user(u, r, None, None)
 }
 
 impl TenantStore for SeaStore {

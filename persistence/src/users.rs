@@ -21,6 +21,7 @@ use voxport_domain::{
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus},
 };
 
+use crate::devices::devices_of;
 use crate::{
     SeaStore, begin_write, convert, db_err,
     entities::{roles, sessions, users},
@@ -68,9 +69,9 @@ async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow:
         .await
         .map_err(|e| db_err(e, "loading a user"))?;
     let Some((u, r)) = row else { return Ok(None) };
-    let mut stations = stations_of(db, &[u.id]).await?;
-    let station = stations.remove(&u.id);
-    convert::user(u, r, station).map(Some)
+    let station = stations_of(db, &[u.id]).await?.remove(&u.id);
+    let device = devices_of(db, &[u.id]).await?.remove(&u.id);
+    convert::user(u, r, station, device).map(Some)
 }
 
 fn is_active_admin(user: &User, now: DateTime<Utc>) -> bool {
@@ -129,7 +130,8 @@ impl UserStore for SeaStore {
             Some((u, r)) => {
                 let hash = u.password_hash.clone().map(PasswordHash::from_phc);
                 let station = stations_of(&self.db, &[u.id]).await?.remove(&u.id);
-                Ok(Some((convert::user(u, r, station)?, hash)))
+                let device = devices_of(&self.db, &[u.id]).await?.remove(&u.id);
+                Ok(Some((convert::user(u, r, station, device)?, hash)))
             }
             None => Ok(None),
         }
@@ -186,11 +188,12 @@ impl UserStore for SeaStore {
             .map_err(|e| db_err(e, "listing users"))?;
         let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
         let mut stations = stations_of(&self.db, &ids).await?;
+        let mut devices = devices_of(&self.db, &ids).await?;
         let items = rows
             .into_iter()
             .map(|(u, r)| {
-                let station = stations.remove(&u.id);
-                convert::user(u, r, station)
+                let (station, device) = (stations.remove(&u.id), devices.remove(&u.id));
+                convert::user(u, r, station, device)
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
 mod auth;
+mod devices;
 mod helpers;
 mod http;
 mod me;

@@ -3,6 +3,7 @@
 //! instantiates them.
 
 pub mod auth;
+pub mod devices;
 pub mod me;
 pub mod roles;
 pub mod stations;

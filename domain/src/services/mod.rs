@@ -4,6 +4,7 @@
 //! administrator) to the store's transaction.
 
 mod auth;
+mod devices;
 mod roles;
 mod stations;
 mod tenants;

@@ -1,6 +1,8 @@
 //! sea-orm entities: the rows as stored. They never leave this crate; the
 //! adapters turn them into domain types at the edge.
 
+pub mod device_assignments;
+pub mod devices;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod sessions;

@@ -1,0 +1,258 @@
+//! Desk phones. One device per user and one user per device are UNIQUE
+//! constraints on `device_assignments`; an assignment that loses a race on
+//! PostgreSQL hits the device's UNIQUE index and is answered with the
+//! holder that won.
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, anyhow};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order,
+    PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+};
+use uuid::Uuid;
+use voxport_domain::{
+    device::{Device, DeviceChanges, DeviceRef, Holder, MacAddress, NewDevice},
+    errors::{AssignDeviceError, CreateDeviceError, DeleteDeviceError, UpdateDeviceError},
+    paging::{Page, PageRequest},
+    ports::DeviceStore,
+    values::RoleName,
+};
+
+use crate::{
+    SeaStore, begin_write, db_err,
+    entities::{device_assignments, devices, users},
+    lock_user, unique_violation,
+};
+
+fn text(raw: &str, what: &str, id: Uuid) -> anyhow::Result<RoleName> {
+    RoleName::parse(raw).with_context(|| format!("device {id} {what}"))
+}
+
+fn device(m: devices::Model, holder: Option<Holder>) -> anyhow::Result<Device> {
+    Ok(Device {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        mac: MacAddress::parse(&m.mac).with_context(|| format!("device {} mac", m.id))?,
+        vendor: text(&m.vendor, "vendor", m.id)?,
+        model: text(&m.model, "model", m.id)?,
+        ports: u8::try_from(m.ports).map_err(|_| anyhow!("device {} has {} ports", m.id, m.ports))?,
+        label: m.label.as_deref().map(|l| text(l, "label", m.id)).transpose()?,
+        holder,
+    })
+}
+
+/// The holders of `devices`, in two queries.
+async fn holders_of(db: &impl ConnectionTrait, devices: &[Uuid]) -> anyhow::Result<HashMap<Uuid, Holder>> {
+    if devices.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = device_assignments::Entity::find()
+        .filter(device_assignments::Column::DeviceId.is_in(devices.iter().copied()))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading device assignments"))?;
+    let logins: HashMap<Uuid, String> = users::Entity::find()
+        .filter(users::Column::Id.is_in(rows.iter().map(|a| a.user_id)))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading device holders"))?
+        .into_iter()
+        .map(|u| (u.id, u.login))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|a| {
+            logins.get(&a.user_id).map(|login| (a.device_id, Holder { user_id: a.user_id, login: login.clone() }))
+        })
+        .collect())
+}
+
+/// The devices held by `users`, in two queries (no N+1 on lists).
+pub(crate) async fn devices_of(db: &impl ConnectionTrait, users: &[Uuid]) -> anyhow::Result<HashMap<Uuid, DeviceRef>> {
+    if users.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = device_assignments::Entity::find()
+        .filter(device_assignments::Column::UserId.is_in(users.iter().copied()))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading device assignments"))?;
+    let found: HashMap<Uuid, devices::Model> = devices::Entity::find()
+        .filter(devices::Column::Id.is_in(rows.iter().map(|a| a.device_id)))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading devices"))?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|a| {
+            let d = found.get(&a.device_id)?;
+            let ports = u8::try_from(a.ports).ok()?;
+            Some((a.user_id, DeviceRef { id: d.id, mac: d.mac.clone(), model: d.model.clone(), ports }))
+        })
+        .collect())
+}
+
+async fn find_device(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<Device>> {
+    let Some(row) = devices::Entity::find_by_id(id)
+        .filter(devices::Column::TenantId.eq(tenant))
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a device"))?
+    else {
+        return Ok(None);
+    };
+    let holder = holders_of(db, &[id]).await?.remove(&id);
+    device(row, holder).map(Some)
+}
+
+impl DeviceStore for SeaStore {
+    async fn list_devices(&self, tenant: Uuid, available: bool, page: PageRequest) -> anyhow::Result<Page<Device>> {
+        let mut select = devices::Entity::find().filter(devices::Column::TenantId.eq(tenant));
+        if available {
+            select = select.filter(
+                devices::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(device_assignments::Column::DeviceId)
+                        .from(device_assignments::Entity)
+                        .to_owned(),
+                ),
+            );
+        }
+        let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting devices"))?;
+        let rows = select
+            .order_by(devices::Column::Mac, Order::Asc)
+            .offset(page.offset())
+            .limit(page.per_page())
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "listing devices"))?;
+        let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
+        let mut holders = holders_of(&self.db, &ids).await?;
+        let items = rows
+            .into_iter()
+            .map(|d| {
+                let holder = holders.remove(&d.id);
+                device(d, holder)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
+    }
+
+    async fn device(&self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<Device>> {
+        find_device(&self.db, tenant, id).await
+    }
+
+    async fn create_device(&self, tenant: Uuid, new: NewDevice) -> Result<Device, CreateDeviceError> {
+        let now = crate::now();
+        let row = devices::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant),
+            mac: Set(new.mac.as_str().to_owned()),
+            vendor: Set(new.vendor.as_str().to_owned()),
+            model: Set(new.model.as_str().to_owned()),
+            ports: Set(i32::from(new.ports)),
+            label: Set(new.label.map(|l| l.as_str().to_owned())),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match row.insert(&self.db).await {
+            Ok(m) => Ok(device(m, None)?),
+            Err(e) if unique_violation(&e, "mac") => Err(CreateDeviceError::MacTaken),
+            Err(e) => Err(db_err(e, "inserting a device").into()),
+        }
+    }
+
+    async fn update_device(&self, tenant: Uuid, id: Uuid, changes: DeviceChanges) -> Result<Device, UpdateDeviceError> {
+        let row = devices::Entity::find_by_id(id)
+            .filter(devices::Column::TenantId.eq(tenant))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a device"))?
+            .ok_or(UpdateDeviceError::NotFound)?;
+        let mut row = row.into_active_model();
+        if let Some(v) = changes.vendor {
+            row.vendor = Set(v.as_str().to_owned());
+        }
+        if let Some(v) = changes.model {
+            row.model = Set(v.as_str().to_owned());
+        }
+        if let Some(v) = changes.label {
+            row.label = Set(v.map(|l| l.as_str().to_owned()));
+        }
+        row.updated_at = Set(crate::now());
+        row.update(&self.db).await.map_err(|e| db_err(e, "updating a device"))?;
+        find_device(&self.db, tenant, id).await?.ok_or(UpdateDeviceError::NotFound)
+    }
+
+    async fn delete_device(&self, tenant: Uuid, id: Uuid) -> Result<(), DeleteDeviceError> {
+        let txn = begin_write(&self.db).await?;
+        let found = find_device(&txn, tenant, id).await?.ok_or(DeleteDeviceError::NotFound)?;
+        if let Some(holder) = found.holder {
+            return Err(DeleteDeviceError::Assigned(holder));
+        }
+        devices::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a device"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a device deletion"))?;
+        Ok(())
+    }
+
+    async fn assign_device(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        id: Uuid,
+        ports: Option<u8>,
+    ) -> Result<Device, AssignDeviceError> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Err(AssignDeviceError::UserNotFound);
+        }
+        let wanted = find_device(&txn, tenant, id).await?.ok_or(AssignDeviceError::DeviceNotFound)?;
+        if let Some(holder) = wanted.holder.as_ref().filter(|h| h.user_id != user) {
+            return Err(AssignDeviceError::Assigned(holder.clone()));
+        }
+        let ports = ports.unwrap_or(wanted.ports);
+        if ports > wanted.ports {
+            return Err(AssignDeviceError::TooManyPorts { max: wanted.ports });
+        }
+        // The user's previous device (or this one, to set new ports) is let go first.
+        device_assignments::Entity::delete_by_id(user).exec(&txn).await.map_err(|e| db_err(e, "releasing a device"))?;
+        let inserted = device_assignments::ActiveModel {
+            user_id: Set(user),
+            device_id: Set(id),
+            tenant_id: Set(tenant),
+            ports: Set(i32::from(ports)),
+            created_at: Set(crate::now()),
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if unique_violation(&e, "device_id") => {
+                drop(txn);
+                let holder = holders_of(&self.db, &[id]).await?.remove(&id);
+                return Err(match holder {
+                    Some(holder) => AssignDeviceError::Assigned(holder),
+                    None => anyhow!("a device assignment raced and vanished").into(),
+                });
+            }
+            Err(e) => return Err(db_err(e, "recording a device assignment").into()),
+        }
+        let assigned = find_device(&txn, tenant, id).await?.context("a device vanished while it was assigned")?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a device assignment"))?;
+        Ok(assigned)
+    }
+
+    async fn release_device(&self, tenant: Uuid, user: Uuid) -> anyhow::Result<bool> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Ok(false);
+        }
+        device_assignments::Entity::delete_by_id(user).exec(&txn).await.map_err(|e| db_err(e, "releasing a device"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a device release"))?;
+        Ok(true)
+    }
+}
