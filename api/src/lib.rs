@@ -95,12 +95,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// A resource that answers 405 with `Allow` for the methods it lacks.
 fn resource(path: &str, allow: &'static str) -> Resource {
     web::resource(path).default_service(web::to(move || async move {
-        let mut response = ApiError::new(
+        let error = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             format!("This resource answers {allow}."),
-        )
-        .error_response_with_allow();
+        );
+        let mut response = actix_web::ResponseError::error_response(&error);
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
         response
     }))

@@ -160,12 +160,6 @@ impl ApiError {
         self.extra.get_or_insert_with(Box::default)
     }
 
-    /// The response, for handlers that add headers of their own.
-    #[must_use]
-    pub fn error_response_with_allow(&self) -> HttpResponse {
-        ResponseError::error_response(self)
-    }
-
     pub(crate) fn problem(&self) -> Problem {
         Problem {
             type_: format!("urn:voxport:problem:{}", self.code),

@@ -102,16 +102,6 @@ impl PermissionSet {
         self.0.iter().copied()
     }
 
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The storage form: codes separated by single spaces.
     #[must_use]
     pub fn to_codes(&self) -> String {

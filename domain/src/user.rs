@@ -25,8 +25,6 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
-    pub const ALL: [UserStatus; 4] = [Self::Pending, Self::Active, Self::Expired, Self::Disabled];
-
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -148,14 +146,6 @@ pub struct UserChanges {
 }
 
 impl UserChanges {
-    /// Whether these changes end the user's sessions (SECURITY.md: role
-    /// change and disabling end sessions; so does a new password, which
-    /// travels separately).
-    #[must_use]
-    pub fn ends_sessions(&self) -> bool {
-        self.role_id.is_some() || self.disabled == Some(true)
-    }
-
     /// Whether these changes could leave the tenant without an active
     /// administrator, so that the store must check it in the same
     /// transaction.

@@ -33,8 +33,6 @@ use voxport_domain::{error::Unavailable, ports::Store};
 use voxport_migration::Migrator;
 use voxport_migration::MigratorTrait as _;
 
-pub use sea_orm::DatabaseConnection as Connection;
-
 /// The store behind every port: one connection pool.
 #[derive(Clone, Debug)]
 pub struct SeaStore {
@@ -90,11 +88,6 @@ impl SeaStore {
     /// When the migration table cannot be read.
     pub async fn pending_migrations(&self) -> anyhow::Result<usize> {
         Ok(Migrator::get_pending_migrations(&self.db).await.context("reading migrations")?.len())
-    }
-
-    #[must_use]
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
     }
 }
 
