@@ -91,7 +91,7 @@ pub struct Device {
     pub holder: Option<Holder>,
 }
 
-/// Who holds a device.
+/// Who holds a device, an extension or a phone number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
     pub user_id: Uuid,

@@ -2,7 +2,10 @@
 //! every variant without a wildcard, so adding one forces a decision about
 //! its HTTP answer.
 
-use crate::{permission::Permission, user::ExpiresBeforeActivation, values::InvalidPassword};
+use crate::{
+    device::Holder, permission::Permission, station::Application, user::ExpiresBeforeActivation,
+    values::InvalidPassword,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -18,6 +21,15 @@ pub enum CreateUserError {
     PasswordRequired,
     #[error(transparent)]
     InvalidWindow(#[from] ExpiresBeforeActivation),
+    /// Telephony was asked for without a phone number or an extension
+    /// (PRODUCT.md rule 4).
+    #[error("setting up telephony needs a phone number or an extension")]
+    NeedsNumberOrExtension,
+    #[error(transparent)]
+    Telephony(#[from] TelephonyError),
+    /// Another request took over the idempotency key meanwhile.
+    #[error("the idempotency key was taken over by another request")]
+    IdempotencyKeyLost,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -42,6 +54,9 @@ pub enum UpdateUserError {
     WeakPassword(InvalidPassword),
     #[error(transparent)]
     InvalidWindow(#[from] ExpiresBeforeActivation),
+    /// PRODUCT.md rule 9: applications come from the user's station.
+    #[error("the user's station does not unlock {0:?}")]
+    ApplicationsNotUnlocked(Vec<Application>),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -140,6 +155,10 @@ pub enum LoginError {
     /// is not active: one answer for all (ASVS 5.0 6.3.8).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The right password, from a client the user may not use (PRODUCT.md
+    /// rule 9: the desktop app needs `desktop_app`).
+    #[error("the application is not enabled for the user")]
+    ApplicationNotEnabled(Application),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -212,21 +231,6 @@ pub enum DeleteStationError {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum AssignStationError {
-    #[error("no such user")]
-    UserNotFound,
-    #[error("no such station in the tenant")]
-    StationNotFound,
-    #[error("the change needs permissions the caller does not hold")]
-    PermissionNotHeld(Vec<Permission>),
-    /// The pool has no free licence: order more.
-    #[error("no free licence: {in_use} of {quantity} in use")]
-    Unavailable { quantity: u32, in_use: u32 },
-    #[error(transparent)]
-    Unknown(#[from] anyhow::Error),
-}
-
-#[derive(Debug, thiserror::Error)]
 pub enum CreateDeviceError {
     #[error("a device with that MAC address is already registered")]
     MacTaken,
@@ -252,19 +256,131 @@ pub enum DeleteDeviceError {
     Unknown(#[from] anyhow::Error),
 }
 
+/// Giving a user (or taking back) a station licence, a desk phone, an
+/// extension, a phone number or applications; also what a one-call set-up
+/// can run into. PRODUCT.md rules 2, 3, 4 and 9.
 #[derive(Debug, thiserror::Error)]
-pub enum AssignDeviceError {
+pub enum TelephonyError {
     #[error("no such user")]
     UserNotFound,
-    #[error("no such device in the tenant")]
-    DeviceNotFound,
     #[error("the change needs permissions the caller does not hold")]
     PermissionNotHeld(Vec<Permission>),
-    /// The device serves another user (PRODUCT.md rule 3).
+    #[error("no such station in the tenant")]
+    StationNotFound,
+    /// The pool has no free licence: order more (rule 2).
+    #[error("no free licence: {in_use} of {quantity} in use")]
+    StationUnavailable { quantity: u32, in_use: u32 },
+    #[error("no such device in the tenant")]
+    DeviceNotFound,
+    /// The device serves another user (rule 3).
     #[error("the device serves another user")]
-    Assigned(crate::device::Holder),
+    DeviceAssigned(Holder),
     #[error("the device has only {max} line ports")]
     TooManyPorts { max: u8 },
+    #[error("no such extension in the tenant")]
+    ExtensionNotFound,
+    #[error("the extension rings another user")]
+    ExtensionAssigned(Holder),
+    #[error("the tenant already has an extension with that number")]
+    ExtensionNumberTaken,
+    #[error("extension numbers of the tenant have {min} to {max} digits")]
+    ExtensionNumberOutOfRange { min: u8, max: u8 },
+    #[error("no such phone number in the tenant")]
+    PhoneNumberNotFound,
+    /// The number rings another user (rule 4).
+    #[error("the phone number rings another user")]
+    PhoneNumberAssigned(Holder),
+    /// Rule 9: applications come from the user's station.
+    #[error("the station does not unlock {0:?}")]
+    ApplicationsNotUnlocked(Vec<Application>),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateExtensionError {
+    #[error("the tenant already has an extension with that number")]
+    NumberTaken,
+    #[error("extension numbers of the tenant have {min} to {max} digits")]
+    NumberOutOfRange { min: u8, max: u8 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateExtensionError {
+    #[error("no such extension")]
+    NotFound,
+    #[error("the tenant already has an extension with that number")]
+    NumberTaken,
+    #[error("extension numbers of the tenant have {min} to {max} digits")]
+    NumberOutOfRange { min: u8, max: u8 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteExtensionError {
+    #[error("no such extension")]
+    NotFound,
+    #[error("the extension rings a user")]
+    Assigned(Holder),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreatePhoneNumberError {
+    #[error("the number is already on the platform")]
+    NumberTaken,
+    #[error("no such tenant below the caller's")]
+    TenantNotFound,
+    /// Customers add numbers only when their parent allows it.
+    #[error("only the parent tenant adds phone numbers")]
+    NotTheParent,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdatePhoneNumberError {
+    #[error("no such phone number")]
+    NotFound,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeletePhoneNumberError {
+    #[error("no such phone number")]
+    NotFound,
+    #[error("only the parent tenant removes phone numbers")]
+    NotTheParent,
+    #[error("the number rings a user")]
+    Assigned(Holder),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetPasswordError {
+    /// Unknown, used or expired.
+    #[error("the link is not valid")]
+    InvalidToken,
+    #[error("the password does not meet the policy: {0}")]
+    WeakPassword(InvalidPassword),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendEmailError {
+    #[error("no such user")]
+    UserNotFound,
+    #[error("the change needs permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    #[error("the user has no email address")]
+    NoEmail,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }

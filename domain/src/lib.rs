@@ -6,11 +6,16 @@
 
 pub mod actor;
 pub mod auth;
+pub mod crypto;
 pub mod device;
+pub mod email;
 pub mod error;
 pub mod errors;
+pub mod extension;
+pub mod idempotency;
 pub mod paging;
 pub mod permission;
+pub mod phone_number;
 pub mod ports;
 pub mod role;
 pub mod services;

@@ -12,16 +12,29 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    auth::{PasswordHash, Session, SigningKeySeed},
+    auth::{LinkPurpose, NewLinkToken, PasswordHash, Session, SigningKeySeed},
     device::{Device, DeviceChanges, NewDevice},
+    email::{ClaimedEmail, Delivery, NewOutboxEmail, OutboxEmail},
     errors::*,
+    extension::{Extension, ExtensionChanges, ExtensionFilter, NewExtension},
+    idempotency::{Claim, IdempotencyKey, KeyState},
     paging::{Page, PageRequest, Sort},
+    phone_number::{NewPhoneNumber, PhoneNumber, PhoneNumberChanges},
     role::{BuiltinRole, NewRole, Role, RoleChanges},
-    station::{NewStation, Station, StationChanges},
+    station::{Application, NewStation, Station, StationChanges},
     tenant::{NewTenant, Tenant, TenantChanges},
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey},
     values::Slug,
 };
+
+/// An email to write to the outbox with the change that causes it, and
+/// the single-use link it carries, if any.
+#[derive(Debug, Clone)]
+pub struct QueuedEmail {
+    pub email: NewOutboxEmail,
+    /// Replaces the user's unused links of the same purpose.
+    pub link: Option<NewLinkToken>,
+}
 
 pub trait TenantStore {
     /// The tenant `id` when `viewer` is its parent, an ancestor of its
@@ -37,7 +50,7 @@ pub trait TenantStore {
     ) -> impl Future<Output = anyhow::Result<Page<Tenant>>> + Send;
 
     /// Creates the tenant, its built-in roles and its first administrator
-    /// in one transaction.
+    /// (with their welcome email, if any) in one transaction.
     ///
     /// # Errors
     /// `SlugTaken` when another tenant has the slug; `AdminLoginTaken` when
@@ -46,6 +59,7 @@ pub trait TenantStore {
         &self,
         tenant: NewTenant,
         admin: NewUser,
+        welcome: Option<QueuedEmail>,
     ) -> impl Future<Output = Result<(Tenant, User), CreateTenantError>> + Send;
 
     /// # Errors
@@ -127,18 +141,15 @@ pub trait UserStore {
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<Page<User>>> + Send;
 
-    /// # Errors
-    /// `LoginTaken` when the login is in use anywhere on the platform.
-    fn create_user(&self, user: NewUser) -> impl Future<Output = Result<User, CreateUserError>> + Send;
-
     /// Applies `changes` (and a new password hash, if given) in one
     /// transaction; when they could leave the tenant without an active
-    /// administrator, checks that in the same transaction. With
+    /// administrator, checks that in the same transaction. New applications
+    /// are checked against the user's station in the same transaction. With
     /// `end_sessions`, the user's sessions are revoked with it, all but the
     /// one it names.
     ///
     /// # Errors
-    /// `NotFound`, `LoginTaken`, `LastAdministrator`.
+    /// `NotFound`, `LoginTaken`, `LastAdministrator`, `ApplicationsNotUnlocked`.
     fn update_user(
         &self,
         tenant: Uuid,
@@ -149,6 +160,9 @@ pub trait UserStore {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<User, UpdateUserError>> + Send;
 
+    /// Deletes the user and, in the same transaction, frees their station
+    /// licence, phone number, device and extensions (PRODUCT.md rule 10).
+    ///
     /// # Errors
     /// `NotFound`; `LastAdministrator` when the user is the tenant's last
     /// active administrator.
@@ -261,20 +275,22 @@ pub trait StationStore {
     fn delete_station(&self, id: Uuid) -> impl Future<Output = Result<(), DeleteStationError>> + Send;
 
     /// Gives `user` of `tenant` one licence of `station`, releasing the one
-    /// they held, in one transaction. Of concurrent requests for the last
+    /// they held, in one transaction; the user's applications shrink to
+    /// what the new station unlocks. Of concurrent requests for the last
     /// licence exactly one succeeds.
     ///
     /// # Errors
-    /// `UserNotFound`, `StationNotFound`, `Unavailable` with the pool's
-    /// counts when it has no free licence.
+    /// `UserNotFound`, `StationNotFound`, `StationUnavailable` with the
+    /// pool's counts when it has no free licence.
     fn assign_station(
         &self,
         tenant: Uuid,
         user: Uuid,
         station: Uuid,
-    ) -> impl Future<Output = Result<Station, AssignStationError>> + Send;
+    ) -> impl Future<Output = Result<Station, TelephonyError>> + Send;
 
-    /// Releases the licence `user` holds, if any; answers whether the user exists.
+    /// Releases the licence `user` holds, if any, and with it their
+    /// applications; answers whether the user exists.
     fn release_station(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
@@ -315,18 +331,292 @@ pub trait DeviceStore {
     /// them), replacing the device they held, in one transaction.
     ///
     /// # Errors
-    /// `UserNotFound`, `DeviceNotFound`, `Assigned` naming the holder when
-    /// the device serves another user, `TooManyPorts`.
+    /// `UserNotFound`, `DeviceNotFound`, `DeviceAssigned` naming the holder
+    /// when the device serves another user, `TooManyPorts`.
     fn assign_device(
         &self,
         tenant: Uuid,
         user: Uuid,
         device: Uuid,
         ports: Option<u8>,
-    ) -> impl Future<Output = Result<Device, AssignDeviceError>> + Send;
+    ) -> impl Future<Output = Result<Device, TelephonyError>> + Send;
 
     /// Frees the device `user` holds, if any; answers whether the user exists.
     fn release_device(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+pub trait ExtensionStore {
+    fn list_extensions(
+        &self,
+        tenant: Uuid,
+        filter: &ExtensionFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<Extension>>> + Send;
+
+    fn extension(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Extension>>> + Send;
+
+    /// # Errors
+    /// `NumberTaken` when the tenant has an extension with the number.
+    fn create_extension(
+        &self,
+        tenant: Uuid,
+        extension: &NewExtension,
+    ) -> impl Future<Output = Result<Extension, CreateExtensionError>> + Send;
+
+    /// # Errors
+    /// `NotFound`, `NumberTaken`.
+    fn update_extension(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        changes: ExtensionChanges,
+    ) -> impl Future<Output = Result<Extension, UpdateExtensionError>> + Send;
+
+    /// # Errors
+    /// `NotFound`; `Assigned` naming the holder while it rings a user.
+    fn delete_extension(&self, tenant: Uuid, id: Uuid)
+    -> impl Future<Output = Result<(), DeleteExtensionError>> + Send;
+
+    /// The extensions of `tenant` with their sealed SIP secrets: the one
+    /// `id`, or those `user` holds.
+    fn sealed_sip_secrets(
+        &self,
+        tenant: Uuid,
+        of: SecretsOf,
+    ) -> impl Future<Output = anyhow::Result<Vec<(Extension, String)>>> + Send;
+
+    /// Replaces the sealed SIP secret; answers whether the extension exists.
+    fn set_sip_secret(&self, tenant: Uuid, id: Uuid, sealed: &str)
+    -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Makes `extension` ring `user` too.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `ExtensionNotFound`, `ExtensionAssigned` naming the
+    /// holder when it rings another user.
+    fn assign_extension(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        extension: Uuid,
+    ) -> impl Future<Output = Result<Extension, TelephonyError>> + Send;
+
+    /// Stops `extension` ringing `user`; nothing happens when it rings
+    /// someone else or nobody.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `ExtensionNotFound`.
+    fn release_extension(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        extension: Uuid,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+}
+
+/// Which extensions' secrets to read.
+#[derive(Debug, Clone, Copy)]
+pub enum SecretsOf {
+    Extension(Uuid),
+    User(Uuid),
+}
+
+pub trait PhoneNumberStore {
+    /// The numbers of `tenant` in E.164 order; with `available`, only free
+    /// ones; `q` matches digits anywhere in the number.
+    fn list_phone_numbers(
+        &self,
+        tenant: Uuid,
+        available: bool,
+        q: Option<&str>,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<PhoneNumber>>> + Send;
+
+    /// The number `id` when it belongs to `viewer` or a tenant below it.
+    fn phone_number_visible_to(
+        &self,
+        viewer: Uuid,
+        id: Uuid,
+    ) -> impl Future<Output = anyhow::Result<Option<PhoneNumber>>> + Send;
+
+    /// # Errors
+    /// `NumberTaken` when the number is anywhere on the platform.
+    fn create_phone_number(
+        &self,
+        tenant: Uuid,
+        number: NewPhoneNumber,
+    ) -> impl Future<Output = Result<PhoneNumber, CreatePhoneNumberError>> + Send;
+
+    /// # Errors
+    /// `NotFound`.
+    fn update_phone_number(
+        &self,
+        id: Uuid,
+        changes: PhoneNumberChanges,
+    ) -> impl Future<Output = Result<PhoneNumber, UpdatePhoneNumberError>> + Send;
+
+    /// # Errors
+    /// `NotFound`; `Assigned` naming the holder while it rings a user.
+    fn delete_phone_number(&self, id: Uuid) -> impl Future<Output = Result<(), DeletePhoneNumberError>> + Send;
+
+    /// Gives `user` the number, replacing the one they held.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `PhoneNumberNotFound`, `PhoneNumberAssigned` naming
+    /// the holder when it rings another user.
+    fn assign_phone_number(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        number: Uuid,
+    ) -> impl Future<Output = Result<PhoneNumber, TelephonyError>> + Send;
+
+    /// Frees the number `user` holds, if any; answers whether the user exists.
+    fn release_phone_number(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+pub trait OutboxStore {
+    /// The emails written for `user` of `tenant`, newest first.
+    fn emails_of(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<OutboxEmail>>> + Send;
+
+    /// Writes an email (and its link) in one transaction.
+    fn queue_email(&self, email: QueuedEmail) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Leases up to `limit` emails due at `now` until `lease_until`.
+    /// Concurrent workers (other replicas) never lease the same row:
+    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite.
+    fn claim_due_emails(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+        lease_until: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Vec<ClaimedEmail>>> + Send;
+
+    /// Records one attempt and releases the lease.
+    fn record_delivery(&self, id: Uuid, delivery: Delivery) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+pub trait LinkStore {
+    /// The user a valid (unused, unexpired) link belongs to.
+    fn link_user(
+        &self,
+        hash: &str,
+        purpose: LinkPurpose,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
+
+    /// Spends the link and sets the password in one transaction, ending
+    /// every session of the user; false when the link was no longer valid
+    /// (of two concurrent uses exactly one succeeds).
+    fn redeem_link(
+        &self,
+        hash: &str,
+        purpose: LinkPurpose,
+        password: PasswordHash,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+pub trait IdempotencyStore {
+    /// Claims `key` of `scope` for a request with `fingerprint` until
+    /// `lease_until`. A key older than `forget_before` is forgotten first;
+    /// a claimed key without an answer whose lease ran out is taken over
+    /// when the fingerprint matches.
+    fn claim_idempotency_key(
+        &self,
+        scope: Uuid,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<KeyState>> + Send;
+
+    /// Lets the key go after the request failed, so a retry runs again.
+    fn release_idempotency_key(&self, claim: &Claim) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// One write transaction in which a user is set up with everything at once
+/// (issue 3 "Set up a user in one call"). It begins by serialising on the
+/// tenant, and ends with `commit` or `rollback` (a dry run); dropped, it
+/// rolls back.
+pub trait ProvisionTx: Send {
+    /// # Errors
+    /// `LoginTaken`, `RoleNotFound`.
+    fn insert_user(&mut self, user: &NewUser) -> impl Future<Output = Result<(), CreateUserError>> + Send;
+
+    /// # Errors
+    /// `ExtensionNumberTaken`.
+    fn create_extension(
+        &mut self,
+        tenant: Uuid,
+        extension: &NewExtension,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`ExtensionStore::assign_extension`].
+    fn assign_extension(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        extension: Uuid,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`PhoneNumberStore::assign_phone_number`].
+    fn assign_phone_number(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        number: Uuid,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`StationStore::assign_station`].
+    fn assign_station(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        station: Uuid,
+    ) -> impl Future<Output = Result<Station, TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`DeviceStore::assign_device`].
+    fn assign_device(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        device: Uuid,
+        ports: Option<u8>,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// Sets the applications of a user (already checked against the station).
+    fn set_applications(
+        &mut self,
+        user: Uuid,
+        applications: &[Application],
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn user(&mut self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
+
+    fn queue_email(&mut self, email: QueuedEmail) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Stores the sealed answer on a claimed idempotency key; false when
+    /// the claim was lost (then nothing may commit).
+    fn complete_idempotency_key(
+        &mut self,
+        claim: &Claim,
+        sealed_response: &str,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    fn commit(self) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn rollback(self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 pub trait KeyStore {
@@ -344,12 +634,22 @@ pub trait Store:
     + SessionStore
     + StationStore
     + DeviceStore
+    + ExtensionStore
+    + PhoneNumberStore
+    + OutboxStore
+    + LinkStore
+    + IdempotencyStore
     + KeyStore
     + Clone
     + Send
     + Sync
     + 'static
 {
+    type Tx: ProvisionTx;
+
+    /// Begins a provisioning transaction in `tenant`.
+    fn begin_provisioning(&self, tenant: Uuid) -> impl Future<Output = anyhow::Result<Self::Tx>> + Send;
+
     /// Whether storage answers, for `/readyz`.
     fn ping(&self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

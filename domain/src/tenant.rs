@@ -5,7 +5,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::values::{Slug, TenantName};
+use crate::{
+    extension::ExtensionDigits,
+    values::{Slug, TenantName},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantKind {
@@ -51,6 +54,11 @@ pub struct Tenant {
     pub kind: TenantKind,
     pub name: TenantName,
     pub slug: Slug,
+    /// How many digits its new extension numbers have.
+    pub extension_digits: ExtensionDigits,
+    /// Whether its own administrators may add phone numbers (otherwise
+    /// only its parent does).
+    pub own_phone_numbers: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -68,4 +76,6 @@ pub struct NewTenant {
 pub struct TenantChanges {
     pub name: Option<TenantName>,
     pub slug: Option<Slug>,
+    pub extension_digits: Option<ExtensionDigits>,
+    pub own_phone_numbers: Option<bool>,
 }

@@ -11,8 +11,10 @@ use uuid::Uuid;
 
 use crate::{
     device::DeviceRef,
+    extension::ExtensionRef,
+    phone_number::PhoneNumberRef,
     role::Role,
-    station::StationRef,
+    station::{Application, StationRef},
     values::{Email, Language, Login, PersonName, Timezone},
 };
 
@@ -70,6 +72,13 @@ pub struct User {
     pub station: Option<StationRef>,
     /// The desk phone the user holds.
     pub device: Option<DeviceRef>,
+    /// The extensions that ring the user, by number.
+    pub extensions: Vec<ExtensionRef>,
+    /// The phone number (DID) that rings the user.
+    pub phone_number: Option<PhoneNumberRef>,
+    /// The applications enabled for the user: a subset of what their
+    /// station unlocks (PRODUCT.md rule 9).
+    pub applications: Vec<Application>,
     pub disabled: bool,
     pub activation_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -115,6 +124,7 @@ pub fn check_window(
 /// A user about to be stored: everything parsed, the password hashed.
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    pub id: Uuid,
     pub tenant_id: Uuid,
     pub login: Login,
     pub email: Option<Email>,
@@ -143,6 +153,8 @@ pub struct UserChanges {
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub timezone: Option<Timezone>,
     pub language: Option<Language>,
+    /// Must be a subset of what the user's station unlocks.
+    pub applications: Option<Vec<Application>>,
 }
 
 impl UserChanges {

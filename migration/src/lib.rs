@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_stations;
 mod m20261123_000003_devices;
+mod m20261125_000004_telephony;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_stations::Migration),
             Box::new(m20261123_000003_devices::Migration),
+            Box::new(m20261125_000004_telephony::Migration),
         ]
     }
 }

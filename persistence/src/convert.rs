@@ -6,9 +6,11 @@ use anyhow::{Context as _, anyhow};
 use voxport_domain::{
     auth::{Client, Session},
     device::DeviceRef,
+    extension::{ExtensionDigits, ExtensionRef},
     permission::PermissionSet,
+    phone_number::PhoneNumberRef,
     role::{BuiltinRole, Role},
-    station::StationRef,
+    station::{Application, StationRef},
     tenant::{Tenant, TenantKind},
     user::User,
     values::{Email, Language, Login, PersonName, RoleName, Slug, TenantName, Timezone},
@@ -23,6 +25,12 @@ pub(crate) fn tenant(m: tenants::Model) -> anyhow::Result<Tenant> {
         kind: TenantKind::parse(&m.kind).ok_or_else(|| anyhow!("tenant {} has kind {:?}", m.id, m.kind))?,
         name: TenantName::parse(&m.name).with_context(|| format!("tenant {} name", m.id))?,
         slug: Slug::parse(&m.slug).with_context(|| format!("tenant {} slug", m.id))?,
+        extension_digits: ExtensionDigits::new(
+            u32::try_from(m.extension_min_digits).unwrap_or(0),
+            u32::try_from(m.extension_max_digits).unwrap_or(0),
+        )
+        .with_context(|| format!("tenant {} extension digits", m.id))?,
+        own_phone_numbers: m.own_phone_numbers,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -45,12 +53,16 @@ pub(crate) fn role(m: roles::Model) -> anyhow::Result<Role> {
     })
 }
 
-pub(crate) fn user(
-    m: users::Model,
-    r: Option<roles::Model>,
-    station: Option<StationRef>,
-    device: Option<DeviceRef>,
-) -> anyhow::Result<User> {
+/// What a user holds besides their own row, loaded in batches.
+#[derive(Debug, Default)]
+pub(crate) struct Holdings {
+    pub station: Option<StationRef>,
+    pub device: Option<DeviceRef>,
+    pub extensions: Vec<ExtensionRef>,
+    pub phone_number: Option<PhoneNumberRef>,
+}
+
+pub(crate) fn user(m: users::Model, r: Option<roles::Model>, holdings: Holdings) -> anyhow::Result<User> {
     let r = r.ok_or_else(|| anyhow!("user {} has no role {}", m.id, m.role_id))?;
     let ctx = |field: &'static str| format!("user {} {field}", m.id);
     Ok(User {
@@ -61,8 +73,11 @@ pub(crate) fn user(
         first_name: PersonName::parse(&m.first_name).with_context(|| ctx("first_name"))?,
         last_name: PersonName::parse(&m.last_name).with_context(|| ctx("last_name"))?,
         role: role(r)?,
-        station,
-        device,
+        station: holdings.station,
+        device: holdings.device,
+        extensions: holdings.extensions,
+        phone_number: holdings.phone_number,
+        applications: Application::from_codes(&m.applications),
         disabled: m.disabled,
         activation_at: m.activation_at,
         expires_at: m.expires_at,

@@ -7,13 +7,13 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order,
-    PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 use uuid::Uuid;
 use voxport_domain::{
     device::{Device, DeviceChanges, DeviceRef, Holder, MacAddress, NewDevice},
-    errors::{AssignDeviceError, CreateDeviceError, DeleteDeviceError, UpdateDeviceError},
+    errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
     ports::DeviceStore,
     values::RoleName,
@@ -107,6 +107,52 @@ async fn find_device(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyho
     };
     let holder = holders_of(db, &[id]).await?.remove(&id);
     device(row, holder).map(Some)
+}
+
+/// Gives `user` the device on `ports` line ports (default all), replacing
+/// the device they held. Part of the caller's transaction `txn`, which has
+/// locked the user; `pool` answers who won when a concurrent assignment
+/// beat this one to the device (its transaction is then unusable on
+/// PostgreSQL).
+pub(crate) async fn give_device(
+    txn: &impl ConnectionTrait,
+    pool: &DatabaseConnection,
+    tenant: Uuid,
+    user: Uuid,
+    id: Uuid,
+    ports: Option<u8>,
+) -> Result<Device, TelephonyError> {
+    let wanted = find_device(txn, tenant, id).await?.ok_or(TelephonyError::DeviceNotFound)?;
+    if let Some(holder) = wanted.holder.as_ref().filter(|h| h.user_id != user) {
+        return Err(TelephonyError::DeviceAssigned(holder.clone()));
+    }
+    let ports = ports.unwrap_or(wanted.ports);
+    if ports > wanted.ports {
+        return Err(TelephonyError::TooManyPorts { max: wanted.ports });
+    }
+    // The user's previous device (or this one, to set new ports) is let go first.
+    device_assignments::Entity::delete_by_id(user).exec(txn).await.map_err(|e| db_err(e, "releasing a device"))?;
+    let inserted = device_assignments::ActiveModel {
+        user_id: Set(user),
+        device_id: Set(id),
+        tenant_id: Set(tenant),
+        ports: Set(i32::from(ports)),
+        created_at: Set(crate::now()),
+    }
+    .insert(txn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if unique_violation(&e, "device_id") => {
+            let holder = holders_of(pool, &[id]).await?.remove(&id);
+            return Err(match holder {
+                Some(holder) => TelephonyError::DeviceAssigned(holder),
+                None => anyhow!("a device assignment raced and vanished").into(),
+            });
+        }
+        Err(e) => return Err(db_err(e, "recording a device assignment").into()),
+    }
+    Ok(find_device(txn, tenant, id).await?.context("a device vanished while it was assigned")?)
 }
 
 impl DeviceStore for SeaStore {
@@ -205,43 +251,12 @@ impl DeviceStore for SeaStore {
         user: Uuid,
         id: Uuid,
         ports: Option<u8>,
-    ) -> Result<Device, AssignDeviceError> {
+    ) -> Result<Device, TelephonyError> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(AssignDeviceError::UserNotFound);
+            return Err(TelephonyError::UserNotFound);
         }
-        let wanted = find_device(&txn, tenant, id).await?.ok_or(AssignDeviceError::DeviceNotFound)?;
-        if let Some(holder) = wanted.holder.as_ref().filter(|h| h.user_id != user) {
-            return Err(AssignDeviceError::Assigned(holder.clone()));
-        }
-        let ports = ports.unwrap_or(wanted.ports);
-        if ports > wanted.ports {
-            return Err(AssignDeviceError::TooManyPorts { max: wanted.ports });
-        }
-        // The user's previous device (or this one, to set new ports) is let go first.
-        device_assignments::Entity::delete_by_id(user).exec(&txn).await.map_err(|e| db_err(e, "releasing a device"))?;
-        let inserted = device_assignments::ActiveModel {
-            user_id: Set(user),
-            device_id: Set(id),
-            tenant_id: Set(tenant),
-            ports: Set(i32::from(ports)),
-            created_at: Set(crate::now()),
-        }
-        .insert(&txn)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if unique_violation(&e, "device_id") => {
-                drop(txn);
-                let holder = holders_of(&self.db, &[id]).await?.remove(&id);
-                return Err(match holder {
-                    Some(holder) => AssignDeviceError::Assigned(holder),
-                    None => anyhow!("a device assignment raced and vanished").into(),
-                });
-            }
-            Err(e) => return Err(db_err(e, "recording a device assignment").into()),
-        }
-        let assigned = find_device(&txn, tenant, id).await?.context("a device vanished while it was assigned")?;
+        let assigned = give_device(&txn, &self.db, tenant, user, id, ports).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a device assignment"))?;
         Ok(assigned)
     }

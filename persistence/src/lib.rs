@@ -12,7 +12,12 @@
 mod convert;
 mod devices;
 mod entities;
+mod extensions;
+mod idempotency;
 mod keys;
+mod outbox;
+mod phone_numbers;
+mod provision;
 mod roles;
 mod sessions;
 mod stations;
@@ -91,7 +96,15 @@ impl SeaStore {
     }
 }
 
+pub use provision::SeaTx;
+
 impl Store for SeaStore {
+    type Tx = SeaTx;
+
+    async fn begin_provisioning(&self, tenant: Uuid) -> anyhow::Result<SeaTx> {
+        SeaTx::begin(&self.db, tenant).await
+    }
+
     async fn ping(&self) -> anyhow::Result<()> {
         self.db.ping().await.map_err(|e| db_err(e, "pinging the database"))
     }

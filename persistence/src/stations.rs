@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use voxport_domain::{
-    errors::{AssignStationError, CreateStationError, DeleteStationError, UpdateStationError},
+    errors::{CreateStationError, DeleteStationError, TelephonyError, UpdateStationError},
     paging::{Page, PageRequest},
     ports::StationStore,
     station::{Application, NewStation, Station, StationChanges, StationCode, StationRef},
@@ -25,7 +25,7 @@ use voxport_domain::{
 
 use crate::{
     SeaStore, begin_write, db_err,
-    entities::{station_assignments, stations, tenants},
+    entities::{station_assignments, stations, tenants, users},
     lock_user, unique_violation,
 };
 
@@ -77,8 +77,11 @@ pub(crate) async fn stations_of(
         .collect())
 }
 
-/// Frees the licence `user` holds, if any. Part of the caller's transaction.
+/// Frees the licence `user` holds, if any, and with it their
+/// applications (nothing unlocks them any more). Part of the caller's
+/// transaction.
 pub(crate) async fn release(db: &impl ConnectionTrait, user: Uuid) -> Result<(), DbErr> {
+    set_applications(db, user, &[]).await?;
     let Some(held) = station_assignments::Entity::find_by_id(user).one(db).await? else {
         return Ok(());
     };
@@ -89,6 +92,95 @@ pub(crate) async fn release(db: &impl ConnectionTrait, user: Uuid) -> Result<(),
         .await?;
     station_assignments::Entity::delete_by_id(user).exec(db).await?;
     Ok(())
+}
+
+pub(crate) async fn set_applications(db: &impl ConnectionTrait, user: Uuid, apps: &[Application]) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::Applications, Expr::value(Application::to_codes(apps)))
+        .filter(users::Column::Id.eq(user))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The station whose licence `user` holds.
+pub(crate) async fn station_of(db: &impl ConnectionTrait, user: Uuid) -> anyhow::Result<Option<Station>> {
+    let Some(held) =
+        station_assignments::Entity::find_by_id(user).one(db).await.map_err(|e| db_err(e, "loading a licence"))?
+    else {
+        return Ok(None);
+    };
+    let row =
+        stations::Entity::find_by_id(held.station_id).one(db).await.map_err(|e| db_err(e, "loading a station"))?;
+    row.map(station).transpose()
+}
+
+/// Gives `user` a licence of `station_id`, releasing the one they held and
+/// keeping only the applications the new station unlocks. Part of the
+/// caller's transaction, which has locked the user.
+pub(crate) async fn take_station(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    user: Uuid,
+    station_id: Uuid,
+) -> Result<Station, TelephonyError> {
+    let wanted = stations::Entity::find_by_id(station_id)
+        .filter(stations::Column::TenantId.eq(tenant))
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a station"))?
+        .ok_or(TelephonyError::StationNotFound)?;
+    let held = station_assignments::Entity::find_by_id(user)
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a station assignment"))?;
+    if held.as_ref().is_some_and(|h| h.station_id == station_id) {
+        return Ok(station(wanted)?);
+    }
+    let taken = stations::Entity::update_many()
+        .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(1))
+        .filter(stations::Column::Id.eq(station_id))
+        .filter(Expr::col(stations::Column::InUse).lt(Expr::col(stations::Column::Quantity)))
+        .exec(db)
+        .await
+        .map_err(|e| db_err(e, "taking a station licence"))?;
+    if taken.rows_affected == 0 {
+        let now = stations::Entity::find_by_id(station_id)
+            .one(db)
+            .await
+            .map_err(|e| db_err(e, "loading a station"))?
+            .unwrap_or(wanted);
+        return Err(TelephonyError::StationUnavailable {
+            quantity: u32::try_from(now.quantity).unwrap_or(0),
+            in_use: u32::try_from(now.in_use).unwrap_or(0),
+        });
+    }
+    let enabled = users::Entity::find_by_id(user)
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a user's applications"))?
+        .map(|u| Application::from_codes(&u.applications))
+        .unwrap_or_default();
+    release(db, user).await.map_err(|e| db_err(e, "releasing a station licence"))?;
+    station_assignments::ActiveModel {
+        user_id: Set(user),
+        station_id: Set(station_id),
+        tenant_id: Set(tenant),
+        created_at: Set(crate::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| db_err(e, "recording a station assignment"))?;
+    let updated = station(
+        stations::Entity::find_by_id(station_id)
+            .one(db)
+            .await
+            .map_err(|e| db_err(e, "reloading a station"))?
+            .context("a station vanished while it was assigned")?,
+    )?;
+    let kept: Vec<Application> = enabled.into_iter().filter(|a| updated.applications.contains(a)).collect();
+    set_applications(db, user, &kept).await.map_err(|e| db_err(e, "keeping a user's applications"))?;
+    Ok(updated)
 }
 
 impl StationStore for SeaStore {
@@ -192,59 +284,14 @@ impl StationStore for SeaStore {
         Err(if exists.is_some() { DeleteStationError::InUse } else { DeleteStationError::NotFound })
     }
 
-    async fn assign_station(&self, tenant: Uuid, user: Uuid, station_id: Uuid) -> Result<Station, AssignStationError> {
+    async fn assign_station(&self, tenant: Uuid, user: Uuid, station_id: Uuid) -> Result<Station, TelephonyError> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(AssignStationError::UserNotFound);
+            return Err(TelephonyError::UserNotFound);
         }
-        let wanted = stations::Entity::find_by_id(station_id)
-            .filter(stations::Column::TenantId.eq(tenant))
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "loading a station"))?
-            .ok_or(AssignStationError::StationNotFound)?;
-        let held = station_assignments::Entity::find_by_id(user)
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "loading a station assignment"))?;
-        if held.as_ref().is_some_and(|h| h.station_id == station_id) {
-            return Ok(station(wanted)?);
-        }
-        let taken = stations::Entity::update_many()
-            .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(1))
-            .filter(stations::Column::Id.eq(station_id))
-            .filter(Expr::col(stations::Column::InUse).lt(Expr::col(stations::Column::Quantity)))
-            .exec(&txn)
-            .await
-            .map_err(|e| db_err(e, "taking a station licence"))?;
-        if taken.rows_affected == 0 {
-            let now = stations::Entity::find_by_id(station_id)
-                .one(&txn)
-                .await
-                .map_err(|e| db_err(e, "loading a station"))?
-                .unwrap_or(wanted);
-            return Err(AssignStationError::Unavailable {
-                quantity: u32::try_from(now.quantity).unwrap_or(0),
-                in_use: u32::try_from(now.in_use).unwrap_or(0),
-            });
-        }
-        release(&txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))?;
-        station_assignments::ActiveModel {
-            user_id: Set(user),
-            station_id: Set(station_id),
-            tenant_id: Set(tenant),
-            created_at: Set(crate::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| db_err(e, "recording a station assignment"))?;
-        let updated = stations::Entity::find_by_id(station_id)
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "reloading a station"))?
-            .context("a station vanished while it was assigned")?;
+        let taken = take_station(&txn, tenant, user, station_id).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a station assignment"))?;
-        Ok(station(updated)?)
+        Ok(taken)
     }
 
     async fn release_station(&self, tenant: Uuid, user: Uuid) -> anyhow::Result<bool> {

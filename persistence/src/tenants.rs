@@ -14,8 +14,9 @@ use sea_orm::{
 use uuid::Uuid;
 use voxport_domain::{
     errors::{CreateTenantError, DeleteTenantError, UpdateTenantError},
+    extension::ExtensionDigits,
     paging::{Page, PageRequest},
-    ports::TenantStore,
+    ports::{QueuedEmail, TenantStore},
     role::BuiltinRole,
     tenant::{NewTenant, Tenant, TenantChanges, TenantKind},
     user::{NewUser, User},
@@ -25,8 +26,8 @@ use voxport_domain::{
 use crate::{
     SeaStore, begin_write, convert, db_err,
     entities::{roles, tenants, users},
-    is_unique_violation, like_pattern, lock_tenant, unique_violation,
-    users::new_user_model,
+    is_unique_violation, like_pattern, lock_tenant, outbox, unique_violation,
+    users::{hydrate, new_user_model},
 };
 
 fn below(ancestor: Uuid) -> Condition {
@@ -75,6 +76,7 @@ async fn insert_tenant_with_admin(
     mut admin: NewUser,
     now: DateTime<Utc>,
 ) -> Result<(Uuid, Uuid), DbErr> {
+    let defaults = ExtensionDigits::default();
     let id = Uuid::now_v7();
     let path = format!("{}{id}/", parent.map_or("/", |p| p.path.as_str()));
     tenants::ActiveModel {
@@ -84,6 +86,9 @@ async fn insert_tenant_with_admin(
         name: Set(name.to_owned()),
         slug: Set(slug.as_str().to_owned()),
         path: Set(path),
+        extension_min_digits: Set(i32::from(defaults.min())),
+        extension_max_digits: Set(i32::from(defaults.max())),
+        own_phone_numbers: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -91,9 +96,8 @@ async fn insert_tenant_with_admin(
     .await?;
     admin.tenant_id = id;
     admin.role_id = insert_builtin_roles(txn, id, kind, now).await?;
-    let admin_id = Uuid::now_v7();
-    new_user_model(&admin, admin_id, now).insert(txn).await?;
-    Ok((id, admin_id))
+    new_user_model(&admin, now).insert(txn).await?;
+    Ok((id, admin.id))
 }
 
 async fn find_tenant(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Tenant>> {
@@ -106,13 +110,12 @@ async fn find_tenant(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Opti
 }
 
 async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<User> {
-    let (u, r) = users::Entity::find_by_id(id)
+    let row = users::Entity::find_by_id(id)
         .find_also_related(roles::Entity)
         .one(db)
         .await
-        .map_err(|e| db_err(e, "loading a user"))?
-        .context("reading back a new administrator")?;
-    convert::user(u, r, None, None)
+        .map_err(|e| db_err(e, "loading a user"))?;
+    hydrate(db, row.into_iter().collect()).await?.pop().context("reading back a new administrator")
 }
 
 impl TenantStore for SeaStore {
@@ -152,7 +155,12 @@ impl TenantStore for SeaStore {
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }
 
-    async fn create_tenant(&self, tenant: NewTenant, admin: NewUser) -> Result<(Tenant, User), CreateTenantError> {
+    async fn create_tenant(
+        &self,
+        tenant: NewTenant,
+        admin: NewUser,
+        welcome: Option<QueuedEmail>,
+    ) -> Result<(Tenant, User), CreateTenantError> {
         let now = crate::now();
         let txn = begin_write(&self.db).await?;
         // Locks the parent so a concurrent deletion of it waits, then sees the child.
@@ -173,6 +181,9 @@ impl TenantStore for SeaStore {
             Err(e) if unique_violation(&e, "login_key") => return Err(CreateTenantError::AdminLoginTaken),
             Err(e) => return Err(db_err(e, "creating a tenant").into()),
         };
+        if let Some(welcome) = welcome {
+            outbox::queue(&txn, welcome).await?;
+        }
         let created = find_tenant(&txn, id).await?.context("reading back a new tenant")?;
         let admin = load_user(&txn, admin_id).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a new tenant"))?;
@@ -191,6 +202,13 @@ impl TenantStore for SeaStore {
         }
         if let Some(slug) = changes.slug {
             row.slug = Set(slug.as_str().to_owned());
+        }
+        if let Some(digits) = changes.extension_digits {
+            row.extension_min_digits = Set(i32::from(digits.min()));
+            row.extension_max_digits = Set(i32::from(digits.max()));
+        }
+        if let Some(own) = changes.own_phone_numbers {
+            row.own_phone_numbers = Set(own);
         }
         row.updated_at = Set(crate::now());
         match row.update(&self.db).await {

@@ -14,19 +14,24 @@ use sea_orm::{
 use uuid::Uuid;
 use voxport_domain::{
     auth::PasswordHash,
-    errors::{CreateUserError, DeleteUserError, UpdateUserError},
+    errors::{DeleteUserError, UpdateUserError},
     paging::{Direction, Page, PageRequest, Sort},
     ports::{EndSessions, UserStore},
     role::BuiltinRole,
+    station::Application,
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus},
 };
 
-use crate::devices::devices_of;
 use crate::{
-    SeaStore, begin_write, convert, db_err,
-    entities::{roles, sessions, users},
+    SeaStore, begin_write,
+    convert::{self, Holdings},
+    db_err,
+    devices::devices_of,
+    entities::{device_assignments, extensions, phone_numbers, roles, sessions, users},
+    extensions::extensions_of,
     like_pattern, lock_tenant,
-    stations::{release, stations_of},
+    phone_numbers::phone_numbers_of,
+    stations::{release, station_of, stations_of},
     unique_violation,
 };
 
@@ -63,15 +68,54 @@ async fn active_admins(txn: &impl ConnectionTrait, tenant: Uuid, now: DateTime<U
         .await
 }
 
-async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {
+/// Users with their role and everything they hold, in a fixed number of
+/// queries whatever their count (no N+1 on lists).
+pub(crate) async fn hydrate(
+    db: &impl ConnectionTrait,
+    rows: Vec<(users::Model, Option<roles::Model>)>,
+) -> anyhow::Result<Vec<User>> {
+    let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
+    let mut stations = stations_of(db, &ids).await?;
+    let mut devices = devices_of(db, &ids).await?;
+    let mut extensions = extensions_of(db, &ids).await?;
+    let mut numbers = phone_numbers_of(db, &ids).await?;
+    rows.into_iter()
+        .map(|(u, r)| {
+            let holdings = Holdings {
+                station: stations.remove(&u.id),
+                device: devices.remove(&u.id),
+                extensions: extensions.remove(&u.id).unwrap_or_default(),
+                phone_number: numbers.remove(&u.id),
+            };
+            convert::user(u, r, holdings)
+        })
+        .collect()
+}
+
+pub(crate) async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {
     let row = with_role(users::Entity::find_by_id(id).filter(users::Column::TenantId.eq(tenant)))
         .one(db)
         .await
         .map_err(|e| db_err(e, "loading a user"))?;
-    let Some((u, r)) = row else { return Ok(None) };
-    let station = stations_of(db, &[u.id]).await?.remove(&u.id);
-    let device = devices_of(db, &[u.id]).await?.remove(&u.id);
-    convert::user(u, r, station, device).map(Some)
+    Ok(hydrate(db, row.into_iter().collect()).await?.pop())
+}
+
+/// Frees everything a user holds: station licence, phone number, device
+/// and extensions (PRODUCT.md rule 10). Part of the caller's transaction.
+async fn release_everything(db: &impl ConnectionTrait, user: Uuid) -> Result<(), sea_orm::DbErr> {
+    release(db, user).await?;
+    phone_numbers::Entity::update_many()
+        .col_expr(phone_numbers::Column::UserId, Expr::value(Option::<Uuid>::None))
+        .filter(phone_numbers::Column::UserId.eq(user))
+        .exec(db)
+        .await?;
+    extensions::Entity::update_many()
+        .col_expr(extensions::Column::UserId, Expr::value(Option::<Uuid>::None))
+        .filter(extensions::Column::UserId.eq(user))
+        .exec(db)
+        .await?;
+    device_assignments::Entity::delete_by_id(user).exec(db).await?;
+    Ok(())
 }
 
 fn is_active_admin(user: &User, now: DateTime<Utc>) -> bool {
@@ -95,9 +139,9 @@ pub(crate) async fn revoke_sessions(
     Ok(())
 }
 
-pub(crate) fn new_user_model(user: &NewUser, id: Uuid, now: DateTime<Utc>) -> users::ActiveModel {
+pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::ActiveModel {
     users::ActiveModel {
-        id: Set(id),
+        id: Set(user.id),
         tenant_id: Set(user.tenant_id),
         role_id: Set(user.role_id),
         login: Set(user.login.as_str().to_owned()),
@@ -111,6 +155,7 @@ pub(crate) fn new_user_model(user: &NewUser, id: Uuid, now: DateTime<Utc>) -> us
         expires_at: Set(user.expires_at),
         timezone: Set(user.timezone.as_str().to_owned()),
         language: Set(user.language.as_str().to_owned()),
+        applications: Set(String::new()),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -126,15 +171,9 @@ impl UserStore for SeaStore {
             .one(&self.db)
             .await
             .map_err(|e| db_err(e, "looking up a login"))?;
-        match row {
-            Some((u, r)) => {
-                let hash = u.password_hash.clone().map(PasswordHash::from_phc);
-                let station = stations_of(&self.db, &[u.id]).await?.remove(&u.id);
-                let device = devices_of(&self.db, &[u.id]).await?.remove(&u.id);
-                Ok(Some((convert::user(u, r, station, device)?, hash)))
-            }
-            None => Ok(None),
-        }
+        let Some((u, r)) = row else { return Ok(None) };
+        let hash = u.password_hash.clone().map(PasswordHash::from_phc);
+        Ok(hydrate(&self.db, vec![(u, r)]).await?.pop().map(|user| (user, hash)))
     }
 
     async fn password_hash(&self, user_id: Uuid) -> anyhow::Result<Option<PasswordHash>> {
@@ -186,44 +225,8 @@ impl UserStore for SeaStore {
             .all(&self.db)
             .await
             .map_err(|e| db_err(e, "listing users"))?;
-        let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
-        let mut stations = stations_of(&self.db, &ids).await?;
-        let mut devices = devices_of(&self.db, &ids).await?;
-        let items = rows
-            .into_iter()
-            .map(|(u, r)| {
-                let (station, device) = (stations.remove(&u.id), devices.remove(&u.id));
-                convert::user(u, r, station, device)
-            })
-            .collect::<anyhow::Result<_>>()?;
+        let items = hydrate(&self.db, rows).await?;
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
-    }
-
-    async fn create_user(&self, user: NewUser) -> Result<User, CreateUserError> {
-        let id = Uuid::now_v7();
-        let now = crate::now();
-        // The tenant lock orders this after a concurrent deletion of the
-        // role, which then either sees this user or is already gone.
-        let txn = begin_write(&self.db).await?;
-        if !lock_tenant(&txn, user.tenant_id).await.map_err(|e| db_err(e, "locking a tenant"))? {
-            return Err(anyhow::anyhow!("the tenant of a new user vanished").into());
-        }
-        let role = roles::Entity::find_by_id(user.role_id)
-            .filter(roles::Column::TenantId.eq(user.tenant_id))
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "loading a role"))?;
-        if role.is_none() {
-            return Err(CreateUserError::RoleNotFound);
-        }
-        match new_user_model(&user, id, now).insert(&txn).await {
-            Ok(_) => {}
-            Err(e) if unique_violation(&e, "login_key") => return Err(CreateUserError::LoginTaken),
-            Err(e) => return Err(db_err(e, "inserting a user").into()),
-        }
-        let created = find_user(&txn, user.tenant_id, id).await?.context("reading back a new user")?;
-        txn.commit().await.map_err(|e| db_err(e, "committing a new user"))?;
-        Ok(created)
     }
 
     async fn update_user(
@@ -279,6 +282,15 @@ impl UserStore for SeaStore {
         if let Some(v) = changes.language {
             row.language = Set(v.as_str().to_owned());
         }
+        if let Some(wanted) = &changes.applications {
+            // Rule 9, checked against the station the user holds now.
+            let unlocked = station_of(&txn, id).await?.map(|s| s.applications).unwrap_or_default();
+            let locked: Vec<Application> = wanted.iter().copied().filter(|a| !unlocked.contains(a)).collect();
+            if !locked.is_empty() {
+                return Err(UpdateUserError::ApplicationsNotUnlocked(locked));
+            }
+            row.applications = Set(Application::to_codes(wanted));
+        }
         if let Some(hash) = &password {
             row.password_hash = Set(Some(hash.as_phc().to_owned()));
         }
@@ -307,8 +319,8 @@ impl UserStore for SeaStore {
             return Err(DeleteUserError::NotFound);
         }
         let target = find_user(&txn, tenant, id).await?.ok_or(DeleteUserError::NotFound)?;
-        // PRODUCT.md rule 10: the licence is freed with the user.
-        release(&txn, id).await.map_err(|e| db_err(e, "releasing a station licence"))?;
+        // PRODUCT.md rule 10: what the user held is freed with them.
+        release_everything(&txn, id).await.map_err(|e| db_err(e, "freeing what a user held"))?;
         users::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a user"))?;
         if is_active_admin(&target, now)
             && active_admins(&txn, tenant, now).await.map_err(|e| db_err(e, "counting administrators"))? == 0

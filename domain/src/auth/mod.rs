@@ -2,9 +2,11 @@
 //! tokens. The rules come from SECURITY.md ("Credentials", "Tokens").
 
 mod hasher;
+mod link;
 mod session;
 mod tokens;
 
 pub use hasher::{HashingParams, PasswordHash, PasswordHasher};
+pub use link::{LinkPurpose, LinkToken, NewLinkToken};
 pub use session::{Client, RefreshToken, Session, SessionLifetimes};
 pub use tokens::{AccessClaims, Jwk, SigningKeySeed, TokenError, TokenSettings, TokenSigner};

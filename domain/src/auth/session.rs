@@ -33,6 +33,16 @@ impl Client {
         }
     }
 
+    /// Whether `user` may use this client: the desktop app needs the
+    /// `desktop_app` application (PRODUCT.md rule 9).
+    #[must_use]
+    pub fn allowed_for(self, user: &crate::user::User) -> bool {
+        match self {
+            Self::Desktop => user.applications.contains(&crate::station::Application::DesktopApp),
+            Self::Portal | Self::Api => true,
+        }
+    }
+
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         match s {

@@ -9,6 +9,7 @@ use crate::{
     auth::{Client, RefreshToken, Session},
     errors::{AuthenticateError, ChangePasswordError, LoginError, RefreshError, UpdateUserError},
     ports::{RefreshUse, Store},
+    station::Application,
     user::{User, UserChanges, UserStatus},
     values::{Login, MAX_PASSWORD_CHARS},
 };
@@ -50,6 +51,10 @@ impl<S: Store> Voxport<S> {
             Some(user) if matches && user.status(now) == UserStatus::Active => user,
             _ => return Err(LoginError::InvalidCredentials),
         };
+        // Only after the password matched, so it tells a stranger nothing.
+        if !client.allowed_for(&user) {
+            return Err(LoginError::ApplicationNotEnabled(Application::DesktopApp));
+        }
         let session = Session {
             id: Uuid::now_v7(),
             user_id: user.id,
@@ -84,7 +89,7 @@ impl<S: Store> Voxport<S> {
             return Err(RefreshError::InvalidToken);
         }
         let user = match self.store.user(session.tenant_id, session.user_id).await? {
-            Some(user) if user.status(now) == UserStatus::Active => user,
+            Some(user) if user.status(now) == UserStatus::Active && session.client.allowed_for(&user) => user,
             _ => return Err(RefreshError::InvalidToken),
         };
         let refresh = RefreshToken::generate();

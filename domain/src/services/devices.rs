@@ -7,7 +7,7 @@ use super::Voxport;
 use crate::{
     actor::Actor,
     device::{Device, DeviceChanges, NewDevice},
-    errors::{AssignDeviceError, CreateDeviceError, DeleteDeviceError, UpdateDeviceError},
+    errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
     ports::Store,
 };
@@ -58,19 +58,15 @@ impl<S: Store> Voxport<S> {
     }
 
     /// # Errors
-    /// See [`AssignDeviceError`].
+    /// See [`TelephonyError`].
     pub async fn assign_device(
         &self,
         actor: &Actor,
         user: Uuid,
         device: Uuid,
         ports: Option<u8>,
-    ) -> Result<Device, AssignDeviceError> {
-        let target = self.store.user(actor.tenant_id, user).await?.ok_or(AssignDeviceError::UserNotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if !missing.is_empty() {
-            return Err(AssignDeviceError::PermissionNotHeld(missing));
-        }
+    ) -> Result<Device, TelephonyError> {
+        self.check_target(actor, user).await?;
         let device = self.store.assign_device(actor.tenant_id, user, device, ports).await?;
         tracing::info!(actor = %actor.user_id, user = %user, device = %device.id, "assigned device");
         Ok(device)
@@ -78,14 +74,10 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
-    pub async fn release_device(&self, actor: &Actor, user: Uuid) -> Result<(), AssignDeviceError> {
-        let target = self.store.user(actor.tenant_id, user).await?.ok_or(AssignDeviceError::UserNotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if !missing.is_empty() {
-            return Err(AssignDeviceError::PermissionNotHeld(missing));
-        }
+    pub async fn release_device(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
+        self.check_target(actor, user).await?;
         if !self.store.release_device(actor.tenant_id, user).await? {
-            return Err(AssignDeviceError::UserNotFound);
+            return Err(TelephonyError::UserNotFound);
         }
         Ok(())
     }

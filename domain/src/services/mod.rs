@@ -5,20 +5,48 @@
 
 mod auth;
 mod devices;
+mod emails;
+mod extensions;
+mod idempotency;
+mod phone_numbers;
 mod roles;
 mod stations;
 mod tenants;
 mod users;
 
+use std::sync::Arc;
+
 pub use auth::SignedIn;
+pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
+pub use extensions::NewExtensionRequest;
+pub use idempotency::Render;
 pub use tenants::{Bootstrapped, CreateTenant, CreatedTenant};
-pub use users::{CreateUser, CreatedUser, NewPassword, UpdateUser};
+pub use users::{
+    CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, NewPassword, Telephony, UpdateUser,
+};
+
+use chrono::Duration;
+use tokio::sync::Notify;
 
 use crate::{
     auth::{PasswordHasher, SessionLifetimes, TokenSigner},
+    crypto::SecretBox,
     ports::Store,
     values::PasswordPolicy,
 };
+
+/// Settings the operations need beyond the store.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Where users reach the portal; links in emails point there.
+    pub portal_url: String,
+    /// The platform's SIP domain; a tenant's registrar is `<slug>.<domain>`.
+    pub sip_domain: String,
+    /// How long a set-password link works.
+    pub link_lifetime: Duration,
+    /// How long an idempotency key is remembered.
+    pub idempotency_lifetime: Duration,
+}
 
 /// The application: the store and what the operations need besides it.
 pub struct Voxport<S> {
@@ -27,6 +55,10 @@ pub struct Voxport<S> {
     policy: PasswordPolicy,
     tokens: TokenSigner,
     lifetimes: SessionLifetimes,
+    secrets: SecretBox,
+    settings: ServiceSettings,
+    /// Woken whenever an email is written, so the worker sends it at once.
+    outbox: Arc<Notify>,
 }
 
 impl<S: Store> Voxport<S> {
@@ -37,8 +69,22 @@ impl<S: Store> Voxport<S> {
         policy: PasswordPolicy,
         tokens: TokenSigner,
         lifetimes: SessionLifetimes,
+        secrets: SecretBox,
+        settings: ServiceSettings,
     ) -> Self {
-        Self { store, hasher, policy, tokens, lifetimes }
+        Self { store, hasher, policy, tokens, lifetimes, secrets, settings, outbox: Arc::new(Notify::new()) }
+    }
+
+    /// Notified whenever an email is written to the outbox.
+    #[must_use]
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.outbox.clone()
+    }
+
+    /// A delivery worker over the same store and key.
+    #[must_use]
+    pub fn postman<M: Mailer>(&self, mailer: M, settings: PostmanSettings) -> Postman<S, M> {
+        Postman::new(self.store.clone(), self.secrets.clone(), mailer, settings)
     }
 
     #[must_use]

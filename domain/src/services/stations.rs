@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Voxport;
 use crate::{
     actor::Actor,
-    errors::{AssignStationError, CreateStationError, DeleteStationError, UpdateStationError},
+    errors::{CreateStationError, DeleteStationError, TelephonyError, UpdateStationError},
     paging::{Page, PageRequest},
     ports::Store,
     station::{NewStation, Station, StationChanges},
@@ -90,18 +90,9 @@ impl<S: Store> Voxport<S> {
     /// Gives a user of the actor's tenant a licence of `station`.
     ///
     /// # Errors
-    /// See [`AssignStationError`].
-    pub async fn assign_station(
-        &self,
-        actor: &Actor,
-        user: Uuid,
-        station: Uuid,
-    ) -> Result<Station, AssignStationError> {
-        let target = self.store.user(actor.tenant_id, user).await?.ok_or(AssignStationError::UserNotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if !missing.is_empty() {
-            return Err(AssignStationError::PermissionNotHeld(missing));
-        }
+    /// See [`TelephonyError`].
+    pub async fn assign_station(&self, actor: &Actor, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
+        self.check_target(actor, user).await?;
         let station = self.store.assign_station(actor.tenant_id, user, station).await?;
         tracing::info!(actor = %actor.user_id, user = %user, station = %station.id, "assigned station licence");
         Ok(station)
@@ -111,14 +102,10 @@ impl<S: Store> Voxport<S> {
     ///
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
-    pub async fn release_station(&self, actor: &Actor, user: Uuid) -> Result<(), AssignStationError> {
-        let target = self.store.user(actor.tenant_id, user).await?.ok_or(AssignStationError::UserNotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if !missing.is_empty() {
-            return Err(AssignStationError::PermissionNotHeld(missing));
-        }
+    pub async fn release_station(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
+        self.check_target(actor, user).await?;
         if !self.store.release_station(actor.tenant_id, user).await? {
-            return Err(AssignStationError::UserNotFound);
+            return Err(TelephonyError::UserNotFound);
         }
         Ok(())
     }

@@ -7,7 +7,9 @@
 
 use uuid::Uuid;
 
-use super::{CreateUser, CreatedUser, NewPassword, Voxport};
+use chrono::Utc;
+
+use super::{CreateOptions, CreateUser, CreatedUser, NewPassword, Telephony, Voxport};
 use crate::{
     actor::Actor,
     errors::{CreateTenantError, CreateUserError, DeleteTenantError, UpdateTenantError},
@@ -32,6 +34,8 @@ pub struct CreateTenant {
     pub admin_first_name: PersonName,
     pub admin_last_name: PersonName,
     pub admin_password: NewPassword,
+    /// Write the administrator's welcome email.
+    pub send_welcome_email: bool,
 }
 
 #[derive(Debug)]
@@ -76,6 +80,7 @@ impl<S: Store> Voxport<S> {
             None => None,
         };
         let admin = NewUser {
+            id: Uuid::now_v7(),
             // The store fills in the new tenant's id and Administrator role.
             tenant_id: Uuid::nil(),
             role_id: Uuid::nil(),
@@ -90,12 +95,21 @@ impl<S: Store> Voxport<S> {
             timezone: Timezone::UTC,
             language: Language::ENGLISH,
         };
+        let welcome = if req.send_welcome_email {
+            self.welcome((&admin).into(), req.name.as_str(), password.is_none(), Utc::now())?
+        } else {
+            None
+        };
+        let welcome_email = welcome.is_some();
         let tenant = NewTenant { parent_id: parent.id, kind: req.kind, name: req.name, slug: req.slug };
-        let (tenant, admin) = self.store.create_tenant(tenant, admin).await?;
+        let (tenant, admin) = self.store.create_tenant(tenant, admin, welcome).await?;
+        if welcome_email {
+            self.outbox.notify_one();
+        }
         tracing::info!(actor = %actor.user_id, tenant = %tenant.id, "created tenant");
         Ok(CreatedTenant {
             tenant,
-            admin: CreatedUser { user: admin, generated_password: password.filter(|_| generated) },
+            admin: CreatedUser { user: admin, generated_password: password.filter(|_| generated), welcome_email },
         })
     }
 
@@ -169,6 +183,7 @@ impl<S: Store> Voxport<S> {
             None => (self.policy.generate(), true),
         };
         let admin = NewUser {
+            id: Uuid::now_v7(),
             tenant_id: Uuid::nil(),
             role_id: Uuid::nil(),
             login,
@@ -218,7 +233,9 @@ impl<S: Store> Voxport<S> {
             expires_at: None,
             timezone: Timezone::UTC,
             language: Language::ENGLISH,
+            telephony: Telephony::default(),
+            send_welcome_email: false,
         };
-        self.create_user(&system, request).await
+        self.create_user(&system, request, CreateOptions::default()).await
     }
 }

@@ -7,16 +7,20 @@
 //! changes their own role or switches off their own account; a tenant
 //! always keeps an active administrator.
 
+use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{NewExtensionRequest, Render, Voxport};
 use crate::{
     actor::Actor,
-    errors::{CreateUserError, DeleteUserError, UpdateUserError},
+    errors::{CreateUserError, DeleteUserError, TelephonyError, UpdateUserError},
+    idempotency::Claim,
     paging::{Page, PageRequest, Sort},
-    ports::{EndSessions, Store},
+    permission::Permission,
+    ports::{EndSessions, ProvisionTx as _, Store},
     role::{BuiltinRole, Role},
+    station::Application,
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey, check_window},
     values::{Email, Language, Login, Password, PersonName, Timezone},
 };
@@ -45,6 +49,53 @@ pub struct CreateUser {
     pub expires_at: Option<DateTime<Utc>>,
     pub timezone: Timezone,
     pub language: Language,
+    pub telephony: Telephony,
+    /// Write the welcome email (when the user has an address).
+    pub send_welcome_email: bool,
+}
+
+/// What a one-call set-up gives the new user besides the account.
+#[derive(Debug, Clone, Default)]
+pub struct Telephony {
+    pub extension: Option<ExtensionRequest>,
+    pub phone_number_id: Option<Uuid>,
+    pub station_id: Option<Uuid>,
+    pub device: Option<DeviceRequest>,
+    pub applications: Option<Vec<Application>>,
+}
+
+impl Telephony {
+    fn is_requested(&self) -> bool {
+        self.extension.is_some()
+            || self.phone_number_id.is_some()
+            || self.station_id.is_some()
+            || self.device.is_some()
+            || self.applications.as_ref().is_some_and(|a| !a.is_empty())
+    }
+}
+
+/// An extension for a new user: an existing one, or one to create.
+#[derive(Debug, Clone)]
+pub enum ExtensionRequest {
+    Existing(Uuid),
+    New(NewExtensionRequest),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceRequest {
+    pub id: Uuid,
+    /// Default: all of the device's line ports.
+    pub ports: Option<u8>,
+}
+
+/// How a creation runs.
+#[derive(Default, Clone, Copy)]
+pub struct CreateOptions<'a> {
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+    /// The claimed idempotency key and how to render the answer stored on
+    /// it with the work.
+    pub idempotency: Option<(&'a Claim, Render<'a>)>,
 }
 
 #[derive(Debug)]
@@ -52,6 +103,8 @@ pub struct CreatedUser {
     pub user: User,
     /// The generated password, to be shown once.
     pub generated_password: Option<Password>,
+    /// Whether a welcome email was written.
+    pub welcome_email: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -62,11 +115,40 @@ pub struct UpdateUser {
 }
 
 impl<S: Store> Voxport<S> {
+    /// Creates a user with, optionally, everything they need to make calls,
+    /// in one transaction: all of it happens or none of it does. The
+    /// welcome email is written in the same transaction (PRODUCT.md rules
+    /// 2 to 5 and 9).
+    ///
     /// # Errors
     /// See [`CreateUserError`].
-    pub async fn create_user(&self, actor: &Actor, req: CreateUser) -> Result<CreatedUser, CreateUserError> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        req: CreateUser,
+        options: CreateOptions<'_>,
+    ) -> Result<CreatedUser, CreateUserError> {
+        let now = Utc::now();
         let role = self.role_to_grant(actor, req.role_id).await?;
         check_window(req.activation_at, req.expires_at)?;
+        let telephony = req.telephony;
+        if telephony.is_requested() && telephony.extension.is_none() && telephony.phone_number_id.is_none() {
+            return Err(CreateUserError::NeedsNumberOrExtension);
+        }
+        let tenant = self.own_tenant(actor).await?;
+        let new_extension = match &telephony.extension {
+            Some(ExtensionRequest::New(wanted)) => {
+                if !actor.can(Permission::ExtensionsWrite) {
+                    return Err(TelephonyError::PermissionNotHeld(vec![Permission::ExtensionsWrite]).into());
+                }
+                Some(self.new_extension(&tenant, wanted.clone()).map_err(TelephonyError::from)?)
+            }
+            _ => None,
+        };
+        let wanted_apps = telephony.applications.clone().unwrap_or_default();
+        if !wanted_apps.is_empty() && telephony.station_id.is_none() {
+            return Err(TelephonyError::ApplicationsNotUnlocked(wanted_apps).into());
+        }
         let personal: Vec<&str> = [req.login.as_str(), req.first_name.as_str(), req.last_name.as_str()]
             .into_iter()
             .chain(req.email.as_ref().map(Email::as_str))
@@ -79,29 +161,81 @@ impl<S: Store> Voxport<S> {
             NewPassword::None if req.email.is_none() => return Err(CreateUserError::PasswordRequired),
             NewPassword::None => (None, false),
         };
+        // A dry run checks the policy but spends no time hashing.
         let password_hash = match &password {
-            Some(p) => Some(self.hasher.hash(p).await?),
-            None => None,
+            Some(p) if !options.dry_run => Some(self.hasher.hash(p).await?),
+            _ => None,
         };
-        let user = self
-            .store
-            .create_user(NewUser {
-                tenant_id: actor.tenant_id,
-                login: req.login,
-                email: req.email,
-                first_name: req.first_name,
-                last_name: req.last_name,
-                role_id: role.id,
-                password_hash,
-                disabled: req.disabled,
-                activation_at: req.activation_at,
-                expires_at: req.expires_at,
-                timezone: req.timezone,
-                language: req.language,
-            })
-            .await?;
-        tracing::info!(actor = %actor.user_id, user = %user.id, "created user");
-        Ok(CreatedUser { user, generated_password: password.filter(|_| generated) })
+        let id = Uuid::now_v7();
+        let mut tx = self.store.begin_provisioning(actor.tenant_id).await?;
+        tx.insert_user(&NewUser {
+            id,
+            tenant_id: actor.tenant_id,
+            login: req.login,
+            email: req.email,
+            first_name: req.first_name,
+            last_name: req.last_name,
+            role_id: role.id,
+            password_hash,
+            disabled: req.disabled,
+            activation_at: req.activation_at,
+            expires_at: req.expires_at,
+            timezone: req.timezone,
+            language: req.language,
+        })
+        .await?;
+        match (&telephony.extension, &new_extension) {
+            (_, Some(extension)) => {
+                tx.create_extension(actor.tenant_id, extension).await?;
+                tx.assign_extension(actor.tenant_id, id, extension.id).await?;
+            }
+            (Some(ExtensionRequest::Existing(extension)), None) => {
+                tx.assign_extension(actor.tenant_id, id, *extension).await?;
+            }
+            (_, None) => {}
+        }
+        if let Some(number) = telephony.phone_number_id {
+            tx.assign_phone_number(actor.tenant_id, id, number).await?;
+        }
+        if let Some(station) = telephony.station_id {
+            let station = tx.assign_station(actor.tenant_id, id, station).await?;
+            let locked: Vec<Application> =
+                wanted_apps.iter().copied().filter(|a| !station.applications.contains(a)).collect();
+            if !locked.is_empty() {
+                return Err(TelephonyError::ApplicationsNotUnlocked(locked).into());
+            }
+            tx.set_applications(id, &wanted_apps).await?;
+        }
+        if let Some(device) = telephony.device {
+            tx.assign_device(actor.tenant_id, id, device.id, device.ports).await?;
+        }
+        let user = tx.user(actor.tenant_id, id).await?.context("reading back a new user")?;
+        let welcome = if req.send_welcome_email {
+            self.welcome((&user).into(), tenant.name.as_str(), password.is_none(), now)?
+        } else {
+            None
+        };
+        let created =
+            CreatedUser { user, generated_password: password.filter(|_| generated), welcome_email: welcome.is_some() };
+        if let Some(welcome) = welcome {
+            tx.queue_email(welcome).await?;
+        }
+        if options.dry_run {
+            tx.rollback().await?;
+            return Ok(created);
+        }
+        if let Some((claim, render)) = options.idempotency {
+            let sealed = self.seal_response(claim, &render(&created)?)?;
+            if !tx.complete_idempotency_key(claim, &sealed).await? {
+                return Err(CreateUserError::IdempotencyKeyLost);
+            }
+        }
+        tx.commit().await?;
+        if created.welcome_email {
+            self.outbox.notify_one();
+        }
+        tracing::info!(actor = %actor.user_id, user = %id, "created user");
+        Ok(created)
     }
 
     /// # Errors

@@ -3,6 +3,11 @@
 
 pub mod device_assignments;
 pub mod devices;
+pub mod extensions;
+pub mod idempotency_keys;
+pub mod outbox;
+pub mod password_tokens;
+pub mod phone_numbers;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod sessions;

@@ -10,6 +10,9 @@ pub struct Model {
     pub name: String,
     pub slug: String,
     pub path: String,
+    pub extension_min_digits: i32,
+    pub extension_max_digits: i32,
+    pub own_phone_numbers: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

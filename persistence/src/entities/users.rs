@@ -18,6 +18,8 @@ pub struct Model {
     pub expires_at: Option<ChronoDateTimeUtc>,
     pub timezone: String,
     pub language: String,
+    /// Application codes separated by spaces.
+    pub applications: String,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

@@ -1,0 +1,483 @@
+//! Emails and their outbox (PRODUCT.md rule 5; SECURITY.md "Reliability").
+//!
+//! An email is written to the outbox in the transaction of the change that
+//! causes it, so it is never lost and never sent for a change that rolled
+//! back. A worker delivers it later, at least once; the body is sealed at
+//! rest because it may carry a single-use set-password link.
+//!
+//! The welcome email carries the login, the portal address, how to sign in
+//! to the desktop app, the user's extensions and, when no password was
+//! set, the set-password link. Never a password. Plain text and HTML, in
+//! the user's language where a translation exists (English and German).
+//! Every value from a user is HTML-escaped in the HTML part; names cannot
+//! hold CR or LF (the value types refuse control characters), so they
+//! cannot add headers either.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    user::{NewUser, User},
+    values::{Email, Language, Login, PersonName},
+};
+
+/// A message ready for a mail transport.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailMessage {
+    /// The recipient's address.
+    pub to: String,
+    /// The recipient's display name.
+    pub to_name: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl fmt::Debug for EmailMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The bodies may hold a single-use link: never in a log line.
+        f.debug_struct("EmailMessage").field("to", &self.to).field("subject", &self.subject).finish_non_exhaustive()
+    }
+}
+
+impl EmailMessage {
+    /// The associated data the body of outbox row `id` is sealed with.
+    #[must_use]
+    pub fn context(id: Uuid) -> String {
+        format!("outbox:{id}")
+    }
+}
+
+/// Why an email was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    Welcome,
+    PasswordReset,
+}
+
+impl EmailKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Welcome => "welcome",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "welcome" => Some(Self::Welcome),
+            "password_reset" => Some(Self::PasswordReset),
+            _ => None,
+        }
+    }
+}
+
+/// Where an email is on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Sent,
+    /// Every attempt failed; no more are made.
+    Failed,
+}
+
+impl EmailStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "sent" => Some(Self::Sent),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// An outbox row about to be written, its body sealed.
+#[derive(Debug, Clone)]
+pub struct NewOutboxEmail {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: EmailKind,
+    pub recipient: String,
+    pub subject: String,
+    pub sealed_body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An outbox row as `GET /v1/users/{id}/emails` shows it.
+#[derive(Debug, Clone)]
+pub struct OutboxEmail {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: EmailKind,
+    pub recipient: String,
+    pub subject: String,
+    pub status: EmailStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxEmail {
+    /// How a row just written looks.
+    #[must_use]
+    pub fn queued(new: &NewOutboxEmail) -> Self {
+        Self {
+            id: new.id,
+            user_id: new.user_id,
+            kind: new.kind,
+            recipient: new.recipient.clone(),
+            subject: new.subject.clone(),
+            status: EmailStatus::Pending,
+            attempts: 0,
+            last_error: None,
+            next_attempt_at: Some(new.created_at),
+            created_at: new.created_at,
+            sent_at: None,
+        }
+    }
+}
+
+/// A row a worker has leased for sending.
+#[derive(Debug, Clone)]
+pub struct ClaimedEmail {
+    pub id: Uuid,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub sealed_body: String,
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    Sent {
+        at: DateTime<Utc>,
+    },
+    /// Failed; tried again at `next_at`.
+    Retry {
+        error: String,
+        next_at: DateTime<Utc>,
+    },
+    /// Failed for the last time.
+    GaveUp {
+        error: String,
+    },
+}
+
+/// Who a welcome email is for: a stored user, or one being stored.
+#[derive(Debug, Clone)]
+pub struct Recipient<'a> {
+    pub user_id: Uuid,
+    pub login: &'a Login,
+    pub email: Option<&'a Email>,
+    pub first_name: &'a PersonName,
+    pub last_name: &'a PersonName,
+    pub language: Language,
+    /// The numbers of the extensions that ring the user.
+    pub extensions: Vec<&'a str>,
+}
+
+impl<'a> From<&'a User> for Recipient<'a> {
+    fn from(u: &'a User) -> Self {
+        Self {
+            user_id: u.id,
+            login: &u.login,
+            email: u.email.as_ref(),
+            first_name: &u.first_name,
+            last_name: &u.last_name,
+            language: u.language,
+            extensions: u.extensions.iter().map(|e| e.number.as_str()).collect(),
+        }
+    }
+}
+
+impl<'a> From<&'a NewUser> for Recipient<'a> {
+    fn from(u: &'a NewUser) -> Self {
+        Self {
+            user_id: u.id,
+            login: &u.login,
+            email: u.email.as_ref(),
+            first_name: &u.first_name,
+            last_name: &u.last_name,
+            language: u.language,
+            extensions: Vec::new(),
+        }
+    }
+}
+
+/// What a welcome email says.
+#[derive(Debug, Clone)]
+pub struct Welcome<'a> {
+    pub to: Recipient<'a>,
+    pub tenant_name: &'a str,
+    /// Where the portal is.
+    pub portal_url: &'a str,
+    /// The single-use link, when the user has no password yet.
+    pub set_password_link: Option<&'a str>,
+    /// How long the link works.
+    pub link_hours: i64,
+}
+
+/// The words of one language.
+struct Words {
+    subject: &'static str,
+    greeting: &'static str,
+    intro: &'static str,
+    login: &'static str,
+    portal: &'static str,
+    desktop: &'static str,
+    extensions: &'static str,
+    set_password: &'static str,
+    link_expiry: &'static str,
+    have_password: &'static str,
+    closing: &'static str,
+}
+
+const ENGLISH: Words = Words {
+    subject: "Welcome to {tenant}",
+    greeting: "Hello {name},",
+    intro: "an account has been set up for you at {tenant}.",
+    login: "Your login",
+    portal: "Portal",
+    desktop: "Sign in to the desktop app with the same login and password; no separate account is needed.",
+    extensions: "Your extension",
+    set_password: "Choose your password here:",
+    link_expiry: "The link works once and expires in {hours} hours.",
+    have_password: "Your administrator will tell you your password.",
+    closing: "If you did not expect this email, you can ignore it.",
+};
+
+const GERMAN: Words = Words {
+    subject: "Willkommen bei {tenant}",
+    greeting: "Hallo {name},",
+    intro: "für Sie wurde ein Konto bei {tenant} eingerichtet.",
+    login: "Ihr Login",
+    portal: "Portal",
+    desktop: "Melden Sie sich in der Desktop-App mit demselben Login und Passwort an; ein eigenes Konto ist nicht nötig.",
+    extensions: "Ihre Nebenstelle",
+    set_password: "Wählen Sie hier Ihr Passwort:",
+    link_expiry: "Der Link funktioniert einmal und läuft in {hours} Stunden ab.",
+    have_password: "Ihr Passwort erhalten Sie von Ihrem Administrator.",
+    closing: "Falls Sie diese E-Mail nicht erwartet haben, können Sie sie ignorieren.",
+};
+
+fn words(language: Language) -> &'static Words {
+    if language.as_str().starts_with("de") { &GERMAN } else { &ENGLISH }
+}
+
+/// Escapes text for HTML element content and attribute values.
+#[must_use]
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The welcome email of a new user (PRODUCT.md rule 5). `None` when the
+/// user has no email address.
+#[must_use]
+pub fn welcome_email(w: &Welcome<'_>) -> Option<EmailMessage> {
+    let user = &w.to;
+    let to = user.email?.as_str().to_owned();
+    let t = words(user.language);
+    let name = format!("{} {}", user.first_name.as_str(), user.last_name.as_str());
+    let fill = |s: &str| s.replace("{tenant}", w.tenant_name).replace("{name}", &name);
+    let subject = fill(t.subject);
+    let numbers = &user.extensions;
+    let expiry = t.link_expiry.replace("{hours}", &w.link_hours.to_string());
+
+    let mut text = format!("{}\n\n{}\n\n", fill(t.greeting), fill(t.intro));
+    text.push_str(&format!("{}: {}\n{}: {}\n", t.login, user.login.as_str(), t.portal, w.portal_url));
+    if !numbers.is_empty() {
+        text.push_str(&format!("{}: {}\n", t.extensions, numbers.join(", ")));
+    }
+    text.push_str(&format!("\n{}\n\n", t.desktop));
+    match w.set_password_link {
+        Some(link) => text.push_str(&format!("{}\n{link}\n{expiry}\n\n", t.set_password)),
+        None => text.push_str(&format!("{}\n\n", t.have_password)),
+    }
+    text.push_str(t.closing);
+    text.push('\n');
+
+    let e = |s: &str| escape_html(s);
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head><body>\n",
+        e(user.language.as_str()),
+        e(&subject)
+    );
+    html.push_str(&format!("<p>{}</p>\n<p>{}</p>\n<table>\n", e(&fill(t.greeting)), e(&fill(t.intro))));
+    html.push_str(&format!("<tr><th align=\"left\">{}</th><td>{}</td></tr>\n", e(t.login), e(user.login.as_str())));
+    html.push_str(&format!(
+        "<tr><th align=\"left\">{}</th><td><a href=\"{}\">{}</a></td></tr>\n",
+        e(t.portal),
+        e(w.portal_url),
+        e(w.portal_url)
+    ));
+    if !numbers.is_empty() {
+        html.push_str(&format!(
+            "<tr><th align=\"left\">{}</th><td>{}</td></tr>\n",
+            e(t.extensions),
+            e(&numbers.join(", "))
+        ));
+    }
+    html.push_str(&format!("</table>\n<p>{}</p>\n", e(t.desktop)));
+    match w.set_password_link {
+        Some(link) => html.push_str(&format!(
+            "<p>{}<br><a href=\"{}\">{}</a><br>{}</p>\n",
+            e(t.set_password),
+            e(link),
+            e(link),
+            e(&expiry)
+        )),
+        None => html.push_str(&format!("<p>{}</p>\n", e(t.have_password))),
+    }
+    html.push_str(&format!("<p>{}</p>\n</body></html>\n", e(t.closing)));
+
+    Some(EmailMessage { to, to_name: name, subject, text, html })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        extension::{ExtensionRef, ExtensionType},
+        permission::PermissionSet,
+        role::Role,
+        values::{Email, Login, PersonName, RoleName, Timezone},
+    };
+
+    fn user(language: &str) -> User {
+        let now = Utc::now();
+        User {
+            id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            login: Login::parse("jsmith@acme.example").unwrap(),
+            email: Some(Email::parse("jsmith@acme.example").unwrap()),
+            first_name: PersonName::parse("John <b>").unwrap(),
+            last_name: PersonName::parse("Smith & Sons").unwrap(),
+            role: Role {
+                id: Uuid::nil(),
+                tenant_id: Uuid::nil(),
+                name: RoleName::parse("User").unwrap(),
+                description: None,
+                permissions: PermissionSet::default(),
+                builtin: None,
+                created_at: now,
+                updated_at: now,
+            },
+            station: None,
+            device: None,
+            extensions: vec![ExtensionRef {
+                id: Uuid::nil(),
+                number: "204".into(),
+                kind: ExtensionType::Sip,
+                force_login: false,
+            }],
+            phone_number: None,
+            applications: vec![],
+            disabled: false,
+            activation_at: None,
+            expires_at: None,
+            timezone: Timezone::UTC,
+            language: Language::parse(language).unwrap(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn welcome(u: &User, link: Option<&str>) -> EmailMessage {
+        welcome_email(&Welcome {
+            to: u.into(),
+            tenant_name: "Acme",
+            portal_url: "https://portal.example",
+            set_password_link: link,
+            link_hours: 24,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_welcome_email_says_what_rule_5_asks_in_both_parts() {
+        let u = user("en");
+        let m = welcome(&u, Some("https://portal.example/set-password#token=vxl_abc"));
+        assert_eq!(m.to, "jsmith@acme.example");
+        assert_eq!(m.subject, "Welcome to Acme");
+        for part in [&m.text, &m.html] {
+            assert!(part.contains("jsmith@acme.example"), "login");
+            assert!(part.contains("https://portal.example"), "portal");
+            assert!(part.contains("desktop app"), "desktop");
+            assert!(part.contains("204"), "extension");
+            assert!(part.contains("vxl_abc"), "link");
+        }
+        let without = welcome(&u, None);
+        assert!(!without.text.contains("set-password"));
+        assert!(without.text.contains("administrator will tell you"));
+    }
+
+    #[test]
+    fn names_are_escaped_in_html() {
+        let m = welcome(&user("en"), None);
+        assert!(m.html.contains("John &lt;b&gt; Smith &amp; Sons"), "{}", m.html);
+        assert!(!m.html.contains("<b>"));
+        assert!(m.text.contains("John <b> Smith & Sons"));
+    }
+
+    #[test]
+    fn german_users_read_german() {
+        let m = welcome(&user("de-AT"), None);
+        assert_eq!(m.subject, "Willkommen bei Acme");
+        assert!(m.text.contains("Desktop-App"));
+        let fr = welcome(&user("fr"), None);
+        assert_eq!(fr.subject, "Welcome to Acme", "English where no translation exists");
+    }
+
+    #[test]
+    fn no_email_address_no_welcome_email() {
+        let mut u = user("en");
+        u.email = None;
+        assert!(
+            welcome_email(&Welcome {
+                to: (&u).into(),
+                tenant_name: "A",
+                portal_url: "x",
+                set_password_link: None,
+                link_hours: 1
+            })
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_body() {
+        let m = welcome(&user("en"), Some("https://portal.example/set-password#token=vxl_secret"));
+        assert!(!format!("{m:?}").contains("vxl_secret"));
+    }
+}

@@ -1,0 +1,169 @@
+//! `Idempotency-Key` for POST (SECURITY.md "Reliability"): a retried
+//! request with the same key and body answers what the first one answered
+//! instead of doing the work twice; the same key with another body is a
+//! 422; a duplicate arriving while the first is still running is a 409.
+//!
+//! How: the first request *claims* the key (a committed row with a random
+//! claim token and a short lease). Its business transaction then stores the
+//! answer on that row, conditional on still holding the claim, so the work
+//! and the remembered answer commit together or not at all. A claim whose
+//! lease ran out without an answer belongs to a request that died before
+//! committing anything; a retry may take it over. Keys are scoped to the
+//! caller and forgotten after a day (configurable). The remembered answer
+//! is sealed at rest: it may hold a generated password.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
+
+/// The OpenAPI pattern of an idempotency key; keep it in step with `parse`.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = r"^[!-~]{1,255}$";
+
+/// A client's idempotency key: 1 to 255 visible ASCII characters (a UUID
+/// is the usual choice).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be 1 to 255 visible ASCII characters, such as a UUID")]
+pub struct InvalidIdempotencyKey;
+
+impl IdempotencyKey {
+    /// # Errors
+    /// `InvalidIdempotencyKey` unless `raw` matches [`IDEMPOTENCY_KEY_PATTERN`].
+    pub fn parse(raw: &str) -> Result<Self, InvalidIdempotencyKey> {
+        let ok = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+        if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidIdempotencyKey) }
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdempotencyKey({})", self.0)
+    }
+}
+
+/// What identifies "the same request": the hex SHA-256 of the operation
+/// and its body with object keys sorted, so spacing and key order do not
+/// make two equal requests differ.
+#[must_use]
+pub fn fingerprint(operation: &str, body: &serde_json::Value) -> String {
+    fn canonical(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(v) = map.get(k) {
+                        canonical(v, out);
+                    }
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canonical(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::from(operation);
+    text.push('\n');
+    canonical(body, &mut text);
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An answer as remembered for replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub location: Option<String>,
+    /// The JSON body.
+    pub body: String,
+}
+
+impl StoredResponse {
+    /// The associated data the answer to `key` of `scope` is sealed with.
+    #[must_use]
+    pub fn context(scope: Uuid, key: &IdempotencyKey) -> String {
+        format!("idempotency:{scope}:{}", key.as_str())
+    }
+}
+
+/// A key this request now holds; its answer must be stored with the work.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub scope: Uuid,
+    pub key: IdempotencyKey,
+    pub token: Uuid,
+}
+
+/// What storage found for a key.
+#[derive(Debug, Clone)]
+pub enum KeyState {
+    /// The key was free (or its holder died before answering): it is ours.
+    Claimed(Claim),
+    /// The key is in use.
+    Taken {
+        fingerprint: String,
+        /// The sealed answer, once the first request has committed.
+        response: Option<String>,
+    },
+}
+
+/// What a request with an idempotency key does.
+#[derive(Debug)]
+pub enum ClaimOutcome {
+    /// Go ahead; store the answer with the work.
+    Proceed(Claim),
+    /// Answer this again.
+    Replay(StoredResponse),
+    /// The key was used for another request.
+    KeyReused,
+    /// The first request with this key is still running.
+    InProgress,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn keys_are_visible_ascii() {
+        assert!(IdempotencyKey::parse("0192f0c4-7a4e-7cc1-9a51-2c1d1c1e8a10").is_ok());
+        for bad in ["", "has space", "é", &"k".repeat(256)] {
+            assert_eq!(IdempotencyKey::parse(bad), Err(InvalidIdempotencyKey), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_ignore_key_order_but_not_values_or_operation() {
+        let a = fingerprint("create_user", &json!({"a": 1, "b": {"x": [1, 2], "y": null}}));
+        let b = fingerprint("create_user", &json!({"b": {"y": null, "x": [1, 2]}, "a": 1}));
+        assert_eq!(a, b);
+        assert_ne!(a, fingerprint("create_user", &json!({"a": 2, "b": {"x": [1, 2], "y": null}})));
+        assert_ne!(a, fingerprint("create_user", &json!({"a": 1, "b": {"x": [2, 1], "y": null}})));
+        assert_ne!(a, fingerprint("create_role", &json!({"a": 1, "b": {"x": [1, 2], "y": null}})));
+    }
+}

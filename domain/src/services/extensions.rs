@@ -1,0 +1,218 @@
+//! Extensions and their SIP credentials. The customer's administrators
+//! create them (numbers within the tenant's dial plan) and make them ring
+//! users; the secret is generated here, sealed before it reaches storage,
+//! and opened only for the holder or a holder of `extensions:secrets`.
+
+use anyhow::Context as _;
+use uuid::Uuid;
+
+use super::Voxport;
+use crate::{
+    actor::Actor,
+    errors::{CreateExtensionError, DeleteExtensionError, TelephonyError, UpdateExtensionError},
+    extension::{
+        Extension, ExtensionChanges, ExtensionFilter, ExtensionNumber, ExtensionType, NewExtension, SipCredentials,
+        SipSecret, generate_sip_username,
+    },
+    paging::{Page, PageRequest},
+    ports::{SecretsOf, Store},
+    tenant::Tenant,
+    values::RoleName,
+};
+
+/// An extension an administrator asks for.
+#[derive(Debug, Clone)]
+pub struct NewExtensionRequest {
+    pub number: ExtensionNumber,
+    pub kind: ExtensionType,
+    pub name: Option<RoleName>,
+    pub force_login: bool,
+    pub voicemail_enabled: bool,
+}
+
+impl From<CreateExtensionError> for TelephonyError {
+    fn from(e: CreateExtensionError) -> Self {
+        match e {
+            CreateExtensionError::NumberTaken => Self::ExtensionNumberTaken,
+            CreateExtensionError::NumberOutOfRange { min, max } => Self::ExtensionNumberOutOfRange { min, max },
+            CreateExtensionError::Unknown(e) => Self::Unknown(e),
+        }
+    }
+}
+
+impl<S: Store> Voxport<S> {
+    /// The actor's own tenant.
+    pub(super) async fn own_tenant(&self, actor: &Actor) -> anyhow::Result<Tenant> {
+        self.store.tenant_visible_to(actor.tenant_id, actor.tenant_id).await?.context("the actor's tenant vanished")
+    }
+
+    /// A new extension of `tenant` with fresh SIP credentials, the secret
+    /// sealed.
+    pub(super) fn new_extension(
+        &self,
+        tenant: &Tenant,
+        req: NewExtensionRequest,
+    ) -> Result<NewExtension, CreateExtensionError> {
+        let digits = tenant.extension_digits;
+        if !digits.admits(&req.number) {
+            return Err(CreateExtensionError::NumberOutOfRange { min: digits.min(), max: digits.max() });
+        }
+        let id = Uuid::now_v7();
+        let sealed_secret = self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(id))?;
+        Ok(NewExtension {
+            id,
+            number: req.number,
+            name: req.name,
+            kind: req.kind,
+            force_login: req.force_login,
+            voicemail_enabled: req.voicemail_enabled,
+            sip_username: generate_sip_username(),
+            sealed_secret,
+        })
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn list_extensions(
+        &self,
+        actor: &Actor,
+        filter: &ExtensionFilter,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<Extension>> {
+        self.store.list_extensions(actor.tenant_id, filter, page).await
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn extension(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<Extension>> {
+        self.store.extension(actor.tenant_id, id).await
+    }
+
+    /// # Errors
+    /// See [`CreateExtensionError`].
+    pub async fn create_extension(
+        &self,
+        actor: &Actor,
+        req: NewExtensionRequest,
+    ) -> Result<Extension, CreateExtensionError> {
+        let tenant = self.own_tenant(actor).await?;
+        let new = self.new_extension(&tenant, req)?;
+        let extension = self.store.create_extension(actor.tenant_id, &new).await?;
+        tracing::info!(actor = %actor.user_id, extension = %extension.id, "created extension");
+        Ok(extension)
+    }
+
+    /// # Errors
+    /// See [`UpdateExtensionError`].
+    pub async fn update_extension(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        changes: ExtensionChanges,
+    ) -> Result<Extension, UpdateExtensionError> {
+        if let Some(number) = &changes.number {
+            let digits = self.own_tenant(actor).await?.extension_digits;
+            if !digits.admits(number) {
+                return Err(UpdateExtensionError::NumberOutOfRange { min: digits.min(), max: digits.max() });
+            }
+        }
+        let extension = self.store.update_extension(actor.tenant_id, id, changes).await?;
+        tracing::info!(actor = %actor.user_id, extension = %id, "changed extension");
+        Ok(extension)
+    }
+
+    /// # Errors
+    /// See [`DeleteExtensionError`].
+    pub async fn delete_extension(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteExtensionError> {
+        self.store.delete_extension(actor.tenant_id, id).await?;
+        tracing::info!(actor = %actor.user_id, extension = %id, "deleted extension");
+        Ok(())
+    }
+
+    /// The SIP credentials of one extension, for a holder of
+    /// `extensions:secrets` (the caller checks the permission).
+    ///
+    /// # Errors
+    /// When storage fails or the secret does not open.
+    pub async fn sip_credentials(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<SipCredentials>> {
+        let found = self.credentials(actor, SecretsOf::Extension(id)).await?.pop();
+        if found.is_some() {
+            tracing::info!(actor = %actor.user_id, extension = %id, "read SIP credentials");
+        }
+        Ok(found)
+    }
+
+    /// The SIP credentials of every extension the actor holds.
+    ///
+    /// # Errors
+    /// When storage fails or a secret does not open.
+    pub async fn my_sip_credentials(&self, actor: &Actor) -> anyhow::Result<Vec<SipCredentials>> {
+        self.credentials(actor, SecretsOf::User(actor.user_id)).await
+    }
+
+    /// Replaces the SIP secret of an extension; the phones registered with
+    /// the old one must be given the new one. Answers the new credentials.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn rotate_sip_secret(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<SipCredentials>> {
+        let sealed = self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(id))?;
+        if !self.store.set_sip_secret(actor.tenant_id, id, &sealed).await? {
+            return Ok(None);
+        }
+        tracing::info!(actor = %actor.user_id, extension = %id, "rotated SIP secret");
+        Ok(self.credentials(actor, SecretsOf::Extension(id)).await?.pop())
+    }
+
+    async fn credentials(&self, actor: &Actor, of: SecretsOf) -> anyhow::Result<Vec<SipCredentials>> {
+        let sealed = self.store.sealed_sip_secrets(actor.tenant_id, of).await?;
+        if sealed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let domain = format!("{}.{}", self.own_tenant(actor).await?.slug.as_str(), self.settings.sip_domain);
+        sealed
+            .into_iter()
+            .map(|(extension, sealed)| {
+                let secret = self.secrets.open_string(&sealed, &SipSecret::context(extension.id))?;
+                Ok(SipCredentials {
+                    extension_id: extension.id,
+                    number: extension.number.as_str().to_owned(),
+                    username: extension.sip_username,
+                    secret: SipSecret::from_opened(secret),
+                    domain: domain.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Makes an extension ring a user of the actor's tenant.
+    ///
+    /// # Errors
+    /// See [`TelephonyError`].
+    pub async fn assign_extension(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        extension: Uuid,
+    ) -> Result<Extension, TelephonyError> {
+        self.check_target(actor, user).await?;
+        let extension = self.store.assign_extension(actor.tenant_id, user, extension).await?;
+        tracing::info!(actor = %actor.user_id, user = %user, extension = %extension.id, "assigned extension");
+        Ok(extension)
+    }
+
+    /// # Errors
+    /// See [`TelephonyError`].
+    pub async fn release_extension(&self, actor: &Actor, user: Uuid, extension: Uuid) -> Result<(), TelephonyError> {
+        self.check_target(actor, user).await?;
+        self.store.release_extension(actor.tenant_id, user, extension).await
+    }
+
+    /// The user of the actor's tenant whose telephony changes must exist
+    /// and hold no permission the actor lacks (PRODUCT.md rule 7).
+    pub(super) async fn check_target(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
+        let target = self.store.user(actor.tenant_id, user).await?.ok_or(TelephonyError::UserNotFound)?;
+        let missing = actor.cannot_grant(&target.role.permissions);
+        if missing.is_empty() { Ok(()) } else { Err(TelephonyError::PermissionNotHeld(missing)) }
+    }
+}

@@ -1,0 +1,36 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "extensions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub number: String,
+    pub name: Option<String>,
+    pub kind: String,
+    pub force_login: bool,
+    pub voicemail_enabled: bool,
+    pub user_id: Option<Uuid>,
+    pub sip_username: String,
+    /// Sealed with the at-rest key; still never printed.
+    pub sip_secret: String,
+    pub created_at: ChronoDateTimeUtc,
+    pub updated_at: ChronoDateTimeUtc,
+}
+
+/// Hand-written so the sealed secret never reaches a log line.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("extensions::Model")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,317 @@
+//! Extensions. The number is UNIQUE in its tenant, the SIP username on the
+//! platform; the secret column holds only the sealed secret. Assigning
+//! sets `user_id` with a conditional update (`user_id IS NULL OR user_id =
+//! the user`), so of two admins giving one extension to two users at once
+//! exactly one wins.
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, anyhow};
+use sea_orm::{
+    ActiveModelTrait as _,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _,
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait as _, Func},
+};
+use uuid::Uuid;
+use voxport_domain::{
+    device::Holder,
+    errors::{CreateExtensionError, DeleteExtensionError, TelephonyError, UpdateExtensionError},
+    extension::{
+        Extension, ExtensionChanges, ExtensionFilter, ExtensionNumber, ExtensionRef, ExtensionType, NewExtension,
+    },
+    paging::{Page, PageRequest},
+    ports::{ExtensionStore, SecretsOf},
+    values::RoleName,
+};
+
+use crate::{
+    SeaStore, begin_write, db_err,
+    entities::{extensions, users},
+    like_pattern, lock_user, unique_violation,
+};
+
+fn kind(m: &extensions::Model) -> anyhow::Result<ExtensionType> {
+    ExtensionType::parse(&m.kind).ok_or_else(|| anyhow!("extension {} has type {:?}", m.id, m.kind))
+}
+
+fn extension(m: extensions::Model, holder: Option<Holder>) -> anyhow::Result<Extension> {
+    Ok(Extension {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        number: ExtensionNumber::parse(&m.number).with_context(|| format!("extension {} number", m.id))?,
+        name: m.name.as_deref().map(RoleName::parse).transpose().with_context(|| format!("extension {} name", m.id))?,
+        kind: kind(&m)?,
+        force_login: m.force_login,
+        voicemail_enabled: m.voicemail_enabled,
+        sip_username: m.sip_username,
+        holder,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+/// Extensions with their holders, in two queries.
+async fn with_holders(db: &impl ConnectionTrait, rows: Vec<extensions::Model>) -> anyhow::Result<Vec<Extension>> {
+    let logins: HashMap<Uuid, String> = users::Entity::find()
+        .filter(users::Column::Id.is_in(rows.iter().filter_map(|e| e.user_id)))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading extension holders"))?
+        .into_iter()
+        .map(|u| (u.id, u.login))
+        .collect();
+    rows.into_iter()
+        .map(|m| {
+            let holder =
+                m.user_id.and_then(|id| logins.get(&id).map(|login| Holder { user_id: id, login: login.clone() }));
+            extension(m, holder)
+        })
+        .collect()
+}
+
+async fn find_extension(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<Extension>> {
+    let row = extensions::Entity::find_by_id(id)
+        .filter(extensions::Column::TenantId.eq(tenant))
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading an extension"))?;
+    Ok(with_holders(db, row.into_iter().collect()).await?.pop())
+}
+
+/// The extensions that ring `users`, by number, in one query (no N+1 on lists).
+pub(crate) async fn extensions_of(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+) -> anyhow::Result<HashMap<Uuid, Vec<ExtensionRef>>> {
+    if users.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = extensions::Entity::find()
+        .filter(extensions::Column::UserId.is_in(users.iter().copied()))
+        .order_by(extensions::Column::Number, Order::Asc)
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading users' extensions"))?;
+    let mut held: HashMap<Uuid, Vec<ExtensionRef>> = HashMap::new();
+    for m in rows {
+        let Some(user) = m.user_id else { continue };
+        held.entry(user).or_default().push(ExtensionRef {
+            id: m.id,
+            number: m.number.clone(),
+            kind: kind(&m)?,
+            force_login: m.force_login,
+        });
+    }
+    Ok(held)
+}
+
+pub(crate) async fn insert_extension(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    new: &NewExtension,
+) -> Result<extensions::Model, CreateExtensionError> {
+    let now = crate::now();
+    let row = extensions::ActiveModel {
+        id: Set(new.id),
+        tenant_id: Set(tenant),
+        number: Set(new.number.as_str().to_owned()),
+        name: Set(new.name.as_ref().map(|n| n.as_str().to_owned())),
+        kind: Set(new.kind.as_str().to_owned()),
+        force_login: Set(new.force_login),
+        voicemail_enabled: Set(new.voicemail_enabled),
+        user_id: Set(None),
+        sip_username: Set(new.sip_username.clone()),
+        sip_secret: Set(new.sealed_secret.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match row.insert(db).await {
+        Ok(m) => Ok(m),
+        Err(e) if unique_violation(&e, "number") => Err(CreateExtensionError::NumberTaken),
+        Err(e) => Err(db_err(e, "inserting an extension").into()),
+    }
+}
+
+/// Makes extension `id` ring `user` unless it rings someone else. Part of
+/// the caller's transaction.
+pub(crate) async fn give_extension(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    user: Uuid,
+    id: Uuid,
+) -> Result<Extension, TelephonyError> {
+    let taken = extensions::Entity::update_many()
+        .col_expr(extensions::Column::UserId, Expr::value(user))
+        .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(extensions::Column::Id.eq(id))
+        .filter(extensions::Column::TenantId.eq(tenant))
+        .filter(Condition::any().add(extensions::Column::UserId.is_null()).add(extensions::Column::UserId.eq(user)))
+        .exec(db)
+        .await
+        .map_err(|e| db_err(e, "assigning an extension"))?;
+    let found = find_extension(db, tenant, id).await?.ok_or(TelephonyError::ExtensionNotFound)?;
+    if taken.rows_affected == 0 {
+        return Err(match found.holder {
+            Some(holder) => TelephonyError::ExtensionAssigned(holder),
+            None => anyhow!("extension {id} was freed while it was assigned").into(),
+        });
+    }
+    Ok(found)
+}
+
+impl ExtensionStore for SeaStore {
+    async fn list_extensions(
+        &self,
+        tenant: Uuid,
+        filter: &ExtensionFilter,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<Extension>> {
+        let mut select = extensions::Entity::find().filter(extensions::Column::TenantId.eq(tenant));
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            select = select.filter(
+                Condition::any()
+                    .add(extensions::Column::Number.like(like_pattern(q)))
+                    .add(Expr::expr(Func::lower(Expr::col(extensions::Column::Name))).like(like_pattern(q))),
+            );
+        }
+        if filter.available {
+            select = select.filter(extensions::Column::UserId.is_null());
+        }
+        if let Some(user) = filter.user_id {
+            select = select.filter(extensions::Column::UserId.eq(user));
+        }
+        let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting extensions"))?;
+        // Numbers sort as numbers: shorter first, then by digits.
+        let rows = select
+            .order_by(Expr::expr(Func::char_length(Expr::col(extensions::Column::Number))), Order::Asc)
+            .order_by(extensions::Column::Number, Order::Asc)
+            .offset(page.offset())
+            .limit(page.per_page())
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "listing extensions"))?;
+        let items = with_holders(&self.db, rows).await?;
+        Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
+    }
+
+    async fn extension(&self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<Extension>> {
+        find_extension(&self.db, tenant, id).await
+    }
+
+    async fn create_extension(&self, tenant: Uuid, new: &NewExtension) -> Result<Extension, CreateExtensionError> {
+        let row = insert_extension(&self.db, tenant, new).await?;
+        Ok(extension(row, None)?)
+    }
+
+    async fn update_extension(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        changes: ExtensionChanges,
+    ) -> Result<Extension, UpdateExtensionError> {
+        let row = extensions::Entity::find_by_id(id)
+            .filter(extensions::Column::TenantId.eq(tenant))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading an extension"))?
+            .ok_or(UpdateExtensionError::NotFound)?;
+        let mut row = row.into_active_model();
+        if let Some(v) = changes.number {
+            row.number = Set(v.as_str().to_owned());
+        }
+        if let Some(v) = changes.name {
+            row.name = Set(v.map(|n| n.as_str().to_owned()));
+        }
+        if let Some(v) = changes.kind {
+            row.kind = Set(v.as_str().to_owned());
+        }
+        if let Some(v) = changes.force_login {
+            row.force_login = Set(v);
+        }
+        if let Some(v) = changes.voicemail_enabled {
+            row.voicemail_enabled = Set(v);
+        }
+        row.updated_at = Set(crate::now());
+        match row.update(&self.db).await {
+            Ok(_) => {}
+            Err(e) if unique_violation(&e, "number") => return Err(UpdateExtensionError::NumberTaken),
+            Err(e) => return Err(db_err(e, "updating an extension").into()),
+        }
+        find_extension(&self.db, tenant, id).await?.ok_or(UpdateExtensionError::NotFound)
+    }
+
+    async fn delete_extension(&self, tenant: Uuid, id: Uuid) -> Result<(), DeleteExtensionError> {
+        let res = extensions::Entity::delete_many()
+            .filter(extensions::Column::Id.eq(id))
+            .filter(extensions::Column::TenantId.eq(tenant))
+            .filter(extensions::Column::UserId.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "deleting an extension"))?;
+        if res.rows_affected == 1 {
+            return Ok(());
+        }
+        match find_extension(&self.db, tenant, id).await?.map(|e| e.holder) {
+            None => Err(DeleteExtensionError::NotFound),
+            Some(Some(holder)) => Err(DeleteExtensionError::Assigned(holder)),
+            Some(None) => Err(anyhow!("extension {id} was freed while it was deleted").into()),
+        }
+    }
+
+    async fn sealed_sip_secrets(&self, tenant: Uuid, of: SecretsOf) -> anyhow::Result<Vec<(Extension, String)>> {
+        let select = extensions::Entity::find().filter(extensions::Column::TenantId.eq(tenant));
+        let select = match of {
+            SecretsOf::Extension(id) => select.filter(extensions::Column::Id.eq(id)),
+            SecretsOf::User(user) => select.filter(extensions::Column::UserId.eq(user)),
+        };
+        let rows = select
+            .order_by(extensions::Column::Number, Order::Asc)
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading SIP secrets"))?;
+        let sealed: Vec<String> = rows.iter().map(|m| m.sip_secret.clone()).collect();
+        Ok(with_holders(&self.db, rows).await?.into_iter().zip(sealed).collect())
+    }
+
+    async fn set_sip_secret(&self, tenant: Uuid, id: Uuid, sealed: &str) -> anyhow::Result<bool> {
+        let res = extensions::Entity::update_many()
+            .col_expr(extensions::Column::SipSecret, Expr::value(sealed.to_owned()))
+            .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(extensions::Column::Id.eq(id))
+            .filter(extensions::Column::TenantId.eq(tenant))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "storing a SIP secret"))?;
+        Ok(res.rows_affected == 1)
+    }
+
+    async fn assign_extension(&self, tenant: Uuid, user: Uuid, id: Uuid) -> Result<Extension, TelephonyError> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Err(TelephonyError::UserNotFound);
+        }
+        let assigned = give_extension(&txn, tenant, user, id).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing an extension assignment"))?;
+        Ok(assigned)
+    }
+
+    async fn release_extension(&self, tenant: Uuid, user: Uuid, id: Uuid) -> Result<(), TelephonyError> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Err(TelephonyError::UserNotFound);
+        }
+        find_extension(&txn, tenant, id).await?.ok_or(TelephonyError::ExtensionNotFound)?;
+        extensions::Entity::update_many()
+            .col_expr(extensions::Column::UserId, Expr::value(Option::<Uuid>::None))
+            .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(extensions::Column::Id.eq(id))
+            .filter(extensions::Column::UserId.eq(user))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "releasing an extension"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing an extension release"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,252 @@
+//! The email outbox and single-use password links.
+//!
+//! A worker claims due rows in a short transaction: `SELECT … FOR UPDATE
+//! SKIP LOCKED` on PostgreSQL (SQLite ignores the clause; its write lock,
+//! taken at `BEGIN IMMEDIATE`, serialises claimers instead), then sets a
+//! lease (`locked_until`) and commits. It sends outside any transaction
+//! and records the outcome, which ends the lease. A worker that dies
+//! mid-send leaves a lease that runs out, and the row is tried again:
+//! delivery is at least once, and never by two replicas at the same time.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait as _,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait as _, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Query},
+};
+use uuid::Uuid;
+use voxport_domain::{
+    auth::{LinkPurpose, PasswordHash},
+    email::{ClaimedEmail, Delivery, EmailKind, EmailStatus, OutboxEmail},
+    paging::{Page, PageRequest},
+    ports::{LinkStore, OutboxStore, QueuedEmail},
+    user::User,
+};
+
+use crate::{
+    SeaStore, begin_write, db_err,
+    entities::{outbox, password_tokens, users},
+    users::{hydrate, revoke_sessions},
+};
+
+/// The longest error text kept per row.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// Writes an email and its link; a new link replaces the user's unused
+/// ones of the same purpose. Part of the caller's transaction.
+pub(crate) async fn queue(db: &impl ConnectionTrait, queued: QueuedEmail) -> anyhow::Result<()> {
+    let QueuedEmail { email, link } = queued;
+    if let Some(link) = link {
+        password_tokens::Entity::update_many()
+            .col_expr(password_tokens::Column::UsedAt, Expr::value(link.created_at))
+            .filter(password_tokens::Column::UserId.eq(link.user_id))
+            .filter(password_tokens::Column::Purpose.eq(link.purpose.as_str()))
+            .filter(password_tokens::Column::UsedAt.is_null())
+            .exec(db)
+            .await
+            .map_err(|e| db_err(e, "retiring old links"))?;
+        password_tokens::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(link.user_id),
+            purpose: Set(link.purpose.as_str().to_owned()),
+            token_hash: Set(link.hash),
+            created_at: Set(crate::stamp(link.created_at)),
+            expires_at: Set(crate::stamp(link.expires_at)),
+            used_at: Set(None),
+        }
+        .insert(db)
+        .await
+        .map_err(|e| db_err(e, "storing a link"))?;
+    }
+    outbox::ActiveModel {
+        id: Set(email.id),
+        user_id: Set(email.user_id),
+        kind: Set(email.kind.as_str().to_owned()),
+        recipient: Set(email.recipient),
+        subject: Set(email.subject),
+        body: Set(email.sealed_body),
+        status: Set(EmailStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(crate::stamp(email.created_at)),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(crate::stamp(email.created_at)),
+        sent_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| db_err(e, "writing an email to the outbox"))?;
+    Ok(())
+}
+
+fn email(m: outbox::Model) -> anyhow::Result<OutboxEmail> {
+    let status =
+        EmailStatus::parse(&m.status).ok_or_else(|| anyhow::anyhow!("email {} has status {:?}", m.id, m.status))?;
+    Ok(OutboxEmail {
+        id: m.id,
+        user_id: m.user_id,
+        kind: EmailKind::parse(&m.kind).ok_or_else(|| anyhow::anyhow!("email {} has kind {:?}", m.id, m.kind))?,
+        recipient: m.recipient,
+        subject: m.subject,
+        status,
+        attempts: u32::try_from(m.attempts).unwrap_or(0),
+        last_error: m.last_error,
+        next_attempt_at: (status == EmailStatus::Pending).then_some(m.next_attempt_at),
+        created_at: m.created_at,
+        sent_at: m.sent_at,
+    })
+}
+
+fn valid_link(hash: &str, purpose: LinkPurpose, now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(password_tokens::Column::TokenHash.eq(hash))
+        .add(password_tokens::Column::Purpose.eq(purpose.as_str()))
+        .add(password_tokens::Column::UsedAt.is_null())
+        .add(password_tokens::Column::ExpiresAt.gt(now))
+}
+
+impl OutboxStore for SeaStore {
+    async fn emails_of(&self, tenant: Uuid, user: Uuid, page: PageRequest) -> anyhow::Result<Page<OutboxEmail>> {
+        let of_tenant = Query::select()
+            .column(users::Column::Id)
+            .from(users::Entity)
+            .and_where(users::Column::TenantId.eq(tenant))
+            .to_owned();
+        let select = outbox::Entity::find()
+            .filter(outbox::Column::UserId.eq(user))
+            .filter(outbox::Column::UserId.in_subquery(of_tenant));
+        let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting emails"))?;
+        let rows = select
+            .order_by(outbox::Column::CreatedAt, Order::Desc)
+            .order_by(outbox::Column::Id, Order::Desc)
+            .offset(page.offset())
+            .limit(page.per_page())
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "listing emails"))?;
+        let items = rows.into_iter().map(email).collect::<anyhow::Result<_>>()?;
+        Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
+    }
+
+    async fn queue_email(&self, queued: QueuedEmail) -> anyhow::Result<()> {
+        let txn = begin_write(&self.db).await?;
+        queue(&txn, queued).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing an email"))
+    }
+
+    async fn claim_due_emails(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+        lease_until: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<ClaimedEmail>> {
+        let txn = begin_write(&self.db).await?;
+        let due = outbox::Entity::find()
+            .filter(outbox::Column::Status.eq(EmailStatus::Pending.as_str()))
+            .filter(outbox::Column::NextAttemptAt.lte(now))
+            .filter(
+                Condition::any().add(outbox::Column::LockedUntil.is_null()).add(outbox::Column::LockedUntil.lte(now)),
+            )
+            .order_by(outbox::Column::NextAttemptAt, Order::Asc)
+            .limit(limit)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&txn)
+            .await
+            .map_err(|e| db_err(e, "finding due emails"))?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::LockedUntil, Expr::value(crate::stamp(lease_until)))
+            .filter(outbox::Column::Id.is_in(due.iter().map(|m| m.id)))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "leasing due emails"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing an email lease"))?;
+        Ok(due
+            .into_iter()
+            .map(|m| ClaimedEmail { id: m.id, attempts: u32::try_from(m.attempts).unwrap_or(0), sealed_body: m.body })
+            .collect())
+    }
+
+    async fn record_delivery(&self, id: Uuid, delivery: Delivery) -> anyhow::Result<()> {
+        let clip = |error: String| error.chars().take(MAX_ERROR_CHARS).collect::<String>();
+        let mut update = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+            .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+        update = match delivery {
+            Delivery::Sent { at } => update
+                .col_expr(outbox::Column::Status, Expr::value(EmailStatus::Sent.as_str()))
+                .col_expr(outbox::Column::SentAt, Expr::value(crate::stamp(at)))
+                .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None)),
+            Delivery::Retry { error, next_at } => update
+                .col_expr(outbox::Column::LastError, Expr::value(clip(error)))
+                .col_expr(outbox::Column::NextAttemptAt, Expr::value(crate::stamp(next_at))),
+            Delivery::GaveUp { error } => update
+                .col_expr(outbox::Column::Status, Expr::value(EmailStatus::Failed.as_str()))
+                .col_expr(outbox::Column::LastError, Expr::value(clip(error))),
+        };
+        update.filter(outbox::Column::Id.eq(id)).exec(&self.db).await.map_err(|e| db_err(e, "recording a delivery"))?;
+        Ok(())
+    }
+}
+
+impl LinkStore for SeaStore {
+    async fn link_user(&self, hash: &str, purpose: LinkPurpose, now: DateTime<Utc>) -> anyhow::Result<Option<User>> {
+        let Some(link) = password_tokens::Entity::find()
+            .filter(valid_link(hash, purpose, now))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "looking up a link"))?
+        else {
+            return Ok(None);
+        };
+        let row = users::Entity::find_by_id(link.user_id)
+            .find_also_related(crate::entities::roles::Entity)
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a link's user"))?;
+        Ok(hydrate(&self.db, row.into_iter().collect()).await?.pop())
+    }
+
+    async fn redeem_link(
+        &self,
+        hash: &str,
+        purpose: LinkPurpose,
+        password: PasswordHash,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let txn = begin_write(&self.db).await?;
+        let Some(link) = password_tokens::Entity::find()
+            .filter(valid_link(hash, purpose, now))
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "looking up a link"))?
+        else {
+            return Ok(false);
+        };
+        // Conditional, so of two concurrent uses exactly one spends it.
+        let spent = password_tokens::Entity::update_many()
+            .col_expr(password_tokens::Column::UsedAt, Expr::value(crate::stamp(now)))
+            .filter(password_tokens::Column::Id.eq(link.id))
+            .filter(password_tokens::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "spending a link"))?;
+        if spent.rows_affected != 1 {
+            return Ok(false);
+        }
+        users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(password.as_phc().to_owned()))
+            .col_expr(users::Column::UpdatedAt, Expr::value(crate::stamp(now)))
+            .filter(users::Column::Id.eq(link.user_id))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "storing a password hash"))?;
+        revoke_sessions(&txn, link.user_id, None, now).await.map_err(|e| db_err(e, "ending sessions"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a password set through a link"))?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,247 @@
+//! Phone numbers. The number is UNIQUE on the platform and `user_id` is
+//! UNIQUE, so a number rings at most one user and a user holds at most one
+//! number whatever writers interleave (PRODUCT.md rule 4). Assigning takes
+//! the number with a conditional update (`user_id IS NULL OR user_id = the
+//! user`), after letting go of the one the user held.
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, anyhow};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order,
+    PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use uuid::Uuid;
+use voxport_domain::{
+    device::Holder,
+    errors::{CreatePhoneNumberError, DeletePhoneNumberError, TelephonyError, UpdatePhoneNumberError},
+    paging::{Page, PageRequest},
+    phone_number::{E164, NewPhoneNumber, PhoneNumber, PhoneNumberChanges, PhoneNumberRef},
+    ports::PhoneNumberStore,
+    values::RoleName,
+};
+
+use crate::{
+    SeaStore, begin_write, db_err,
+    entities::{phone_numbers, tenants, users},
+    is_unique_violation, like_pattern, lock_user,
+};
+
+fn phone_number(m: phone_numbers::Model, holder: Option<Holder>) -> anyhow::Result<PhoneNumber> {
+    Ok(PhoneNumber {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        number: E164::parse(&m.number).with_context(|| format!("phone number {} number", m.id))?,
+        label: m.label.as_deref().map(RoleName::parse).transpose().with_context(|| format!("phone number {}", m.id))?,
+        holder,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+/// Numbers with their holders, in two queries.
+async fn with_holders(db: &impl ConnectionTrait, rows: Vec<phone_numbers::Model>) -> anyhow::Result<Vec<PhoneNumber>> {
+    let logins: HashMap<Uuid, String> = users::Entity::find()
+        .filter(users::Column::Id.is_in(rows.iter().filter_map(|n| n.user_id)))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading phone number holders"))?
+        .into_iter()
+        .map(|u| (u.id, u.login))
+        .collect();
+    rows.into_iter()
+        .map(|m| {
+            let holder =
+                m.user_id.and_then(|id| logins.get(&id).map(|login| Holder { user_id: id, login: login.clone() }));
+            phone_number(m, holder)
+        })
+        .collect()
+}
+
+async fn find_number(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<PhoneNumber>> {
+    let row = phone_numbers::Entity::find_by_id(id).one(db).await.map_err(|e| db_err(e, "loading a phone number"))?;
+    Ok(with_holders(db, row.into_iter().collect()).await?.pop())
+}
+
+/// The numbers held by `users`, in one query (no N+1 on lists).
+pub(crate) async fn phone_numbers_of(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+) -> anyhow::Result<HashMap<Uuid, PhoneNumberRef>> {
+    if users.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = phone_numbers::Entity::find()
+        .filter(phone_numbers::Column::UserId.is_in(users.iter().copied()))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading users' phone numbers"))?;
+    Ok(rows.into_iter().filter_map(|m| Some((m.user_id?, PhoneNumberRef { id: m.id, number: m.number }))).collect())
+}
+
+/// Gives `user` the number `id` of `tenant`, letting go of the one they
+/// held. Part of the caller's transaction, which has locked the user.
+pub(crate) async fn give_phone_number(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    user: Uuid,
+    id: Uuid,
+) -> Result<PhoneNumber, TelephonyError> {
+    let wanted = phone_numbers::Entity::find_by_id(id)
+        .filter(phone_numbers::Column::TenantId.eq(tenant))
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a phone number"))?
+        .ok_or(TelephonyError::PhoneNumberNotFound)?;
+    if wanted.user_id == Some(user) {
+        return Ok(find_number(db, id).await?.context("a phone number vanished")?);
+    }
+    free_number_of(db, user).await.map_err(|e| db_err(e, "freeing a phone number"))?;
+    let taken = phone_numbers::Entity::update_many()
+        .col_expr(phone_numbers::Column::UserId, Expr::value(user))
+        .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(phone_numbers::Column::Id.eq(id))
+        .filter(phone_numbers::Column::UserId.is_null())
+        .exec(db)
+        .await;
+    let found = match taken {
+        Ok(res) if res.rows_affected == 1 => {
+            return Ok(find_number(db, id).await?.context("a phone number vanished")?);
+        }
+        Ok(_) => find_number(db, id).await?,
+        // Another user's concurrent assignment won the UNIQUE holder.
+        Err(e) if is_unique_violation(&e) => None,
+        Err(e) => return Err(db_err(e, "assigning a phone number").into()),
+    };
+    Err(match found.and_then(|n| n.holder) {
+        Some(holder) => TelephonyError::PhoneNumberAssigned(holder),
+        None => anyhow!("phone number {id} changed while it was assigned").into(),
+    })
+}
+
+async fn free_number_of(db: &impl ConnectionTrait, user: Uuid) -> Result<(), sea_orm::DbErr> {
+    phone_numbers::Entity::update_many()
+        .col_expr(phone_numbers::Column::UserId, Expr::value(Option::<Uuid>::None))
+        .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(phone_numbers::Column::UserId.eq(user))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+impl PhoneNumberStore for SeaStore {
+    async fn list_phone_numbers(
+        &self,
+        tenant: Uuid,
+        available: bool,
+        q: Option<&str>,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<PhoneNumber>> {
+        let mut select = phone_numbers::Entity::find().filter(phone_numbers::Column::TenantId.eq(tenant));
+        if available {
+            select = select.filter(phone_numbers::Column::UserId.is_null());
+        }
+        let digits: String = q.unwrap_or("").chars().filter(char::is_ascii_digit).collect();
+        if !digits.is_empty() {
+            select = select.filter(phone_numbers::Column::Number.like(like_pattern(&digits)));
+        }
+        let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting phone numbers"))?;
+        let rows = select
+            .order_by(phone_numbers::Column::Number, Order::Asc)
+            .offset(page.offset())
+            .limit(page.per_page())
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "listing phone numbers"))?;
+        let items = with_holders(&self.db, rows).await?;
+        Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
+    }
+
+    async fn phone_number_visible_to(&self, viewer: Uuid, id: Uuid) -> anyhow::Result<Option<PhoneNumber>> {
+        let Some(number) = find_number(&self.db, id).await? else { return Ok(None) };
+        let owner = tenants::Entity::find_by_id(number.tenant_id)
+            .filter(tenants::Column::Path.like(format!("%/{viewer}/%")))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a phone number's tenant"))?;
+        Ok(owner.map(|_| number))
+    }
+
+    async fn create_phone_number(
+        &self,
+        tenant: Uuid,
+        new: NewPhoneNumber,
+    ) -> Result<PhoneNumber, CreatePhoneNumberError> {
+        let now = crate::now();
+        let row = phone_numbers::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant),
+            number: Set(new.number.as_str().to_owned()),
+            label: Set(new.label.map(|l| l.as_str().to_owned())),
+            user_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match row.insert(&self.db).await {
+            Ok(m) => Ok(phone_number(m, None)?),
+            Err(e) if is_unique_violation(&e) => Err(CreatePhoneNumberError::NumberTaken),
+            Err(e) => Err(db_err(e, "inserting a phone number").into()),
+        }
+    }
+
+    async fn update_phone_number(
+        &self,
+        id: Uuid,
+        changes: PhoneNumberChanges,
+    ) -> Result<PhoneNumber, UpdatePhoneNumberError> {
+        let row = phone_numbers::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a phone number"))?
+            .ok_or(UpdatePhoneNumberError::NotFound)?;
+        let mut row = row.into_active_model();
+        if let Some(label) = changes.label {
+            row.label = Set(label.map(|l| l.as_str().to_owned()));
+        }
+        row.updated_at = Set(crate::now());
+        row.update(&self.db).await.map_err(|e| db_err(e, "updating a phone number"))?;
+        find_number(&self.db, id).await?.ok_or(UpdatePhoneNumberError::NotFound)
+    }
+
+    async fn delete_phone_number(&self, id: Uuid) -> Result<(), DeletePhoneNumberError> {
+        let res = phone_numbers::Entity::delete_many()
+            .filter(phone_numbers::Column::Id.eq(id))
+            .filter(phone_numbers::Column::UserId.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "deleting a phone number"))?;
+        if res.rows_affected == 1 {
+            return Ok(());
+        }
+        match find_number(&self.db, id).await?.map(|n| n.holder) {
+            None => Err(DeletePhoneNumberError::NotFound),
+            Some(Some(holder)) => Err(DeletePhoneNumberError::Assigned(holder)),
+            Some(None) => Err(anyhow!("phone number {id} was freed while it was deleted").into()),
+        }
+    }
+
+    async fn assign_phone_number(&self, tenant: Uuid, user: Uuid, id: Uuid) -> Result<PhoneNumber, TelephonyError> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Err(TelephonyError::UserNotFound);
+        }
+        let assigned = give_phone_number(&txn, tenant, user, id).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a phone number assignment"))?;
+        Ok(assigned)
+    }
+
+    async fn release_phone_number(&self, tenant: Uuid, user: Uuid) -> anyhow::Result<bool> {
+        let txn = begin_write(&self.db).await?;
+        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Ok(false);
+        }
+        free_number_of(&txn, user).await.map_err(|e| db_err(e, "freeing a phone number"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a phone number release"))?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,113 @@
+//! The provisioning transaction: a user and everything they need, written
+//! in one write transaction that begins by locking the tenant (so
+//! creations and deletions in one tenant apply one after the other, and
+//! the last-administrator and role checks see a stable tenant). Each step
+//! is the same function the single-purpose endpoints use.
+
+use sea_orm::{ColumnTrait as _, DatabaseConnection, DatabaseTransaction, EntityTrait as _, QueryFilter as _};
+use uuid::Uuid;
+use voxport_domain::{
+    errors::{CreateUserError, TelephonyError},
+    extension::NewExtension,
+    idempotency::Claim,
+    ports::{ProvisionTx, QueuedEmail},
+    station::{Application, Station},
+    user::{NewUser, User},
+};
+
+use crate::{
+    begin_write, db_err,
+    devices::give_device,
+    entities::roles,
+    extensions::{give_extension, insert_extension},
+    idempotency, lock_tenant, outbox,
+    phone_numbers::give_phone_number,
+    stations::{set_applications, take_station},
+    unique_violation,
+    users::{find_user, new_user_model},
+};
+
+pub struct SeaTx {
+    txn: DatabaseTransaction,
+    /// For reads that must not run inside `txn` (see `give_device`).
+    pool: DatabaseConnection,
+}
+
+impl SeaTx {
+    pub(crate) async fn begin(pool: &DatabaseConnection, tenant: Uuid) -> anyhow::Result<Self> {
+        let txn = begin_write(pool).await?;
+        if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
+            anyhow::bail!("tenant {tenant} vanished");
+        }
+        Ok(Self { txn, pool: pool.clone() })
+    }
+}
+
+impl ProvisionTx for SeaTx {
+    async fn insert_user(&mut self, user: &NewUser) -> Result<(), CreateUserError> {
+        let role = roles::Entity::find_by_id(user.role_id)
+            .filter(roles::Column::TenantId.eq(user.tenant_id))
+            .one(&self.txn)
+            .await
+            .map_err(|e| db_err(e, "loading a role"))?;
+        if role.is_none() {
+            return Err(CreateUserError::RoleNotFound);
+        }
+        match sea_orm::ActiveModelTrait::insert(new_user_model(user, crate::now()), &self.txn).await {
+            Ok(_) => Ok(()),
+            Err(e) if unique_violation(&e, "login_key") => Err(CreateUserError::LoginTaken),
+            Err(e) => Err(db_err(e, "inserting a user").into()),
+        }
+    }
+
+    async fn create_extension(&mut self, tenant: Uuid, extension: &NewExtension) -> Result<(), TelephonyError> {
+        insert_extension(&self.txn, tenant, extension).await?;
+        Ok(())
+    }
+
+    async fn assign_extension(&mut self, tenant: Uuid, user: Uuid, extension: Uuid) -> Result<(), TelephonyError> {
+        give_extension(&self.txn, tenant, user, extension).await.map(drop)
+    }
+
+    async fn assign_phone_number(&mut self, tenant: Uuid, user: Uuid, number: Uuid) -> Result<(), TelephonyError> {
+        give_phone_number(&self.txn, tenant, user, number).await.map(drop)
+    }
+
+    async fn assign_station(&mut self, tenant: Uuid, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
+        take_station(&self.txn, tenant, user, station).await
+    }
+
+    async fn assign_device(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        device: Uuid,
+        ports: Option<u8>,
+    ) -> Result<(), TelephonyError> {
+        give_device(&self.txn, &self.pool, tenant, user, device, ports).await.map(drop)
+    }
+
+    async fn set_applications(&mut self, user: Uuid, applications: &[Application]) -> anyhow::Result<()> {
+        set_applications(&self.txn, user, applications).await.map_err(|e| db_err(e, "setting applications"))
+    }
+
+    async fn user(&mut self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {
+        find_user(&self.txn, tenant, id).await
+    }
+
+    async fn queue_email(&mut self, email: QueuedEmail) -> anyhow::Result<()> {
+        outbox::queue(&self.txn, email).await
+    }
+
+    async fn complete_idempotency_key(&mut self, claim: &Claim, sealed_response: &str) -> anyhow::Result<bool> {
+        idempotency::complete(&self.txn, claim, sealed_response).await
+    }
+
+    async fn commit(self) -> anyhow::Result<()> {
+        self.txn.commit().await.map_err(|e| db_err(e, "committing a provisioning"))
+    }
+
+    async fn rollback(self) -> anyhow::Result<()> {
+        self.txn.rollback().await.map_err(|e| db_err(e, "rolling back a provisioning"))
+    }
+}
