@@ -13,6 +13,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 use voxport_domain::{
     auth::{HashingParams, SessionLifetimes},
+    crypto::AtRestKey,
     values::PasswordPolicy,
 };
 
@@ -67,6 +68,41 @@ pub struct Settings {
     pub workers: usize,
     /// How long in-flight requests may take to finish on shutdown.
     pub shutdown_timeout_seconds: u64,
+    /// The at-rest key (32 bytes, standard base64) that seals SIP secrets
+    /// and emails; every replica needs the same one.
+    pub secret_key: Option<String>,
+    /// Where the at-rest key is kept when `secret_key` is not set; created
+    /// with a fresh key when missing.
+    pub secret_key_file: String,
+    /// Where users reach the portal; emailed links point there. Defaults
+    /// to `public_base_url`.
+    pub portal_url: Option<String>,
+    /// The platform's SIP domain; a tenant registers at `<slug>.<domain>`.
+    pub sip_domain: String,
+    /// How long a set-password link works.
+    pub set_password_link_hours: u64,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_key_hours: u64,
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://…`, or none to
+    /// write emails as `.eml` files into `mail_dir`.
+    pub smtp_url: Option<String>,
+    /// CA certificates (PEM) to trust for the SMTP server besides the system's.
+    pub smtp_ca_file: Option<String>,
+    /// The sender of every email.
+    pub smtp_from: String,
+    /// Where emails go without an SMTP server.
+    pub mail_dir: String,
+    /// Run the outbox worker in this process.
+    pub email_worker: bool,
+    /// How often the worker looks for due emails (it is also woken at once
+    /// when one is written).
+    pub email_poll_seconds: u64,
+    /// The most one SMTP send may take.
+    pub email_timeout_seconds: u64,
+    /// Attempts before an email is given up.
+    pub email_max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles after each.
+    pub email_retry_seconds: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -77,6 +113,8 @@ impl std::fmt::Debug for Settings {
             .field("public_base_url", &self.public_base_url)
             .field("admin_login", &self.admin_login)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field("smtp_url", &self.smtp_url.as_deref().map(voxport_persistence::redact_url))
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +144,21 @@ impl Default for Settings {
             admin_password: None,
             workers: 0,
             shutdown_timeout_seconds: 30,
+            secret_key: None,
+            secret_key_file: "voxport.key".into(),
+            portal_url: None,
+            sip_domain: "sip.voxport.localhost".into(),
+            set_password_link_hours: 24,
+            idempotency_key_hours: 24,
+            smtp_url: None,
+            smtp_ca_file: None,
+            smtp_from: "voxport <no-reply@voxport.localhost>".into(),
+            mail_dir: "mail".into(),
+            email_worker: true,
+            email_poll_seconds: 5,
+            email_timeout_seconds: 10,
+            email_max_attempts: 8,
+            email_retry_seconds: 30,
         }
     }
 }
@@ -136,6 +189,8 @@ pub struct Checked {
     pub lifetimes: SessionLifetimes,
     pub trusted_proxies: Vec<IpNet>,
     pub shutdown_timeout: Duration,
+    /// The at-rest key, when given inline (else it lives in `secret_key_file`).
+    pub secret_key: Option<AtRestKey>,
 }
 
 impl Settings {
@@ -208,6 +263,34 @@ impl Settings {
         if self.password_hash_concurrency == 0 {
             bail!("setting `password_hash_concurrency`: must be at least 1");
         }
+        let secret_key = self
+            .secret_key
+            .as_deref()
+            .map(AtRestKey::from_base64)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("setting `secret_key`: {e}"))?;
+        if let Some(url) = &self.portal_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("setting `portal_url`: must be an http:// or https:// URL");
+        }
+        if let Some(url) = &self.smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            bail!("setting `smtp_url`: must start with smtp:// or smtps://");
+        }
+        for (name, value, max) in [
+            ("set_password_link_hours", self.set_password_link_hours, 24 * 30),
+            ("idempotency_key_hours", self.idempotency_key_hours, 24 * 30),
+            ("email_poll_seconds", self.email_poll_seconds, 3_600),
+            ("email_timeout_seconds", self.email_timeout_seconds, 600),
+            ("email_retry_seconds", self.email_retry_seconds, 86_400),
+            ("email_max_attempts", u64::from(self.email_max_attempts), 100),
+        ] {
+            if value == 0 || value > max {
+                bail!("setting `{name}`: must be between 1 and {max}");
+            }
+        }
         Ok(Checked {
             bind,
             policy,
@@ -219,6 +302,7 @@ impl Settings {
             lifetimes,
             trusted_proxies,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
+            secret_key,
         })
     }
 }
@@ -241,13 +325,17 @@ mod tests {
     #[test]
     fn a_wrong_setting_is_named() {
         type Break = fn(&mut Settings);
-        let cases: [(&str, Break); 6] = [
+        let cases: [(&str, Break); 10] = [
             ("bind", |s| s.bind = "localhost".into()),
             ("database_url", |s| s.database_url = "mysql://x".into()),
             ("password_min_length", |s| s.password_min_length = 3),
             ("cors_origins", |s| s.cors_origins = vec!["*".into()]),
             ("trusted_proxies", |s| s.trusted_proxies = vec!["10.0.0.0/33".into()]),
             ("access_token_ttl_seconds", |s| s.access_token_ttl_seconds = 0),
+            ("secret_key", |s| s.secret_key = Some("too-short".into())),
+            ("smtp_url", |s| s.smtp_url = Some("http://mail.example".into())),
+            ("portal_url", |s| s.portal_url = Some("portal.example".into())),
+            ("email_max_attempts", |s| s.email_max_attempts = 0),
         ];
         for (name, break_it) in cases {
             let mut s = Settings::default();
@@ -267,14 +355,18 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_the_admin_password_and_database_password() {
+    fn debug_hides_every_secret() {
+        let key = AtRestKey::generate().to_base64();
         let s = Settings {
             admin_password: Some("hunter2hunter2".into()),
             database_url: "postgres://vox:dbsecret@db/vox".into(),
+            secret_key: Some(key.clone()),
+            smtp_url: Some("smtp://mailer:smtpsecret@mail.example:587".into()),
             ..Settings::default()
         };
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(!shown.contains("dbsecret"), "{shown}");
+        for secret in ["hunter2", "dbsecret", key.as_str(), "smtpsecret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 }

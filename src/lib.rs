@@ -4,5 +4,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod config;
+pub mod mail;
 pub mod startup;
 pub mod telemetry;

@@ -1,20 +1,26 @@
 //! Wiring: connect, migrate, bootstrap, load the signing key, and serve.
 
-use std::{net::TcpListener, sync::Arc};
+use std::{net::TcpListener, path::Path, sync::Arc, time::Duration as StdDuration};
 
 use actix_web::{App, HttpServer, dev::Server, dev::ServerHandle};
 use anyhow::Context as _;
+use chrono::Duration;
 use tracing_actix_web::TracingLogger;
 use voxport_api::{Draining, ForwardedHeader, TrustedProxies};
 use voxport_domain::{
     Voxport,
     auth::{PasswordHasher, SigningKeySeed, TokenSettings, TokenSigner},
+    crypto::{AtRestKey, SecretBox},
     ports::KeyStore as _,
+    services::{DeliveryReport, Postman, PostmanSettings, ServiceSettings},
     values::Login,
 };
 use voxport_persistence::{DatabaseSettings, SeaStore};
 
-use crate::config::{Checked, ForwardedHeaderSetting, Settings};
+use crate::{
+    config::{Checked, ForwardedHeaderSetting, Settings},
+    mail::{LettreMailer, SmtpSettings},
+};
 
 /// The audience every access token is issued for.
 pub const AUDIENCE: &str = "voxport";
@@ -54,7 +60,82 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         },
     )?;
     let hasher = PasswordHasher::new(checked.hashing, settings.password_hash_concurrency)?;
-    Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes))
+    let key = match &checked.secret_key {
+        Some(key) => key.clone(),
+        None => key_from_file(Path::new(&settings.secret_key_file))?,
+    };
+    let hours = |h: u64| Duration::hours(i64::try_from(h).unwrap_or(i64::MAX));
+    let service = ServiceSettings {
+        portal_url: settings.portal_url.clone().unwrap_or_else(|| settings.public_base_url.clone()),
+        sip_domain: settings.sip_domain.clone(),
+        link_lifetime: hours(settings.set_password_link_hours),
+        idempotency_lifetime: hours(settings.idempotency_key_hours),
+    };
+    Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes, SecretBox::new(&key), service))
+}
+
+/// Reads the at-rest key from `path`, creating the file with a fresh key
+/// (readable by its owner only) when it does not exist yet.
+fn key_from_file(path: &Path) -> anyhow::Result<AtRestKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => AtRestKey::from_base64(&text)
+            .map_err(|e| anyhow::anyhow!("setting `secret_key_file`: {} {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = AtRestKey::generate();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+            std::io::Write::write_all(&mut file, key.to_base64().as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "generated a new at-rest key; back it up: without it SIP secrets cannot be read, \
+                 and every replica needs the same key (VOXPORT_SECRET_KEY)"
+            );
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("setting `secret_key_file`: reading {}", path.display())),
+    }
+}
+
+/// The outbox worker this process runs, over the configured transport.
+pub type Outbox = Postman<SeaStore, LettreMailer>;
+
+fn outbox(app: &Voxport<SeaStore>, settings: &Settings) -> anyhow::Result<Outbox> {
+    let timeout = StdDuration::from_secs(settings.email_timeout_seconds);
+    let smtp = settings.smtp_url.as_ref().map(|url| SmtpSettings {
+        url: url.clone(),
+        ca_file: settings.smtp_ca_file.as_ref().map(Into::into),
+        timeout,
+    });
+    let mailer = LettreMailer::new(&settings.smtp_from, smtp.as_ref(), settings.mail_dir.clone().into())?;
+    tracing::info!(transport = %mailer.describe(), "emails go out by");
+    Ok(app.postman(
+        mailer,
+        PostmanSettings {
+            send_timeout: timeout,
+            max_attempts: settings.email_max_attempts,
+            retry_base: Duration::seconds(i64::try_from(settings.email_retry_seconds).unwrap_or(30)),
+            ..PostmanSettings::default()
+        },
+    ))
+}
+
+/// Delivers due emails whenever one is written, and every `poll` besides.
+async fn run_outbox(outbox: Arc<Outbox>, written: Arc<tokio::sync::Notify>, poll: StdDuration) {
+    loop {
+        match outbox.deliver_due(chrono::Utc::now()).await {
+            Ok(report) if report != DeliveryReport::default() => tracing::info!(?report, "delivered emails"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "the outbox worker could not reach storage; will retry"),
+        }
+        tokio::select! {
+            () = written.notified() => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
 }
 
 /// Creates the platform tenant and its first operator on an empty
@@ -83,6 +164,7 @@ pub struct Application {
     port: u16,
     server: Server,
     draining: Draining,
+    outbox: Arc<Outbox>,
 }
 
 impl Application {
@@ -95,6 +177,11 @@ impl Application {
         let store = connect(&settings).await?;
         let app = voxport(store, &settings, &checked).await?;
         bootstrap(&app, &settings).await?;
+        let outbox = Arc::new(outbox(&app, &settings)?);
+        if settings.email_worker {
+            let poll = StdDuration::from_secs(settings.email_poll_seconds);
+            tokio::spawn(run_outbox(outbox.clone(), app.outbox_signal(), poll));
+        }
 
         let listener = TcpListener::bind(checked.bind).with_context(|| format!("binding {}", checked.bind))?;
         let port = listener.local_addr().context("reading the bound address")?.port();
@@ -123,7 +210,13 @@ impl Application {
         }
         let server = server.listen(listener).context("listening")?.run();
         tracing::info!(port, "voxport is listening");
-        Ok(Self { port, server, draining })
+        Ok(Self { port, server, draining, outbox })
+    }
+
+    /// This process's outbox worker, to deliver due emails on demand.
+    #[must_use]
+    pub fn outbox(&self) -> Arc<Outbox> {
+        self.outbox.clone()
     }
 
     #[must_use]

@@ -31,37 +31,64 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalFuture<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"));
-        if !is_json {
-            return Box::pin(async {
-                Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Send the body as application/json.",
-                ))
-            });
-        }
-        let bytes = web::Bytes::from_request(req, payload);
+        let body = json_bytes(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(Json) })
+    }
+}
+
+/// A JSON request body, with the JSON value it was read from (for
+/// fingerprinting idempotent requests).
+pub struct JsonWithValue<T>(pub T, pub serde_json::Value);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonWithValue<T> {
+    type Error = ApiError;
+    type Future = LocalFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_bytes(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        format!("The body must be at most {MAX_JSON_BYTES} bytes."),
-                    )
-                } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The request body could not be read.")
-                }
+            let bytes = body.await?;
+            let parsed = parse_json(&bytes)?;
+            let value = serde_json::from_slice(&bytes).map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {e}"))
             })?;
-            parse_json(&bytes).map(Json)
+            Ok(JsonWithValue(parsed, value))
         })
     }
+}
+
+/// The bytes of a JSON body: 415 unless the content type is JSON, 413 past
+/// [`MAX_JSON_BYTES`].
+fn json_bytes(req: &HttpRequest, payload: &mut Payload) -> LocalFuture<Result<web::Bytes, ApiError>> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"));
+    if !is_json {
+        return Box::pin(async {
+            Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.",
+            ))
+        });
+    }
+    let bytes = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        bytes.await.map_err(|e| {
+            if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("The body must be at most {MAX_JSON_BYTES} bytes."),
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The request body could not be read.")
+            }
+        })
+    })
 }
 
 /// Every request body of the API is a JSON object; serde would otherwise

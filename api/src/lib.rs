@@ -31,7 +31,7 @@ use voxport_domain::{Voxport, ports::Store};
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     problem::ApiError,
-    routes::{auth, devices, me, roles, stations, system, tenants, users},
+    routes::{auth, devices, extensions, me, phone_numbers, roles, stations, system, tenants, users},
 };
 
 pub use client_ip::{ClientIp, ForwardedHeader, TrustedProxies};
@@ -53,22 +53,30 @@ impl Modify for BearerScheme {
 #[openapi(
     info(
         title = "voxport",
-        description = "Provisioning and identity for a cloud phone system: tenants, portal users, roles, station licences and sign-in.\n\n\
+        description = "Provisioning and identity for a cloud phone system: tenants, portal users, roles, extensions, phone numbers, station licences, desk phones and sign-in.\n\n\
             Errors are `application/problem+json` (RFC 9457) with a stable `code`. Lists answer \
             `{items, total, page, per_page}`. Operations say the permission they need in `x-required-permission`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = "0.1.0",
     ),
     paths(
-        auth::login, auth::refresh, auth::logout,
-        me::get_me, me::update_me, me::change_password,
+        auth::login, auth::refresh, auth::logout, auth::set_password,
+        me::get_me, me::update_me, me::change_password, me::my_sip_credentials,
         users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
+        users::list_user_emails, users::resend_welcome_email,
         roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
         tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant,
         stations::list_stations, stations::create_station, stations::get_station, stations::update_station, stations::delete_station,
         stations::assign_station, stations::release_station,
         devices::list_devices, devices::create_device, devices::get_device, devices::update_device, devices::delete_device,
         devices::assign_device, devices::release_device,
+        extensions::list_extensions, extensions::create_extension, extensions::get_extension,
+        extensions::update_extension, extensions::delete_extension,
+        extensions::get_sip_credentials, extensions::rotate_sip_secret,
+        extensions::assign_extension, extensions::release_extension,
+        phone_numbers::list_phone_numbers, phone_numbers::create_phone_number, phone_numbers::get_phone_number,
+        phone_numbers::update_phone_number, phone_numbers::delete_phone_number,
+        phone_numbers::assign_phone_number, phone_numbers::release_phone_number,
         system::livez, system::readyz, system::jwks,
     ),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -81,6 +89,8 @@ impl Modify for BearerScheme {
         (name = "tenants", description = "Customer and reseller tenants"),
         (name = "stations", description = "Station licence pools"),
         (name = "devices", description = "Desk phones"),
+        (name = "extensions", description = "Extensions and their SIP credentials"),
+        (name = "phone-numbers", description = "Phone numbers (DIDs)"),
         (name = "system", description = "Health and keys"),
     ),
 )]
@@ -129,12 +139,14 @@ pub fn configure<S: Store>(
             .service(resource("/v1/auth/login", "POST").route(web::post().to(auth::login::<S>)))
             .service(resource("/v1/auth/refresh", "POST").route(web::post().to(auth::refresh::<S>)))
             .service(resource("/v1/auth/logout", "POST").route(web::post().to(auth::logout::<S>)))
+            .service(resource("/v1/auth/set-password", "POST").route(web::post().to(auth::set_password::<S>)))
             .service(
                 resource("/v1/me", "GET, PATCH")
                     .route(web::get().to(me::get_me))
                     .route(web::patch().to(me::update_me::<S>)),
             )
             .service(resource("/v1/me/password", "POST").route(web::post().to(me::change_password::<S>)))
+            .service(resource("/v1/me/sip-credentials", "GET").route(web::get().to(me::my_sip_credentials::<S>)))
             .service(
                 resource("/v1/users", "GET, POST")
                     .route(web::get().to(users::list_users::<S>))
@@ -155,6 +167,51 @@ pub fn configure<S: Store>(
                 resource("/v1/users/{id}/device", "PUT, DELETE")
                     .route(web::put().to(devices::assign_device::<S>))
                     .route(web::delete().to(devices::release_device::<S>)),
+            )
+            .service(
+                resource("/v1/users/{id}/extensions/{extension_id}", "PUT, DELETE")
+                    .route(web::put().to(extensions::assign_extension::<S>))
+                    .route(web::delete().to(extensions::release_extension::<S>)),
+            )
+            .service(
+                resource("/v1/users/{id}/phone-number", "PUT, DELETE")
+                    .route(web::put().to(phone_numbers::assign_phone_number::<S>))
+                    .route(web::delete().to(phone_numbers::release_phone_number::<S>)),
+            )
+            .service(resource("/v1/users/{id}/emails", "GET").route(web::get().to(users::list_user_emails::<S>)))
+            .service(
+                resource("/v1/users/{id}/welcome-email", "POST")
+                    .route(web::post().to(users::resend_welcome_email::<S>)),
+            )
+            .service(
+                resource("/v1/extensions", "GET, POST")
+                    .route(web::get().to(extensions::list_extensions::<S>))
+                    .route(web::post().to(extensions::create_extension::<S>)),
+            )
+            .service(
+                resource("/v1/extensions/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(extensions::get_extension::<S>))
+                    .route(web::patch().to(extensions::update_extension::<S>))
+                    .route(web::delete().to(extensions::delete_extension::<S>)),
+            )
+            .service(
+                resource("/v1/extensions/{id}/sip-credentials", "GET")
+                    .route(web::get().to(extensions::get_sip_credentials::<S>)),
+            )
+            .service(
+                resource("/v1/extensions/{id}/rotate-secret", "POST")
+                    .route(web::post().to(extensions::rotate_sip_secret::<S>)),
+            )
+            .service(
+                resource("/v1/phone-numbers", "GET, POST")
+                    .route(web::get().to(phone_numbers::list_phone_numbers::<S>))
+                    .route(web::post().to(phone_numbers::create_phone_number::<S>)),
+            )
+            .service(
+                resource("/v1/phone-numbers/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(phone_numbers::get_phone_number::<S>))
+                    .route(web::patch().to(phone_numbers::update_phone_number::<S>))
+                    .route(web::delete().to(phone_numbers::delete_phone_number::<S>)),
             )
             .service(
                 resource("/v1/devices", "GET, POST")
@@ -226,8 +283,13 @@ pub fn security_headers() -> DefaultHeaders {
 pub fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::LOCATION, header::RETRY_AFTER])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::LOCATION, header::RETRY_AFTER, header::HeaderName::from_static("idempotent-replayed")])
         .max_age(600);
     for origin in origins {
         cors = cors.allowed_origin(origin);

@@ -14,12 +14,15 @@ use utoipa::ToSchema;
 use voxport_domain::{
     error::is_unavailable,
     errors::{
-        AssignDeviceError, AssignStationError, AuthenticateError, ChangePasswordError, CreateDeviceError,
-        CreateRoleError, CreateStationError, CreateTenantError, CreateUserError, DeleteDeviceError, DeleteRoleError,
-        DeleteStationError, DeleteTenantError, DeleteUserError, LoginError, RefreshError, UpdateDeviceError,
-        UpdateRoleError, UpdateStationError, UpdateTenantError, UpdateUserError,
+        AuthenticateError, ChangePasswordError, CreateDeviceError, CreateExtensionError, CreatePhoneNumberError,
+        CreateRoleError, CreateStationError, CreateTenantError, CreateUserError, DeleteDeviceError,
+        DeleteExtensionError, DeletePhoneNumberError, DeleteRoleError, DeleteStationError, DeleteTenantError,
+        DeleteUserError, LoginError, RefreshError, SendEmailError, SetPasswordError, TelephonyError, UpdateDeviceError,
+        UpdateExtensionError, UpdatePhoneNumberError, UpdateRoleError, UpdateStationError, UpdateTenantError,
+        UpdateUserError,
     },
     permission::Permission,
+    station::Application,
 };
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -55,7 +58,10 @@ pub struct Problem {
     /// Permissions the caller lacks (403 `permission_not_held` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_permissions: Vec<String>,
-    /// The user a device serves (409 `device_assigned` and `device_in_use` only).
+    /// The user a device, extension or number serves (409
+    /// `device_assigned`, `device_in_use`, `extension_assigned`,
+    /// `extension_in_use`, `phone_number_assigned` and
+    /// `phone_number_in_use` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<crate::views::HolderView>,
     /// The pool's counts (409 `station_unavailable` only).
@@ -105,6 +111,11 @@ impl ApiError {
 
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("No such {what}."))
+    }
+
+    /// A `tenant_id` that names no tenant at or below the caller's.
+    pub fn tenant_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "tenant_not_found", "No such tenant (tenant_id) below yours.")
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
@@ -170,11 +181,7 @@ impl ApiError {
             errors: self.errors.clone(),
             missing_permissions: self.extra.as_ref().map(|x| x.missing_permissions.clone()).unwrap_or_default(),
             station: self.extra.as_ref().and_then(|x| x.station),
-            holder: self
-                .extra
-                .as_ref()
-                .and_then(|x| x.holder.as_ref())
-                .map(|h| crate::views::HolderView { id: h.user_id, login: h.login.clone() }),
+            holder: self.extra.as_ref().and_then(|x| x.holder.as_ref()).map(crate::views::HolderView::from),
         }
     }
 }
@@ -240,6 +247,11 @@ impl From<CreateUserError> for ApiError {
                 Self::field("password", "a user without an email address needs a password, given or generated")
             }
             CreateUserError::InvalidWindow(e) => Self::field("expires_at", e),
+            CreateUserError::NeedsNumberOrExtension => {
+                Self::field("extension", "setting up telephony needs a phone number (phone_number_id) or an extension")
+            }
+            CreateUserError::Telephony(e) => e.into(),
+            CreateUserError::IdempotencyKeyLost => idempotency_in_progress(),
             CreateUserError::Unknown(e) => Self::internal(e),
         }
     }
@@ -261,6 +273,7 @@ impl From<UpdateUserError> for ApiError {
             }
             UpdateUserError::WeakPassword(e) => weak_password("password", &e),
             UpdateUserError::InvalidWindow(e) => Self::field("expires_at", e),
+            UpdateUserError::ApplicationsNotUnlocked(apps) => not_unlocked(&apps),
             UpdateUserError::Unknown(e) => Self::internal(e),
         }
     }
@@ -368,6 +381,11 @@ impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::InvalidCredentials => invalid_credentials(),
+            LoginError::ApplicationNotEnabled(app) => Self::new(
+                StatusCode::FORBIDDEN,
+                "application_not_enabled",
+                format!("The {app} application is not enabled for this user; ask an administrator."),
+            ),
             LoginError::Unknown(e) => Self::internal(e),
         }
     }
@@ -422,9 +440,7 @@ impl From<CreateStationError> for ApiError {
             CreateStationError::CodeTaken => {
                 Self::conflict("station_code_taken", "The tenant already has a station with that code.")
             }
-            CreateStationError::TenantNotFound => {
-                Self::new(StatusCode::NOT_FOUND, "tenant_not_found", "No such tenant (tenant_id) below yours.")
-            }
+            CreateStationError::TenantNotFound => Self::tenant_not_found(),
             CreateStationError::NotTheParent => not_the_parent(),
             CreateStationError::Unknown(e) => Self::internal(e),
         }
@@ -460,31 +476,6 @@ impl From<DeleteStationError> for ApiError {
             DeleteStationError::NotTheParent => not_the_parent(),
             DeleteStationError::InUse => Self::conflict("station_in_use", "Users still hold licences of this station."),
             DeleteStationError::Unknown(e) => Self::internal(e),
-        }
-    }
-}
-
-impl From<AssignStationError> for ApiError {
-    fn from(e: AssignStationError) -> Self {
-        match e {
-            AssignStationError::UserNotFound => Self::not_found("user"),
-            AssignStationError::StationNotFound => {
-                Self::new(StatusCode::NOT_FOUND, "station_not_found", "No such station (station_id) in your tenant.")
-            }
-            AssignStationError::PermissionNotHeld(missing) => Self::not_held(&missing),
-            AssignStationError::Unavailable { quantity, in_use } => {
-                let mut e = Self::conflict(
-                    "station_unavailable",
-                    format!(
-                        "All {quantity} licences of this station are in use; order more stations from your provider, \
-                         or release one from another user."
-                    ),
-                );
-                e.extra_mut().station =
-                    Some(PoolCounts { quantity, in_use, available: quantity.saturating_sub(in_use) });
-                e
-            }
-            AssignStationError::Unknown(e) => Self::internal(e),
         }
     }
 }
@@ -525,19 +516,183 @@ impl From<DeleteDeviceError> for ApiError {
     }
 }
 
-impl From<AssignDeviceError> for ApiError {
-    fn from(e: AssignDeviceError) -> Self {
+/// 422 naming the applications a station does not unlock (rule 9).
+fn not_unlocked(apps: &[Application]) -> ApiError {
+    let names: Vec<&str> = apps.iter().map(|a| a.as_str()).collect();
+    ApiError::field(
+        "applications",
+        format!("the user's station does not unlock {}; give them a station that does", names.join(", ")),
+    )
+}
+
+/// A request with the same `Idempotency-Key` is still running.
+pub fn idempotency_in_progress() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_progress",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+    )
+}
+
+impl From<TelephonyError> for ApiError {
+    fn from(e: TelephonyError) -> Self {
         match e {
-            AssignDeviceError::UserNotFound => Self::not_found("user"),
-            AssignDeviceError::DeviceNotFound => {
+            TelephonyError::UserNotFound => Self::not_found("user"),
+            TelephonyError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            TelephonyError::StationNotFound => {
+                Self::new(StatusCode::NOT_FOUND, "station_not_found", "No such station (station_id) in your tenant.")
+            }
+            TelephonyError::StationUnavailable { quantity, in_use } => {
+                let mut e = Self::conflict(
+                    "station_unavailable",
+                    format!(
+                        "All {quantity} licences of this station are in use; order more stations from your provider, \
+                         or release one from another user."
+                    ),
+                );
+                e.extra_mut().station =
+                    Some(PoolCounts { quantity, in_use, available: quantity.saturating_sub(in_use) });
+                e
+            }
+            TelephonyError::DeviceNotFound => {
                 Self::new(StatusCode::NOT_FOUND, "device_not_found", "No such device (device_id) in your tenant.")
             }
-            AssignDeviceError::PermissionNotHeld(missing) => Self::not_held(&missing),
-            AssignDeviceError::Assigned(holder) => held_by("device_assigned", "The device already serves", holder),
-            AssignDeviceError::TooManyPorts { max } => {
+            TelephonyError::DeviceAssigned(holder) => held_by("device_assigned", "The device already serves", holder),
+            TelephonyError::TooManyPorts { max } => {
                 Self::conflict("ports_exceed_device", format!("The device has only {max} line ports."))
             }
-            AssignDeviceError::Unknown(e) => Self::internal(e),
+            TelephonyError::ExtensionNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "extension_not_found",
+                "No such extension (extension_id) in your tenant.",
+            ),
+            TelephonyError::ExtensionAssigned(holder) => {
+                held_by("extension_assigned", "The extension already rings", holder)
+            }
+            TelephonyError::ExtensionNumberTaken => extension_number_taken(),
+            TelephonyError::ExtensionNumberOutOfRange { min, max } => out_of_range("extension.number", min, max),
+            TelephonyError::PhoneNumberNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "phone_number_not_found",
+                "No such phone number (phone_number_id) in your tenant.",
+            ),
+            TelephonyError::PhoneNumberAssigned(holder) => {
+                held_by("phone_number_assigned", "The number already rings", holder)
+            }
+            TelephonyError::ApplicationsNotUnlocked(apps) => not_unlocked(&apps),
+            TelephonyError::Unknown(e) => Self::internal(e),
         }
     }
+}
+
+fn extension_number_taken() -> ApiError {
+    ApiError::conflict("extension_number_taken", "Your tenant already has an extension with that number.")
+}
+
+fn out_of_range(field: &str, min: u8, max: u8) -> ApiError {
+    ApiError::field(field, format!("must have {min} to {max} digits (your tenant's dial plan)"))
+}
+
+impl From<CreateExtensionError> for ApiError {
+    fn from(e: CreateExtensionError) -> Self {
+        match e {
+            CreateExtensionError::NumberTaken => extension_number_taken(),
+            CreateExtensionError::NumberOutOfRange { min, max } => out_of_range("number", min, max),
+            CreateExtensionError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<UpdateExtensionError> for ApiError {
+    fn from(e: UpdateExtensionError) -> Self {
+        match e {
+            UpdateExtensionError::NotFound => Self::not_found("extension"),
+            UpdateExtensionError::NumberTaken => extension_number_taken(),
+            UpdateExtensionError::NumberOutOfRange { min, max } => out_of_range("number", min, max),
+            UpdateExtensionError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<DeleteExtensionError> for ApiError {
+    fn from(e: DeleteExtensionError) -> Self {
+        match e {
+            DeleteExtensionError::NotFound => Self::not_found("extension"),
+            DeleteExtensionError::Assigned(holder) => held_by("extension_in_use", "The extension rings", holder),
+            DeleteExtensionError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+fn numbers_not_yours() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_the_parent",
+        "Only the parent tenant (your reseller or the platform) adds and removes your phone numbers, \
+         unless it allows you to.",
+    )
+}
+
+impl From<CreatePhoneNumberError> for ApiError {
+    fn from(e: CreatePhoneNumberError) -> Self {
+        match e {
+            CreatePhoneNumberError::NumberTaken => {
+                Self::conflict("phone_number_taken", "That number is already on the platform.")
+            }
+            CreatePhoneNumberError::TenantNotFound => Self::tenant_not_found(),
+            CreatePhoneNumberError::NotTheParent => numbers_not_yours(),
+            CreatePhoneNumberError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<UpdatePhoneNumberError> for ApiError {
+    fn from(e: UpdatePhoneNumberError) -> Self {
+        match e {
+            UpdatePhoneNumberError::NotFound => Self::not_found("phone number"),
+            UpdatePhoneNumberError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<DeletePhoneNumberError> for ApiError {
+    fn from(e: DeletePhoneNumberError) -> Self {
+        match e {
+            DeletePhoneNumberError::NotFound => Self::not_found("phone number"),
+            DeletePhoneNumberError::NotTheParent => numbers_not_yours(),
+            DeletePhoneNumberError::Assigned(holder) => held_by("phone_number_in_use", "The number rings", holder),
+            DeletePhoneNumberError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<SetPasswordError> for ApiError {
+    fn from(e: SetPasswordError) -> Self {
+        match e {
+            SetPasswordError::InvalidToken => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_link",
+                "The link is unknown, used or expired; ask for a new one.",
+            ),
+            SetPasswordError::WeakPassword(e) => weak_password("password", &e),
+            SetPasswordError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<SendEmailError> for ApiError {
+    fn from(e: SendEmailError) -> Self {
+        match e {
+            SendEmailError::UserNotFound => Self::not_found("user"),
+            SendEmailError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            SendEmailError::NoEmail => {
+                Self::conflict("no_email_address", "The user has no email address; give them one first.")
+            }
+            SendEmailError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+/// The `Idempotency-Key` was used with another body.
+pub fn idempotency_key_reused() -> ApiError {
+    ApiError::field("Idempotency-Key", "was used for a different request; use a new key for a new request")
 }

@@ -9,8 +9,11 @@ use utoipa::ToSchema;
 use crate::schema::ApplicationName;
 use uuid::Uuid;
 use voxport_domain::{
-    device::Device,
+    device::{Device, Holder},
+    email::OutboxEmail,
+    extension::{Extension, ExtensionType, SipCredentials},
     paging::Page,
+    phone_number::PhoneNumber,
     role::Role,
     station::Station,
     tenant::Tenant,
@@ -102,12 +105,220 @@ pub struct DeviceRefView {
     pub ports: u8,
 }
 
-/// Who a device serves.
+/// Who a device, extension or phone number serves.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HolderView {
     pub id: Uuid,
     #[schema(example = "jsmith@example.com")]
     pub login: String,
+}
+
+impl From<&Holder> for HolderView {
+    fn from(h: &Holder) -> Self {
+        Self { id: h.user_id, login: h.login.clone() }
+    }
+}
+
+/// How an extension rings: `sip` (softphone or desk phone) or `web`
+/// (the browser only).
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtensionTypeView {
+    Sip,
+    Web,
+}
+
+impl From<ExtensionType> for ExtensionTypeView {
+    fn from(t: ExtensionType) -> Self {
+        match t {
+            ExtensionType::Sip => Self::Sip,
+            ExtensionType::Web => Self::Web,
+        }
+    }
+}
+
+impl From<ExtensionTypeView> for ExtensionType {
+    fn from(t: ExtensionTypeView) -> Self {
+        match t {
+            ExtensionTypeView::Sip => Self::Sip,
+            ExtensionTypeView::Web => Self::Web,
+        }
+    }
+}
+
+/// An extension as a user view shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExtensionRefView {
+    pub id: Uuid,
+    #[schema(example = "204")]
+    pub number: String,
+    #[serde(rename = "type")]
+    pub kind: ExtensionTypeView,
+    /// Calls ring only while the user is signed in to the portal.
+    pub force_login: bool,
+}
+
+/// An extension.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExtensionView {
+    pub id: Uuid,
+    #[schema(example = "204")]
+    pub number: String,
+    /// The display name, also the caller id name.
+    #[schema(example = "Front desk")]
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: ExtensionTypeView,
+    /// Calls ring only while the holder is signed in to the portal.
+    pub force_login: bool,
+    pub voicemail_enabled: bool,
+    /// The SIP username; the secret is at `/v1/extensions/{id}/sip-credentials`.
+    #[schema(example = "vxk3m9x4q2ab7c")]
+    pub sip_username: String,
+    /// The user the extension rings, or null.
+    pub user: Option<HolderView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Extension> for ExtensionView {
+    fn from(e: &Extension) -> Self {
+        Self {
+            id: e.id,
+            number: e.number.as_str().to_owned(),
+            name: e.name.as_ref().map(|n| n.as_str().to_owned()),
+            kind: e.kind.into(),
+            force_login: e.force_login,
+            voicemail_enabled: e.voicemail_enabled,
+            sip_username: e.sip_username.clone(),
+            user: e.holder.as_ref().map(HolderView::from),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+/// What a softphone or desk phone needs to register an extension.
+#[derive(Serialize, ToSchema)]
+pub struct SipCredentialsView {
+    /// The extension's id.
+    pub extension_id: Uuid,
+    /// The extension's number.
+    #[schema(example = "204")]
+    pub extension: String,
+    #[schema(example = "vxk3m9x4q2ab7c")]
+    pub username: String,
+    #[schema(example = "Hq7ZtVb2mKp9XwR4cNs8Ld3F")]
+    pub secret: String,
+    /// The registrar: `<tenant slug>.<platform SIP domain>`.
+    #[schema(example = "acme.sip.voxport.example")]
+    pub domain: String,
+}
+
+impl From<SipCredentials> for SipCredentialsView {
+    fn from(c: SipCredentials) -> Self {
+        Self {
+            extension_id: c.extension_id,
+            extension: c.number,
+            username: c.username,
+            secret: c.secret.expose().to_owned(),
+            domain: c.domain,
+        }
+    }
+}
+
+/// A phone number as a user view shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneNumberRefView {
+    pub id: Uuid,
+    #[schema(example = "+14155550100")]
+    pub number: String,
+}
+
+/// A phone number (DID).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneNumberView {
+    pub id: Uuid,
+    /// The tenant that owns the number.
+    pub tenant_id: Uuid,
+    /// E.164.
+    #[schema(example = "+14155550100")]
+    pub number: String,
+    #[schema(example = "Main line")]
+    pub label: Option<String>,
+    /// The user the number rings, or null when it is available.
+    pub user: Option<HolderView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&PhoneNumber> for PhoneNumberView {
+    fn from(n: &PhoneNumber) -> Self {
+        Self {
+            id: n.id,
+            tenant_id: n.tenant_id,
+            number: n.number.as_str().to_owned(),
+            label: n.label.as_ref().map(|l| l.as_str().to_owned()),
+            user: n.holder.as_ref().map(HolderView::from),
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+        }
+    }
+}
+
+/// Where an email is on its way out.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailStatusView {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Sent,
+    /// Every attempt failed; resend it once the problem is fixed.
+    Failed,
+}
+
+/// An email written for a user, with its delivery status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailView {
+    pub id: Uuid,
+    /// `welcome` or `password_reset`.
+    #[schema(example = "welcome")]
+    pub kind: &'static str,
+    #[schema(example = "jsmith@example.com")]
+    pub to: String,
+    #[schema(example = "Welcome to Acme")]
+    pub subject: String,
+    pub status: EmailStatusView,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<&OutboxEmail> for EmailView {
+    fn from(e: &OutboxEmail) -> Self {
+        use voxport_domain::email::EmailStatus;
+        Self {
+            id: e.id,
+            kind: e.kind.as_str(),
+            to: e.recipient.clone(),
+            subject: e.subject.clone(),
+            status: match e.status {
+                EmailStatus::Pending => EmailStatusView::Pending,
+                EmailStatus::Sent => EmailStatusView::Sent,
+                EmailStatus::Failed => EmailStatusView::Failed,
+            },
+            attempts: e.attempts,
+            last_error: e.last_error.clone(),
+            next_attempt_at: e.next_attempt_at,
+            created_at: e.created_at,
+            sent_at: e.sent_at,
+        }
+    }
 }
 
 /// A desk phone.
@@ -138,7 +349,7 @@ impl From<&Device> for DeviceView {
             model: d.model.as_str().to_owned(),
             ports: d.ports,
             label: d.label.as_ref().map(|l| l.as_str().to_owned()),
-            user: d.holder.as_ref().map(|h| HolderView { id: h.user_id, login: h.login.clone() }),
+            user: d.holder.as_ref().map(HolderView::from),
         }
     }
 }
@@ -160,6 +371,14 @@ pub struct UserView {
     pub station: Option<StationRef>,
     /// The desk phone the user holds.
     pub device: Option<DeviceRefView>,
+    /// The extensions that ring the user, by number.
+    pub extensions: Vec<ExtensionRefView>,
+    /// The phone number (DID) that rings the user.
+    pub phone_number: Option<PhoneNumberRefView>,
+    /// The applications enabled for the user; always among those their
+    /// station unlocks.
+    #[schema(value_type = Vec<ApplicationName>)]
+    pub applications: Vec<&'static str>,
     /// Derived: `pending` before `activation_at`, `expired` from
     /// `expires_at`, `disabled` when switched off, else `active`.
     pub status: Status,
@@ -190,6 +409,18 @@ impl UserView {
                 model: d.model.clone(),
                 ports: d.ports,
             }),
+            extensions: u
+                .extensions
+                .iter()
+                .map(|e| ExtensionRefView {
+                    id: e.id,
+                    number: e.number.clone(),
+                    kind: e.kind.into(),
+                    force_login: e.force_login,
+                })
+                .collect(),
+            phone_number: u.phone_number.as_ref().map(|n| PhoneNumberRefView { id: n.id, number: n.number.clone() }),
+            applications: u.applications.iter().map(|a| a.as_str()).collect(),
             status: u.status(now).into(),
             disabled: u.disabled,
             activation_at: u.activation_at,
@@ -213,6 +444,19 @@ pub struct CreatedUserView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "k7Qm2vX9pLr4TzW8nHc3")]
     pub password: Option<String>,
+    /// Whether a welcome email was written to the outbox.
+    pub welcome_email: bool,
+}
+
+/// What a dry run of `POST /v1/users` found: the user as they would be.
+/// Nothing was written; the ids are not kept.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DryRunView {
+    /// Always true.
+    pub dry_run: bool,
+    pub user: UserView,
+    /// Whether a welcome email would be written.
+    pub welcome_email: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -261,8 +505,22 @@ pub struct TenantView {
     pub name: String,
     #[schema(example = "acme")]
     pub slug: String,
+    /// How many digits new extension numbers have.
+    pub extension_digits: ExtensionDigitsView,
+    /// Whether the tenant's own administrators may add phone numbers.
+    pub own_phone_numbers: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A tenant's dial plan.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionDigitsView {
+    #[schema(minimum = 1, maximum = 15, example = 2)]
+    pub min: u8,
+    #[schema(minimum = 1, maximum = 15, example = 6)]
+    pub max: u8,
 }
 
 impl From<&Tenant> for TenantView {
@@ -278,6 +536,8 @@ impl From<&Tenant> for TenantView {
             },
             name: t.name.as_str().to_owned(),
             slug: t.slug.as_str().to_owned(),
+            extension_digits: ExtensionDigitsView { min: t.extension_digits.min(), max: t.extension_digits.max() },
+            own_phone_numbers: t.own_phone_numbers,
             created_at: t.created_at,
             updated_at: t.updated_at,
         }
@@ -330,3 +590,6 @@ page_of!(TenantPage, TenantView);
 page_of!(PermissionPage, PermissionView);
 page_of!(StationPage, StationView);
 page_of!(DevicePage, DeviceView);
+page_of!(ExtensionPage, ExtensionView);
+page_of!(PhoneNumberPage, PhoneNumberView);
+page_of!(EmailPage, EmailView);

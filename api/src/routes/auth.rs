@@ -6,7 +6,12 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use voxport_domain::{Voxport, auth::Client, ports::Store, services::SignedIn};
+use voxport_domain::{
+    Voxport,
+    auth::{Client, LinkPurpose},
+    ports::Store,
+    services::SignedIn,
+};
 
 use crate::{
     client_ip::ClientIp,
@@ -76,13 +81,16 @@ fn tokens(signed: SignedIn) -> TokenResponse {
 ///
 /// Unknown logins, wrong passwords and accounts that may not sign in
 /// (disabled, expired, not yet active, no password yet) all answer the
-/// same 401 `invalid_credentials`.
+/// same 401 `invalid_credentials`. Signing in with `client: "desktop"`
+/// needs the `desktop_app` application (403 `application_not_enabled`,
+/// answered only after the password matched).
 #[utoipa::path(
     post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`application_not_enabled`", body = Problem, content_type = "application/problem+json"),
         BadBody,
     ),
     security(()),
@@ -145,5 +153,39 @@ pub async fn logout<S: Store>(
     Json(body): Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     app.logout(&body.refresh_token, Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordBody {
+    /// The token from the welcome email's link.
+    pub token: String,
+    /// At least 12 characters (configurable), not a common password, and
+    /// not one's own login, email or name.
+    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
+    pub password: String,
+}
+
+/// Set a password through an emailed link
+///
+/// For a user whose welcome email carried a set-password link. The link
+/// works once and expires (24 hours unless configured otherwise); it also
+/// ends every session of the user.
+#[utoipa::path(
+    post, path = "/v1/auth/set-password", tag = "auth", operation_id = "set_password",
+    request_body = SetPasswordBody,
+    responses(
+        (status = 204, description = "The password is set; sign in with it"),
+        (status = 401, description = "`invalid_link`: unknown, used or expired", body = Problem, content_type = "application/problem+json"),
+        BadBody,
+    ),
+    security(()),
+)]
+pub async fn set_password<S: Store>(
+    app: web::Data<Voxport<S>>,
+    Json(body): Json<SetPasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    app.set_password_with_link(&body.token, LinkPurpose::SetPassword, &body.password, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -17,7 +17,7 @@ use crate::{
     problem::{ApiError, Problem},
     responses::{BadBody, Unauthenticated},
     schema::{LanguageTag, TimezoneName},
-    views::UserView,
+    views::{SipCredentialsView, UserView},
 };
 
 /// The signed-in user, with what their role allows.
@@ -141,4 +141,25 @@ pub async fn change_password<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     app.change_password(&auth.actor, &auth.user, &body.current_password, &body.new_password, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// My SIP credentials
+///
+/// What the desktop app (or a softphone) needs to register each of the
+/// signed-in user's extensions: username, secret and domain. Any signed-in
+/// user reads their own.
+#[utoipa::path(
+    get, path = "/v1/me/sip-credentials", tag = "me", operation_id = "my_sip_credentials",
+    responses(
+        (status = 200, description = "One entry per extension the user holds", body = Vec<SipCredentialsView>),
+        Unauthenticated,
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn my_sip_credentials<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+) -> Result<web::Json<Vec<SipCredentialsView>>, ApiError> {
+    let found = app.my_sip_credentials(&auth.actor).await?;
+    Ok(web::Json(found.into_iter().map(Into::into).collect()))
 }

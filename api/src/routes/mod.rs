@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod devices;
+pub mod extensions;
 pub mod me;
+pub mod phone_numbers;
 pub mod roles;
 pub mod stations;
 pub mod system;

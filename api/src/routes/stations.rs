@@ -85,7 +85,7 @@ pub struct StationListParams {
     pub tenant_id: Option<Uuid>,
 }
 
-fn parse_applications(f: &mut Fields, codes: &[String]) -> Option<Vec<Application>> {
+pub(crate) fn parse_applications(f: &mut Fields, codes: &[String]) -> Option<Vec<Application>> {
     let mut ok = true;
     let mut apps = Vec::with_capacity(codes.len());
     for (i, code) in codes.iter().enumerate() {
@@ -122,9 +122,7 @@ pub async fn list_stations<S: Store>(
 ) -> Result<web::Json<StationPage>, ApiError> {
     let actor = auth.require(Permission::StationsRead)?;
     let page = page_request(params.page, params.per_page)?;
-    let stations = app.list_stations(actor, params.tenant_id, page).await?.ok_or_else(|| {
-        ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "tenant_not_found", "No such tenant below yours.")
-    })?;
+    let stations = app.list_stations(actor, params.tenant_id, page).await?.ok_or_else(ApiError::tenant_not_found)?;
     Ok(web::Json(StationPage::new(stations, |s| StationView::from(s))))
 }
 

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
+    extension::ExtensionDigits,
     permission::Permission,
     ports::Store,
     services::{CreateTenant, NewPassword},
@@ -19,7 +20,7 @@ use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
     responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
-    views::{CreatedTenantView, CreatedUserView, TenantPage, TenantView, UserView},
+    views::{CreatedTenantView, CreatedUserView, ExtensionDigitsView, TenantPage, TenantView, UserView},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,6 +50,9 @@ pub struct TenantAdminBody {
     /// Generate the password and return it once.
     #[serde(default)]
     pub generate_password: bool,
+    /// Write the administrator's welcome email (default true); without a
+    /// password it carries the link to set one.
+    pub send_welcome_email: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -90,6 +94,12 @@ pub struct UpdateTenantBody {
     pub name: Option<String>,
     #[schema(min_length = 2, max_length = 63, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
+    /// How many digits the tenant's new extension numbers have (1 to 15,
+    /// `min` at most `max`); existing extensions keep theirs.
+    pub extension_digits: Option<ExtensionDigitsView>,
+    /// Whether the tenant's own administrators may add and remove phone
+    /// numbers.
+    pub own_phone_numbers: Option<bool>,
 }
 
 /// The kinds of tenant that can be created.
@@ -213,6 +223,7 @@ pub async fn create_tenant<S: Store>(
                 admin_first_name: first_name,
                 admin_last_name: last_name,
                 admin_password: password,
+                send_welcome_email: admin.send_welcome_email.unwrap_or(true),
             },
         )
         .await?;
@@ -221,6 +232,7 @@ pub async fn create_tenant<S: Store>(
         admin: CreatedUserView {
             user: UserView::new(&created.admin.user, Utc::now()),
             password: created.admin.generated_password.map(|p| p.expose().to_owned()),
+            welcome_email: created.admin.welcome_email,
         },
     };
     Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/tenants/{}", created.tenant.id))).json(view))
@@ -252,7 +264,9 @@ pub async fn get_tenant<S: Store>(
 
 /// Change a tenant
 ///
-/// Renames a tenant below the caller's. Needs `tenants:write`.
+/// Renames a tenant below the caller's, or changes its settings: the
+/// length of its extension numbers and whether its administrators add
+/// phone numbers themselves. Needs `tenants:write`.
 #[utoipa::path(
     patch, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "update_tenant",
     params(("id" = Uuid, Path, description = "The tenant's id")),
@@ -276,10 +290,15 @@ pub async fn update_tenant<S: Store>(
     let mut f = Fields::default();
     let name = f.optional("name", body.name.as_deref(), TenantName::parse);
     let slug = f.optional("slug", body.slug.as_deref(), Slug::parse);
-    let (Some(name), Some(slug)) = (name, slug) else {
+    let extension_digits = match &body.extension_digits {
+        None => Some(None),
+        Some(d) => f.check("extension_digits", ExtensionDigits::new(d.min.into(), d.max.into())).map(Some),
+    };
+    let (Some(name), Some(slug), Some(extension_digits)) = (name, slug, extension_digits) else {
         return Err(f.into_error());
     };
-    let tenant = app.update_tenant(actor, id.into_inner(), TenantChanges { name, slug }).await?;
+    let changes = TenantChanges { name, slug, extension_digits, own_phone_numbers: body.own_phone_numbers };
+    let tenant = app.update_tenant(actor, id.into_inner(), changes).await?;
     Ok(web::Json(TenantView::from(&tenant)))
 }
 
