@@ -2,9 +2,15 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use std::sync::Arc;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use voxport::{config::Settings, startup::Application};
+use voxport::{
+    config::Settings,
+    startup::{Application, Outbox},
+};
+use voxport_domain::{crypto::AtRestKey, services::DeliveryReport};
 
 pub const OPERATOR: &str = "admin";
 pub const OPERATOR_PASSWORD: &str = "operator-password-2026";
@@ -16,12 +22,17 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A signed-in platform operator.
     pub operator: String,
+    /// The server's outbox worker, driven by the tests (the background one
+    /// is off unless a test turns it on).
+    pub outbox: Arc<Outbox>,
+    /// The settings the server started with.
+    pub settings: Settings,
     _dir: Option<tempfile::TempDir>,
 }
 
 /// A fresh database URL: a new SQLite file, or a new PostgreSQL database
 /// when `VOXPORT_TEST_DATABASE_URL` is set.
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("VOXPORT_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             use sea_orm::ConnectionTrait as _;
@@ -49,6 +60,9 @@ pub fn test_settings(database_url: String) -> Settings {
         admin_password: Some(OPERATOR_PASSWORD.into()),
         workers: 1,
         shutdown_timeout_seconds: 1,
+        secret_key: Some(AtRestKey::generate().to_base64()),
+        email_worker: false,
+        mail_dir: std::env::temp_dir().join(format!("voxport-mail-{}", uuid::Uuid::new_v4())).display().to_string(),
         ..Settings::default()
     }
 }
@@ -64,11 +78,18 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, dir) = fresh_database().await;
     let mut settings = test_settings(url);
     tweak(&mut settings);
-    let app = Application::build(settings).await.expect("the server starts");
+    spawn_with_settings(settings, dir).await
+}
+
+/// Starts a server with exactly these settings (e.g. a second replica on
+/// the database of another).
+pub async fn spawn_with_settings(settings: Settings, dir: Option<tempfile::TempDir>) -> TestApp {
+    let app = Application::build(settings.clone()).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let outbox = app.outbox();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut test = TestApp { address, client, operator: String::new(), _dir: dir };
+    let mut test = TestApp { address, client, operator: String::new(), outbox, settings, _dir: dir };
     test.operator = test.token(OPERATOR, OPERATOR_PASSWORD).await;
     test
 }
@@ -118,6 +139,11 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Delivers every email due at `now` (plus `later`), as the worker would.
+    pub async fn deliver_emails(&self, later: chrono::Duration) -> DeliveryReport {
+        self.outbox.deliver_due(chrono::Utc::now() + later).await.expect("the outbox is reachable")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -139,6 +165,10 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
@@ -177,6 +207,7 @@ impl TestApp {
             .expect(201);
         let token = self.token(&admin_login, PASSWORD).await;
         Customer {
+            slug: format!("customer-{n}"),
             id: body["id"].as_str().unwrap().to_owned(),
             admin_id: body["admin"]["id"].as_str().unwrap().to_owned(),
             admin_login,
@@ -218,6 +249,7 @@ impl TestApp {
 
 pub struct Customer {
     pub id: String,
+    pub slug: String,
     pub admin_id: String,
     pub admin_login: String,
     /// The administrator's access token.
@@ -230,4 +262,29 @@ pub async fn reply(response: reqwest::Response) -> Reply {
     let text = response.text().await.unwrap_or_default();
     let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     Reply { status, headers, body }
+}
+
+/// Reads one text column straight from the server's database, to check
+/// what is stored at rest.
+pub async fn stored_strings(app: &TestApp, sql: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let db = sea_orm::Database::connect(app.settings.database_url.as_str()).await.unwrap();
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    let values = rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect();
+    db.close().await.unwrap();
+    values
+}
+
+/// Runs one statement straight on the server's database (to move time
+/// forward for a stored row, say).
+pub async fn execute(app: &TestApp, sql: &str) {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let db = sea_orm::Database::connect(app.settings.database_url.as_str()).await.unwrap();
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    db.close().await.unwrap();
+}
+
+/// The id of a JSON object, as a path segment.
+pub fn id(v: &Value) -> &str {
+    v["id"].as_str().unwrap()
 }

@@ -12,11 +12,17 @@
 
 mod auth;
 mod devices;
+mod emails;
+mod extensions;
 mod helpers;
 mod http;
+mod idempotency;
 mod me;
 mod openapi;
+mod phone_numbers;
 mod roles;
+mod setup;
+mod smtp;
 mod stations;
 mod tenants;
 mod users;
