@@ -79,7 +79,7 @@ impl Modify for BearerScheme {
         phone_numbers::assign_phone_number, phone_numbers::release_phone_number,
         system::livez, system::readyz, system::jwks,
     ),
-    components(schemas(problem::Problem, problem::FieldError)),
+    components(schemas(problem::Problem, problem::FieldError, routes::users::UserSort)),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Sign in, refresh and sign out"),

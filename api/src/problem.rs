@@ -569,7 +569,7 @@ impl From<TelephonyError> for ApiError {
                 held_by("extension_assigned", "The extension already rings", holder)
             }
             TelephonyError::ExtensionNumberTaken => extension_number_taken(),
-            TelephonyError::ExtensionNumberOutOfRange { min, max } => out_of_range("extension.number", min, max),
+            TelephonyError::ExtensionNumberOutOfRange { min, max } => out_of_range(min, max),
             TelephonyError::PhoneNumberNotFound => Self::new(
                 StatusCode::NOT_FOUND,
                 "phone_number_not_found",
@@ -588,15 +588,21 @@ fn extension_number_taken() -> ApiError {
     ApiError::conflict("extension_number_taken", "Your tenant already has an extension with that number.")
 }
 
-fn out_of_range(field: &str, min: u8, max: u8) -> ApiError {
-    ApiError::field(field, format!("must have {min} to {max} digits (your tenant's dial plan)"))
+/// A number the schema allows (1 to 15 digits) that the tenant's dial plan,
+/// which its parent may change, does not: a conflict with the tenant's
+/// current settings, like a number that is taken.
+fn out_of_range(min: u8, max: u8) -> ApiError {
+    ApiError::conflict(
+        "extension_number_out_of_range",
+        format!("Your tenant's extension numbers have {min} to {max} digits; your provider can change that."),
+    )
 }
 
 impl From<CreateExtensionError> for ApiError {
     fn from(e: CreateExtensionError) -> Self {
         match e {
             CreateExtensionError::NumberTaken => extension_number_taken(),
-            CreateExtensionError::NumberOutOfRange { min, max } => out_of_range("number", min, max),
+            CreateExtensionError::NumberOutOfRange { min, max } => out_of_range(min, max),
             CreateExtensionError::Unknown(e) => Self::internal(e),
         }
     }
@@ -607,7 +613,7 @@ impl From<UpdateExtensionError> for ApiError {
         match e {
             UpdateExtensionError::NotFound => Self::not_found("extension"),
             UpdateExtensionError::NumberTaken => extension_number_taken(),
-            UpdateExtensionError::NumberOutOfRange { min, max } => out_of_range("number", min, max),
+            UpdateExtensionError::NumberOutOfRange { min, max } => out_of_range(min, max),
             UpdateExtensionError::Unknown(e) => Self::internal(e),
         }
     }

@@ -82,9 +82,16 @@ async fn numbers_are_digits_within_the_dial_plan_and_unique_in_the_tenant() {
         .await
         .problem(409, "extension_number_taken");
     extension(&app, &other.admin, "204").await;
-    for bad in ["1", "1234567", "20a", "", "+204"] {
+    for bad in ["20a", "", "+204", "1234567890123456"] {
         let fields = app.post("/v1/extensions", &c.admin, json!({"number": bad, "type": "sip"})).await.invalid_fields();
         assert_eq!(fields, ["number"], "{bad:?}");
+    }
+    for outside_the_plan in ["1", "1234567"] {
+        let refused = app
+            .post("/v1/extensions", &c.admin, json!({"number": outside_the_plan, "type": "sip"}))
+            .await
+            .problem(409, "extension_number_out_of_range");
+        assert!(refused["detail"].as_str().unwrap().contains("2 to 6 digits"), "{refused}");
     }
     let fields = app.post("/v1/extensions", &c.admin, json!({"number": "205", "type": "fax"})).await.invalid_fields();
     assert_eq!(fields, ["type"]);
@@ -93,9 +100,11 @@ async fn numbers_are_digits_within_the_dial_plan_and_unique_in_the_tenant() {
     let plan = json!({"extension_digits": {"min": 3, "max": 4}});
     let tenant = app.patch(&format!("/v1/tenants/{}", c.id), &app.operator, plan).await.expect(200);
     assert_eq!(tenant["extension_digits"], json!({"min": 3, "max": 4}));
-    let fields = app.post("/v1/extensions", &c.admin, json!({"number": "21", "type": "sip"})).await.invalid_fields();
-    assert_eq!(fields, ["number"]);
-    extension(&app, &c.admin, "2100").await;
+    app.post("/v1/extensions", &c.admin, json!({"number": "21", "type": "sip"}))
+        .await
+        .problem(409, "extension_number_out_of_range");
+    let ext = extension(&app, &c.admin, "2100").await;
+    app.patch(&path(&ext), &c.admin, json!({"number": "21000"})).await.problem(409, "extension_number_out_of_range");
     let bad_plan = json!({"extension_digits": {"min": 5, "max": 2}});
     let fields = app.patch(&format!("/v1/tenants/{}", c.id), &app.operator, bad_plan).await.invalid_fields();
     assert_eq!(fields, ["extension_digits"]);

@@ -133,7 +133,7 @@ pub async fn list_extensions<S: Store>(
     request_body = CreateExtensionBody,
     responses(
         (status = 201, description = "The extension was created", body = ExtensionView),
-        (status = 409, description = "`extension_number_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`extension_number_taken`, or `extension_number_out_of_range` for the tenant's dial plan", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
@@ -188,7 +188,7 @@ pub async fn get_extension<S: Store>(
     responses(
         (status = 200, description = "The changed extension", body = ExtensionView),
         (status = 404, description = "No such extension in the caller's tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`extension_number_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`extension_number_taken`, or `extension_number_out_of_range` for the tenant's dial plan", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),

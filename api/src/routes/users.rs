@@ -328,7 +328,7 @@ pub async fn list_users<S: Store>(
         (status = 201, description = "The user was created", body = CreatedUserView),
         (status = 200, description = "`dry_run=true`: what would be created; nothing was written", body = DryRunView),
         (status = 404, description = "No such role (`role_not_found`), extension (`extension_not_found`), phone number (`phone_number_not_found`), station (`station_not_found`) or device (`device_not_found`) in the caller's tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`login_taken`, `station_unavailable` (with the pool's counts), `device_assigned`, `extension_assigned`, `phone_number_assigned` (with `holder`), `extension_number_taken`, `ports_exceed_device` or `idempotency_key_in_progress`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`login_taken`, `station_unavailable` (with the pool's counts), `device_assigned`, `extension_assigned`, `phone_number_assigned` (with `holder`), `extension_number_taken`, `extension_number_out_of_range`, `ports_exceed_device` or `idempotency_key_in_progress`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
