@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use lettre::{
     AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart},
+    message::{Body, Mailbox, MultiPart, header::ContentTransferEncoding},
     transport::smtp::client::{Certificate, Tls, TlsParameters},
 };
 use voxport_domain::{email::EmailMessage, services::Mailer};
@@ -67,9 +67,16 @@ impl LettreMailer {
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.clone())
-            .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
+            .multipart(MultiPart::alternative_plain_html(readable(&email.text), readable(&email.html)))
             .context("building an email")
     }
+}
+
+/// 7bit when the text allows it (ASCII, lines under 998 octets), so the
+/// message, link included, reads as written; otherwise lettre's choice
+/// (quoted-printable or base64).
+fn readable(text: &str) -> Body {
+    Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::SevenBit).unwrap_or_else(Body::new)
 }
 
 fn smtp_transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
@@ -156,5 +163,6 @@ mod tests {
         assert!(raw.contains("To: =?utf-8?b?"), "{raw}");
         assert!(raw.contains("multipart/alternative"), "{raw}");
         assert!(raw.contains("text/plain") && raw.contains("text/html"), "{raw}");
+        assert!(raw.contains("Content-Transfer-Encoding: 7bit"), "ASCII bodies stay readable: {raw}");
     }
 }

@@ -231,8 +231,10 @@ pub struct Welcome<'a> {
     pub tenant_name: &'a str,
     /// Where the portal is.
     pub portal_url: &'a str,
-    /// The single-use link, when the user has no password yet.
-    pub set_password_link: Option<&'a str>,
+    /// The single-use link, when the user has no password yet, and the
+    /// token it carries (shown on a line of its own too, so it survives
+    /// line folding).
+    pub set_password_link: Option<(&'a str, &'a str)>,
     /// How long the link works.
     pub link_hours: i64,
 }
@@ -247,6 +249,7 @@ struct Words {
     desktop: &'static str,
     extensions: &'static str,
     set_password: &'static str,
+    code: &'static str,
     link_expiry: &'static str,
     have_password: &'static str,
     closing: &'static str,
@@ -261,6 +264,7 @@ const ENGLISH: Words = Words {
     desktop: "Sign in to the desktop app with the same login and password; no separate account is needed.",
     extensions: "Your extension",
     set_password: "Choose your password here:",
+    code: "or enter this code on the portal's set-password page:",
     link_expiry: "The link works once and expires in {hours} hours.",
     have_password: "Your administrator will tell you your password.",
     closing: "If you did not expect this email, you can ignore it.",
@@ -275,6 +279,7 @@ const GERMAN: Words = Words {
     desktop: "Melden Sie sich in der Desktop-App mit demselben Login und Passwort an; ein eigenes Konto ist nicht nötig.",
     extensions: "Ihre Nebenstelle",
     set_password: "Wählen Sie hier Ihr Passwort:",
+    code: "oder geben Sie diesen Code auf der Passwort-Seite des Portals ein:",
     link_expiry: "Der Link funktioniert einmal und läuft in {hours} Stunden ab.",
     have_password: "Ihr Passwort erhalten Sie von Ihrem Administrator.",
     closing: "Falls Sie diese E-Mail nicht erwartet haben, können Sie sie ignorieren.",
@@ -321,7 +326,9 @@ pub fn welcome_email(w: &Welcome<'_>) -> Option<EmailMessage> {
     }
     text.push_str(&format!("\n{}\n\n", t.desktop));
     match w.set_password_link {
-        Some(link) => text.push_str(&format!("{}\n{link}\n{expiry}\n\n", t.set_password)),
+        Some((link, token)) => {
+            text.push_str(&format!("{}\n{link}\n{}\n{token}\n{expiry}\n\n", t.set_password, t.code));
+        }
         None => text.push_str(&format!("{}\n\n", t.have_password)),
     }
     text.push_str(t.closing);
@@ -350,11 +357,13 @@ pub fn welcome_email(w: &Welcome<'_>) -> Option<EmailMessage> {
     }
     html.push_str(&format!("</table>\n<p>{}</p>\n", e(t.desktop)));
     match w.set_password_link {
-        Some(link) => html.push_str(&format!(
-            "<p>{}<br><a href=\"{}\">{}</a><br>{}</p>\n",
+        Some((link, token)) => html.push_str(&format!(
+            "<p>{}<br><a href=\"{}\">{}</a><br>{}<br><code>{}</code><br>{}</p>\n",
             e(t.set_password),
             e(link),
             e(link),
+            e(t.code),
+            e(token),
             e(&expiry)
         )),
         None => html.push_str(&format!("<p>{}</p>\n", e(t.have_password))),
@@ -413,7 +422,7 @@ mod tests {
         }
     }
 
-    fn welcome(u: &User, link: Option<&str>) -> EmailMessage {
+    fn welcome(u: &User, link: Option<(&str, &str)>) -> EmailMessage {
         welcome_email(&Welcome {
             to: u.into(),
             tenant_name: "Acme",
@@ -427,7 +436,7 @@ mod tests {
     #[test]
     fn the_welcome_email_says_what_rule_5_asks_in_both_parts() {
         let u = user("en");
-        let m = welcome(&u, Some("https://portal.example/set-password#token=vxl_abc"));
+        let m = welcome(&u, Some(("https://portal.example/set-password#token=vxl_abc", "vxl_abc")));
         assert_eq!(m.to, "jsmith@acme.example");
         assert_eq!(m.subject, "Welcome to Acme");
         for part in [&m.text, &m.html] {
@@ -435,7 +444,8 @@ mod tests {
             assert!(part.contains("https://portal.example"), "portal");
             assert!(part.contains("desktop app"), "desktop");
             assert!(part.contains("204"), "extension");
-            assert!(part.contains("vxl_abc"), "link");
+            assert!(part.contains("set-password#token=vxl_abc"), "link");
+            assert!(part.contains("\nvxl_abc\n") || part.contains("<code>vxl_abc</code>"), "code");
         }
         let without = welcome(&u, None);
         assert!(!without.text.contains("set-password"));
@@ -477,7 +487,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_body() {
-        let m = welcome(&user("en"), Some("https://portal.example/set-password#token=vxl_secret"));
+        let m = welcome(&user("en"), Some(("https://portal.example/set-password#token=vxl_secret", "vxl_secret")));
         assert!(!format!("{m:?}").contains("vxl_secret"));
     }
 }

@@ -42,7 +42,7 @@ impl<S: Store> Voxport<S> {
             to: user,
             tenant_name,
             portal_url: self.portal_url(),
-            set_password_link: link.as_deref(),
+            set_password_link: link.as_deref().zip(token.as_ref().map(LinkToken::expose)),
             link_hours: self.settings.link_lifetime.num_hours(),
         });
         let Some(message) = message else { return Ok(None) };
