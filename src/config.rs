@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use voxport_domain::{
     auth::{HashingParams, SessionLifetimes},
     crypto::AtRestKey,
+    throttle::ThrottlePolicy,
     values::PasswordPolicy,
 };
 
@@ -103,6 +104,19 @@ pub struct Settings {
     pub email_max_attempts: u32,
     /// The wait after the first failed attempt; it doubles after each.
     pub email_retry_seconds: u64,
+    /// Failed sign-ins in a row before an account is locked.
+    pub lockout_free_failures: u32,
+    /// How much longer each further lock lasts.
+    pub lockout_step_seconds: u64,
+    /// The longest lock.
+    pub lockout_max_seconds: u64,
+    /// Failures in a row that lock an account until an administrator unlocks it.
+    pub lockout_hard_limit: u32,
+    /// Failed sign-ins from one address (any accounts) per window.
+    pub address_max_failures: u32,
+    pub address_window_seconds: u64,
+    /// The issuer authenticator apps show next to the account.
+    pub totp_issuer: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -123,6 +137,7 @@ impl Default for Settings {
     fn default() -> Self {
         let hashing = HashingParams::default();
         let lifetimes = SessionLifetimes::default();
+        let throttle = ThrottlePolicy::default();
         Self {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://voxport.db?mode=rwc".into(),
@@ -159,6 +174,13 @@ impl Default for Settings {
             email_timeout_seconds: 10,
             email_max_attempts: 8,
             email_retry_seconds: 30,
+            lockout_free_failures: throttle.account_free_failures,
+            lockout_step_seconds: seconds(throttle.account_lock_step),
+            lockout_max_seconds: seconds(throttle.account_max_lock),
+            lockout_hard_limit: throttle.account_hard_limit,
+            address_max_failures: throttle.address_max_failures,
+            address_window_seconds: seconds(throttle.address_window),
+            totp_issuer: "voxport".into(),
         }
     }
 }
@@ -191,6 +213,7 @@ pub struct Checked {
     pub shutdown_timeout: Duration,
     /// The at-rest key, when given inline (else it lives in `secret_key_file`).
     pub secret_key: Option<AtRestKey>,
+    pub throttle: ThrottlePolicy,
 }
 
 impl Settings {
@@ -286,6 +309,12 @@ impl Settings {
             ("email_timeout_seconds", self.email_timeout_seconds, 600),
             ("email_retry_seconds", self.email_retry_seconds, 86_400),
             ("email_max_attempts", u64::from(self.email_max_attempts), 100),
+            ("lockout_free_failures", u64::from(self.lockout_free_failures), 1_000),
+            ("lockout_step_seconds", self.lockout_step_seconds, 86_400),
+            ("lockout_max_seconds", self.lockout_max_seconds, 7 * 86_400),
+            ("lockout_hard_limit", u64::from(self.lockout_hard_limit), 100_000),
+            ("address_max_failures", u64::from(self.address_max_failures), 1_000_000),
+            ("address_window_seconds", self.address_window_seconds, 86_400),
         ] {
             if value == 0 || value > max {
                 bail!("setting `{name}`: must be between 1 and {max}");
@@ -303,6 +332,14 @@ impl Settings {
             trusted_proxies,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
             secret_key,
+            throttle: ThrottlePolicy {
+                account_free_failures: self.lockout_free_failures,
+                account_lock_step: duration(self.lockout_step_seconds),
+                account_max_lock: duration(self.lockout_max_seconds),
+                account_hard_limit: self.lockout_hard_limit,
+                address_max_failures: self.address_max_failures,
+                address_window: duration(self.address_window_seconds),
+            },
         })
     }
 }

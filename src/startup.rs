@@ -70,6 +70,8 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         sip_domain: settings.sip_domain.clone(),
         link_lifetime: hours(settings.set_password_link_hours),
         idempotency_lifetime: hours(settings.idempotency_key_hours),
+        throttle: checked.throttle,
+        totp_issuer: settings.totp_issuer.clone(),
     };
     Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes, SecretBox::new(&key), service))
 }
@@ -123,13 +125,29 @@ fn outbox(app: &Voxport<SeaStore>, settings: &Settings) -> anyhow::Result<Outbox
     ))
 }
 
-/// Delivers due emails whenever one is written, and every `poll` besides.
-async fn run_outbox(outbox: Arc<Outbox>, written: Arc<tokio::sync::Notify>, poll: StdDuration) {
+/// Delivers due emails whenever one is written, and every `poll` besides;
+/// forgets expired idempotency keys, links and counters now and then.
+async fn run_outbox(
+    outbox: Arc<Outbox>,
+    app: Arc<Voxport<SeaStore>>,
+    written: Arc<tokio::sync::Notify>,
+    poll: StdDuration,
+) {
+    let mut last_purge: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
-        match outbox.deliver_due(chrono::Utc::now()).await {
+        match outbox.deliver_due(chrono::Utc::now).await {
             Ok(report) if report != DeliveryReport::default() => tracing::info!(?report, "delivered emails"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = ?e, "the outbox worker could not reach storage; will retry"),
+        }
+        let now = chrono::Utc::now();
+        if last_purge.is_none_or(|at| now - at > Duration::minutes(10)) {
+            match app.purge(now).await {
+                Ok(gone) if gone > 0 => tracing::info!(rows = gone, "forgot expired keys, links and counters"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "purging expired rows failed; will retry"),
+            }
+            last_purge = Some(now);
         }
         tokio::select! {
             () = written.notified() => {}
@@ -178,15 +196,15 @@ impl Application {
         let app = voxport(store, &settings, &checked).await?;
         bootstrap(&app, &settings).await?;
         let outbox = Arc::new(outbox(&app, &settings)?);
+        let voxport = Arc::new(app);
         if settings.email_worker {
             let poll = StdDuration::from_secs(settings.email_poll_seconds);
-            tokio::spawn(run_outbox(outbox.clone(), app.outbox_signal(), poll));
+            tokio::spawn(run_outbox(outbox.clone(), voxport.clone(), voxport.outbox_signal(), poll));
         }
 
         let listener = TcpListener::bind(checked.bind).with_context(|| format!("binding {}", checked.bind))?;
         let port = listener.local_addr().context("reading the bound address")?.port();
         let draining = Draining::default();
-        let voxport = Arc::new(app);
         let origins = settings.cors_origins.clone();
         let proxies = TrustedProxies {
             networks: checked.trusted_proxies.clone(),

@@ -84,14 +84,23 @@ fn hops(req: &HttpRequest, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     }
 }
 
+/// The client address of `req` under the configured trusted proxies.
+#[must_use]
+pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
+    let trusted = req.app_data::<web::Data<TrustedProxies>>();
+    let peer = req.peer_addr()?.ip();
+    Some(match trusted {
+        Some(t) => t.client(peer, &hops(req, t.header)),
+        None => peer.to_canonical(),
+    })
+}
+
 impl FromRequest for ClientIp {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.get_ref().clone()).unwrap_or_default();
-        let ip = req.peer_addr().map(|peer| trusted.client(peer.ip(), &hops(req, trusted.header)));
-        std::future::ready(Ok(ClientIp(ip)))
+        std::future::ready(Ok(ClientIp(client_ip(req))))
     }
 }
 

@@ -7,16 +7,20 @@
 //! - [`Auth`]: 401 unless a valid bearer token of a live session of an
 //!   active user comes with the request.
 
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::{fmt, future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::StatusCode, http::header, web};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use voxport_domain::{
-    Voxport, actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, user::User,
+    Voxport, actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, services::Enrollee,
+    user::User,
 };
 
-use crate::problem::{ApiError, FieldError};
+use crate::{
+    client_ip::client_ip,
+    problem::{ApiError, FieldError},
+};
 
 /// The largest JSON body accepted (SECURITY.md "HTTP hygiene").
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
@@ -213,17 +217,32 @@ impl Fields {
 }
 
 type Authenticated<'a> = Pin<Box<dyn Future<Output = Result<(Actor, User), AuthenticateError>> + 'a>>;
+type Enrolled<'a> = Pin<Box<dyn Future<Output = Result<Enrollee, AuthenticateError>> + 'a>>;
 
 /// Turns a bearer token into an actor; the API holds one as `dyn` so the
 /// [`Auth`] extractor needs no type parameter.
 pub trait Authenticator: Send + Sync {
-    fn authenticate<'a>(&'a self, token: &'a str, now: DateTime<Utc>) -> Authenticated<'a>;
+    fn authenticate<'a>(&'a self, token: &'a str, ip: Option<IpAddr>, now: DateTime<Utc>) -> Authenticated<'a>;
+
+    /// The user behind a two-factor enrolment token.
+    fn enrollee<'a>(&'a self, token: &'a str, ip: Option<IpAddr>, now: DateTime<Utc>) -> Enrolled<'a>;
 }
 
 impl<S: Store> Authenticator for Voxport<S> {
-    fn authenticate<'a>(&'a self, token: &'a str, now: DateTime<Utc>) -> Authenticated<'a> {
-        Box::pin(Voxport::authenticate(self, token, now))
+    fn authenticate<'a>(&'a self, token: &'a str, ip: Option<IpAddr>, now: DateTime<Utc>) -> Authenticated<'a> {
+        Box::pin(Voxport::authenticate(self, token, ip, now))
     }
+
+    fn enrollee<'a>(&'a self, token: &'a str, ip: Option<IpAddr>, now: DateTime<Utc>) -> Enrolled<'a> {
+        Box::pin(Voxport::authenticate_enrolment(self, token, ip, now))
+    }
+}
+
+fn authenticator(req: &HttpRequest) -> Result<Arc<dyn Authenticator>, ApiError> {
+    req.app_data::<web::Data<dyn Authenticator>>()
+        .cloned()
+        .map(web::Data::into_inner)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no authenticator configured")))
 }
 
 /// The authenticated caller.
@@ -246,14 +265,38 @@ impl FromRequest for Auth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
-        let authenticator = req.app_data::<web::Data<dyn Authenticator>>().cloned();
+        let ip = client_ip(req);
+        let authenticator = authenticator(req);
         Box::pin(async move {
             let token = token.ok_or_else(ApiError::unauthenticated)?;
-            let authenticator: Arc<dyn Authenticator> = authenticator
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no authenticator configured")))?
-                .into_inner();
-            let (actor, user) = authenticator.authenticate(&token, Utc::now()).await?;
+            let (actor, user) = authenticator?.authenticate(&token, ip, Utc::now()).await?;
             Ok(Auth { actor, user })
+        })
+    }
+}
+
+/// Whoever may enrol a second factor: a signed-in user, or one holding the
+/// short-lived enrolment token a sign-in answered when an administrator
+/// requires a second factor they have not enrolled.
+pub struct Enrolling(pub Enrollee);
+
+impl FromRequest for Enrolling {
+    type Error = ApiError;
+    type Future = LocalFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let ip = client_ip(req);
+        let authenticator = authenticator(req);
+        Box::pin(async move {
+            let token = token.ok_or_else(ApiError::unauthenticated)?;
+            let authenticator = authenticator?;
+            let now = Utc::now();
+            match authenticator.authenticate(&token, ip, now).await {
+                Ok((actor, _)) => Ok(Enrolling(Enrollee::from(&actor))),
+                Err(AuthenticateError::InvalidToken) => Ok(Enrolling(authenticator.enrollee(&token, ip, now).await?)),
+                Err(e) => Err(e.into()),
+            }
         })
     }
 }

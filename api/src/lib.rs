@@ -31,7 +31,7 @@ use voxport_domain::{Voxport, ports::Store};
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     problem::ApiError,
-    routes::{auth, devices, extensions, me, phone_numbers, roles, stations, system, tenants, users},
+    routes::{auth, devices, extensions, me, phone_numbers, roles, security, stations, system, tenants, users},
 };
 
 pub use client_ip::{ClientIp, ForwardedHeader, TrustedProxies};
@@ -61,7 +61,13 @@ impl Modify for BearerScheme {
     ),
     paths(
         auth::login, auth::refresh, auth::logout, auth::set_password,
+        auth::request_password_reset, auth::confirm_password_reset,
         me::get_me, me::update_me, me::change_password, me::my_sip_credentials,
+        security::start_two_factor, security::confirm_two_factor, security::disable_two_factor,
+        security::reset_two_factor, security::unlock_user,
+        security::get_allowed_networks, security::set_allowed_networks,
+        security::add_allowed_network, security::remove_allowed_network,
+        security::start_support_access, security::list_audit_events,
         users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
         users::list_user_emails, users::resend_welcome_email,
         roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
@@ -91,6 +97,7 @@ impl Modify for BearerScheme {
         (name = "devices", description = "Desk phones"),
         (name = "extensions", description = "Extensions and their SIP credentials"),
         (name = "phone-numbers", description = "Phone numbers (DIDs)"),
+        (name = "audit", description = "The audit log"),
         (name = "system", description = "Health and keys"),
     ),
 )]
@@ -141,12 +148,40 @@ pub fn configure<S: Store>(
             .service(resource("/v1/auth/logout", "POST").route(web::post().to(auth::logout::<S>)))
             .service(resource("/v1/auth/set-password", "POST").route(web::post().to(auth::set_password::<S>)))
             .service(
+                resource("/v1/auth/password-reset", "POST").route(web::post().to(auth::request_password_reset::<S>)),
+            )
+            .service(
+                resource("/v1/auth/password-reset/confirm", "POST")
+                    .route(web::post().to(auth::confirm_password_reset::<S>)),
+            )
+            .service(
                 resource("/v1/me", "GET, PATCH")
                     .route(web::get().to(me::get_me))
                     .route(web::patch().to(me::update_me::<S>)),
             )
             .service(resource("/v1/me/password", "POST").route(web::post().to(me::change_password::<S>)))
             .service(resource("/v1/me/sip-credentials", "GET").route(web::get().to(me::my_sip_credentials::<S>)))
+            .service(
+                resource("/v1/me/2fa", "POST, DELETE")
+                    .route(web::post().to(security::start_two_factor::<S>))
+                    .route(web::delete().to(security::disable_two_factor::<S>)),
+            )
+            .service(resource("/v1/me/2fa/confirm", "POST").route(web::post().to(security::confirm_two_factor::<S>)))
+            .service(
+                resource("/v1/users/{id}/2fa/reset", "POST").route(web::post().to(security::reset_two_factor::<S>)),
+            )
+            .service(resource("/v1/users/{id}/unlock", "POST").route(web::post().to(security::unlock_user::<S>)))
+            .service(
+                resource("/v1/users/{id}/allowed-networks", "GET, PUT, POST, DELETE")
+                    .route(web::get().to(security::get_allowed_networks::<S>))
+                    .route(web::put().to(security::set_allowed_networks::<S>))
+                    .route(web::post().to(security::add_allowed_network::<S>))
+                    .route(web::delete().to(security::remove_allowed_network::<S>)),
+            )
+            .service(
+                resource("/v1/tenants/{id}/access", "POST").route(web::post().to(security::start_support_access::<S>)),
+            )
+            .service(resource("/v1/audit-events", "GET").route(web::get().to(security::list_audit_events::<S>)))
             .service(
                 resource("/v1/users", "GET, POST")
                     .route(web::get().to(users::list_users::<S>))

@@ -17,9 +17,9 @@ use voxport_domain::{
         AuthenticateError, ChangePasswordError, CreateDeviceError, CreateExtensionError, CreatePhoneNumberError,
         CreateRoleError, CreateStationError, CreateTenantError, CreateUserError, DeleteDeviceError,
         DeleteExtensionError, DeletePhoneNumberError, DeleteRoleError, DeleteStationError, DeleteTenantError,
-        DeleteUserError, LoginError, RefreshError, SendEmailError, SetPasswordError, TelephonyError, UpdateDeviceError,
-        UpdateExtensionError, UpdatePhoneNumberError, UpdateRoleError, UpdateStationError, UpdateTenantError,
-        UpdateUserError,
+        DeleteUserError, LoginError, RefreshError, SecurityAdminError, SendEmailError, SetPasswordError,
+        SupportAccessError, TelephonyError, TwoFactorError, UpdateDeviceError, UpdateExtensionError,
+        UpdatePhoneNumberError, UpdateRoleError, UpdateStationError, UpdateTenantError, UpdateUserError,
     },
     permission::Permission,
     station::Application,
@@ -67,6 +67,10 @@ pub struct Problem {
     /// The pool's counts (409 `station_unavailable` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub station: Option<PoolCounts>,
+    /// A token that only the second-factor enrolment endpoints accept
+    /// (403 `two_factor_enrolment_required` only); it lasts 10 minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token: Option<String>,
 }
 
 /// How many licences a pool holds, gives out and has left.
@@ -87,11 +91,14 @@ pub struct ApiError {
     cause: Option<anyhow::Error>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Extra {
     missing_permissions: Vec<String>,
     station: Option<PoolCounts>,
     holder: Option<voxport_domain::device::Holder>,
+    enrolment_token: Option<String>,
+    /// Seconds, for `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -182,6 +189,7 @@ impl ApiError {
             missing_permissions: self.extra.as_ref().map(|x| x.missing_permissions.clone()).unwrap_or_default(),
             station: self.extra.as_ref().and_then(|x| x.station),
             holder: self.extra.as_ref().and_then(|x| x.holder.as_ref()).map(crate::views::HolderView::from),
+            enrolment_token: self.extra.as_ref().and_then(|x| x.enrolment_token.clone()),
         }
     }
 }
@@ -216,6 +224,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
+        if let Some(seconds) = self.extra.as_ref().and_then(|x| x.retry_after) {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
         response.json(self.problem())
     }
 }
@@ -243,9 +254,11 @@ impl From<CreateUserError> for ApiError {
             CreateUserError::RoleNotFound => role_not_found(),
             CreateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
             CreateUserError::WeakPassword(e) => weak_password("password", &e),
-            CreateUserError::PasswordRequired => {
-                Self::field("password", "a user without an email address needs a password, given or generated")
-            }
+            CreateUserError::PasswordRequired => Self::field(
+                "password",
+                "without an email address or the welcome email, nothing can carry a set-password link: \
+                 give a password or generate one",
+            ),
             CreateUserError::InvalidWindow(e) => Self::field("expires_at", e),
             CreateUserError::NeedsNumberOrExtension => {
                 Self::field("extension", "setting up telephony needs a phone number (phone_number_id) or an extension")
@@ -347,6 +360,10 @@ impl From<CreateTenantError> for ApiError {
                 Self::conflict("login_taken", "The administrator's login is already in use.")
             }
             CreateTenantError::WeakPassword(e) => weak_password("admin.password", &e),
+            CreateTenantError::PasswordRequired => Self::field(
+                "admin.password",
+                "without the welcome email, nothing can carry a set-password link: give a password or generate one",
+            ),
             CreateTenantError::Unknown(e) => Self::internal(e),
         }
     }
@@ -386,9 +403,44 @@ impl From<LoginError> for ApiError {
                 "application_not_enabled",
                 format!("The {app} application is not enabled for this user; ask an administrator."),
             ),
+            LoginError::TooManyAttempts { retry_after } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many failed sign-ins from your address; wait and try again.",
+                );
+                e.extra_mut().retry_after = Some(retry_after);
+                e
+            }
+            LoginError::IpNotAllowed => ip_not_allowed(),
+            LoginError::OtpRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "otp_required",
+                "Give the code of your authenticator app (otp), or a recovery code.",
+            ),
+            LoginError::OtpInvalid => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "otp_invalid",
+                "The one-time code is wrong, used or too old; wait for the next one.",
+            ),
+            LoginError::TwoFactorEnrolmentRequired { token } => {
+                let mut e = Self::new(
+                    StatusCode::FORBIDDEN,
+                    "two_factor_enrolment_required",
+                    "Your administrator requires a second factor: enrol one with the enrolment_token \
+                     (POST /v1/me/2fa, then POST /v1/me/2fa/confirm), then sign in again.",
+                );
+                e.extra_mut().enrolment_token = Some(token);
+                e
+            }
             LoginError::Unknown(e) => Self::internal(e),
         }
     }
+}
+
+/// A right password or token from outside the user's IP allowlist.
+fn ip_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "ip_not_allowed", "Your account may not be used from this address.")
 }
 
 /// The one answer for every failed sign-in.
@@ -408,6 +460,7 @@ impl From<RefreshError> for ApiError {
                 "invalid_refresh_token",
                 "The refresh token is unknown, spent or expired; sign in again.",
             ),
+            RefreshError::IpNotAllowed => ip_not_allowed(),
             RefreshError::Unknown(e) => Self::internal(e),
         }
     }
@@ -417,6 +470,7 @@ impl From<AuthenticateError> for ApiError {
     fn from(e: AuthenticateError) -> Self {
         match e {
             AuthenticateError::InvalidToken => Self::unauthenticated(),
+            AuthenticateError::IpNotAllowed => ip_not_allowed(),
             AuthenticateError::Unknown(e) => Self::internal(e),
         }
     }
@@ -701,4 +755,52 @@ impl From<SendEmailError> for ApiError {
 /// The `Idempotency-Key` was used with another body.
 pub fn idempotency_key_reused() -> ApiError {
     ApiError::field("Idempotency-Key", "was used for a different request; use a new key for a new request")
+}
+
+impl From<TwoFactorError> for ApiError {
+    fn from(e: TwoFactorError) -> Self {
+        match e {
+            TwoFactorError::AlreadyEnabled => Self::conflict(
+                "two_factor_already_enabled",
+                "A second factor is already enabled; turn it off (or have it reset) first.",
+            ),
+            TwoFactorError::NotEnrolling => {
+                Self::conflict("two_factor_not_enrolling", "Start enrolment first (POST /v1/me/2fa).")
+            }
+            TwoFactorError::NotEnabled => Self::conflict("two_factor_not_enabled", "No second factor is enabled."),
+            TwoFactorError::WrongCode => Self::new(
+                StatusCode::FORBIDDEN,
+                "verification_failed",
+                "The code (or the password) is wrong, used or too old.",
+            ),
+            TwoFactorError::Required => Self::conflict(
+                "two_factor_required",
+                "Your administrator requires a second factor; it cannot be turned off.",
+            ),
+            TwoFactorError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<SecurityAdminError> for ApiError {
+    fn from(e: SecurityAdminError) -> Self {
+        match e {
+            SecurityAdminError::UserNotFound => Self::not_found("user"),
+            SecurityAdminError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            SecurityAdminError::LocksOutSelf => Self::conflict(
+                "allowlist_excludes_you",
+                "The allowlist would shut out the address you are calling from.",
+            ),
+            SecurityAdminError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<SupportAccessError> for ApiError {
+    fn from(e: SupportAccessError) -> Self {
+        match e {
+            SupportAccessError::TenantNotFound => Self::not_found("tenant"),
+            SupportAccessError::Unknown(e) => Self::internal(e),
+        }
+    }
 }

@@ -12,7 +12,12 @@ use utoipa::{
         schema::{ObjectBuilder, Schema, Type},
     },
 };
-use voxport_domain::{permission::Permission, station::Application, values::SUPPORTED_LANGUAGES, values::Timezone};
+use voxport_domain::{
+    audit::{AuditAction, TargetType},
+    permission::Permission,
+    station::Application,
+    values::{CIDR_PATTERN, SUPPORTED_LANGUAGES, Timezone},
+};
 
 fn string_enum(description: &str, values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).description(Some(description)).enum_values(Some(values)).into()
@@ -45,6 +50,35 @@ enum_schema!(
 enum_schema!(LanguageTag, "A supported BCP 47 language tag.", SUPPORTED_LANGUAGES.iter().copied());
 enum_schema!(ApplicationName, "An application a station unlocks.", Application::ALL.iter().map(|a| a.as_str()));
 enum_schema!(TimezoneName, "An IANA time zone name.", Timezone::all_names());
+enum_schema!(AuditActionCode, "What an audit event records.", AuditAction::ALL.iter().map(|a| a.code()));
+enum_schema!(
+    AuditTargetType,
+    "The kind of object an audit event is about.",
+    TargetType::ALL.iter().map(|t| t.as_str())
+);
+
+/// An IP allowlist entry: an IPv4 or IPv6 address or CIDR network, written
+/// strictly (no leading zeros, IPv6 in hex); host bits are cleared when
+/// stored.
+pub struct NetworkEntry;
+
+impl PartialSchema for NetworkEntry {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An IPv4 or IPv6 address or CIDR network, such as 192.0.2.0/24 or 2001:db8::/32."))
+            .pattern(Some(CIDR_PATTERN))
+            .max_length(Some(49))
+            .examples([serde_json::json!("192.0.2.0/24")])
+            .into()
+    }
+}
+
+impl ToSchema for NetworkEntry {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("NetworkEntry")
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::schema::ApplicationName;
+use crate::schema::{ApplicationName, AuditActionCode, AuditTargetType};
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     device::{Device, Holder},
     email::OutboxEmail,
     extension::{Extension, ExtensionType, SipCredentials},
@@ -354,6 +355,15 @@ impl From<&Device> for DeviceView {
     }
 }
 
+/// Where a user stands with the second factor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwoFactorView {
+    /// Sign-in needs a code from an authenticator app.
+    pub enabled: bool,
+    /// An administrator requires it, for the user or their role.
+    pub required: bool,
+}
+
 /// A portal user as `GET /v1/users/{id}` shows them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -379,6 +389,7 @@ pub struct UserView {
     /// station unlocks.
     #[schema(value_type = Vec<ApplicationName>)]
     pub applications: Vec<&'static str>,
+    pub two_factor: TwoFactorView,
     /// Derived: `pending` before `activation_at`, `expired` from
     /// `expires_at`, `disabled` when switched off, else `active`.
     pub status: Status,
@@ -421,6 +432,7 @@ impl UserView {
                 .collect(),
             phone_number: u.phone_number.as_ref().map(|n| PhoneNumberRefView { id: n.id, number: n.number.clone() }),
             applications: u.applications.iter().map(|a| a.as_str()).collect(),
+            two_factor: TwoFactorView { enabled: u.two_factor.enabled, required: u.two_factor.required },
             status: u.status(now).into(),
             disabled: u.disabled,
             activation_at: u.activation_at,
@@ -470,6 +482,8 @@ pub struct RoleView {
     /// Built-in roles (Administrator, User, Call Center Admin,
     /// Transactions only) cannot be changed or deleted.
     pub builtin: bool,
+    /// Every holder must sign in with a second factor.
+    pub two_factor_required: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -482,6 +496,7 @@ impl From<&Role> for RoleView {
             description: r.description.clone(),
             permissions: r.permissions.iter().map(|p| p.code().to_owned()).collect(),
             builtin: r.builtin.is_some(),
+            two_factor_required: r.two_factor_required,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -593,3 +608,60 @@ page_of!(DevicePage, DeviceView);
 page_of!(ExtensionPage, ExtensionView);
 page_of!(PhoneNumberPage, PhoneNumberView);
 page_of!(EmailPage, EmailView);
+
+/// Who did something.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditActorView {
+    pub user_id: Uuid,
+    /// The actor's own tenant.
+    pub tenant_id: Option<Uuid>,
+}
+
+/// What an event is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditTargetView {
+    #[serde(rename = "type")]
+    #[schema(value_type = AuditTargetType)]
+    pub kind: &'static str,
+    pub id: Option<Uuid>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// The tenant it happened in; null for a sign-in with an unknown login.
+    pub tenant_id: Option<Uuid>,
+    /// Null for an anonymous caller or the system.
+    pub actor: Option<AuditActorView>,
+    /// The customer tenant a parent's support agent acted in.
+    pub on_behalf_of: Option<Uuid>,
+    #[schema(value_type = AuditActionCode)]
+    pub action: &'static str,
+    pub target: Option<AuditTargetView>,
+    /// The client address.
+    #[schema(example = "203.0.113.9")]
+    pub ip: Option<String>,
+    /// What changed or why; never a secret.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl From<&AuditEvent> for AuditEventView {
+    fn from(e: &AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            tenant_id: e.tenant_id,
+            actor: e.actor_user_id.map(|user_id| AuditActorView { user_id, tenant_id: e.actor_tenant_id }),
+            on_behalf_of: e.on_behalf_of,
+            action: e.action.code(),
+            target: e.target_type.map(|t| AuditTargetView { kind: t.as_str(), id: e.target_id }),
+            ip: e.ip.map(|ip| ip.to_string()),
+            details: e.details.clone(),
+        }
+    }
+}
+
+page_of!(AuditEventPage, AuditEventView);

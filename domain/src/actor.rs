@@ -1,6 +1,8 @@
 //! Who is asking: the authenticated user behind a request, with the
 //! permissions their role grants right now (read on every request, so a
-//! role change applies at once).
+//! role change applies at once), and where the request came from.
+
+use std::net::IpAddr;
 
 use uuid::Uuid;
 
@@ -9,9 +11,15 @@ use crate::permission::{Permission, PermissionSet};
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: Uuid,
+    /// The tenant the actor acts in: their own, or a customer's when a
+    /// parent's support agent acts on its behalf (PRODUCT.md rule 11).
     pub tenant_id: Uuid,
+    /// The tenant the actor belongs to.
+    pub home_tenant_id: Uuid,
     pub session_id: Uuid,
     pub permissions: PermissionSet,
+    /// The client address (see `voxport_api::client_ip`), for the audit log.
+    pub ip: Option<IpAddr>,
 }
 
 impl Actor {

@@ -306,6 +306,58 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// The reset email for a forgotten password: the single-use link (and its
+/// token as a code), nothing else.
+#[must_use]
+pub fn password_reset_email(
+    to: &Recipient<'_>,
+    address: &Email,
+    portal_url: &str,
+    (link, token): (&str, &str),
+    link_hours: i64,
+) -> EmailMessage {
+    let german = to.language.as_str().starts_with("de");
+    let name = format!("{} {}", to.first_name.as_str(), to.last_name.as_str());
+    let (subject, intro, code, expiry, ignore) = if german {
+        (
+            "Passwort zurücksetzen",
+            "jemand hat ein neues Passwort für Ihr Konto angefordert. Wählen Sie es hier:",
+            "oder geben Sie diesen Code auf der Seite ein:",
+            format!("Der Link funktioniert einmal und läuft in {link_hours} Stunden ab."),
+            "Falls Sie das nicht waren, ignorieren Sie diese E-Mail; Ihr Passwort bleibt, wie es ist.",
+        )
+    } else {
+        (
+            "Reset your password",
+            "someone asked for a new password for your account. Choose it here:",
+            "or enter this code on the page:",
+            format!("The link works once and expires in {link_hours} hours."),
+            "If that was not you, ignore this email; your password stays as it is.",
+        )
+    };
+    let greeting = if german { format!("Hallo {name},") } else { format!("Hello {name},") };
+    let login = to.login.as_str();
+    let text =
+        format!("{greeting}\n\n{intro}\n{link}\n{code}\n{token}\n{expiry}\n\n{login} · {portal_url}\n\n{ignore}\n");
+    let e = |s: &str| escape_html(s);
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head><body>\n<p>{}</p>\n\
+         <p>{}<br><a href=\"{}\">{}</a><br>{}<br><code>{}</code><br>{}</p>\n<p>{} · {}</p>\n<p>{}</p>\n</body></html>\n",
+        e(subject),
+        e(&greeting),
+        e(intro),
+        e(link),
+        e(link),
+        e(code),
+        e(token),
+        e(&expiry),
+        e(login),
+        e(portal_url),
+        e(ignore),
+    );
+    EmailMessage { to: address.as_str().to_owned(), to_name: name, subject: subject.to_owned(), text, html }
+}
+
 /// The welcome email of a new user (PRODUCT.md rule 5). `None` when the
 /// user has no email address.
 #[must_use]
@@ -399,6 +451,7 @@ mod tests {
                 description: None,
                 permissions: PermissionSet::default(),
                 builtin: None,
+                two_factor_required: false,
                 created_at: now,
                 updated_at: now,
             },
@@ -412,6 +465,8 @@ mod tests {
             }],
             phone_number: None,
             applications: vec![],
+            two_factor: crate::user::TwoFactorStatus::default(),
+            allowed_networks: vec![],
             disabled: false,
             activation_at: None,
             expires_at: None,

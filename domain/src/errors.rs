@@ -17,7 +17,9 @@ pub enum CreateUserError {
     PermissionNotHeld(Vec<Permission>),
     #[error("the password does not meet the policy: {0}")]
     WeakPassword(InvalidPassword),
-    #[error("a user without an email address needs a password")]
+    /// Without an email address, or without the welcome email, nothing
+    /// would carry the set-password link.
+    #[error("a user without a welcome email needs a password")]
     PasswordRequired,
     #[error(transparent)]
     InvalidWindow(#[from] ExpiresBeforeActivation),
@@ -123,6 +125,9 @@ pub enum CreateTenantError {
     AdminLoginTaken,
     #[error("the administrator's password does not meet the policy: {0}")]
     WeakPassword(InvalidPassword),
+    /// Without the welcome email nothing would carry the set-password link.
+    #[error("an administrator without a welcome email needs a password")]
+    PasswordRequired,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -159,6 +164,22 @@ pub enum LoginError {
     /// rule 9: the desktop app needs `desktop_app`).
     #[error("the application is not enabled for the user")]
     ApplicationNotEnabled(Application),
+    /// Too many failures from the source address (a password spray).
+    #[error("too many failed sign-ins from this address")]
+    TooManyAttempts { retry_after: u64 },
+    /// The right password from outside the user's allowlist.
+    #[error("the user may not sign in from this address")]
+    IpNotAllowed,
+    /// The right password; the user has a second factor and gave no code.
+    #[error("a one-time code is required")]
+    OtpRequired,
+    /// The right password and a wrong, used or throttled code.
+    #[error("the one-time code is wrong")]
+    OtpInvalid,
+    /// The right password; an administrator requires a second factor the
+    /// user has not enrolled. The token lets them enrol, nothing else.
+    #[error("the user must enrol a second factor")]
+    TwoFactorEnrolmentRequired { token: String },
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -168,6 +189,8 @@ pub enum RefreshError {
     /// Unknown, spent, expired or revoked; or its user may no longer sign in.
     #[error("invalid refresh token")]
     InvalidToken,
+    #[error("the user may not call from this address")]
+    IpNotAllowed,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -177,6 +200,9 @@ pub enum AuthenticateError {
     /// Malformed, forged, expired, of the wrong kind, or its session ended.
     #[error("invalid access token")]
     InvalidToken,
+    /// A valid token from outside the user's allowlist.
+    #[error("the user may not call from this address")]
+    IpNotAllowed,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -381,6 +407,47 @@ pub enum SendEmailError {
     PermissionNotHeld(Vec<Permission>),
     #[error("the user has no email address")]
     NoEmail,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwoFactorError {
+    /// Enrolment is already confirmed: disable it (or have it reset) first.
+    #[error("a second factor is already enabled")]
+    AlreadyEnabled,
+    /// Nothing to confirm: start enrolment first.
+    #[error("no enrolment is in progress")]
+    NotEnrolling,
+    #[error("no second factor is enabled")]
+    NotEnabled,
+    /// The code (or, to disable, the password) is wrong.
+    #[error("the code or password is wrong")]
+    WrongCode,
+    /// The user or their role requires a second factor.
+    #[error("a second factor is required for this user")]
+    Required,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecurityAdminError {
+    #[error("no such user")]
+    UserNotFound,
+    #[error("the change needs permissions the caller does not hold")]
+    PermissionNotHeld(Vec<Permission>),
+    /// Nobody locks themself out by their own allowlist.
+    #[error("the allowlist would shut out the caller's own address")]
+    LocksOutSelf,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SupportAccessError {
+    #[error("no such tenant below the caller's")]
+    TenantNotFound,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }

@@ -93,12 +93,19 @@ pub fn fingerprint(operation: &str, body: &serde_json::Value) -> String {
 }
 
 /// An answer as remembered for replay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredResponse {
     pub status: u16,
     pub location: Option<String>,
     /// The JSON body.
     pub body: String,
+}
+
+impl fmt::Debug for StoredResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The body may hold a generated password.
+        f.debug_struct("StoredResponse").field("status", &self.status).finish_non_exhaustive()
+    }
 }
 
 impl StoredResponse {

@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod actor;
+pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod device;
@@ -21,6 +22,7 @@ pub mod role;
 pub mod services;
 pub mod station;
 pub mod tenant;
+pub mod throttle;
 pub mod user;
 pub mod values;
 

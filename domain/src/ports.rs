@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
+    audit::{AuditEvent, AuditFilter},
     auth::{LinkPurpose, NewLinkToken, PasswordHash, Session, SigningKeySeed},
     device::{Device, DeviceChanges, NewDevice},
     email::{ClaimedEmail, Delivery, NewOutboxEmail, OutboxEmail},
@@ -23,8 +24,9 @@ use crate::{
     role::{BuiltinRole, NewRole, Role, RoleChanges},
     station::{Application, NewStation, Station, StationChanges},
     tenant::{NewTenant, Tenant, TenantChanges},
+    throttle::{Counter, ThrottleKey, ThrottlePolicy},
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey},
-    values::Slug,
+    values::{Cidr, Slug},
 };
 
 /// An email to write to the outbox with the change that causes it, and
@@ -60,6 +62,7 @@ pub trait TenantStore {
         tenant: NewTenant,
         admin: NewUser,
         welcome: Option<QueuedEmail>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<(Tenant, User), CreateTenantError>> + Send;
 
     /// # Errors
@@ -69,6 +72,7 @@ pub trait TenantStore {
         &self,
         id: Uuid,
         changes: TenantChanges,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Tenant, UpdateTenantError>> + Send;
 
     /// Deletes the tenant with its users, roles and sessions.
@@ -76,7 +80,8 @@ pub trait TenantStore {
     /// # Errors
     /// `NotFound` when it does not exist; `HasChildren` when tenants still
     /// hang below it.
-    fn delete_tenant(&self, id: Uuid) -> impl Future<Output = Result<(), DeleteTenantError>> + Send;
+    fn delete_tenant(&self, id: Uuid, audit: &AuditEvent)
+    -> impl Future<Output = Result<(), DeleteTenantError>> + Send;
 
     /// The platform tenant, if the installation has been bootstrapped.
     fn platform_tenant(&self) -> impl Future<Output = anyhow::Result<Option<Tenant>>> + Send;
@@ -103,7 +108,12 @@ pub trait RoleStore {
 
     /// # Errors
     /// `NameTaken` when the tenant has a role of that name (any case).
-    fn create_role(&self, tenant: Uuid, role: NewRole) -> impl Future<Output = Result<Role, CreateRoleError>> + Send;
+    fn create_role(
+        &self,
+        tenant: Uuid,
+        role: NewRole,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<Role, CreateRoleError>> + Send;
 
     /// # Errors
     /// `NotFound`, `BuiltIn` for the four product roles, `NameTaken`.
@@ -112,11 +122,17 @@ pub trait RoleStore {
         tenant: Uuid,
         id: Uuid,
         changes: RoleChanges,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Role, UpdateRoleError>> + Send;
 
     /// # Errors
     /// `NotFound`, `BuiltIn`, `InUse` while any user holds the role.
-    fn delete_role(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = Result<(), DeleteRoleError>> + Send;
+    fn delete_role(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), DeleteRoleError>> + Send;
 }
 
 pub trait UserStore {
@@ -141,12 +157,10 @@ pub trait UserStore {
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<Page<User>>> + Send;
 
-    /// Applies `changes` (and a new password hash, if given) in one
-    /// transaction; when they could leave the tenant without an active
-    /// administrator, checks that in the same transaction. New applications
-    /// are checked against the user's station in the same transaction. With
-    /// `end_sessions`, the user's sessions are revoked with it, all but the
-    /// one it names.
+    /// Applies the update in one transaction; when it could leave the
+    /// tenant without an active administrator, checks that in the same
+    /// transaction. New applications are checked against the user's
+    /// station in the same transaction.
     ///
     /// # Errors
     /// `NotFound`, `LoginTaken`, `LastAdministrator`, `ApplicationsNotUnlocked`.
@@ -154,10 +168,9 @@ pub trait UserStore {
         &self,
         tenant: Uuid,
         id: Uuid,
-        changes: UserChanges,
-        password: Option<PasswordHash>,
-        end_sessions: Option<EndSessions>,
+        update: UserUpdate,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<User, UpdateUserError>> + Send;
 
     /// Deletes the user and, in the same transaction, frees their station
@@ -171,6 +184,7 @@ pub trait UserStore {
         tenant: Uuid,
         id: Uuid,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<(), DeleteUserError>> + Send;
 
     /// Stores a new password hash and revokes every session of the user
@@ -181,7 +195,18 @@ pub trait UserStore {
         hash: PasswordHash,
         keep: Option<Uuid>,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// What an update writes to a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub changes: UserChanges,
+    /// A new password hash.
+    pub password: Option<PasswordHash>,
+    /// End the user's sessions with the change.
+    pub end_sessions: Option<EndSessions>,
 }
 
 /// Which of a user's sessions a change ends: all but `keep`.
@@ -212,6 +237,7 @@ pub trait SessionStore {
         session: &Session,
         refresh_hash: &str,
         refresh_expires_at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     fn session(&self, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Session>>> + Send;
@@ -232,7 +258,12 @@ pub trait SessionStore {
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    fn revoke_session(&self, id: Uuid, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn revoke_session(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// The session a refresh token belongs to, spent or not.
     fn session_of_refresh_token(&self, hash: &str) -> impl Future<Output = anyhow::Result<Option<Uuid>>> + Send;
@@ -259,6 +290,7 @@ pub trait StationStore {
         &self,
         tenant: Uuid,
         station: NewStation,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Station, CreateStationError>> + Send;
 
     /// # Errors
@@ -268,11 +300,16 @@ pub trait StationStore {
         &self,
         id: Uuid,
         changes: StationChanges,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Station, UpdateStationError>> + Send;
 
     /// # Errors
     /// `NotFound`; `InUse` while any licence is in use.
-    fn delete_station(&self, id: Uuid) -> impl Future<Output = Result<(), DeleteStationError>> + Send;
+    fn delete_station(
+        &self,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), DeleteStationError>> + Send;
 
     /// Gives `user` of `tenant` one licence of `station`, releasing the one
     /// they held, in one transaction; the user's applications shrink to
@@ -287,11 +324,17 @@ pub trait StationStore {
         tenant: Uuid,
         user: Uuid,
         station: Uuid,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Station, TelephonyError>> + Send;
 
     /// Releases the licence `user` holds, if any, and with it their
     /// applications; answers whether the user exists.
-    fn release_station(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn release_station(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
 pub trait DeviceStore {
@@ -312,6 +355,7 @@ pub trait DeviceStore {
         &self,
         tenant: Uuid,
         device: NewDevice,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Device, CreateDeviceError>> + Send;
 
     /// # Errors
@@ -321,11 +365,17 @@ pub trait DeviceStore {
         tenant: Uuid,
         id: Uuid,
         changes: DeviceChanges,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Device, UpdateDeviceError>> + Send;
 
     /// # Errors
     /// `NotFound`; `Assigned` naming the holder while the device serves a user.
-    fn delete_device(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = Result<(), DeleteDeviceError>> + Send;
+    fn delete_device(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), DeleteDeviceError>> + Send;
 
     /// Gives `user` the device on `ports` line ports (default: all of
     /// them), replacing the device they held, in one transaction.
@@ -339,10 +389,16 @@ pub trait DeviceStore {
         user: Uuid,
         device: Uuid,
         ports: Option<u8>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Device, TelephonyError>> + Send;
 
     /// Frees the device `user` holds, if any; answers whether the user exists.
-    fn release_device(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn release_device(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
 pub trait ExtensionStore {
@@ -361,6 +417,7 @@ pub trait ExtensionStore {
         &self,
         tenant: Uuid,
         extension: &NewExtension,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Extension, CreateExtensionError>> + Send;
 
     /// # Errors
@@ -370,12 +427,17 @@ pub trait ExtensionStore {
         tenant: Uuid,
         id: Uuid,
         changes: ExtensionChanges,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Extension, UpdateExtensionError>> + Send;
 
     /// # Errors
     /// `NotFound`; `Assigned` naming the holder while it rings a user.
-    fn delete_extension(&self, tenant: Uuid, id: Uuid)
-    -> impl Future<Output = Result<(), DeleteExtensionError>> + Send;
+    fn delete_extension(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), DeleteExtensionError>> + Send;
 
     /// The extensions of `tenant` with their sealed SIP secrets: the one
     /// `id`, or those `user` holds.
@@ -386,8 +448,13 @@ pub trait ExtensionStore {
     ) -> impl Future<Output = anyhow::Result<Vec<(Extension, String)>>> + Send;
 
     /// Replaces the sealed SIP secret; answers whether the extension exists.
-    fn set_sip_secret(&self, tenant: Uuid, id: Uuid, sealed: &str)
-    -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn set_sip_secret(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        sealed: &str,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// Makes `extension` ring `user` too.
     ///
@@ -399,6 +466,7 @@ pub trait ExtensionStore {
         tenant: Uuid,
         user: Uuid,
         extension: Uuid,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<Extension, TelephonyError>> + Send;
 
     /// Stops `extension` ringing `user`; nothing happens when it rings
@@ -411,6 +479,7 @@ pub trait ExtensionStore {
         tenant: Uuid,
         user: Uuid,
         extension: Uuid,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 }
 
@@ -445,6 +514,7 @@ pub trait PhoneNumberStore {
         &self,
         tenant: Uuid,
         number: NewPhoneNumber,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<PhoneNumber, CreatePhoneNumberError>> + Send;
 
     /// # Errors
@@ -453,11 +523,16 @@ pub trait PhoneNumberStore {
         &self,
         id: Uuid,
         changes: PhoneNumberChanges,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<PhoneNumber, UpdatePhoneNumberError>> + Send;
 
     /// # Errors
     /// `NotFound`; `Assigned` naming the holder while it rings a user.
-    fn delete_phone_number(&self, id: Uuid) -> impl Future<Output = Result<(), DeletePhoneNumberError>> + Send;
+    fn delete_phone_number(
+        &self,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), DeletePhoneNumberError>> + Send;
 
     /// Gives `user` the number, replacing the one they held.
     ///
@@ -469,10 +544,16 @@ pub trait PhoneNumberStore {
         tenant: Uuid,
         user: Uuid,
         number: Uuid,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<PhoneNumber, TelephonyError>> + Send;
 
     /// Frees the number `user` holds, if any; answers whether the user exists.
-    fn release_phone_number(&self, tenant: Uuid, user: Uuid) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn release_phone_number(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
 pub trait OutboxStore {
@@ -485,20 +566,33 @@ pub trait OutboxStore {
     ) -> impl Future<Output = anyhow::Result<Page<OutboxEmail>>> + Send;
 
     /// Writes an email (and its link) in one transaction.
-    fn queue_email(&self, email: QueuedEmail) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn queue_email(&self, email: QueuedEmail, audit: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    /// Leases up to `limit` emails due at `now` until `lease_until`.
-    /// Concurrent workers (other replicas) never lease the same row:
-    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite.
+    /// Leases up to `limit` emails due at `now` until `lease_until` under
+    /// the token `lease`. Concurrent workers (other replicas) never lease
+    /// the same row: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock
+    /// on SQLite.
     fn claim_due_emails(
         &self,
         now: DateTime<Utc>,
         limit: u64,
         lease_until: DateTime<Utc>,
+        lease: Uuid,
     ) -> impl Future<Output = anyhow::Result<Vec<ClaimedEmail>>> + Send;
 
-    /// Records one attempt and releases the lease.
-    fn record_delivery(&self, id: Uuid, delivery: Delivery) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Records one attempt and ends the lease; false (and nothing
+    /// recorded) when the lease ran out and another worker took the row.
+    fn record_delivery(
+        &self,
+        id: Uuid,
+        lease: Uuid,
+        delivery: Delivery,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Forgets what outlived its use: idempotency keys created before
+    /// `keys_before`, and links and throttle counters past their time.
+    fn purge(&self, now: DateTime<Utc>, keys_before: DateTime<Utc>)
+    -> impl Future<Output = anyhow::Result<u64>> + Send;
 }
 
 pub trait LinkStore {
@@ -519,6 +613,7 @@ pub trait LinkStore {
         purpose: LinkPurpose,
         password: PasswordHash,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
@@ -606,6 +701,9 @@ pub trait ProvisionTx: Send {
 
     fn queue_email(&mut self, email: QueuedEmail) -> impl Future<Output = anyhow::Result<()>> + Send;
 
+    /// Writes an audit event with the rest.
+    fn record(&mut self, event: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
+
     /// Stores the sealed answer on a claimed idempotency key; false when
     /// the claim was lost (then nothing may commit).
     fn complete_idempotency_key(
@@ -617,6 +715,157 @@ pub trait ProvisionTx: Send {
     fn commit(self) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     fn rollback(self) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+pub trait AuditStore {
+    /// Writes an event on its own, for what changes nothing else (a failed
+    /// sign-in that did not count, a secret read).
+    fn record(&self, event: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// The events of `tenant` (with `include_anonymous`, also those of no
+    /// tenant, such as sign-ins with unknown logins), newest first.
+    fn list_events(
+        &self,
+        tenant: Uuid,
+        include_anonymous: bool,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<AuditEvent>>> + Send;
+}
+
+/// A user's TOTP enrolment as stored.
+#[derive(Clone)]
+pub struct TotpRecord {
+    pub sealed_secret: String,
+    pub confirmed: bool,
+    pub last_step: Option<u64>,
+    pub failed_step: Option<u64>,
+    pub failures: u32,
+}
+
+impl std::fmt::Debug for TotpRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpRecord").field("confirmed", &self.confirmed).finish_non_exhaustive()
+    }
+}
+
+pub trait TwoFactorStore {
+    fn totp(&self, user: Uuid) -> impl Future<Output = anyhow::Result<Option<TotpRecord>>> + Send;
+
+    /// Stores a new, unconfirmed secret, replacing an unconfirmed one;
+    /// false when enrolment is already confirmed.
+    fn begin_enrolment(
+        &self,
+        user: Uuid,
+        sealed_secret: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Confirms the enrolment with the first accepted `step` and stores the
+    /// recovery codes (hashed); false when there was nothing to confirm or
+    /// the step was used.
+    fn confirm_enrolment(
+        &self,
+        user: Uuid,
+        step: u64,
+        recovery_hashes: &[String],
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Removes the secret and the recovery codes. With `end_sessions`, the
+    /// user's sessions end too (an administrator's reset).
+    fn remove_two_factor(
+        &self,
+        user: Uuid,
+        end_sessions: bool,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Accepts `step` for the user if it is later than the last accepted
+    /// one, atomically: of two uses of one code exactly one passes.
+    fn accept_step(&self, user: Uuid, step: u64) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Counts a wrong code in `step`; answers how many wrong codes that
+    /// step has seen.
+    fn count_wrong_code(&self, user: Uuid, step: u64) -> impl Future<Output = anyhow::Result<u32>> + Send;
+
+    /// Spends an unused recovery code; false when there is none such.
+    fn use_recovery_code(
+        &self,
+        user: Uuid,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+/// A change to an IP allowlist.
+#[derive(Debug, Clone)]
+pub enum NetworkChange {
+    /// The whole list.
+    Replace(Vec<Cidr>),
+    Add(Cidr),
+    Remove(Cidr),
+}
+
+impl NetworkChange {
+    /// The list after the change.
+    #[must_use]
+    pub fn apply(&self, current: &[Cidr]) -> Vec<Cidr> {
+        let mut list: Vec<Cidr> = match self {
+            Self::Replace(new) => new.clone(),
+            Self::Add(net) => current.iter().copied().chain([*net]).collect(),
+            Self::Remove(net) => current.iter().copied().filter(|n| n != net).collect(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|n| seen.insert(*n));
+        list
+    }
+
+    /// What the audit log says of it.
+    #[must_use]
+    pub fn describe(&self) -> serde_json::Value {
+        let text = |n: &Cidr| n.to_string();
+        match self {
+            Self::Replace(new) => serde_json::json!({"replace": new.iter().map(text).collect::<Vec<_>>()}),
+            Self::Add(net) => serde_json::json!({"add": text(net)}),
+            Self::Remove(net) => serde_json::json!({"remove": text(net)}),
+        }
+    }
+}
+
+pub trait NetworkStore {
+    /// Applies `change` to a user's allowlist and ends their sessions (but
+    /// `keep`), in one transaction with the user locked; answers the list as
+    /// stored, or `None` when there is no such user.
+    fn change_networks(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        change: &NetworkChange,
+        keep: Option<Uuid>,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<Option<Vec<Cidr>>>> + Send;
+}
+
+pub trait ThrottleStore {
+    fn counter(&self, key: &ThrottleKey) -> impl Future<Output = anyhow::Result<Option<Counter>>> + Send;
+
+    /// Counts one failure under `key` by `policy`'s rule for its kind,
+    /// atomically across replicas; answers the counter after it.
+    fn count_failure(
+        &self,
+        key: &ThrottleKey,
+        policy: &ThrottlePolicy,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Counter>> + Send;
+
+    /// Forgets the counter (a success, or an administrator's unlock, which
+    /// is audited in the same transaction).
+    fn clear(&self, key: &ThrottleKey, audit: Option<&AuditEvent>) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 pub trait KeyStore {
@@ -639,6 +888,10 @@ pub trait Store:
     + OutboxStore
     + LinkStore
     + IdempotencyStore
+    + AuditStore
+    + TwoFactorStore
+    + NetworkStore
+    + ThrottleStore
     + KeyStore
     + Clone
     + Send

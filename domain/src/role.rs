@@ -90,6 +90,8 @@ pub struct Role {
     pub description: Option<String>,
     pub permissions: PermissionSet,
     pub builtin: Option<BuiltinRole>,
+    /// Every holder must use a second factor.
+    pub two_factor_required: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -106,6 +108,7 @@ pub struct NewRole {
     pub name: RoleName,
     pub description: Option<String>,
     pub permissions: PermissionSet,
+    pub two_factor_required: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -113,6 +116,7 @@ pub struct RoleChanges {
     pub name: Option<RoleName>,
     pub description: Option<Option<String>>,
     pub permissions: Option<PermissionSet>,
+    pub two_factor_required: Option<bool>,
 }
 
 #[cfg(test)]

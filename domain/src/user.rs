@@ -15,7 +15,7 @@ use crate::{
     phone_number::PhoneNumberRef,
     role::Role,
     station::{Application, StationRef},
-    values::{Email, Language, Login, PersonName, Timezone},
+    values::{Cidr, Email, Language, Login, PersonName, Timezone},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,10 @@ pub struct User {
     /// The applications enabled for the user: a subset of what their
     /// station unlocks (PRODUCT.md rule 9).
     pub applications: Vec<Application>,
+    pub two_factor: TwoFactorStatus,
+    /// The networks the user may sign in and call the API from; empty
+    /// means anywhere.
+    pub allowed_networks: Vec<Cidr>,
     pub disabled: bool,
     pub activation_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -86,6 +90,15 @@ pub struct User {
     pub language: Language,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Where a user stands with the second factor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TwoFactorStatus {
+    /// Enrolment is confirmed: sign-in needs a code.
+    pub enabled: bool,
+    /// An administrator demands it, for the user or their role.
+    pub required: bool,
 }
 
 impl User {
@@ -155,6 +168,8 @@ pub struct UserChanges {
     pub language: Option<Language>,
     /// Must be a subset of what the user's station unlocks.
     pub applications: Option<Vec<Application>>,
+    /// Demand a second factor of the user.
+    pub two_factor_required: Option<bool>,
 }
 
 impl UserChanges {

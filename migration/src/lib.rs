@@ -9,6 +9,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_stations;
 mod m20261123_000003_devices;
 mod m20261125_000004_telephony;
+mod m20261125_000005_security;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_stations::Migration),
             Box::new(m20261123_000003_devices::Migration),
             Box::new(m20261125_000004_telephony::Migration),
+            Box::new(m20261125_000005_security::Migration),
         ]
     }
 }

@@ -17,8 +17,9 @@
 //!   add numbers themselves.
 //! - `outbox` holds every email, written in the transaction of the change
 //!   that causes it; the body is sealed because it may carry a set-password
-//!   link. `locked_until` is the lease a worker takes while it sends. Rows
-//!   go with their user (and so with their tenant).
+//!   link. `locked_until` and `lease` are the lease a worker takes while it
+//!   sends; it records the outcome only while it still holds the lease.
+//!   Rows go with their user (and so with their tenant).
 //! - `password_tokens` are single-use links, stored as SHA-256 only.
 //! - `idempotency_keys` remember a POST's answer (sealed) per caller and key.
 
@@ -85,6 +86,7 @@ enum Outbox {
     Attempts,
     NextAttemptAt,
     LockedUntil,
+    Lease,
     LastError,
     CreatedAt,
     SentAt,
@@ -238,6 +240,7 @@ impl MigrationTrait for Migration {
                     .col(integer(Outbox::Attempts).default(0))
                     .col(timestamp_with_time_zone(Outbox::NextAttemptAt))
                     .col(timestamp_with_time_zone_null(Outbox::LockedUntil))
+                    .col(uuid_null(Outbox::Lease))
                     .col(string_len_null(Outbox::LastError, 500))
                     .col(timestamp_with_time_zone(Outbox::CreatedAt))
                     .col(timestamp_with_time_zone_null(Outbox::SentAt))

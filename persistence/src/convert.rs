@@ -12,8 +12,8 @@ use voxport_domain::{
     role::{BuiltinRole, Role},
     station::{Application, StationRef},
     tenant::{Tenant, TenantKind},
-    user::User,
-    values::{Email, Language, Login, PersonName, RoleName, Slug, TenantName, Timezone},
+    user::{TwoFactorStatus, User},
+    values::{Cidr, Email, Language, Login, PersonName, RoleName, Slug, TenantName, Timezone},
 };
 
 use crate::entities::{roles, sessions, tenants, users};
@@ -48,6 +48,7 @@ pub(crate) fn role(m: roles::Model) -> anyhow::Result<Role> {
         description: m.description,
         permissions: PermissionSet::from_codes(&m.permissions),
         builtin,
+        two_factor_required: m.two_factor_required,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -60,10 +61,17 @@ pub(crate) struct Holdings {
     pub device: Option<DeviceRef>,
     pub extensions: Vec<ExtensionRef>,
     pub phone_number: Option<PhoneNumberRef>,
+    /// Whether the user's second factor is confirmed.
+    pub two_factor_enabled: bool,
+    pub allowed_networks: Vec<Cidr>,
 }
 
 pub(crate) fn user(m: users::Model, r: Option<roles::Model>, holdings: Holdings) -> anyhow::Result<User> {
     let r = r.ok_or_else(|| anyhow!("user {} has no role {}", m.id, m.role_id))?;
+    let two_factor = TwoFactorStatus {
+        enabled: holdings.two_factor_enabled,
+        required: m.two_factor_required || r.two_factor_required,
+    };
     let ctx = |field: &'static str| format!("user {} {field}", m.id);
     Ok(User {
         id: m.id,
@@ -78,6 +86,8 @@ pub(crate) fn user(m: users::Model, r: Option<roles::Model>, holdings: Holdings)
         extensions: holdings.extensions,
         phone_number: holdings.phone_number,
         applications: Application::from_codes(&m.applications),
+        two_factor,
+        allowed_networks: holdings.allowed_networks,
         disabled: m.disabled,
         activation_at: m.activation_at,
         expires_at: m.expires_at,
@@ -97,5 +107,6 @@ pub(crate) fn session(m: sessions::Model) -> anyhow::Result<Session> {
         created_at: m.created_at,
         expires_at: m.expires_at,
         revoked_at: m.revoked_at,
+        acting_tenant_id: m.acting_tenant_id,
     })
 }

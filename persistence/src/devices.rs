@@ -7,11 +7,13 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, TransactionTrait as _,
+    sea_query::Query,
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     device::{Device, DeviceChanges, DeviceRef, Holder, MacAddress, NewDevice},
     errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
@@ -21,8 +23,10 @@ use voxport_domain::{
 
 use crate::{
     SeaStore, begin_write, db_err,
-    entities::{device_assignments, devices, users},
-    lock_user, unique_violation,
+    entities::{device_assignments, devices},
+    holders, lock_user,
+    security::record,
+    unique_violation,
 };
 
 fn text(raw: &str, what: &str, id: Uuid) -> anyhow::Result<RoleName> {
@@ -52,20 +56,8 @@ async fn holders_of(db: &impl ConnectionTrait, devices: &[Uuid]) -> anyhow::Resu
         .all(db)
         .await
         .map_err(|e| db_err(e, "loading device assignments"))?;
-    let logins: HashMap<Uuid, String> = users::Entity::find()
-        .filter(users::Column::Id.is_in(rows.iter().map(|a| a.user_id)))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading device holders"))?
-        .into_iter()
-        .map(|u| (u.id, u.login))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|a| {
-            logins.get(&a.user_id).map(|login| (a.device_id, Holder { user_id: a.user_id, login: login.clone() }))
-        })
-        .collect())
+    let mut named = holders(db, rows.iter().map(|a| a.user_id)).await?;
+    Ok(rows.into_iter().filter_map(|a| Some((a.device_id, named.remove(&a.user_id)?))).collect())
 }
 
 /// The devices held by `users`, in two queries (no N+1 on lists).
@@ -111,12 +103,11 @@ async fn find_device(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyho
 
 /// Gives `user` the device on `ports` line ports (default all), replacing
 /// the device they held. Part of the caller's transaction `txn`, which has
-/// locked the user; `pool` answers who won when a concurrent assignment
-/// beat this one to the device (its transaction is then unusable on
-/// PostgreSQL).
+/// locked the user. The insert runs in a savepoint: when a concurrent
+/// assignment won the device's UNIQUE index (PostgreSQL), rolling back to
+/// it keeps `txn` usable to name the winner, on the connection it holds.
 pub(crate) async fn give_device(
-    txn: &impl ConnectionTrait,
-    pool: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     tenant: Uuid,
     user: Uuid,
     id: Uuid,
@@ -132,6 +123,7 @@ pub(crate) async fn give_device(
     }
     // The user's previous device (or this one, to set new ports) is let go first.
     device_assignments::Entity::delete_by_id(user).exec(txn).await.map_err(|e| db_err(e, "releasing a device"))?;
+    let savepoint = txn.begin().await.map_err(|e| db_err(e, "starting a savepoint"))?;
     let inserted = device_assignments::ActiveModel {
         user_id: Set(user),
         device_id: Set(id),
@@ -139,12 +131,13 @@ pub(crate) async fn give_device(
         ports: Set(i32::from(ports)),
         created_at: Set(crate::now()),
     }
-    .insert(txn)
+    .insert(&savepoint)
     .await;
     match inserted {
-        Ok(_) => {}
+        Ok(_) => savepoint.commit().await.map_err(|e| db_err(e, "releasing a savepoint"))?,
         Err(e) if unique_violation(&e, "device_id") => {
-            let holder = holders_of(pool, &[id]).await?.remove(&id);
+            savepoint.rollback().await.map_err(|e| db_err(e, "rolling back to a savepoint"))?;
+            let holder = holders_of(txn, &[id]).await?.remove(&id);
             return Err(match holder {
                 Some(holder) => TelephonyError::DeviceAssigned(holder),
                 None => anyhow!("a device assignment raced and vanished").into(),
@@ -192,10 +185,16 @@ impl DeviceStore for SeaStore {
         find_device(&self.db, tenant, id).await
     }
 
-    async fn create_device(&self, tenant: Uuid, new: NewDevice) -> Result<Device, CreateDeviceError> {
+    async fn create_device(
+        &self,
+        tenant: Uuid,
+        new: NewDevice,
+        audit: &AuditEvent,
+    ) -> Result<Device, CreateDeviceError> {
         let now = crate::now();
+        let id = Uuid::now_v7();
         let row = devices::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id),
             tenant_id: Set(tenant),
             mac: Set(new.mac.as_str().to_owned()),
             vendor: Set(new.vendor.as_str().to_owned()),
@@ -205,17 +204,28 @@ impl DeviceStore for SeaStore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(&self.db).await {
-            Ok(m) => Ok(device(m, None)?),
-            Err(e) if unique_violation(&e, "mac") => Err(CreateDeviceError::MacTaken),
-            Err(e) => Err(db_err(e, "inserting a device").into()),
-        }
+        let txn = begin_write(&self.db).await?;
+        let created = match row.insert(&txn).await {
+            Ok(m) => device(m, None)?,
+            Err(e) if unique_violation(&e, "mac") => return Err(CreateDeviceError::MacTaken),
+            Err(e) => return Err(db_err(e, "inserting a device").into()),
+        };
+        record(&txn, audit, Some(id)).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a device"))?;
+        Ok(created)
     }
 
-    async fn update_device(&self, tenant: Uuid, id: Uuid, changes: DeviceChanges) -> Result<Device, UpdateDeviceError> {
+    async fn update_device(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        changes: DeviceChanges,
+        audit: &AuditEvent,
+    ) -> Result<Device, UpdateDeviceError> {
+        let txn = begin_write(&self.db).await?;
         let row = devices::Entity::find_by_id(id)
             .filter(devices::Column::TenantId.eq(tenant))
-            .one(&self.db)
+            .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading a device"))?
             .ok_or(UpdateDeviceError::NotFound)?;
@@ -230,17 +240,21 @@ impl DeviceStore for SeaStore {
             row.label = Set(v.map(|l| l.as_str().to_owned()));
         }
         row.updated_at = Set(crate::now());
-        row.update(&self.db).await.map_err(|e| db_err(e, "updating a device"))?;
-        find_device(&self.db, tenant, id).await?.ok_or(UpdateDeviceError::NotFound)
+        row.update(&txn).await.map_err(|e| db_err(e, "updating a device"))?;
+        let changed = find_device(&txn, tenant, id).await?.ok_or(UpdateDeviceError::NotFound)?;
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a device change"))?;
+        Ok(changed)
     }
 
-    async fn delete_device(&self, tenant: Uuid, id: Uuid) -> Result<(), DeleteDeviceError> {
+    async fn delete_device(&self, tenant: Uuid, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteDeviceError> {
         let txn = begin_write(&self.db).await?;
         let found = find_device(&txn, tenant, id).await?.ok_or(DeleteDeviceError::NotFound)?;
         if let Some(holder) = found.holder {
             return Err(DeleteDeviceError::Assigned(holder));
         }
         devices::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a device"))?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a device deletion"))?;
         Ok(())
     }
@@ -251,22 +265,30 @@ impl DeviceStore for SeaStore {
         user: Uuid,
         id: Uuid,
         ports: Option<u8>,
+        audit: &AuditEvent,
     ) -> Result<Device, TelephonyError> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Err(TelephonyError::UserNotFound);
         }
-        let assigned = give_device(&txn, &self.db, tenant, user, id, ports).await?;
+        let assigned = give_device(&txn, tenant, user, id, ports).await?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a device assignment"))?;
         Ok(assigned)
     }
 
-    async fn release_device(&self, tenant: Uuid, user: Uuid) -> anyhow::Result<bool> {
+    async fn release_device(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> anyhow::Result<bool> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Ok(false);
         }
-        device_assignments::Entity::delete_by_id(user).exec(&txn).await.map_err(|e| db_err(e, "releasing a device"))?;
+        let freed = device_assignments::Entity::delete_by_id(user)
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "releasing a device"))?;
+        if freed.rows_affected > 0 {
+            record(&txn, audit, None).await?;
+        }
         txn.commit().await.map_err(|e| db_err(e, "committing a device release"))?;
         Ok(true)
     }

@@ -16,6 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     device::Holder,
     errors::{CreateExtensionError, DeleteExtensionError, TelephonyError, UpdateExtensionError},
     extension::{
@@ -27,9 +28,8 @@ use voxport_domain::{
 };
 
 use crate::{
-    SeaStore, begin_write, db_err,
-    entities::{extensions, users},
-    like_pattern, lock_user, unique_violation,
+    SeaStore, begin_write, db_err, entities::extensions, holders, like_pattern, lock_user, security::record,
+    unique_violation,
 };
 
 fn kind(m: &extensions::Model) -> anyhow::Result<ExtensionType> {
@@ -54,18 +54,10 @@ fn extension(m: extensions::Model, holder: Option<Holder>) -> anyhow::Result<Ext
 
 /// Extensions with their holders, in two queries.
 async fn with_holders(db: &impl ConnectionTrait, rows: Vec<extensions::Model>) -> anyhow::Result<Vec<Extension>> {
-    let logins: HashMap<Uuid, String> = users::Entity::find()
-        .filter(users::Column::Id.is_in(rows.iter().filter_map(|e| e.user_id)))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading extension holders"))?
-        .into_iter()
-        .map(|u| (u.id, u.login))
-        .collect();
+    let named = holders(db, rows.iter().filter_map(|e| e.user_id)).await?;
     rows.into_iter()
         .map(|m| {
-            let holder =
-                m.user_id.and_then(|id| logins.get(&id).map(|login| Holder { user_id: id, login: login.clone() }));
+            let holder = m.user_id.and_then(|id| named.get(&id).cloned());
             extension(m, holder)
         })
         .collect()
@@ -161,6 +153,23 @@ pub(crate) async fn give_extension(
     Ok(found)
 }
 
+/// Stops the extensions of `user` (only `only`, when given) ringing them;
+/// answers how many did. Part of the caller's transaction.
+pub(crate) async fn free_extensions(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    only: Option<Uuid>,
+) -> Result<u64, sea_orm::DbErr> {
+    let mut update = extensions::Entity::update_many()
+        .col_expr(extensions::Column::UserId, Expr::value(Option::<Uuid>::None))
+        .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(extensions::Column::UserId.eq(user));
+    if let Some(id) = only {
+        update = update.filter(extensions::Column::Id.eq(id));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
 impl ExtensionStore for SeaStore {
     async fn list_extensions(
         &self,
@@ -200,8 +209,16 @@ impl ExtensionStore for SeaStore {
         find_extension(&self.db, tenant, id).await
     }
 
-    async fn create_extension(&self, tenant: Uuid, new: &NewExtension) -> Result<Extension, CreateExtensionError> {
-        let row = insert_extension(&self.db, tenant, new).await?;
+    async fn create_extension(
+        &self,
+        tenant: Uuid,
+        new: &NewExtension,
+        audit: &AuditEvent,
+    ) -> Result<Extension, CreateExtensionError> {
+        let txn = begin_write(&self.db).await?;
+        let row = insert_extension(&txn, tenant, new).await?;
+        record(&txn, audit, Some(row.id)).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing an extension"))?;
         Ok(extension(row, None)?)
     }
 
@@ -210,10 +227,12 @@ impl ExtensionStore for SeaStore {
         tenant: Uuid,
         id: Uuid,
         changes: ExtensionChanges,
+        audit: &AuditEvent,
     ) -> Result<Extension, UpdateExtensionError> {
+        let txn = begin_write(&self.db).await?;
         let row = extensions::Entity::find_by_id(id)
             .filter(extensions::Column::TenantId.eq(tenant))
-            .one(&self.db)
+            .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading an extension"))?
             .ok_or(UpdateExtensionError::NotFound)?;
@@ -234,25 +253,32 @@ impl ExtensionStore for SeaStore {
             row.voicemail_enabled = Set(v);
         }
         row.updated_at = Set(crate::now());
-        match row.update(&self.db).await {
+        match row.update(&txn).await {
             Ok(_) => {}
             Err(e) if unique_violation(&e, "number") => return Err(UpdateExtensionError::NumberTaken),
             Err(e) => return Err(db_err(e, "updating an extension").into()),
         }
-        find_extension(&self.db, tenant, id).await?.ok_or(UpdateExtensionError::NotFound)
+        let changed = find_extension(&txn, tenant, id).await?.ok_or(UpdateExtensionError::NotFound)?;
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing an extension change"))?;
+        Ok(changed)
     }
 
-    async fn delete_extension(&self, tenant: Uuid, id: Uuid) -> Result<(), DeleteExtensionError> {
+    async fn delete_extension(&self, tenant: Uuid, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteExtensionError> {
+        let txn = begin_write(&self.db).await?;
         let res = extensions::Entity::delete_many()
             .filter(extensions::Column::Id.eq(id))
             .filter(extensions::Column::TenantId.eq(tenant))
             .filter(extensions::Column::UserId.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "deleting an extension"))?;
         if res.rows_affected == 1 {
+            record(&txn, audit, None).await?;
+            txn.commit().await.map_err(|e| db_err(e, "committing an extension deletion"))?;
             return Ok(());
         }
+        drop(txn);
         match find_extension(&self.db, tenant, id).await?.map(|e| e.holder) {
             None => Err(DeleteExtensionError::NotFound),
             Some(Some(holder)) => Err(DeleteExtensionError::Assigned(holder)),
@@ -275,42 +301,57 @@ impl ExtensionStore for SeaStore {
         Ok(with_holders(&self.db, rows).await?.into_iter().zip(sealed).collect())
     }
 
-    async fn set_sip_secret(&self, tenant: Uuid, id: Uuid, sealed: &str) -> anyhow::Result<bool> {
+    async fn set_sip_secret(&self, tenant: Uuid, id: Uuid, sealed: &str, audit: &AuditEvent) -> anyhow::Result<bool> {
+        let txn = begin_write(&self.db).await?;
         let res = extensions::Entity::update_many()
             .col_expr(extensions::Column::SipSecret, Expr::value(sealed.to_owned()))
             .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
             .filter(extensions::Column::Id.eq(id))
             .filter(extensions::Column::TenantId.eq(tenant))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "storing a SIP secret"))?;
-        Ok(res.rows_affected == 1)
+        if res.rows_affected != 1 {
+            return Ok(false);
+        }
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a SIP secret"))?;
+        Ok(true)
     }
 
-    async fn assign_extension(&self, tenant: Uuid, user: Uuid, id: Uuid) -> Result<Extension, TelephonyError> {
+    async fn assign_extension(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> Result<Extension, TelephonyError> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Err(TelephonyError::UserNotFound);
         }
         let assigned = give_extension(&txn, tenant, user, id).await?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing an extension assignment"))?;
         Ok(assigned)
     }
 
-    async fn release_extension(&self, tenant: Uuid, user: Uuid, id: Uuid) -> Result<(), TelephonyError> {
+    async fn release_extension(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> Result<(), TelephonyError> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Err(TelephonyError::UserNotFound);
         }
         find_extension(&txn, tenant, id).await?.ok_or(TelephonyError::ExtensionNotFound)?;
-        extensions::Entity::update_many()
-            .col_expr(extensions::Column::UserId, Expr::value(Option::<Uuid>::None))
-            .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
-            .filter(extensions::Column::Id.eq(id))
-            .filter(extensions::Column::UserId.eq(user))
-            .exec(&txn)
-            .await
-            .map_err(|e| db_err(e, "releasing an extension"))?;
+        let freed = free_extensions(&txn, user, Some(id)).await.map_err(|e| db_err(e, "releasing an extension"))?;
+        if freed > 0 {
+            record(&txn, audit, None).await?;
+        }
         txn.commit().await.map_err(|e| db_err(e, "committing an extension release"))?;
         Ok(())
     }

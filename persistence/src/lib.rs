@@ -19,6 +19,7 @@ mod outbox;
 mod phone_numbers;
 mod provision;
 mod roles;
+mod security;
 mod sessions;
 mod stations;
 mod tenants;
@@ -178,6 +179,24 @@ pub(crate) async fn lock_tenant(txn: &impl ConnectionTrait, tenant: Uuid) -> Res
         .exec(txn)
         .await?;
     Ok(res.rows_affected == 1)
+}
+
+/// The holders among `users`, named by login, in one query.
+pub(crate) async fn holders(
+    db: &impl ConnectionTrait,
+    users: impl IntoIterator<Item = Uuid>,
+) -> anyhow::Result<std::collections::HashMap<Uuid, voxport_domain::device::Holder>> {
+    use entities::users;
+    let ids: Vec<Uuid> = users.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows = users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading holders"))?;
+    Ok(rows.into_iter().map(|u| (u.id, voxport_domain::device::Holder { user_id: u.id, login: u.login })).collect())
 }
 
 /// Escapes `%`, `_` and `\` so user input matches literally inside LIKE.

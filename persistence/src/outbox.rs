@@ -18,6 +18,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     auth::{LinkPurpose, PasswordHash},
     email::{ClaimedEmail, Delivery, EmailKind, EmailStatus, OutboxEmail},
     paging::{Page, PageRequest},
@@ -27,7 +28,8 @@ use voxport_domain::{
 
 use crate::{
     SeaStore, begin_write, db_err,
-    entities::{outbox, password_tokens, users},
+    entities::{idempotency_keys, login_throttle, outbox, password_tokens, users},
+    security::record,
     users::{hydrate, revoke_sessions},
 };
 
@@ -71,6 +73,7 @@ pub(crate) async fn queue(db: &impl ConnectionTrait, queued: QueuedEmail) -> any
         attempts: Set(0),
         next_attempt_at: Set(crate::stamp(email.created_at)),
         locked_until: Set(None),
+        lease: Set(None),
         last_error: Set(None),
         created_at: Set(crate::stamp(email.created_at)),
         sent_at: Set(None),
@@ -99,12 +102,23 @@ fn email(m: outbox::Model) -> anyhow::Result<OutboxEmail> {
     })
 }
 
+/// An unused, unexpired link; a set-password link only while its user has
+/// no password (once one is set by any means, the link is moot).
 fn valid_link(hash: &str, purpose: LinkPurpose, now: DateTime<Utc>) -> Condition {
-    Condition::all()
+    let mut valid = Condition::all()
         .add(password_tokens::Column::TokenHash.eq(hash))
         .add(password_tokens::Column::Purpose.eq(purpose.as_str()))
         .add(password_tokens::Column::UsedAt.is_null())
-        .add(password_tokens::Column::ExpiresAt.gt(now))
+        .add(password_tokens::Column::ExpiresAt.gt(now));
+    if purpose == LinkPurpose::SetPassword {
+        let without_password = Query::select()
+            .column(users::Column::Id)
+            .from(users::Entity)
+            .and_where(users::Column::PasswordHash.is_null())
+            .to_owned();
+        valid = valid.add(password_tokens::Column::UserId.in_subquery(without_password));
+    }
+    valid
 }
 
 impl OutboxStore for SeaStore {
@@ -130,9 +144,10 @@ impl OutboxStore for SeaStore {
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }
 
-    async fn queue_email(&self, queued: QueuedEmail) -> anyhow::Result<()> {
+    async fn queue_email(&self, queued: QueuedEmail, audit: &AuditEvent) -> anyhow::Result<()> {
         let txn = begin_write(&self.db).await?;
         queue(&txn, queued).await?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing an email"))
     }
 
@@ -141,6 +156,7 @@ impl OutboxStore for SeaStore {
         now: DateTime<Utc>,
         limit: u64,
         lease_until: DateTime<Utc>,
+        lease: Uuid,
     ) -> anyhow::Result<Vec<ClaimedEmail>> {
         let txn = begin_write(&self.db).await?;
         let due = outbox::Entity::find()
@@ -160,6 +176,7 @@ impl OutboxStore for SeaStore {
         }
         outbox::Entity::update_many()
             .col_expr(outbox::Column::LockedUntil, Expr::value(crate::stamp(lease_until)))
+            .col_expr(outbox::Column::Lease, Expr::value(lease))
             .filter(outbox::Column::Id.is_in(due.iter().map(|m| m.id)))
             .exec(&txn)
             .await
@@ -171,11 +188,12 @@ impl OutboxStore for SeaStore {
             .collect())
     }
 
-    async fn record_delivery(&self, id: Uuid, delivery: Delivery) -> anyhow::Result<()> {
+    async fn record_delivery(&self, id: Uuid, lease: Uuid, delivery: Delivery) -> anyhow::Result<bool> {
         let clip = |error: String| error.chars().take(MAX_ERROR_CHARS).collect::<String>();
         let mut update = outbox::Entity::update_many()
             .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-            .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+            .col_expr(outbox::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(outbox::Column::Lease, Expr::value(Option::<Uuid>::None));
         update = match delivery {
             Delivery::Sent { at } => update
                 .col_expr(outbox::Column::Status, Expr::value(EmailStatus::Sent.as_str()))
@@ -188,9 +206,54 @@ impl OutboxStore for SeaStore {
                 .col_expr(outbox::Column::Status, Expr::value(EmailStatus::Failed.as_str()))
                 .col_expr(outbox::Column::LastError, Expr::value(clip(error))),
         };
-        update.filter(outbox::Column::Id.eq(id)).exec(&self.db).await.map_err(|e| db_err(e, "recording a delivery"))?;
-        Ok(())
+        let res = update
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Lease.eq(lease))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "recording a delivery"))?;
+        Ok(res.rows_affected == 1)
     }
+
+    async fn purge(&self, now: DateTime<Utc>, keys_before: DateTime<Utc>) -> anyhow::Result<u64> {
+        let keys = idempotency_keys::Entity::delete_many()
+            .filter(idempotency_keys::Column::CreatedAt.lt(crate::stamp(keys_before)))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "forgetting idempotency keys"))?;
+        let links = password_tokens::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(password_tokens::Column::ExpiresAt.lt(crate::stamp(now)))
+                    .add(password_tokens::Column::UsedAt.is_not_null()),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "forgetting spent links"))?;
+        // A counter nobody has failed against for a day has nothing to say,
+        // unless it holds a lock only an administrator lifts.
+        let counters = login_throttle::Entity::delete_many()
+            .filter(login_throttle::Column::LastFailureAt.lt(crate::stamp(now - chrono::Duration::days(1))))
+            .filter(login_throttle::Column::HardLocked.eq(false))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "forgetting old counters"))?;
+        Ok(keys.rows_affected + links.rows_affected + counters.rows_affected)
+    }
+}
+
+/// Retires every unused link of `user`: after their email or password
+/// changed, a link sent earlier must not set a password any more. Part of
+/// the caller's transaction.
+pub(crate) async fn retire_links(db: &impl ConnectionTrait, user: Uuid, now: DateTime<Utc>) -> anyhow::Result<()> {
+    password_tokens::Entity::update_many()
+        .col_expr(password_tokens::Column::UsedAt, Expr::value(crate::stamp(now)))
+        .filter(password_tokens::Column::UserId.eq(user))
+        .filter(password_tokens::Column::UsedAt.is_null())
+        .exec(db)
+        .await
+        .map_err(|e| db_err(e, "retiring links"))?;
+    Ok(())
 }
 
 impl LinkStore for SeaStore {
@@ -217,6 +280,7 @@ impl LinkStore for SeaStore {
         purpose: LinkPurpose,
         password: PasswordHash,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> anyhow::Result<bool> {
         let txn = begin_write(&self.db).await?;
         let Some(link) = password_tokens::Entity::find()
@@ -246,6 +310,8 @@ impl LinkStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "storing a password hash"))?;
         revoke_sessions(&txn, link.user_id, None, now).await.map_err(|e| db_err(e, "ending sessions"))?;
+        retire_links(&txn, link.user_id, now).await?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a password set through a link"))?;
         Ok(true)
     }

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     device::Holder,
     errors::{CreatePhoneNumberError, DeletePhoneNumberError, TelephonyError, UpdatePhoneNumberError},
     paging::{Page, PageRequest},
@@ -23,8 +24,9 @@ use voxport_domain::{
 
 use crate::{
     SeaStore, begin_write, db_err,
-    entities::{phone_numbers, tenants, users},
-    is_unique_violation, like_pattern, lock_user,
+    entities::{phone_numbers, tenants},
+    holders, is_unique_violation, like_pattern, lock_user,
+    security::record,
 };
 
 fn phone_number(m: phone_numbers::Model, holder: Option<Holder>) -> anyhow::Result<PhoneNumber> {
@@ -41,18 +43,10 @@ fn phone_number(m: phone_numbers::Model, holder: Option<Holder>) -> anyhow::Resu
 
 /// Numbers with their holders, in two queries.
 async fn with_holders(db: &impl ConnectionTrait, rows: Vec<phone_numbers::Model>) -> anyhow::Result<Vec<PhoneNumber>> {
-    let logins: HashMap<Uuid, String> = users::Entity::find()
-        .filter(users::Column::Id.is_in(rows.iter().filter_map(|n| n.user_id)))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading phone number holders"))?
-        .into_iter()
-        .map(|u| (u.id, u.login))
-        .collect();
+    let named = holders(db, rows.iter().filter_map(|n| n.user_id)).await?;
     rows.into_iter()
         .map(|m| {
-            let holder =
-                m.user_id.and_then(|id| logins.get(&id).map(|login| Holder { user_id: id, login: login.clone() }));
+            let holder = m.user_id.and_then(|id| named.get(&id).cloned());
             phone_number(m, holder)
         })
         .collect()
@@ -119,14 +113,16 @@ pub(crate) async fn give_phone_number(
     })
 }
 
-async fn free_number_of(db: &impl ConnectionTrait, user: Uuid) -> Result<(), sea_orm::DbErr> {
-    phone_numbers::Entity::update_many()
+/// Frees the number `user` holds; answers whether they held one. Part of
+/// the caller's transaction.
+pub(crate) async fn free_number_of(db: &impl ConnectionTrait, user: Uuid) -> Result<bool, sea_orm::DbErr> {
+    let res = phone_numbers::Entity::update_many()
         .col_expr(phone_numbers::Column::UserId, Expr::value(Option::<Uuid>::None))
         .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(phone_numbers::Column::UserId.eq(user))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected > 0)
 }
 
 impl PhoneNumberStore for SeaStore {
@@ -171,10 +167,12 @@ impl PhoneNumberStore for SeaStore {
         &self,
         tenant: Uuid,
         new: NewPhoneNumber,
+        audit: &AuditEvent,
     ) -> Result<PhoneNumber, CreatePhoneNumberError> {
         let now = crate::now();
+        let id = Uuid::now_v7();
         let row = phone_numbers::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id),
             tenant_id: Set(tenant),
             number: Set(new.number.as_str().to_owned()),
             label: Set(new.label.map(|l| l.as_str().to_owned())),
@@ -182,20 +180,26 @@ impl PhoneNumberStore for SeaStore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(&self.db).await {
-            Ok(m) => Ok(phone_number(m, None)?),
-            Err(e) if is_unique_violation(&e) => Err(CreatePhoneNumberError::NumberTaken),
-            Err(e) => Err(db_err(e, "inserting a phone number").into()),
-        }
+        let txn = begin_write(&self.db).await?;
+        let created = match row.insert(&txn).await {
+            Ok(m) => phone_number(m, None)?,
+            Err(e) if is_unique_violation(&e) => return Err(CreatePhoneNumberError::NumberTaken),
+            Err(e) => return Err(db_err(e, "inserting a phone number").into()),
+        };
+        record(&txn, audit, Some(id)).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a phone number"))?;
+        Ok(created)
     }
 
     async fn update_phone_number(
         &self,
         id: Uuid,
         changes: PhoneNumberChanges,
+        audit: &AuditEvent,
     ) -> Result<PhoneNumber, UpdatePhoneNumberError> {
+        let txn = begin_write(&self.db).await?;
         let row = phone_numbers::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading a phone number"))?
             .ok_or(UpdatePhoneNumberError::NotFound)?;
@@ -204,20 +208,27 @@ impl PhoneNumberStore for SeaStore {
             row.label = Set(label.map(|l| l.as_str().to_owned()));
         }
         row.updated_at = Set(crate::now());
-        row.update(&self.db).await.map_err(|e| db_err(e, "updating a phone number"))?;
-        find_number(&self.db, id).await?.ok_or(UpdatePhoneNumberError::NotFound)
+        row.update(&txn).await.map_err(|e| db_err(e, "updating a phone number"))?;
+        let changed = find_number(&txn, id).await?.ok_or(UpdatePhoneNumberError::NotFound)?;
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a phone number change"))?;
+        Ok(changed)
     }
 
-    async fn delete_phone_number(&self, id: Uuid) -> Result<(), DeletePhoneNumberError> {
+    async fn delete_phone_number(&self, id: Uuid, audit: &AuditEvent) -> Result<(), DeletePhoneNumberError> {
+        let txn = begin_write(&self.db).await?;
         let res = phone_numbers::Entity::delete_many()
             .filter(phone_numbers::Column::Id.eq(id))
             .filter(phone_numbers::Column::UserId.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "deleting a phone number"))?;
         if res.rows_affected == 1 {
+            record(&txn, audit, None).await?;
+            txn.commit().await.map_err(|e| db_err(e, "committing a phone number deletion"))?;
             return Ok(());
         }
+        drop(txn);
         match find_number(&self.db, id).await?.map(|n| n.holder) {
             None => Err(DeletePhoneNumberError::NotFound),
             Some(Some(holder)) => Err(DeletePhoneNumberError::Assigned(holder)),
@@ -225,22 +236,31 @@ impl PhoneNumberStore for SeaStore {
         }
     }
 
-    async fn assign_phone_number(&self, tenant: Uuid, user: Uuid, id: Uuid) -> Result<PhoneNumber, TelephonyError> {
+    async fn assign_phone_number(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> Result<PhoneNumber, TelephonyError> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Err(TelephonyError::UserNotFound);
         }
         let assigned = give_phone_number(&txn, tenant, user, id).await?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a phone number assignment"))?;
         Ok(assigned)
     }
 
-    async fn release_phone_number(&self, tenant: Uuid, user: Uuid) -> anyhow::Result<bool> {
+    async fn release_phone_number(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> anyhow::Result<bool> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Ok(false);
         }
-        free_number_of(&txn, user).await.map_err(|e| db_err(e, "freeing a phone number"))?;
+        if free_number_of(&txn, user).await.map_err(|e| db_err(e, "freeing a phone number"))? {
+            record(&txn, audit, None).await?;
+        }
         txn.commit().await.map_err(|e| db_err(e, "committing a phone number release"))?;
         Ok(true)
     }

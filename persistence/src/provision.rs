@@ -7,6 +7,7 @@
 use sea_orm::{ColumnTrait as _, DatabaseConnection, DatabaseTransaction, EntityTrait as _, QueryFilter as _};
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     errors::{CreateUserError, TelephonyError},
     extension::NewExtension,
     idempotency::Claim,
@@ -22,6 +23,7 @@ use crate::{
     extensions::{give_extension, insert_extension},
     idempotency, lock_tenant, outbox,
     phone_numbers::give_phone_number,
+    security,
     stations::{set_applications, take_station},
     unique_violation,
     users::{find_user, new_user_model},
@@ -29,8 +31,6 @@ use crate::{
 
 pub struct SeaTx {
     txn: DatabaseTransaction,
-    /// For reads that must not run inside `txn` (see `give_device`).
-    pool: DatabaseConnection,
 }
 
 impl SeaTx {
@@ -39,7 +39,7 @@ impl SeaTx {
         if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
             anyhow::bail!("tenant {tenant} vanished");
         }
-        Ok(Self { txn, pool: pool.clone() })
+        Ok(Self { txn })
     }
 }
 
@@ -84,7 +84,7 @@ impl ProvisionTx for SeaTx {
         device: Uuid,
         ports: Option<u8>,
     ) -> Result<(), TelephonyError> {
-        give_device(&self.txn, &self.pool, tenant, user, device, ports).await.map(drop)
+        give_device(&self.txn, tenant, user, device, ports).await.map(drop)
     }
 
     async fn set_applications(&mut self, user: Uuid, applications: &[Application]) -> anyhow::Result<()> {
@@ -97,6 +97,10 @@ impl ProvisionTx for SeaTx {
 
     async fn queue_email(&mut self, email: QueuedEmail) -> anyhow::Result<()> {
         outbox::queue(&self.txn, email).await
+    }
+
+    async fn record(&mut self, event: &AuditEvent) -> anyhow::Result<()> {
+        security::record(&self.txn, event, None).await
     }
 
     async fn complete_idempotency_key(&mut self, claim: &Claim, sealed_response: &str) -> anyhow::Result<bool> {

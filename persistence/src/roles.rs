@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     errors::{CreateRoleError, DeleteRoleError, UpdateRoleError},
     paging::{Page, PageRequest},
     ports::RoleStore,
@@ -17,7 +18,9 @@ use voxport_domain::{
 use crate::{
     SeaStore, begin_write, convert, db_err,
     entities::{roles, users},
-    lock_tenant, unique_violation,
+    lock_tenant,
+    security::record,
+    unique_violation,
 };
 
 impl RoleStore for SeaStore {
@@ -56,32 +59,45 @@ impl RoleStore for SeaStore {
             .transpose()
     }
 
-    async fn create_role(&self, tenant: Uuid, role: NewRole) -> Result<Role, CreateRoleError> {
+    async fn create_role(&self, tenant: Uuid, role: NewRole, audit: &AuditEvent) -> Result<Role, CreateRoleError> {
         let now = crate::now();
+        let id = Uuid::now_v7();
         let row = roles::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id),
             tenant_id: Set(tenant),
             name: Set(role.name.as_str().to_owned()),
             name_key: Set(role.name.as_str().to_lowercase()),
             description: Set(role.description),
             permissions: Set(role.permissions.to_codes()),
             builtin: Set(None),
+            two_factor_required: Set(role.two_factor_required),
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(&self.db).await {
-            Ok(m) => Ok(convert::role(m)?),
+        let txn = begin_write(&self.db).await?;
+        let created = match row.insert(&txn).await {
+            Ok(m) => convert::role(m)?,
             Err(e) if unique_violation(&e, "name_key") || unique_violation(&e, "tenant_name") => {
-                Err(CreateRoleError::NameTaken)
+                return Err(CreateRoleError::NameTaken);
             }
-            Err(e) => Err(db_err(e, "inserting a role").into()),
-        }
+            Err(e) => return Err(db_err(e, "inserting a role").into()),
+        };
+        record(&txn, audit, Some(id)).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a role"))?;
+        Ok(created)
     }
 
-    async fn update_role(&self, tenant: Uuid, id: Uuid, changes: RoleChanges) -> Result<Role, UpdateRoleError> {
+    async fn update_role(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        changes: RoleChanges,
+        audit: &AuditEvent,
+    ) -> Result<Role, UpdateRoleError> {
+        let txn = begin_write(&self.db).await?;
         let row = roles::Entity::find_by_id(id)
             .filter(roles::Column::TenantId.eq(tenant))
-            .one(&self.db)
+            .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading a role"))?
             .ok_or(UpdateRoleError::NotFound)?;
@@ -99,17 +115,23 @@ impl RoleStore for SeaStore {
         if let Some(permissions) = changes.permissions {
             row.permissions = Set(permissions.to_codes());
         }
-        row.updated_at = Set(crate::now());
-        match row.update(&self.db).await {
-            Ok(m) => Ok(convert::role(m)?),
-            Err(e) if unique_violation(&e, "name_key") || unique_violation(&e, "tenant_name") => {
-                Err(UpdateRoleError::NameTaken)
-            }
-            Err(e) => Err(db_err(e, "updating a role").into()),
+        if let Some(required) = changes.two_factor_required {
+            row.two_factor_required = Set(required);
         }
+        row.updated_at = Set(crate::now());
+        let changed = match row.update(&txn).await {
+            Ok(m) => convert::role(m)?,
+            Err(e) if unique_violation(&e, "name_key") || unique_violation(&e, "tenant_name") => {
+                return Err(UpdateRoleError::NameTaken);
+            }
+            Err(e) => return Err(db_err(e, "updating a role").into()),
+        };
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a role change"))?;
+        Ok(changed)
     }
 
-    async fn delete_role(&self, tenant: Uuid, id: Uuid) -> Result<(), DeleteRoleError> {
+    async fn delete_role(&self, tenant: Uuid, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteRoleError> {
         let txn = begin_write(&self.db).await?;
         if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
             return Err(DeleteRoleError::NotFound);
@@ -132,6 +154,7 @@ impl RoleStore for SeaStore {
             return Err(DeleteRoleError::InUse);
         }
         roles::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a role"))?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a role deletion"))?;
         Ok(())
     }

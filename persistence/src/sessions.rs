@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     auth::Session,
     ports::{RefreshUse, SessionStore},
 };
@@ -14,6 +15,7 @@ use voxport_domain::{
 use crate::{
     SeaStore, begin_write, convert, db_err,
     entities::{refresh_tokens, sessions},
+    security::record,
 };
 
 fn token_row(session: Uuid, hash: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> refresh_tokens::ActiveModel {
@@ -33,6 +35,7 @@ impl SessionStore for SeaStore {
         session: &Session,
         refresh_hash: &str,
         refresh_expires_at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> anyhow::Result<()> {
         let txn = begin_write(&self.db).await?;
         sessions::ActiveModel {
@@ -43,6 +46,7 @@ impl SessionStore for SeaStore {
             created_at: Set(session.created_at),
             expires_at: Set(session.expires_at),
             revoked_at: Set(session.revoked_at),
+            acting_tenant_id: Set(session.acting_tenant_id),
         }
         .insert(&txn)
         .await
@@ -51,6 +55,7 @@ impl SessionStore for SeaStore {
             .insert(&txn)
             .await
             .map_err(|e| db_err(e, "inserting a refresh token"))?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a new session"))
     }
 
@@ -100,15 +105,17 @@ impl SessionStore for SeaStore {
         Ok(())
     }
 
-    async fn revoke_session(&self, id: Uuid, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn revoke_session(&self, id: Uuid, now: DateTime<Utc>, audit: &AuditEvent) -> anyhow::Result<()> {
+        let txn = begin_write(&self.db).await?;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(now))
             .filter(sessions::Column::Id.eq(id))
             .filter(sessions::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "revoking a session"))?;
-        Ok(())
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a session's end"))
     }
 
     async fn session_of_refresh_token(&self, hash: &str) -> anyhow::Result<Option<Uuid>> {

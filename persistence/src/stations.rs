@@ -12,10 +12,11 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter,
     QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait as _},
+    sea_query::{Expr, ExprTrait as _, LockType, Query},
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     errors::{CreateStationError, DeleteStationError, TelephonyError, UpdateStationError},
     paging::{Page, PageRequest},
     ports::StationStore,
@@ -26,7 +27,9 @@ use voxport_domain::{
 use crate::{
     SeaStore, begin_write, db_err,
     entities::{station_assignments, stations, tenants, users},
-    lock_user, unique_violation,
+    lock_user,
+    security::record,
+    unique_violation,
 };
 
 fn station(m: stations::Model) -> anyhow::Result<Station> {
@@ -80,10 +83,11 @@ pub(crate) async fn stations_of(
 /// Frees the licence `user` holds, if any, and with it their
 /// applications (nothing unlocks them any more). Part of the caller's
 /// transaction.
-pub(crate) async fn release(db: &impl ConnectionTrait, user: Uuid) -> Result<(), DbErr> {
+/// Answers whether the user held one.
+pub(crate) async fn release(db: &impl ConnectionTrait, user: Uuid) -> Result<bool, DbErr> {
     set_applications(db, user, &[]).await?;
     let Some(held) = station_assignments::Entity::find_by_id(user).one(db).await? else {
-        return Ok(());
+        return Ok(false);
     };
     stations::Entity::update_many()
         .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).sub(1))
@@ -91,7 +95,7 @@ pub(crate) async fn release(db: &impl ConnectionTrait, user: Uuid) -> Result<(),
         .exec(db)
         .await?;
     station_assignments::Entity::delete_by_id(user).exec(db).await?;
-    Ok(())
+    Ok(true)
 }
 
 pub(crate) async fn set_applications(db: &impl ConnectionTrait, user: Uuid, apps: &[Application]) -> Result<(), DbErr> {
@@ -100,6 +104,36 @@ pub(crate) async fn set_applications(db: &impl ConnectionTrait, user: Uuid, apps
         .filter(users::Column::Id.eq(user))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Takes from every holder of `station` the applications it no longer
+/// unlocks. Each holder's row is locked before it is read, so a concurrent
+/// change of their applications is seen, not overwritten. Part of the
+/// caller's transaction.
+async fn trim_holders_applications(
+    db: &impl ConnectionTrait,
+    station: Uuid,
+    unlocked: &[Application],
+) -> anyhow::Result<()> {
+    let holders = Query::select()
+        .column(station_assignments::Column::UserId)
+        .from(station_assignments::Entity)
+        .and_where(station_assignments::Column::StationId.eq(station))
+        .to_owned();
+    let rows = users::Entity::find()
+        .filter(users::Column::Id.in_subquery(holders))
+        .lock(LockType::Update)
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "locking a station's holders"))?;
+    for row in rows {
+        let enabled = Application::from_codes(&row.applications);
+        let kept: Vec<Application> = enabled.iter().copied().filter(|a| unlocked.contains(a)).collect();
+        if kept != enabled {
+            set_applications(db, row.id, &kept).await.map_err(|e| db_err(e, "trimming a user's applications"))?;
+        }
+    }
     Ok(())
 }
 
@@ -210,10 +244,16 @@ impl StationStore for SeaStore {
         owner.map(|_| station(row)).transpose()
     }
 
-    async fn create_station(&self, tenant: Uuid, new: NewStation) -> Result<Station, CreateStationError> {
+    async fn create_station(
+        &self,
+        tenant: Uuid,
+        new: NewStation,
+        audit: &AuditEvent,
+    ) -> Result<Station, CreateStationError> {
         let now = crate::now();
+        let id = Uuid::now_v7();
         let row = stations::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id),
             tenant_id: Set(tenant),
             name: Set(new.name.as_str().to_owned()),
             code: Set(new.code.as_str().to_owned()),
@@ -223,14 +263,23 @@ impl StationStore for SeaStore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(&self.db).await {
-            Ok(m) => Ok(station(m)?),
-            Err(e) if unique_violation(&e, "code") => Err(CreateStationError::CodeTaken),
-            Err(e) => Err(db_err(e, "inserting a station").into()),
-        }
+        let txn = begin_write(&self.db).await?;
+        let created = match row.insert(&txn).await {
+            Ok(m) => station(m)?,
+            Err(e) if unique_violation(&e, "code") => return Err(CreateStationError::CodeTaken),
+            Err(e) => return Err(db_err(e, "inserting a station").into()),
+        };
+        record(&txn, audit, Some(id)).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a station"))?;
+        Ok(created)
     }
 
-    async fn update_station(&self, id: Uuid, changes: StationChanges) -> Result<Station, UpdateStationError> {
+    async fn update_station(
+        &self,
+        id: Uuid,
+        changes: StationChanges,
+        audit: &AuditEvent,
+    ) -> Result<Station, UpdateStationError> {
         let txn = begin_write(&self.db).await?;
         let row = stations::Entity::find_by_id(id)
             .one(&txn)
@@ -260,46 +309,62 @@ impl StationStore for SeaStore {
         if let Some(name) = changes.name {
             model.name = Set(name.as_str().to_owned());
         }
-        if let Some(apps) = changes.applications {
-            model.applications = Set(Application::to_codes(&apps));
+        if let Some(apps) = &changes.applications {
+            model.applications = Set(Application::to_codes(apps));
+            // Rule 9: holders keep only what the station still unlocks.
+            trim_holders_applications(&txn, id, apps).await?;
         }
         model.updated_at = Set(crate::now());
         let updated = model.update(&txn).await.map_err(|e| db_err(e, "updating a station"))?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a station change"))?;
         Ok(station(updated)?)
     }
 
-    async fn delete_station(&self, id: Uuid) -> Result<(), DeleteStationError> {
+    async fn delete_station(&self, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteStationError> {
+        let txn = begin_write(&self.db).await?;
         let res = stations::Entity::delete_many()
             .filter(stations::Column::Id.eq(id))
             .filter(stations::Column::InUse.eq(0))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "deleting a station"))?;
         if res.rows_affected == 1 {
+            record(&txn, audit, None).await?;
+            txn.commit().await.map_err(|e| db_err(e, "committing a station deletion"))?;
             return Ok(());
         }
+        drop(txn);
         let exists =
             stations::Entity::find_by_id(id).one(&self.db).await.map_err(|e| db_err(e, "loading a station"))?;
         Err(if exists.is_some() { DeleteStationError::InUse } else { DeleteStationError::NotFound })
     }
 
-    async fn assign_station(&self, tenant: Uuid, user: Uuid, station_id: Uuid) -> Result<Station, TelephonyError> {
+    async fn assign_station(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        station_id: Uuid,
+        audit: &AuditEvent,
+    ) -> Result<Station, TelephonyError> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Err(TelephonyError::UserNotFound);
         }
         let taken = take_station(&txn, tenant, user, station_id).await?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a station assignment"))?;
         Ok(taken)
     }
 
-    async fn release_station(&self, tenant: Uuid, user: Uuid) -> anyhow::Result<bool> {
+    async fn release_station(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> anyhow::Result<bool> {
         let txn = begin_write(&self.db).await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Ok(false);
         }
-        release(&txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))?;
+        if release(&txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))? {
+            record(&txn, audit, None).await?;
+        }
         txn.commit().await.map_err(|e| db_err(e, "committing a station release"))?;
         Ok(true)
     }

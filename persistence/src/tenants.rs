@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     errors::{CreateTenantError, DeleteTenantError, UpdateTenantError},
     extension::ExtensionDigits,
     paging::{Page, PageRequest},
@@ -26,7 +27,9 @@ use voxport_domain::{
 use crate::{
     SeaStore, begin_write, convert, db_err,
     entities::{roles, tenants, users},
-    is_unique_violation, like_pattern, lock_tenant, outbox, unique_violation,
+    is_unique_violation, like_pattern, lock_tenant, outbox,
+    security::record,
+    unique_violation,
     users::{hydrate, new_user_model},
 };
 
@@ -56,6 +59,7 @@ async fn insert_builtin_roles(
             description: Set(Some(builtin.description().to_owned())),
             permissions: Set(builtin.permissions(kind).to_codes()),
             builtin: Set(Some(builtin.key().to_owned())),
+            two_factor_required: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -160,6 +164,7 @@ impl TenantStore for SeaStore {
         tenant: NewTenant,
         admin: NewUser,
         welcome: Option<QueuedEmail>,
+        audit: &AuditEvent,
     ) -> Result<(Tenant, User), CreateTenantError> {
         let now = crate::now();
         let txn = begin_write(&self.db).await?;
@@ -184,15 +189,22 @@ impl TenantStore for SeaStore {
         if let Some(welcome) = welcome {
             outbox::queue(&txn, welcome).await?;
         }
+        record(&txn, audit, Some(id)).await?;
         let created = find_tenant(&txn, id).await?.context("reading back a new tenant")?;
         let admin = load_user(&txn, admin_id).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a new tenant"))?;
         Ok((created, admin))
     }
 
-    async fn update_tenant(&self, id: Uuid, changes: TenantChanges) -> Result<Tenant, UpdateTenantError> {
+    async fn update_tenant(
+        &self,
+        id: Uuid,
+        changes: TenantChanges,
+        audit: &AuditEvent,
+    ) -> Result<Tenant, UpdateTenantError> {
+        let txn = begin_write(&self.db).await?;
         let row = tenants::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading a tenant"))?
             .ok_or(UpdateTenantError::NotFound)?;
@@ -211,14 +223,17 @@ impl TenantStore for SeaStore {
             row.own_phone_numbers = Set(own);
         }
         row.updated_at = Set(crate::now());
-        match row.update(&self.db).await {
-            Ok(m) => Ok(convert::tenant(m)?),
-            Err(e) if unique_violation(&e, "slug") => Err(UpdateTenantError::SlugTaken),
-            Err(e) => Err(db_err(e, "updating a tenant").into()),
-        }
+        let changed = match row.update(&txn).await {
+            Ok(m) => convert::tenant(m)?,
+            Err(e) if unique_violation(&e, "slug") => return Err(UpdateTenantError::SlugTaken),
+            Err(e) => return Err(db_err(e, "updating a tenant").into()),
+        };
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a tenant change"))?;
+        Ok(changed)
     }
 
-    async fn delete_tenant(&self, id: Uuid) -> Result<(), DeleteTenantError> {
+    async fn delete_tenant(&self, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteTenantError> {
         let txn = begin_write(&self.db).await?;
         if !lock_tenant(&txn, id).await.map_err(|e| db_err(e, "locking a tenant"))? {
             return Err(DeleteTenantError::NotFound);
@@ -242,6 +257,7 @@ impl TenantStore for SeaStore {
         if res.rows_affected == 0 {
             return Err(DeleteTenantError::NotFound);
         }
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a tenant deletion"))?;
         Ok(())
     }

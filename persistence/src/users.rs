@@ -13,13 +13,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     auth::PasswordHash,
     errors::{DeleteUserError, UpdateUserError},
     paging::{Direction, Page, PageRequest, Sort},
-    ports::{EndSessions, UserStore},
+    ports::{UserStore, UserUpdate},
     role::BuiltinRole,
     station::Application,
-    user::{NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus},
+    user::{NewUser, User, UserFilter, UserSortKey, UserStatus},
 };
 
 use crate::{
@@ -27,10 +28,12 @@ use crate::{
     convert::{self, Holdings},
     db_err,
     devices::devices_of,
-    entities::{device_assignments, extensions, phone_numbers, roles, sessions, users},
-    extensions::extensions_of,
-    like_pattern, lock_tenant,
-    phone_numbers::phone_numbers_of,
+    entities::{device_assignments, roles, sessions, users},
+    extensions::{extensions_of, free_extensions},
+    like_pattern, lock_tenant, lock_user,
+    outbox::retire_links,
+    phone_numbers::{free_number_of, phone_numbers_of},
+    security::{networks_of, record, two_factor_of},
     stations::{release, station_of, stations_of},
     unique_violation,
 };
@@ -79,6 +82,8 @@ pub(crate) async fn hydrate(
     let mut devices = devices_of(db, &ids).await?;
     let mut extensions = extensions_of(db, &ids).await?;
     let mut numbers = phone_numbers_of(db, &ids).await?;
+    let two_factor = two_factor_of(db, &ids).await?;
+    let mut networks = networks_of(db, &ids).await?;
     rows.into_iter()
         .map(|(u, r)| {
             let holdings = Holdings {
@@ -86,6 +91,8 @@ pub(crate) async fn hydrate(
                 device: devices.remove(&u.id),
                 extensions: extensions.remove(&u.id).unwrap_or_default(),
                 phone_number: numbers.remove(&u.id),
+                two_factor_enabled: two_factor.contains(&u.id),
+                allowed_networks: networks.remove(&u.id).unwrap_or_default(),
             };
             convert::user(u, r, holdings)
         })
@@ -104,16 +111,8 @@ pub(crate) async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid)
 /// and extensions (PRODUCT.md rule 10). Part of the caller's transaction.
 async fn release_everything(db: &impl ConnectionTrait, user: Uuid) -> Result<(), sea_orm::DbErr> {
     release(db, user).await?;
-    phone_numbers::Entity::update_many()
-        .col_expr(phone_numbers::Column::UserId, Expr::value(Option::<Uuid>::None))
-        .filter(phone_numbers::Column::UserId.eq(user))
-        .exec(db)
-        .await?;
-    extensions::Entity::update_many()
-        .col_expr(extensions::Column::UserId, Expr::value(Option::<Uuid>::None))
-        .filter(extensions::Column::UserId.eq(user))
-        .exec(db)
-        .await?;
+    free_number_of(db, user).await?;
+    free_extensions(db, user, None).await?;
     device_assignments::Entity::delete_by_id(user).exec(db).await?;
     Ok(())
 }
@@ -156,6 +155,7 @@ pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::Activ
         timezone: Set(user.timezone.as_str().to_owned()),
         language: Set(user.language.as_str().to_owned()),
         applications: Set(String::new()),
+        two_factor_required: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -233,15 +233,20 @@ impl UserStore for SeaStore {
         &self,
         tenant: Uuid,
         id: Uuid,
-        changes: UserChanges,
-        password: Option<PasswordHash>,
-        end_sessions: Option<EndSessions>,
+        update: UserUpdate,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> Result<User, UpdateUserError> {
+        let UserUpdate { changes, password, end_sessions } = update;
         let txn = begin_write(&self.db).await?;
         if changes.may_remove_an_administrator()
             && !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))?
         {
+            return Err(UpdateUserError::NotFound);
+        }
+        // The user's own changes apply one after the other: the station a
+        // change of applications is checked against cannot move meanwhile.
+        if !lock_user(&txn, tenant, id).await.map_err(|e| db_err(e, "locking a user"))? {
             return Err(UpdateUserError::NotFound);
         }
         let before = find_user(&txn, tenant, id).await?.ok_or(UpdateUserError::NotFound)?;
@@ -291,8 +296,15 @@ impl UserStore for SeaStore {
             }
             row.applications = Set(Application::to_codes(wanted));
         }
+        if let Some(required) = changes.two_factor_required {
+            row.two_factor_required = Set(required);
+        }
         if let Some(hash) = &password {
             row.password_hash = Set(Some(hash.as_phc().to_owned()));
+        }
+        // A link sent to the old address, or for the old password, is moot.
+        if changes.email.is_some() || password.is_some() {
+            retire_links(&txn, id, now).await?;
         }
         row.updated_at = Set(crate::stamp(now));
         match row.update(&txn).await {
@@ -308,12 +320,19 @@ impl UserStore for SeaStore {
         if let Some(end) = end_sessions {
             revoke_sessions(&txn, id, end.keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
         }
+        record(&txn, audit, None).await?;
         let after = find_user(&txn, tenant, id).await?.context("reading back a changed user")?;
         txn.commit().await.map_err(|e| db_err(e, "committing a user change"))?;
         Ok(after)
     }
 
-    async fn delete_user(&self, tenant: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteUserError> {
+    async fn delete_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<(), DeleteUserError> {
         let txn = begin_write(&self.db).await?;
         if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
             return Err(DeleteUserError::NotFound);
@@ -327,6 +346,7 @@ impl UserStore for SeaStore {
         {
             return Err(DeleteUserError::LastAdministrator);
         }
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a user deletion"))?;
         Ok(())
     }
@@ -337,6 +357,7 @@ impl UserStore for SeaStore {
         hash: PasswordHash,
         keep: Option<Uuid>,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> anyhow::Result<()> {
         let txn = begin_write(&self.db).await?;
         users::Entity::update_many()
@@ -347,6 +368,8 @@ impl UserStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "storing a password hash"))?;
         revoke_sessions(&txn, user_id, keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
+        retire_links(&txn, user_id, now).await?;
+        record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a password change"))
     }
 }

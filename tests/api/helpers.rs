@@ -141,7 +141,7 @@ impl Reply {
 impl TestApp {
     /// Delivers every email due at `now` (plus `later`), as the worker would.
     pub async fn deliver_emails(&self, later: chrono::Duration) -> DeliveryReport {
-        self.outbox.deliver_due(chrono::Utc::now() + later).await.expect("the outbox is reachable")
+        self.outbox.deliver_due(|| chrono::Utc::now() + later).await.expect("the outbox is reachable")
     }
 
     pub fn url(&self, path: &str) -> String {

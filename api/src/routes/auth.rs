@@ -10,7 +10,7 @@ use voxport_domain::{
     Voxport,
     auth::{Client, LinkPurpose},
     ports::Store,
-    services::SignedIn,
+    services::{LoginAttempt, SignedIn},
 };
 
 use crate::{
@@ -36,6 +36,9 @@ pub enum ClientKind {
 pub struct LoginBody {
     pub login: String,
     pub password: String,
+    /// The code of the user's authenticator app, or one of their recovery
+    /// codes, when they have a second factor.
+    pub otp: Option<String>,
     /// Where the session is used: `portal` (default), `desktop` or `api`.
     #[serde(default)]
     pub client: ClientKind,
@@ -43,6 +46,7 @@ pub struct LoginBody {
 
 impl std::fmt::Debug for LoginBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the password nor the code is ever printed.
         f.debug_struct("LoginBody").field("login", &self.login).field("client", &self.client).finish_non_exhaustive()
     }
 }
@@ -67,7 +71,7 @@ pub struct TokenResponse {
     pub user: UserView,
 }
 
-fn tokens(signed: SignedIn) -> TokenResponse {
+pub(crate) fn tokens(signed: SignedIn) -> TokenResponse {
     TokenResponse {
         access_token: signed.access_token,
         refresh_token: signed.refresh_token.expose().to_owned(),
@@ -81,16 +85,32 @@ fn tokens(signed: SignedIn) -> TokenResponse {
 ///
 /// Unknown logins, wrong passwords and accounts that may not sign in
 /// (disabled, expired, not yet active, no password yet) all answer the
-/// same 401 `invalid_credentials`. Signing in with `client: "desktop"`
-/// needs the `desktop_app` application (403 `application_not_enabled`,
-/// answered only after the password matched).
+/// same 401 `invalid_credentials`, a locked account too. The answers
+/// that follow come only after the password matched, so they tell a
+/// stranger nothing:
+///
+/// - 403 `ip_not_allowed` from outside the user's IP allowlist;
+/// - 401 `otp_required` for a user with a second factor who gave no
+///   `otp`, 401 `otp_invalid` for a wrong, used or stale code (a recovery
+///   code works once, in place of a code);
+/// - 403 `two_factor_enrolment_required` when an administrator requires a
+///   second factor the user has not enrolled, with an `enrolment_token`
+///   for `POST /v1/me/2fa` and `POST /v1/me/2fa/confirm`;
+/// - 403 `application_not_enabled` for `client: "desktop"` without the
+///   `desktop_app` application.
+///
+/// After 5 failures in a row an account is locked for a minute, then a
+/// minute longer after each further failure (at most 15 minutes; after
+/// 100, until an administrator unlocks it). 50 failures from one address
+/// within 15 minutes answer 429 `too_many_attempts` with `Retry-After`.
 #[utoipa::path(
     post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`application_not_enabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`, `otp_required` or `otp_invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ip_not_allowed`, `two_factor_enrolment_required` (with `enrolment_token`) or `application_not_enabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
         BadBody,
     ),
     security(()),
@@ -105,12 +125,10 @@ pub async fn login<S: Store>(
         ClientKind::Desktop => Client::Desktop,
         ClientKind::Api => Client::Api,
     };
-    let signed = app.login(&body.login, &body.password, client, Utc::now()).await;
-    match &signed {
-        Ok(s) => tracing::info!(user = %s.user.id, ip = ?ip.0, "sign-in succeeded"),
-        Err(e) => tracing::info!(ip = ?ip.0, reason = %e, "sign-in refused"),
-    }
-    Ok(web::Json(tokens(signed?)))
+    let attempt =
+        LoginAttempt { login: &body.login, password: &body.password, otp: body.otp.as_deref(), client, ip: ip.0 };
+    let signed = app.login(attempt, Utc::now()).await?;
+    Ok(web::Json(tokens(signed)))
 }
 
 /// Refresh the tokens
@@ -123,15 +141,17 @@ pub async fn login<S: Store>(
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ip_not_allowed`", body = Problem, content_type = "application/problem+json"),
         BadBody,
     ),
     security(()),
 )]
 pub async fn refresh<S: Store>(
     app: web::Data<Voxport<S>>,
+    ip: ClientIp,
     Json(body): Json<RefreshBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let signed = app.refresh(&body.refresh_token, Utc::now()).await?;
+    let signed = app.refresh(&body.refresh_token, ip.0, Utc::now()).await?;
     Ok(web::Json(tokens(signed)))
 }
 
@@ -150,16 +170,17 @@ pub async fn refresh<S: Store>(
 )]
 pub async fn logout<S: Store>(
     app: web::Data<Voxport<S>>,
+    ip: ClientIp,
     Json(body): Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
-    app.logout(&body.refresh_token, Utc::now()).await?;
+    app.logout(&body.refresh_token, ip.0, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordBody {
-    /// The token from the welcome email's link.
+    /// The token from the emailed link (after `#token=`).
     pub token: String,
     /// At least 12 characters (configurable), not a common password, and
     /// not one's own login, email or name.
@@ -184,8 +205,63 @@ pub struct SetPasswordBody {
 )]
 pub async fn set_password<S: Store>(
     app: web::Data<Voxport<S>>,
+    ip: ClientIp,
     Json(body): Json<SetPasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
-    app.set_password_with_link(&body.token, LinkPurpose::SetPassword, &body.password, Utc::now()).await?;
+    app.set_password_with_link(&body.token, LinkPurpose::SetPassword, &body.password, ip.0, Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetBody {
+    /// The login (or the email address it defaults to).
+    #[schema(example = "jsmith@example.com")]
+    pub login: String,
+}
+
+/// Ask for a password reset link
+///
+/// Always answers 202, whether or not the login exists, so it tells nobody
+/// which logins exist. When it does (and the account is active and has an
+/// email address), a single-use reset link goes out through the email
+/// outbox; it expires like a set-password link.
+#[utoipa::path(
+    post, path = "/v1/auth/password-reset", tag = "auth", operation_id = "request_password_reset",
+    request_body = PasswordResetBody,
+    responses(
+        (status = 202, description = "If the login exists, a link is on its way"),
+        BadBody,
+    ),
+    security(()),
+)]
+pub async fn request_password_reset<S: Store>(
+    app: web::Data<Voxport<S>>,
+    ip: ClientIp,
+    Json(body): Json<PasswordResetBody>,
+) -> Result<HttpResponse, ApiError> {
+    app.request_password_reset(&body.login, ip.0, Utc::now()).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Reset a password through an emailed link
+///
+/// The link works once and expires; it ends every session of the user.
+#[utoipa::path(
+    post, path = "/v1/auth/password-reset/confirm", tag = "auth", operation_id = "confirm_password_reset",
+    request_body = SetPasswordBody,
+    responses(
+        (status = 204, description = "The password is changed; sign in with it"),
+        (status = 401, description = "`invalid_link`: unknown, used or expired", body = Problem, content_type = "application/problem+json"),
+        BadBody,
+    ),
+    security(()),
+)]
+pub async fn confirm_password_reset<S: Store>(
+    app: web::Data<Voxport<S>>,
+    ip: ClientIp,
+    Json(body): Json<SetPasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    app.set_password_with_link(&body.token, LinkPurpose::ResetPassword, &body.password, ip.0, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

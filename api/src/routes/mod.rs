@@ -8,6 +8,7 @@ pub mod extensions;
 pub mod me;
 pub mod phone_numbers;
 pub mod roles;
+pub mod security;
 pub mod stations;
 pub mod system;
 pub mod tenants;

@@ -54,6 +54,9 @@ pub struct CreateRoleBody {
     /// Permission codes from `GET /v1/permissions`.
     #[schema(value_type = Vec<PermissionCode>)]
     pub permissions: Vec<String>,
+    /// Every holder must sign in with a second factor (default false).
+    #[serde(default)]
+    pub two_factor_required: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -73,6 +76,8 @@ pub struct UpdateRoleBody {
     pub description: Option<Option<String>>,
     #[schema(value_type = Option<Vec<PermissionCode>>)]
     pub permissions: Option<Vec<String>>,
+    /// Every holder must sign in with a second factor.
+    pub two_factor_required: Option<bool>,
 }
 
 fn parse_permissions(f: &mut Fields, codes: &[String]) -> Option<PermissionSet> {
@@ -188,7 +193,9 @@ pub async fn create_role<S: Store>(
     let (Some(name), Some(description), Some(permissions)) = (name, description, permissions) else {
         return Err(f.into_error());
     };
-    let role = app.create_role(actor, NewRole { name, description, permissions }).await?;
+    let role = app
+        .create_role(actor, NewRole { name, description, permissions, two_factor_required: body.two_factor_required })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/roles/{}", role.id)))
         .json(RoleView::from(&role)))
@@ -255,7 +262,8 @@ pub async fn update_role<S: Store>(
     let (Some(name), Some(description), Some(permissions)) = (name, description, permissions) else {
         return Err(f.into_error());
     };
-    let role = app.update_role(actor, id.into_inner(), RoleChanges { name, description, permissions }).await?;
+    let changes = RoleChanges { name, description, permissions, two_factor_required: body.two_factor_required };
+    let role = app.update_role(actor, id.into_inner(), changes).await?;
     Ok(web::Json(RoleView::from(&role)))
 }
 

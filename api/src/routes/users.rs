@@ -200,6 +200,9 @@ pub struct UpdateUserBody {
     /// their station unlocks.
     #[schema(value_type = Option<Vec<ApplicationName>>)]
     pub applications: Option<Vec<String>>,
+    /// Require a second factor: the user must enrol one at their next
+    /// sign-in. (Their role may require it too.)
+    pub two_factor_required: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -570,6 +573,7 @@ pub async fn update_user<S: Store>(
         timezone,
         language,
         applications,
+        two_factor_required: body.two_factor_required,
     };
     let now = Utc::now();
     let user = app.update_user(actor, id.into_inner(), UpdateUser { changes, password: body.password }, now).await?;

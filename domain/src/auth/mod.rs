@@ -5,6 +5,7 @@ mod hasher;
 mod link;
 mod session;
 mod tokens;
+pub mod totp;
 
 pub use hasher::{HashingParams, PasswordHash, PasswordHasher};
 pub use link::{LinkPurpose, LinkToken, NewLinkToken};

@@ -64,6 +64,9 @@ pub struct Session {
     /// The absolute end: no refresh extends a session past it.
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The customer tenant a parent's support agent acts in through this
+    /// session (PRODUCT.md rule 11).
+    pub acting_tenant_id: Option<Uuid>,
 }
 
 impl Session {
@@ -149,6 +152,7 @@ mod tests {
             created_at: now,
             expires_at: now + Duration::hours(12),
             revoked_at: None,
+            acting_tenant_id: None,
         };
         assert!(s.is_live(now));
         assert!(!s.is_live(now + Duration::hours(12)));

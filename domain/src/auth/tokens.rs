@@ -21,6 +21,12 @@ use uuid::Uuid;
 pub const LEEWAY_SECONDS: u64 = 30;
 
 const ACCESS_KIND: &str = "access";
+/// A token that lets a user whose administrator requires a second factor
+/// enrol one, and do nothing else.
+const ENROLMENT_KIND: &str = "two_factor_enrolment";
+
+/// How long an enrolment token works.
+pub const ENROLMENT_LIFETIME_MINUTES: i64 = 10;
 
 /// The installation's signing key as stored: its id and the 32-byte
 /// Ed25519 seed. Never printed.
@@ -87,7 +93,7 @@ pub struct AccessClaims {
     pub nbf: i64,
     pub iat: i64,
     pub jti: Uuid,
-    /// The kind of token; always `access` here.
+    /// The kind of token: `access`, or `two_factor_enrolment`.
     pub typ: String,
 }
 
@@ -155,9 +161,33 @@ impl TokenSigner {
         self.settings.access_lifetime
     }
 
+    /// An access token of `session`.
+    ///
     /// # Errors
     /// When signing fails.
     pub fn issue(&self, user: Uuid, tenant: Uuid, session: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+        self.sign(ACCESS_KIND, user, tenant, session, now + self.settings.access_lifetime, now)
+    }
+
+    /// A token with which `user` may only enrol a second factor; it has no
+    /// session and lasts [`ENROLMENT_LIFETIME_MINUTES`].
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn issue_enrolment(&self, user: Uuid, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+        let end = now + Duration::minutes(ENROLMENT_LIFETIME_MINUTES);
+        self.sign(ENROLMENT_KIND, user, tenant, Uuid::nil(), end, now)
+    }
+
+    fn sign(
+        &self,
+        kind: &str,
+        user: Uuid,
+        tenant: Uuid,
+        session: Uuid,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
         let claims = AccessClaims {
             sub: user,
             tid: tenant,
@@ -166,9 +196,9 @@ impl TokenSigner {
             aud: self.settings.audience.clone(),
             iat: now.timestamp(),
             nbf: now.timestamp(),
-            exp: (now + self.settings.access_lifetime).timestamp(),
+            exp: end.timestamp(),
             jti: Uuid::new_v4(),
-            typ: ACCESS_KIND.to_owned(),
+            typ: kind.to_owned(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.jwk.kid.clone());
@@ -176,14 +206,27 @@ impl TokenSigner {
         Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
-    /// Checks signature, algorithm, times, issuer, audience and kind.
+    /// Checks signature, algorithm, times, issuer, audience and that it is
+    /// an access token.
     ///
     /// # Errors
     /// `Invalid` with the reason (for the log, not for the client).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        self.verify_kind(token, ACCESS_KIND)
+    }
+
+    /// As [`Self::verify`], for an enrolment token.
+    ///
+    /// # Errors
+    /// `Invalid` with the reason.
+    pub fn verify_enrolment(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        self.verify_kind(token, ENROLMENT_KIND)
+    }
+
+    fn verify_kind(&self, token: &str, kind: &str) -> Result<AccessClaims, TokenError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
-        if data.claims.typ != ACCESS_KIND {
+        if data.claims.typ != kind {
             return Err(TokenError::Invalid(format!("token of kind {:?}", data.claims.typ)));
         }
         Ok(data.claims)
@@ -235,6 +278,19 @@ mod tests {
         let s = signer();
         let token = s.issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now() + Duration::minutes(5)).unwrap();
         assert!(s.verify(&token).is_err());
+    }
+
+    #[test]
+    fn access_and_enrolment_tokens_cannot_stand_in_for_each_other() {
+        let s = signer();
+        let (user, tenant) = (Uuid::new_v4(), Uuid::new_v4());
+        let enrol = s.issue_enrolment(user, tenant, Utc::now()).unwrap();
+        assert_eq!(s.verify_enrolment(&enrol).unwrap().sub, user);
+        assert!(s.verify(&enrol).is_err(), "an enrolment token is no access token");
+        let access = s.issue(user, tenant, Uuid::new_v4(), Utc::now()).unwrap();
+        assert!(s.verify_enrolment(&access).is_err(), "an access token is no enrolment token");
+        let stale = s.issue_enrolment(user, tenant, Utc::now() - Duration::minutes(11)).unwrap();
+        assert!(s.verify_enrolment(&stale).is_err(), "enrolment tokens are short-lived");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Desk phones (PRODUCT.md rule 3): the customer's administrators register
 //! them and give each to at most one user.
 
+use serde_json::json;
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{Voxport, changed};
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     device::{Device, DeviceChanges, NewDevice},
     errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
@@ -33,7 +35,9 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`CreateDeviceError`].
     pub async fn create_device(&self, actor: &Actor, device: NewDevice) -> Result<Device, CreateDeviceError> {
-        let device = self.store.create_device(actor.tenant_id, device).await?;
+        let audit = AuditEvent::by(actor, AuditAction::DeviceCreated, TargetType::Device, None)
+            .with(json!({"mac": device.mac.as_str()}));
+        let device = self.store.create_device(actor.tenant_id, device, &audit).await?;
         tracing::info!(actor = %actor.user_id, device = %device.id, "registered device");
         Ok(device)
     }
@@ -46,13 +50,21 @@ impl<S: Store> Voxport<S> {
         id: Uuid,
         changes: DeviceChanges,
     ) -> Result<Device, UpdateDeviceError> {
-        self.store.update_device(actor.tenant_id, id, changes).await
+        let audit = AuditEvent::by(actor, AuditAction::DeviceUpdated, TargetType::Device, Some(id)).with(json!({
+            "fields": changed(&[
+                ("vendor", changes.vendor.is_some()),
+                ("model", changes.model.is_some()),
+                ("label", changes.label.is_some()),
+            ]),
+        }));
+        self.store.update_device(actor.tenant_id, id, changes, &audit).await
     }
 
     /// # Errors
     /// See [`DeleteDeviceError`].
     pub async fn delete_device(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteDeviceError> {
-        self.store.delete_device(actor.tenant_id, id).await?;
+        let audit = AuditEvent::by(actor, AuditAction::DeviceDeleted, TargetType::Device, Some(id));
+        self.store.delete_device(actor.tenant_id, id, &audit).await?;
         tracing::info!(actor = %actor.user_id, device = %id, "deleted device");
         Ok(())
     }
@@ -67,7 +79,9 @@ impl<S: Store> Voxport<S> {
         ports: Option<u8>,
     ) -> Result<Device, TelephonyError> {
         self.check_target(actor, user).await?;
-        let device = self.store.assign_device(actor.tenant_id, user, device, ports).await?;
+        let audit = AuditEvent::by(actor, AuditAction::DeviceAssigned, TargetType::User, Some(user))
+            .with(json!({"device_id": device, "ports": ports}));
+        let device = self.store.assign_device(actor.tenant_id, user, device, ports, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %user, device = %device.id, "assigned device");
         Ok(device)
     }
@@ -76,7 +90,8 @@ impl<S: Store> Voxport<S> {
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn release_device(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
         self.check_target(actor, user).await?;
-        if !self.store.release_device(actor.tenant_id, user).await? {
+        let audit = AuditEvent::by(actor, AuditAction::DeviceReleased, TargetType::User, Some(user));
+        if !self.store.release_device(actor.tenant_id, user, &audit).await? {
             return Err(TelephonyError::UserNotFound);
         }
         Ok(())

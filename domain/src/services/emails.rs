@@ -10,11 +10,13 @@
 use std::{future::Future, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::Voxport;
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     auth::{LinkPurpose, LinkToken, NewLinkToken},
     crypto::SecretBox,
     email::{
@@ -93,7 +95,9 @@ impl<S: Store> Voxport<S> {
         let queued =
             self.welcome((&target).into(), tenant.name.as_str(), !has_password, now)?.ok_or(SendEmailError::NoEmail)?;
         let queued_view = OutboxEmail::queued(&queued.email);
-        self.store.queue_email(queued).await?;
+        let audit = AuditEvent::by(actor, AuditAction::WelcomeEmailQueued, TargetType::User, Some(user))
+            .with(json!({"email_id": queued_view.id, "with_link": !has_password}));
+        self.store.queue_email(queued, &audit).await?;
         self.outbox.notify_one();
         tracing::info!(actor = %actor.user_id, user = %user, email = %queued_view.id, "queued a welcome email again");
         Ok(queued_view)
@@ -126,13 +130,16 @@ impl<S: Store> Voxport<S> {
         token: &str,
         purpose: LinkPurpose,
         password: &str,
+        ip: Option<std::net::IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<(), SetPasswordError> {
         let hash = LinkToken::hash_of(token);
         let user = self.store.link_user(&hash, purpose, now).await?.ok_or(SetPasswordError::InvalidToken)?;
         let password = self.policy.check(password, &user.personal_words()).map_err(SetPasswordError::WeakPassword)?;
         let password = self.hasher.hash(&password).await?;
-        if !self.store.redeem_link(&hash, purpose, password, now).await? {
+        let audit = AuditEvent::own(AuditAction::PasswordSetWithLink, user.tenant_id, user.id, ip)
+            .with(json!({"purpose": purpose.as_str()}));
+        if !self.store.redeem_link(&hash, purpose, password, now, &audit).await? {
             return Err(SetPasswordError::InvalidToken);
         }
         tracing::info!(user = %user.id, purpose = purpose.as_str(), "password set through a link");
@@ -196,22 +203,27 @@ impl<S: Store, M: Mailer> Postman<S, M> {
         Self { store, secrets, mailer, settings }
     }
 
-    /// Sends every email due at `now`, batch by batch, until none is left.
+    /// Sends every email due, batch by batch, until none is left. `clock`
+    /// tells the time (tests move it forward): each batch is leased from
+    /// the time it is claimed, and each outcome recorded at the time of
+    /// its attempt.
     ///
     /// # Errors
     /// When storage fails; a failed send is recorded, not returned.
-    pub async fn deliver_due(&self, now: DateTime<Utc>) -> anyhow::Result<DeliveryReport> {
+    pub async fn deliver_due(&self, clock: impl Fn() -> DateTime<Utc>) -> anyhow::Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
         // The lease outlasts the slowest send of a whole batch.
         let per_send = Duration::from_std(self.settings.send_timeout).unwrap_or(Duration::seconds(10));
-        let lease = per_send * i32::try_from(self.settings.batch).unwrap_or(i32::MAX) + Duration::seconds(30);
+        let lease_for = per_send * i32::try_from(self.settings.batch).unwrap_or(i32::MAX) + Duration::seconds(30);
         loop {
-            let claimed = self.store.claim_due_emails(now, self.settings.batch, now + lease).await?;
+            let now = clock();
+            let lease = Uuid::new_v4();
+            let claimed = self.store.claim_due_emails(now, self.settings.batch, now + lease_for, lease).await?;
             if claimed.is_empty() {
                 return Ok(report);
             }
             for email in claimed {
-                let delivery = self.attempt(&email, now).await;
+                let delivery = self.attempt(&email, &clock).await;
                 match &delivery {
                     Delivery::Sent { .. } => report.sent += 1,
                     Delivery::Retry { error, next_at } => {
@@ -223,12 +235,14 @@ impl<S: Store, M: Mailer> Postman<S, M> {
                         tracing::error!(email = %email.id, %error, "sending an email failed for the last time");
                     }
                 }
-                self.store.record_delivery(email.id, delivery).await?;
+                if !self.store.record_delivery(email.id, lease, delivery).await? {
+                    tracing::warn!(email = %email.id, "an email's lease ran out while it was sent; another worker has it");
+                }
             }
         }
     }
 
-    async fn attempt(&self, email: &ClaimedEmail, now: DateTime<Utc>) -> Delivery {
+    async fn attempt(&self, email: &ClaimedEmail, clock: &impl Fn() -> DateTime<Utc>) -> Delivery {
         let result = match self.open(email) {
             Ok(message) => match tokio::time::timeout(self.settings.send_timeout, self.mailer.send(&message)).await {
                 Ok(sent) => sent,
@@ -236,6 +250,7 @@ impl<S: Store, M: Mailer> Postman<S, M> {
             },
             Err(e) => Err(e),
         };
+        let now = clock();
         match result {
             Ok(()) => Delivery::Sent { at: now },
             Err(e) => {

@@ -4,11 +4,13 @@
 //! and opened only for the holder or a holder of `extensions:secrets`.
 
 use anyhow::Context as _;
+use serde_json::json;
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{Voxport, changed};
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreateExtensionError, DeleteExtensionError, TelephonyError, UpdateExtensionError},
     extension::{
         Extension, ExtensionChanges, ExtensionFilter, ExtensionNumber, ExtensionType, NewExtension, SipCredentials,
@@ -97,7 +99,9 @@ impl<S: Store> Voxport<S> {
     ) -> Result<Extension, CreateExtensionError> {
         let tenant = self.own_tenant(actor).await?;
         let new = self.new_extension(&tenant, req)?;
-        let extension = self.store.create_extension(actor.tenant_id, &new).await?;
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionCreated, TargetType::Extension, Some(new.id))
+            .with(json!({"number": new.number.as_str()}));
+        let extension = self.store.create_extension(actor.tenant_id, &new, &audit).await?;
         tracing::info!(actor = %actor.user_id, extension = %extension.id, "created extension");
         Ok(extension)
     }
@@ -116,7 +120,16 @@ impl<S: Store> Voxport<S> {
                 return Err(UpdateExtensionError::NumberOutOfRange { min: digits.min(), max: digits.max() });
             }
         }
-        let extension = self.store.update_extension(actor.tenant_id, id, changes).await?;
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionUpdated, TargetType::Extension, Some(id)).with(json!({
+            "fields": changed(&[
+                ("number", changes.number.is_some()),
+                ("name", changes.name.is_some()),
+                ("type", changes.kind.is_some()),
+                ("force_login", changes.force_login.is_some()),
+                ("voicemail_enabled", changes.voicemail_enabled.is_some()),
+            ]),
+        }));
+        let extension = self.store.update_extension(actor.tenant_id, id, changes, &audit).await?;
         tracing::info!(actor = %actor.user_id, extension = %id, "changed extension");
         Ok(extension)
     }
@@ -124,7 +137,8 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`DeleteExtensionError`].
     pub async fn delete_extension(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteExtensionError> {
-        self.store.delete_extension(actor.tenant_id, id).await?;
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionDeleted, TargetType::Extension, Some(id));
+        self.store.delete_extension(actor.tenant_id, id, &audit).await?;
         tracing::info!(actor = %actor.user_id, extension = %id, "deleted extension");
         Ok(())
     }
@@ -137,6 +151,9 @@ impl<S: Store> Voxport<S> {
     pub async fn sip_credentials(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<SipCredentials>> {
         let found = self.credentials(actor, SecretsOf::Extension(id)).await?.pop();
         if found.is_some() {
+            self.store
+                .record(&AuditEvent::by(actor, AuditAction::SipSecretRead, TargetType::Extension, Some(id)))
+                .await?;
             tracing::info!(actor = %actor.user_id, extension = %id, "read SIP credentials");
         }
         Ok(found)
@@ -157,7 +174,8 @@ impl<S: Store> Voxport<S> {
     /// When storage fails.
     pub async fn rotate_sip_secret(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<SipCredentials>> {
         let sealed = self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(id))?;
-        if !self.store.set_sip_secret(actor.tenant_id, id, &sealed).await? {
+        let audit = AuditEvent::by(actor, AuditAction::SipSecretRotated, TargetType::Extension, Some(id));
+        if !self.store.set_sip_secret(actor.tenant_id, id, &sealed, &audit).await? {
             return Ok(None);
         }
         tracing::info!(actor = %actor.user_id, extension = %id, "rotated SIP secret");
@@ -196,7 +214,9 @@ impl<S: Store> Voxport<S> {
         extension: Uuid,
     ) -> Result<Extension, TelephonyError> {
         self.check_target(actor, user).await?;
-        let extension = self.store.assign_extension(actor.tenant_id, user, extension).await?;
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionAssigned, TargetType::User, Some(user))
+            .with(json!({"extension_id": extension}));
+        let extension = self.store.assign_extension(actor.tenant_id, user, extension, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %user, extension = %extension.id, "assigned extension");
         Ok(extension)
     }
@@ -205,7 +225,9 @@ impl<S: Store> Voxport<S> {
     /// See [`TelephonyError`].
     pub async fn release_extension(&self, actor: &Actor, user: Uuid, extension: Uuid) -> Result<(), TelephonyError> {
         self.check_target(actor, user).await?;
-        self.store.release_extension(actor.tenant_id, user, extension).await
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionReleased, TargetType::User, Some(user))
+            .with(json!({"extension_id": extension}));
+        self.store.release_extension(actor.tenant_id, user, extension, &audit).await
     }
 
     /// The user of the actor's tenant whose telephony changes must exist

@@ -60,6 +60,15 @@ impl<S: Store> Voxport<S> {
         self.store.release_idempotency_key(claim).await
     }
 
+    /// Forgets idempotency keys older than their lifetime, and links and
+    /// throttle counters past their use; answers how many rows went.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn purge(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        self.store.purge(now, now - self.settings.idempotency_lifetime).await
+    }
+
     /// The sealed form of an answer remembered for `claim`.
     pub(super) fn seal_response(&self, claim: &Claim, response: &StoredResponse) -> anyhow::Result<String> {
         let json = serde_json::to_vec(response).context("writing a remembered answer")?;

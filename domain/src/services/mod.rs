@@ -10,16 +10,18 @@ mod extensions;
 mod idempotency;
 mod phone_numbers;
 mod roles;
+mod security;
 mod stations;
 mod tenants;
 mod users;
 
 use std::sync::Arc;
 
-pub use auth::SignedIn;
+pub use auth::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
 pub use idempotency::Render;
+pub use security::Enrollee;
 pub use tenants::{Bootstrapped, CreateTenant, CreatedTenant};
 pub use users::{
     CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, NewPassword, Telephony, UpdateUser,
@@ -32,8 +34,14 @@ use crate::{
     auth::{PasswordHasher, SessionLifetimes, TokenSigner},
     crypto::SecretBox,
     ports::Store,
+    throttle::ThrottlePolicy,
     values::PasswordPolicy,
 };
+
+/// The names of the fields a change touches, for an audit event.
+pub(crate) fn changed(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
+    fields.iter().filter(|(_, touched)| *touched).map(|(name, _)| *name).collect()
+}
 
 /// Settings the operations need beyond the store.
 #[derive(Debug, Clone)]
@@ -46,6 +54,10 @@ pub struct ServiceSettings {
     pub link_lifetime: Duration,
     /// How long an idempotency key is remembered.
     pub idempotency_lifetime: Duration,
+    /// Brute-force limits.
+    pub throttle: ThrottlePolicy,
+    /// The issuer shown in authenticator apps.
+    pub totp_issuer: String,
 }
 
 /// The application: the store and what the operations need besides it.

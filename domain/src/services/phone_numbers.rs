@@ -4,11 +4,13 @@
 //! platform, having no parent, manages its own. The customer's admins give
 //! them to their users.
 
+use serde_json::json;
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{Voxport, changed};
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreatePhoneNumberError, DeletePhoneNumberError, TelephonyError, UpdatePhoneNumberError},
     paging::{Page, PageRequest},
     phone_number::{NewPhoneNumber, PhoneNumber, PhoneNumberChanges},
@@ -56,7 +58,9 @@ impl<S: Store> Voxport<S> {
         if !self.manages_numbers_of(actor, tenant).await? {
             return Err(CreatePhoneNumberError::NotTheParent);
         }
-        let number = self.store.create_phone_number(tenant, number).await?;
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberCreated, TargetType::PhoneNumber, None)
+            .with(json!({"tenant_id": tenant, "number": number.number.as_str()}));
+        let number = self.store.create_phone_number(tenant, number, &audit).await?;
         tracing::info!(actor = %actor.user_id, number = %number.id, tenant = %tenant, "added phone number");
         Ok(number)
     }
@@ -70,7 +74,9 @@ impl<S: Store> Voxport<S> {
         changes: PhoneNumberChanges,
     ) -> Result<PhoneNumber, UpdatePhoneNumberError> {
         self.store.phone_number_visible_to(actor.tenant_id, id).await?.ok_or(UpdatePhoneNumberError::NotFound)?;
-        self.store.update_phone_number(id, changes).await
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberUpdated, TargetType::PhoneNumber, Some(id))
+            .with(json!({"fields": changed(&[("label", changes.label.is_some())])}));
+        self.store.update_phone_number(id, changes, &audit).await
     }
 
     /// # Errors
@@ -81,7 +87,9 @@ impl<S: Store> Voxport<S> {
         if !self.manages_numbers_of(actor, number.tenant_id).await? {
             return Err(DeletePhoneNumberError::NotTheParent);
         }
-        self.store.delete_phone_number(id).await?;
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberDeleted, TargetType::PhoneNumber, Some(id))
+            .with(json!({"number": number.number.as_str()}));
+        self.store.delete_phone_number(id, &audit).await?;
         tracing::info!(actor = %actor.user_id, number = %id, "removed phone number");
         Ok(())
     }
@@ -97,7 +105,9 @@ impl<S: Store> Voxport<S> {
         number: Uuid,
     ) -> Result<PhoneNumber, TelephonyError> {
         self.check_target(actor, user).await?;
-        let number = self.store.assign_phone_number(actor.tenant_id, user, number).await?;
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberAssigned, TargetType::User, Some(user))
+            .with(json!({"phone_number_id": number}));
+        let number = self.store.assign_phone_number(actor.tenant_id, user, number, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %user, number = %number.id, "assigned phone number");
         Ok(number)
     }
@@ -106,7 +116,8 @@ impl<S: Store> Voxport<S> {
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn release_phone_number(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
         self.check_target(actor, user).await?;
-        if !self.store.release_phone_number(actor.tenant_id, user).await? {
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberReleased, TargetType::User, Some(user));
+        if !self.store.release_phone_number(actor.tenant_id, user, &audit).await? {
             return Err(TelephonyError::UserNotFound);
         }
         Ok(())

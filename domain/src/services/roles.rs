@@ -2,11 +2,13 @@
 //! changed and deleted by admins holding `roles:write`, never with a
 //! permission the admin lacks (PRODUCT.md rule 7).
 
+use serde_json::json;
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{Voxport, changed};
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreateRoleError, DeleteRoleError, UpdateRoleError},
     paging::{Page, PageRequest},
     ports::Store,
@@ -33,7 +35,9 @@ impl<S: Store> Voxport<S> {
         if !missing.is_empty() {
             return Err(CreateRoleError::PermissionNotHeld(missing));
         }
-        let role = self.store.create_role(actor.tenant_id, role).await?;
+        let audit = AuditEvent::by(actor, AuditAction::RoleCreated, TargetType::Role, None)
+            .with(json!({"permissions": role.permissions.to_codes(), "two_factor_required": role.two_factor_required}));
+        let role = self.store.create_role(actor.tenant_id, role, &audit).await?;
         tracing::info!(actor = %actor.user_id, role = %role.id, "created role");
         Ok(role)
     }
@@ -54,7 +58,15 @@ impl<S: Store> Voxport<S> {
                 return Err(UpdateRoleError::PermissionNotHeld(missing));
             }
         }
-        let role = self.store.update_role(actor.tenant_id, id, changes).await?;
+        let audit = AuditEvent::by(actor, AuditAction::RoleUpdated, TargetType::Role, Some(id)).with(json!({
+            "fields": changed(&[
+                ("name", changes.name.is_some()),
+                ("description", changes.description.is_some()),
+                ("permissions", changes.permissions.is_some()),
+                ("two_factor_required", changes.two_factor_required.is_some()),
+            ]),
+        }));
+        let role = self.store.update_role(actor.tenant_id, id, changes, &audit).await?;
         tracing::info!(actor = %actor.user_id, role = %role.id, "changed role");
         Ok(role)
     }
@@ -62,7 +74,8 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`DeleteRoleError`].
     pub async fn delete_role(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteRoleError> {
-        self.store.delete_role(actor.tenant_id, id).await?;
+        let audit = AuditEvent::by(actor, AuditAction::RoleDeleted, TargetType::Role, Some(id));
+        self.store.delete_role(actor.tenant_id, id, &audit).await?;
         tracing::info!(actor = %actor.user_id, role = %id, "deleted role");
         Ok(())
     }

@@ -3,11 +3,13 @@
 //! their quantities; the customer's administrators read them and give
 //! their users licences. The platform, having no parent, manages its own.
 
+use serde_json::json;
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{Voxport, changed};
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreateStationError, DeleteStationError, TelephonyError, UpdateStationError},
     paging::{Page, PageRequest},
     ports::Store,
@@ -53,7 +55,9 @@ impl<S: Store> Voxport<S> {
         if !self.manages_pools_of(actor, tenant).await? {
             return Err(CreateStationError::NotTheParent);
         }
-        let station = self.store.create_station(tenant, station).await?;
+        let audit = AuditEvent::by(actor, AuditAction::StationCreated, TargetType::Station, None)
+            .with(json!({"tenant_id": tenant, "code": station.code.as_str(), "quantity": station.quantity}));
+        let station = self.store.create_station(tenant, station, &audit).await?;
         tracing::info!(actor = %actor.user_id, station = %station.id, tenant = %tenant, "created station pool");
         Ok(station)
     }
@@ -70,7 +74,15 @@ impl<S: Store> Voxport<S> {
         if !self.manages_pools_of(actor, station.tenant_id).await? {
             return Err(UpdateStationError::NotTheParent);
         }
-        let station = self.store.update_station(id, changes).await?;
+        let audit = AuditEvent::by(actor, AuditAction::StationUpdated, TargetType::Station, Some(id)).with(json!({
+            "fields": changed(&[
+                ("name", changes.name.is_some()),
+                ("applications", changes.applications.is_some()),
+                ("quantity", changes.quantity.is_some()),
+            ]),
+            "quantity": changes.quantity,
+        }));
+        let station = self.store.update_station(id, changes, &audit).await?;
         tracing::info!(actor = %actor.user_id, station = %id, quantity = station.quantity, "changed station pool");
         Ok(station)
     }
@@ -82,7 +94,8 @@ impl<S: Store> Voxport<S> {
         if !self.manages_pools_of(actor, station.tenant_id).await? {
             return Err(DeleteStationError::NotTheParent);
         }
-        self.store.delete_station(id).await?;
+        let audit = AuditEvent::by(actor, AuditAction::StationDeleted, TargetType::Station, Some(id));
+        self.store.delete_station(id, &audit).await?;
         tracing::info!(actor = %actor.user_id, station = %id, "deleted station pool");
         Ok(())
     }
@@ -93,7 +106,9 @@ impl<S: Store> Voxport<S> {
     /// See [`TelephonyError`].
     pub async fn assign_station(&self, actor: &Actor, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
         self.check_target(actor, user).await?;
-        let station = self.store.assign_station(actor.tenant_id, user, station).await?;
+        let audit = AuditEvent::by(actor, AuditAction::StationAssigned, TargetType::User, Some(user))
+            .with(json!({"station_id": station}));
+        let station = self.store.assign_station(actor.tenant_id, user, station, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %user, station = %station.id, "assigned station licence");
         Ok(station)
     }
@@ -104,7 +119,8 @@ impl<S: Store> Voxport<S> {
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn release_station(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
         self.check_target(actor, user).await?;
-        if !self.store.release_station(actor.tenant_id, user).await? {
+        let audit = AuditEvent::by(actor, AuditAction::StationReleased, TargetType::User, Some(user));
+        if !self.store.release_station(actor.tenant_id, user, &audit).await? {
             return Err(TelephonyError::UserNotFound);
         }
         Ok(())

@@ -8,10 +8,12 @@
 use uuid::Uuid;
 
 use chrono::Utc;
+use serde_json::json;
 
-use super::{CreateOptions, CreateUser, CreatedUser, NewPassword, Telephony, Voxport};
+use super::{CreateOptions, CreateUser, CreatedUser, NewPassword, Telephony, Voxport, changed};
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreateTenantError, CreateUserError, DeleteTenantError, UpdateTenantError},
     paging::{Page, PageRequest},
     ports::Store,
@@ -73,6 +75,7 @@ impl<S: Store> Voxport<S> {
                 (Some(self.policy.check(raw, &personal).map_err(CreateTenantError::WeakPassword)?), false)
             }
             NewPassword::Generate => (Some(self.policy.generate()), true),
+            NewPassword::None if !req.send_welcome_email => return Err(CreateTenantError::PasswordRequired),
             NewPassword::None => (None, false),
         };
         let password_hash = match &password {
@@ -102,7 +105,13 @@ impl<S: Store> Voxport<S> {
         };
         let welcome_email = welcome.is_some();
         let tenant = NewTenant { parent_id: parent.id, kind: req.kind, name: req.name, slug: req.slug };
-        let (tenant, admin) = self.store.create_tenant(tenant, admin, welcome).await?;
+        let audit = AuditEvent::by(actor, AuditAction::TenantCreated, TargetType::Tenant, None).with(json!({
+            "slug": tenant.slug.as_str(),
+            "kind": tenant.kind.as_str(),
+            "admin_id": admin.id,
+            "welcome_email": welcome_email,
+        }));
+        let (tenant, admin) = self.store.create_tenant(tenant, admin, welcome, &audit).await?;
         if welcome_email {
             self.outbox.notify_one();
         }
@@ -143,7 +152,15 @@ impl<S: Store> Voxport<S> {
         if id == actor.tenant_id || self.store.tenant_visible_to(actor.tenant_id, id).await?.is_none() {
             return Err(UpdateTenantError::NotFound);
         }
-        let tenant = self.store.update_tenant(id, changes).await?;
+        let audit = AuditEvent::by(actor, AuditAction::TenantUpdated, TargetType::Tenant, Some(id)).with(json!({
+            "fields": changed(&[
+                ("name", changes.name.is_some()),
+                ("slug", changes.slug.is_some()),
+                ("extension_digits", changes.extension_digits.is_some()),
+                ("own_phone_numbers", changes.own_phone_numbers.is_some()),
+            ]),
+        }));
+        let tenant = self.store.update_tenant(id, changes, &audit).await?;
         tracing::info!(actor = %actor.user_id, tenant = %id, "changed tenant");
         Ok(tenant)
     }
@@ -157,7 +174,8 @@ impl<S: Store> Voxport<S> {
         if self.store.tenant_visible_to(actor.tenant_id, id).await?.is_none() {
             return Err(DeleteTenantError::NotFound);
         }
-        self.store.delete_tenant(id).await?;
+        let audit = AuditEvent::by(actor, AuditAction::TenantDeleted, TargetType::Tenant, Some(id));
+        self.store.delete_tenant(id, &audit).await?;
         tracing::info!(actor = %actor.user_id, tenant = %id, "deleted tenant");
         Ok(())
     }
@@ -218,8 +236,10 @@ impl<S: Store> Voxport<S> {
         let system = Actor {
             user_id: Uuid::nil(),
             tenant_id: platform.id,
+            home_tenant_id: platform.id,
             session_id: Uuid::nil(),
             permissions: role.permissions.clone(),
+            ip: None,
         };
         let request = CreateUser {
             login,

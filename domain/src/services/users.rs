@@ -9,19 +9,21 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use serde_json::json;
 use uuid::Uuid;
 
-use super::{NewExtensionRequest, Render, Voxport};
+use super::{NewExtensionRequest, Render, Voxport, changed};
 use crate::{
     actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreateUserError, DeleteUserError, TelephonyError, UpdateUserError},
     idempotency::Claim,
     paging::{Page, PageRequest, Sort},
     permission::Permission,
-    ports::{EndSessions, ProvisionTx as _, Store},
+    ports::{EndSessions, ProvisionTx as _, Store, UserUpdate},
     role::{BuiltinRole, Role},
     station::Application,
-    user::{NewUser, User, UserChanges, UserFilter, UserSortKey, check_window},
+    user::{NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus, check_window},
     values::{Email, Language, Login, Password, PersonName, Timezone},
 };
 
@@ -158,7 +160,10 @@ impl<S: Store> Voxport<S> {
                 (Some(self.policy.check(raw, &personal).map_err(CreateUserError::WeakPassword)?), false)
             }
             NewPassword::Generate => (Some(self.policy.generate()), true),
-            NewPassword::None if req.email.is_none() => return Err(CreateUserError::PasswordRequired),
+            // Without a welcome email nothing would carry the set-password link.
+            NewPassword::None if req.email.is_none() || !req.send_welcome_email => {
+                return Err(CreateUserError::PasswordRequired);
+            }
             NewPassword::None => (None, false),
         };
         // A dry run checks the policy but spends no time hashing.
@@ -220,6 +225,16 @@ impl<S: Store> Voxport<S> {
         if let Some(welcome) = welcome {
             tx.queue_email(welcome).await?;
         }
+        let audit = AuditEvent::by(actor, AuditAction::UserCreated, TargetType::User, Some(id)).with(json!({
+            "role_id": role.id,
+            "extensions": created.user.extensions.iter().map(|e| e.id).collect::<Vec<_>>(),
+            "phone_number_id": telephony.phone_number_id,
+            "station_id": telephony.station_id,
+            "device_id": telephony.device.map(|d| d.id),
+            "applications": wanted_apps.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+            "welcome_email": created.welcome_email,
+        }));
+        tx.record(&audit).await?;
         if options.dry_run {
             tx.rollback().await?;
             return Ok(created);
@@ -289,9 +304,44 @@ impl<S: Store> Voxport<S> {
             None => None,
         };
         let role_changes = changes.role_id.is_some_and(|r| r != target.role.id);
-        let end_sessions = (role_changes || changes.disabled == Some(true) || password_hash.is_some())
+        // Expired, not yet active or switched off after the change: its
+        // sessions end now, not at their next request.
+        let shut_out = UserStatus::at(
+            now,
+            changes.disabled.unwrap_or(target.disabled),
+            changes.activation_at.unwrap_or(target.activation_at),
+            changes.expires_at.unwrap_or(target.expires_at),
+        ) != UserStatus::Active;
+        let end_sessions = (role_changes || shut_out || password_hash.is_some())
             .then(|| EndSessions { keep: (id == actor.user_id).then_some(actor.session_id) });
-        let user = self.store.update_user(actor.tenant_id, id, changes, password_hash, end_sessions, now).await?;
+        let audit = AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(id)).with(json!({
+            "fields": changed(&[
+                ("login", changes.login.is_some()),
+                ("email", changes.email.is_some()),
+                ("first_name", changes.first_name.is_some()),
+                ("last_name", changes.last_name.is_some()),
+                ("role_id", changes.role_id.is_some()),
+                ("disabled", changes.disabled.is_some()),
+                ("activation_at", changes.activation_at.is_some()),
+                ("expires_at", changes.expires_at.is_some()),
+                ("timezone", changes.timezone.is_some()),
+                ("language", changes.language.is_some()),
+                ("applications", changes.applications.is_some()),
+                ("two_factor_required", changes.two_factor_required.is_some()),
+                ("password", password_hash.is_some()),
+            ]),
+            "sessions_ended": end_sessions.is_some(),
+        }));
+        let user = self
+            .store
+            .update_user(
+                actor.tenant_id,
+                id,
+                UserUpdate { changes, password: password_hash, end_sessions },
+                now,
+                &audit,
+            )
+            .await?;
         tracing::info!(actor = %actor.user_id, user = %id, "changed user");
         Ok(user)
     }
@@ -307,7 +357,9 @@ impl<S: Store> Voxport<S> {
         if !missing.is_empty() {
             return Err(DeleteUserError::PermissionNotHeld(missing));
         }
-        self.store.delete_user(actor.tenant_id, id, now).await?;
+        let audit = AuditEvent::by(actor, AuditAction::UserDeleted, TargetType::User, Some(id))
+            .with(json!({"login": target.login.as_str()}));
+        self.store.delete_user(actor.tenant_id, id, now, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %id, "deleted user");
         Ok(())
     }

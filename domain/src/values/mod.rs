@@ -5,6 +5,7 @@
 //! error that reads well as a 422 message) and `as_str`. There is no
 //! `Default`, no `From<String>` and no public constructor that skips parsing.
 
+mod cidr;
 mod email;
 mod language;
 mod login;
@@ -13,6 +14,7 @@ mod password;
 mod slug;
 mod timezone;
 
+pub use cidr::{CIDR_PATTERN, Cidr, InvalidCidr, allowed};
 pub use email::{Email, InvalidEmail};
 pub use language::{InvalidLanguage, Language, SUPPORTED_LANGUAGES};
 pub use login::{InvalidLogin, LOGIN_PATTERN, Login};

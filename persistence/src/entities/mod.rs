@@ -1,13 +1,16 @@
 //! sea-orm entities: the rows as stored. They never leave this crate; the
 //! adapters turn them into domain types at the edge.
 
+pub mod audit_events;
 pub mod device_assignments;
 pub mod devices;
 pub mod extensions;
 pub mod idempotency_keys;
+pub mod login_throttle;
 pub mod outbox;
 pub mod password_tokens;
 pub mod phone_numbers;
+pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod sessions;
@@ -15,4 +18,6 @@ pub mod signing_keys;
 pub mod station_assignments;
 pub mod stations;
 pub mod tenants;
+pub mod user_networks;
+pub mod user_totp;
 pub mod users;

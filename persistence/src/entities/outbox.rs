@@ -15,6 +15,8 @@ pub struct Model {
     pub attempts: i32,
     pub next_attempt_at: ChronoDateTimeUtc,
     pub locked_until: Option<ChronoDateTimeUtc>,
+    /// The worker's lease token while it sends.
+    pub lease: Option<Uuid>,
     pub last_error: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub sent_at: Option<ChronoDateTimeUtc>,

@@ -11,6 +11,7 @@ pub struct Model {
     pub description: Option<String>,
     pub permissions: String,
     pub builtin: Option<String>,
+    pub two_factor_required: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

@@ -20,6 +20,7 @@ pub struct Model {
     pub language: String,
     /// Application codes separated by spaces.
     pub applications: String,
+    pub two_factor_required: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

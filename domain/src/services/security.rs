@@ -1,0 +1,315 @@
+//! The Security tab (seed article "Portal Users"; SECURITY.md "Second
+//! factor", "Network", "Brute force"): two-factor enrolment and reset, IP
+//! allowlists, unlocking, password resets, support access and the audit
+//! log.
+
+use std::net::IpAddr;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{SignedIn, Voxport};
+use crate::{
+    actor::Actor,
+    audit::{AuditAction, AuditEvent, AuditFilter, TargetType},
+    auth::{
+        Client, LinkPurpose, LinkToken, NewLinkToken, RefreshToken, Session,
+        totp::{Enrolment, RECOVERY_CODES, RecoveryCode, TotpSecret, enrolment, matching_step},
+    },
+    email::{EmailKind, EmailMessage, NewOutboxEmail, Recipient, password_reset_email},
+    errors::{SecurityAdminError, SupportAccessError, TwoFactorError},
+    paging::{Page, PageRequest},
+    ports::{NetworkChange, QueuedEmail, Store},
+    throttle::ThrottleKey,
+    user::{User, UserStatus},
+    values::{Cidr, Login, MAX_PASSWORD_CHARS, allowed},
+};
+
+/// Who enrols a second factor: a signed-in user, or one holding an
+/// enrolment token.
+#[derive(Debug, Clone, Copy)]
+pub struct Enrollee {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub ip: Option<IpAddr>,
+}
+
+impl From<&Actor> for Enrollee {
+    fn from(actor: &Actor) -> Self {
+        Self { user_id: actor.user_id, tenant_id: actor.home_tenant_id, ip: actor.ip }
+    }
+}
+
+impl<S: Store> Voxport<S> {
+    async fn enrollee(&self, who: Enrollee) -> Result<User, TwoFactorError> {
+        Ok(self.store.user(who.tenant_id, who.user_id).await?.context("an enrolling user vanished")?)
+    }
+
+    /// Starts (or restarts) enrolment: a fresh secret, unconfirmed until a
+    /// code from it is confirmed.
+    ///
+    /// # Errors
+    /// `AlreadyEnabled` while a confirmed second factor exists.
+    pub async fn start_two_factor(&self, who: Enrollee, now: DateTime<Utc>) -> Result<Enrolment, TwoFactorError> {
+        let user = self.enrollee(who).await?;
+        let secret = TotpSecret::generate();
+        let sealed = self.secrets.seal(secret.as_bytes(), &TotpSecret::context(user.id))?;
+        let audit = AuditEvent::own(AuditAction::TwoFactorEnrolmentStarted, user.tenant_id, user.id, who.ip);
+        if !self.store.begin_enrolment(user.id, &sealed, now, &audit).await? {
+            return Err(TwoFactorError::AlreadyEnabled);
+        }
+        Ok(enrolment(&secret, user.login.as_str(), &self.settings.totp_issuer)?)
+    }
+
+    /// Confirms enrolment with a code from the new secret; answers the ten
+    /// recovery codes, shown this once.
+    ///
+    /// # Errors
+    /// `NotEnrolling`, `AlreadyEnabled`, `WrongCode`.
+    pub async fn confirm_two_factor(
+        &self,
+        who: Enrollee,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RecoveryCode>, TwoFactorError> {
+        let user = self.enrollee(who).await?;
+        let record = self.store.totp(user.id).await?.ok_or(TwoFactorError::NotEnrolling)?;
+        if record.confirmed {
+            return Err(TwoFactorError::AlreadyEnabled);
+        }
+        let secret = TotpSecret::from_bytes(self.secrets.open(&record.sealed_secret, &TotpSecret::context(user.id))?);
+        let step = matching_step(&secret, code, now).ok_or(TwoFactorError::WrongCode)?;
+        let codes: Vec<RecoveryCode> = (0..RECOVERY_CODES).map(|_| RecoveryCode::generate()).collect();
+        let hashes: Vec<String> = codes.iter().map(|c| RecoveryCode::hash_of(c.expose())).collect();
+        let audit = AuditEvent::own(AuditAction::TwoFactorEnabled, user.tenant_id, user.id, who.ip);
+        if !self.store.confirm_enrolment(user.id, step, &hashes, now, &audit).await? {
+            return Err(TwoFactorError::WrongCode);
+        }
+        tracing::info!(user = %user.id, "second factor enabled");
+        Ok(codes)
+    }
+
+    /// Turns the actor's own second factor off; needs the password and a
+    /// current code, and is refused while it is required.
+    ///
+    /// # Errors
+    /// `NotEnabled`, `Required`, `WrongCode`.
+    pub async fn disable_two_factor(
+        &self,
+        actor: &Actor,
+        me: &User,
+        password: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), TwoFactorError> {
+        if !me.two_factor.enabled {
+            return Err(TwoFactorError::NotEnabled);
+        }
+        if me.two_factor.required {
+            return Err(TwoFactorError::Required);
+        }
+        let hash = self.store.password_hash(me.id).await?;
+        if password.chars().count() > MAX_PASSWORD_CHARS || !self.hasher.verify(password, hash.as_ref()).await? {
+            return Err(TwoFactorError::WrongCode);
+        }
+        let record = self.store.totp(me.id).await?.ok_or(TwoFactorError::NotEnabled)?;
+        let secret = TotpSecret::from_bytes(self.secrets.open(&record.sealed_secret, &TotpSecret::context(me.id))?);
+        match matching_step(&secret, code, now) {
+            Some(step) if self.store.accept_step(me.id, step).await? => {}
+            _ => return Err(TwoFactorError::WrongCode),
+        }
+        let audit = AuditEvent::by(actor, AuditAction::TwoFactorDisabled, TargetType::User, Some(me.id));
+        self.store.remove_two_factor(me.id, false, now, &audit).await?;
+        Ok(())
+    }
+
+    /// The "Reset 2FA key" button: the user's secret and recovery codes go,
+    /// their sessions end, and they enrol anew (at their next sign-in when
+    /// it is required).
+    ///
+    /// # Errors
+    /// `UserNotFound`, `PermissionNotHeld`.
+    pub async fn reset_two_factor(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), SecurityAdminError> {
+        self.admin_target(actor, user).await?;
+        let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user));
+        self.store.remove_two_factor(user, true, now, &audit).await?;
+        tracing::info!(actor = %actor.user_id, user = %user, "second factor reset");
+        Ok(())
+    }
+
+    /// Lifts an account's lock, the hard one too.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `PermissionNotHeld`.
+    pub async fn unlock(&self, actor: &Actor, user: Uuid) -> Result<(), SecurityAdminError> {
+        self.admin_target(actor, user).await?;
+        let audit = AuditEvent::by(actor, AuditAction::AccountUnlocked, TargetType::User, Some(user));
+        self.store.clear(&ThrottleKey::Account(user), Some(&audit)).await?;
+        Ok(())
+    }
+
+    /// Changes a user's IP allowlist; their sessions end (all but the
+    /// actor's own when they change their own list).
+    ///
+    /// # Errors
+    /// `UserNotFound`, `PermissionNotHeld`, `LocksOutSelf`.
+    pub async fn change_networks(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        change: NetworkChange,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Cidr>, SecurityAdminError> {
+        let target = self.admin_target(actor, user).await?;
+        if user == actor.user_id && !allowed(&change.apply(&target.allowed_networks), actor.ip) {
+            return Err(SecurityAdminError::LocksOutSelf);
+        }
+        let audit = AuditEvent::by(actor, AuditAction::AllowlistChanged, TargetType::User, Some(user))
+            .with(json!({"change": change.describe()}));
+        let keep = (user == actor.user_id).then_some(actor.session_id);
+        let list = self
+            .store
+            .change_networks(actor.tenant_id, user, &change, keep, now, &audit)
+            .await?
+            .ok_or(SecurityAdminError::UserNotFound)?;
+        tracing::info!(actor = %actor.user_id, user = %user, entries = list.len(), "changed IP allowlist");
+        Ok(list)
+    }
+
+    /// A user of the actor's tenant that the actor may administer (holding
+    /// no permission the actor lacks, PRODUCT.md rule 7).
+    async fn admin_target(&self, actor: &Actor, user: Uuid) -> Result<User, SecurityAdminError> {
+        let target = self.store.user(actor.tenant_id, user).await?.ok_or(SecurityAdminError::UserNotFound)?;
+        let missing = actor.cannot_grant(&target.role.permissions);
+        if missing.is_empty() { Ok(target) } else { Err(SecurityAdminError::PermissionNotHeld(missing)) }
+    }
+
+    /// A forgotten password: writes a single-use reset link to the user's
+    /// email when the login exists, the account is active and has an
+    /// address. Answers alike in every case, so it tells nobody whether a
+    /// login exists.
+    ///
+    /// # Errors
+    /// Only when storage fails.
+    pub async fn request_password_reset(
+        &self,
+        login: &str,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let Some((user, _)) = self.store.user_by_login(&Login::key_of(login)).await? else {
+            return Ok(());
+        };
+        if user.status(now) != UserStatus::Active {
+            return Ok(());
+        }
+        let Some(email) = &user.email else { return Ok(()) };
+        let token = LinkToken::generate();
+        let link =
+            format!("{}/reset-password#token={}", self.settings.portal_url.trim_end_matches('/'), token.expose());
+        let message = password_reset_email(
+            &Recipient::from(&user),
+            email,
+            &self.settings.portal_url,
+            (&link, token.expose()),
+            self.settings.link_lifetime.num_hours(),
+        );
+        let id = Uuid::now_v7();
+        let sealed_body = self.secrets.seal(&serde_json::to_vec(&message)?, &EmailMessage::context(id))?;
+        let queued = QueuedEmail {
+            email: NewOutboxEmail {
+                id,
+                user_id: user.id,
+                kind: EmailKind::PasswordReset,
+                recipient: message.to,
+                subject: message.subject,
+                sealed_body,
+                created_at: now,
+            },
+            link: Some(NewLinkToken {
+                user_id: user.id,
+                purpose: LinkPurpose::ResetPassword,
+                hash: LinkToken::hash_of(token.expose()),
+                created_at: now,
+                expires_at: now + self.settings.link_lifetime,
+            }),
+        };
+        let audit = AuditEvent::anonymous(AuditAction::PasswordResetRequested, Some(user.tenant_id), Some(user.id), ip);
+        self.store.queue_email(queued, &audit).await?;
+        self.outbox.notify_one();
+        Ok(())
+    }
+
+    /// Starts a support session of a parent's agent inside a customer
+    /// tenant below theirs (PRODUCT.md rule 11; the "Access CAP" button of
+    /// the seed article). The agent acts with at most the customer
+    /// administrators' permissions; the audit log names both.
+    ///
+    /// # Errors
+    /// `TenantNotFound` unless the tenant is strictly below the agent's.
+    pub async fn start_support_access(
+        &self,
+        actor: &Actor,
+        customer: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<SignedIn, SupportAccessError> {
+        if customer == actor.home_tenant_id || actor.tenant_id != actor.home_tenant_id {
+            return Err(SupportAccessError::TenantNotFound);
+        }
+        self.store
+            .tenant_visible_to(actor.home_tenant_id, customer)
+            .await?
+            .ok_or(SupportAccessError::TenantNotFound)?;
+        let agent =
+            self.store.user(actor.home_tenant_id, actor.user_id).await?.context("a signed-in agent vanished")?;
+        let session = Session {
+            id: Uuid::now_v7(),
+            user_id: agent.id,
+            tenant_id: agent.tenant_id,
+            client: Client::Portal,
+            created_at: now,
+            expires_at: now + self.lifetimes.session_absolute,
+            revoked_at: None,
+            acting_tenant_id: Some(customer),
+        };
+        let audit = AuditEvent {
+            tenant_id: Some(customer),
+            on_behalf_of: Some(customer),
+            ..AuditEvent::by(actor, AuditAction::SupportAccessStarted, TargetType::Tenant, Some(customer))
+        }
+        .with(json!({"session_id": session.id}));
+        let refresh = RefreshToken::generate();
+        let refresh_expires = (now + self.lifetimes.refresh_idle).min(session.expires_at);
+        self.store.create_session(&session, &refresh.hash(), refresh_expires, &audit).await?;
+        tracing::info!(agent = %agent.id, tenant = %customer, "support access started");
+        Ok(self.signed_in(agent, &session, refresh, now)?)
+    }
+
+    /// The audit events of `tenant` (default the actor's), which must be
+    /// the actor's or below it; `None` when it is not visible. The
+    /// platform's list also holds sign-ins with unknown logins.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn audit_events(
+        &self,
+        actor: &Actor,
+        tenant: Option<Uuid>,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> anyhow::Result<Option<Page<AuditEvent>>> {
+        let tenant = tenant.unwrap_or(actor.tenant_id);
+        let Some(found) = self.store.tenant_visible_to(actor.tenant_id, tenant).await? else {
+            return Ok(None);
+        };
+        let anonymous = found.kind == crate::tenant::TenantKind::Platform;
+        Ok(Some(self.store.list_events(tenant, anonymous, filter, page).await?))
+    }
+}
