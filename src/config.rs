@@ -41,6 +41,8 @@ pub struct Settings {
     /// `sqlite://file.db?mode=rwc` or `postgres://user:pass@host/db`.
     pub database_url: String,
     pub database_max_connections: u32,
+    /// How long a SQLite writer waits for the write lock (milliseconds).
+    pub database_busy_timeout_ms: u64,
     /// Where clients reach the service; the access tokens' issuer.
     pub public_base_url: String,
     pub access_token_ttl_seconds: u64,
@@ -142,6 +144,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://voxport.db?mode=rwc".into(),
             database_max_connections: 10,
+            database_busy_timeout_ms: 10_000,
             public_base_url: "http://127.0.0.1:8080".into(),
             access_token_ttl_seconds: seconds(lifetimes.access),
             refresh_token_idle_seconds: seconds(lifetimes.refresh_idle),
@@ -309,6 +312,7 @@ impl Settings {
             ("email_timeout_seconds", self.email_timeout_seconds, 600),
             ("email_retry_seconds", self.email_retry_seconds, 86_400),
             ("email_max_attempts", u64::from(self.email_max_attempts), 100),
+            ("database_busy_timeout_ms", self.database_busy_timeout_ms, 600_000),
             ("lockout_free_failures", u64::from(self.lockout_free_failures), 1_000),
             ("lockout_step_seconds", self.lockout_step_seconds, 86_400),
             ("lockout_max_seconds", self.lockout_max_seconds, 7 * 86_400),

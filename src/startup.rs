@@ -34,6 +34,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<SeaStore> {
         url: settings.database_url.clone(),
         max_connections: settings.database_max_connections,
         connect_timeout: std::time::Duration::from_secs(5),
+        busy_timeout: std::time::Duration::from_millis(settings.database_busy_timeout_ms),
     })
     .await?;
     let pending = store.pending_migrations().await?;

@@ -51,6 +51,9 @@ pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// How long a SQLite writer waits for the write lock before giving up
+    /// (the request then answers 503).
+    pub busy_timeout: Duration,
 }
 
 impl SeaStore {
@@ -59,6 +62,7 @@ impl SeaStore {
     /// # Errors
     /// When the database cannot be reached.
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let busy_timeout = settings.busy_timeout;
         let mut options = ConnectOptions::new(settings.url.clone());
         options
             .max_connections(settings.max_connections)
@@ -68,10 +72,10 @@ impl SeaStore {
             .sqlx_logging(false)
             // WAL lets readers run beside the one writer; writers queue on
             // the busy timeout instead of failing.
-            .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+            .map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(busy_timeout)
                     .foreign_keys(true)
             });
         let db = Database::connect(options)
@@ -138,10 +142,24 @@ pub(crate) async fn begin_write(db: &DatabaseConnection) -> anyhow::Result<Datab
 /// Turns a database error into the domain's unknown error, marking
 /// connection failures as `Unavailable` so the edge answers 503.
 pub(crate) fn db_err(err: DbErr, what: &'static str) -> anyhow::Error {
-    let unavailable =
-        matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) || err.to_string().contains("database is locked");
+    let err_unavailable = is_outage(&err);
     let err = anyhow::Error::new(err).context(what);
-    if unavailable { err.context(Unavailable) } else { err }
+    if err_unavailable { err.context(Unavailable) } else { err }
+}
+
+/// Whether the database could not be reached (rather than refusing the
+/// statement): no connection, a connection lost mid-statement, a pool that
+/// timed out or closed, or SQLite's write lock held past the busy timeout.
+fn is_outage(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match err {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            matches!(**e, Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed)
+                || e.to_string().contains("database is locked")
+        }
+        _ => err.to_string().contains("database is locked"),
+    }
 }
 
 /// Whether `err` is a UNIQUE violation whose message names `column`

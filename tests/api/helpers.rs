@@ -72,9 +72,6 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    if std::env::var("TEST_LOG").is_ok() {
-        voxport::telemetry::init(voxport::config::LogFormat::Pretty);
-    }
     let (url, dir) = fresh_database().await;
     let mut settings = test_settings(url);
     tweak(&mut settings);
@@ -84,6 +81,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
 /// Starts a server with exactly these settings (e.g. a second replica on
 /// the database of another).
 pub async fn spawn_with_settings(settings: Settings, dir: Option<tempfile::TempDir>) -> TestApp {
+    init_logs();
     let app = Application::build(settings.clone()).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let outbox = app.outbox();
@@ -278,10 +276,56 @@ pub async fn stored_strings(app: &TestApp, sql: &str) -> Vec<String> {
 /// Runs one statement straight on the server's database (to move time
 /// forward for a stored row, say).
 pub async fn execute(app: &TestApp, sql: &str) {
+    try_execute(app, sql).await.unwrap();
+}
+
+/// As [`execute`], answering the database's refusal.
+pub async fn try_execute(app: &TestApp, sql: &str) -> Result<(), String> {
     use sea_orm::{ConnectionTrait as _, Statement};
     let db = sea_orm::Database::connect(app.settings.database_url.as_str()).await.unwrap();
-    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    let result = db
+        .execute_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string());
     db.close().await.unwrap();
+    result
+}
+
+/// Everything the servers of this test binary logged so far (with
+/// `TEST_LOG` set, logs go to stderr instead and this stays empty).
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Logs of every server in the test binary, at the level a deployment
+/// runs: to stderr with `TEST_LOG`, else into memory for the tests that
+/// read them.
+fn init_logs() {
+    if std::env::var("TEST_LOG").is_ok() {
+        voxport::telemetry::init(voxport::config::LogFormat::Pretty);
+        return;
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("info,sqlx=warn,sea_orm=warn")
+        .with_ansi(false)
+        .with_writer(|| LogWriter)
+        .try_init();
 }
 
 /// The id of a JSON object, as a path segment.

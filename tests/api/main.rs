@@ -10,7 +10,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
+mod allowlist;
+mod audit;
 mod auth;
+mod brute_force;
 mod devices;
 mod emails;
 mod extensions;
@@ -19,10 +22,12 @@ mod http;
 mod idempotency;
 mod me;
 mod openapi;
+mod outage;
 mod phone_numbers;
 mod roles;
 mod setup;
 mod smtp;
 mod stations;
 mod tenants;
+mod two_factor;
 mod users;

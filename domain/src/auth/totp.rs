@@ -42,6 +42,12 @@ impl TotpSecret {
         Self(bytes)
     }
 
+    /// A secret as an authenticator app is given it (RFC 4648 base32).
+    #[must_use]
+    pub fn from_base32(encoded: &str) -> Option<Self> {
+        Secret::try_from_base32(encoded).ok().map(|s| Self(s.as_bytes().to_vec()))
+    }
+
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
@@ -225,6 +231,7 @@ mod tests {
         assert!(e.otpauth_uri.starts_with("otpauth://totp/"), "{}", e.otpauth_uri);
         assert!(e.otpauth_uri.contains(&format!("secret={}", e.secret)));
         assert!(e.qr_code.starts_with("data:image/png;base64,iVBOR"));
+        assert_eq!(TotpSecret::from_base32(&e.secret), Some(secret.clone()));
         assert!(!format!("{secret:?} {e:?}").contains(&e.secret));
     }
 
