@@ -342,7 +342,7 @@ pub fn password_reset_email(
     let e = |s: &str| escape_html(s);
     let html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head><body>\n<p>{}</p>\n\
-         <p>{}<br><a href=\"{}\">{}</a><br>{}<br><code>{}</code><br>{}</p>\n<p>{} · {}</p>\n<p>{}</p>\n</body></html>\n",
+         <p>{}<br><a href=\"{}\">{}</a><br>{}<br><code>{}</code><br>{}</p>\n<p>{}<br>{}</p>\n<p>{}</p>\n</body></html>\n",
         e(subject),
         e(&greeting),
         e(intro),

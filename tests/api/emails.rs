@@ -345,3 +345,63 @@ async fn smtp_with_starttls_and_authentication() {
     assert!(!errors[0].contains("smtp-secret"), "no password in the stored error: {errors:?}");
     drop(d);
 }
+
+#[tokio::test]
+async fn a_link_stops_working_once_the_email_or_the_password_changes() {
+    let smtp = SmtpServer::start();
+    let app = spawn_app_with(|s| s.smtp_url = Some(smtp.url())).await;
+    let c = app.customer().await;
+    // Sent to a mistyped address; the admin corrects it.
+    let typo = user_without_password(&app, &c, json!({})).await;
+    app.deliver_emails(Duration::zero()).await;
+    let stranger = smtp.messages().last().unwrap().token();
+    app.patch(
+        &format!("/v1/users/{}", id(&typo)),
+        &c.admin,
+        json!({"email": format!("right{}@acme.example", unique())}),
+    )
+    .await
+    .expect(200);
+    set_password(&app, &stranger, PASSWORD).await.problem(401, "invalid_link");
+    // Sent, then the admin sets a password by hand.
+    let other = user_without_password(&app, &c, json!({})).await;
+    app.deliver_emails(Duration::zero()).await;
+    let link = smtp.messages().last().unwrap().token();
+    app.patch(&format!("/v1/users/{}", id(&other)), &c.admin, json!({"password": "set-by-the-admin-1"}))
+        .await
+        .expect(200);
+    set_password(&app, &link, PASSWORD).await.problem(401, "invalid_link");
+    app.login(other["email"].as_str().unwrap(), "set-by-the-admin-1").await.expect(200);
+}
+
+#[tokio::test]
+async fn without_the_welcome_email_a_password_is_required() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let fields = app
+        .post(
+            "/v1/users",
+            &c.admin,
+            json!({"email": "quiet@acme.example", "first_name": "Q", "last_name": "Uiet", "send_welcome_email": false}),
+        )
+        .await
+        .invalid_fields();
+    assert_eq!(fields, ["password"]);
+    let quiet = app
+        .post(
+            "/v1/users",
+            &c.admin,
+            json!({"email": "quiet@acme.example", "first_name": "Q", "last_name": "Uiet",
+               "send_welcome_email": false, "generate_password": true}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(quiet["welcome_email"], false);
+    let n = unique();
+    let fields = app
+        .post("/v1/tenants", &app.operator, json!({"name": "Quiet", "slug": format!("quiet-{n}"),
+               "admin": {"email": format!("it{n}@quiet.example"), "first_name": "Q", "last_name": "T", "send_welcome_email": false}}))
+        .await
+        .invalid_fields();
+    assert_eq!(fields, ["admin.password"]);
+}

@@ -281,13 +281,23 @@ pub async fn execute(app: &TestApp, sql: &str) {
 
 /// As [`execute`], answering the database's refusal.
 pub async fn try_execute(app: &TestApp, sql: &str) -> Result<(), String> {
-    use sea_orm::{ConnectionTrait as _, Statement};
+    execute_with(app, sql, Vec::new()).await
+}
+
+/// Runs one statement with values bound to `$1`, `$2`… (written as `?` for
+/// SQLite), so UUIDs and times are stored as the server stores them.
+pub async fn execute_with(app: &TestApp, sql: &str, values: Vec<sea_orm::Value>) -> Result<(), String> {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
     let db = sea_orm::Database::connect(app.settings.database_url.as_str()).await.unwrap();
-    let result = db
-        .execute_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .map(drop)
-        .map_err(|e| e.to_string());
+    let backend = db.get_database_backend();
+    let mut sql = sql.to_owned();
+    if backend == DbBackend::Sqlite {
+        for n in (1..=values.len()).rev() {
+            sql = sql.replace(&format!("${n}"), "?");
+        }
+    }
+    let result =
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.map(drop).map_err(|e| e.to_string());
     db.close().await.unwrap();
     result
 }

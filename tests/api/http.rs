@@ -143,3 +143,134 @@ async fn no_bad_input_produces_a_500() {
         }
     }
 }
+
+/// SECURITY.md's list of bad input, one row each: what is sent, and the
+/// answer it must get. (Claims that only our key can sign, such as `exp`
+/// as a string, are refused by `TokenSigner::verify`; its unit tests sign
+/// them.)
+#[tokio::test]
+async fn the_bad_input_list_of_security_md() {
+    use base64::Engine as _;
+    let app = crate::helpers::spawn_app().await;
+    let other = crate::helpers::spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let payload = app.operator.split('.').nth(1).unwrap().to_owned();
+    let refresh = app.login("admin", crate::helpers::OPERATOR_PASSWORD).await.expect(200)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch(&format!("/v1/users/{}", crate::helpers::id(&user)), &c.admin, json!({"two_factor_required": true}))
+        .await
+        .expect(200);
+    let enrolment = app.login(user["login"].as_str().unwrap(), crate::helpers::PASSWORD).await.body["enrolment_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let bearers: Vec<(&str, String)> = vec![
+        ("alg=none", format!("{}.{payload}.", b64(json!({"alg": "none", "typ": "JWT"})))),
+        ("HS256 keyed with anything", format!("{}.{payload}.c2ln", b64(json!({"alg": "HS256", "typ": "JWT"})))),
+        ("a token of another installation", other.operator.clone()),
+        ("a refresh token", refresh.clone()),
+        ("an enrolment token", enrolment),
+        ("garbage", "garbage".into()),
+        ("a truncated token", app.operator[..app.operator.len() - 5].to_owned()),
+    ];
+    for (what, bearer) in bearers {
+        let r = app.get("/v1/me", &bearer).await;
+        assert_eq!((r.status.as_u16(), r.code()), (401, "unauthenticated"), "{what}");
+    }
+
+    let long = "p".repeat(129);
+    /// What is sent (why, method, path, bearer, body) and the answer (status, code).
+    type Case<'a> = (&'a str, Method, &'a str, Option<&'a str>, serde_json::Value, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "an oversized password at sign-in",
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            json!({"login": user["login"], "password": long}),
+            401,
+            "invalid_credentials",
+        ),
+        (
+            "an oversized new password",
+            Method::POST,
+            "/v1/users",
+            Some(&c.admin),
+            json!({"email": "long@acme.example", "first_name": "L", "last_name": "Ong", "password": long}),
+            422,
+            "validation_failed",
+        ),
+        (
+            "CR/LF in a name",
+            Method::POST,
+            "/v1/users",
+            Some(&c.admin),
+            json!({"email": "crlf@acme.example", "first_name": "A\r\nBcc: x@evil.example", "last_name": "B", "password": crate::helpers::PASSWORD}),
+            422,
+            "validation_failed",
+        ),
+        (
+            "an unknown field",
+            Method::POST,
+            "/v1/users",
+            Some(&c.admin),
+            json!({"email": "x@acme.example", "first_name": "A", "last_name": "B", "password": crate::helpers::PASSWORD, "is_admin": true}),
+            422,
+            "validation_failed",
+        ),
+        (
+            "a tenant field smuggled into a user",
+            Method::PATCH,
+            "/v1/me",
+            None,
+            json!({"tenant_id": c.id}),
+            401,
+            "unauthenticated",
+        ),
+        (
+            "a role smuggled into my profile",
+            Method::PATCH,
+            "/v1/me",
+            Some(&app.operator),
+            json!({"role_id": c.id}),
+            422,
+            "validation_failed",
+        ),
+        (
+            "a string where a number goes",
+            Method::POST,
+            "/v1/devices",
+            Some(&c.admin),
+            json!({"mac": "02:00:00:00:00:01", "vendor": "V", "model": "M", "ports": "16"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            "an allowlist entry with leading zeros",
+            Method::PUT,
+            "/v1/users/00000000-0000-0000-0000-000000000000/allowed-networks",
+            Some(&c.admin),
+            json!({"networks": ["010.0.0.1"]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            "a refresh token of nobody",
+            Method::POST,
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": "vxr_made_up"}),
+            401,
+            "invalid_refresh_token",
+        ),
+    ];
+    for (what, method, path, token, body, status, code) in cases {
+        let r = app.call(method, path, token, Some(body)).await;
+        assert_eq!((r.status.as_u16(), r.code()), (status, code), "{what}: {}", r.body);
+    }
+}

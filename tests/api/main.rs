@@ -10,6 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
+mod activation;
 mod allowlist;
 mod audit;
 mod auth;
@@ -23,6 +24,7 @@ mod idempotency;
 mod me;
 mod openapi;
 mod outage;
+mod password_reset;
 mod phone_numbers;
 mod roles;
 mod setup;

@@ -339,3 +339,32 @@ async fn creating_an_extension_in_the_set_up_needs_extensions_write() {
     body["extension"] = json!({"id": ext["id"]});
     app.post("/v1/users", &clerk, body).await.expect(201);
 }
+
+#[tokio::test]
+async fn a_station_that_unlocks_less_takes_it_from_its_holders() {
+    let app = spawn_app().await;
+    let k = kit(&app, 5).await;
+    let user = app
+        .post(
+            "/v1/users",
+            &k.c.admin,
+            json!({"email": login(), "first_name": "A", "last_name": "B", "password": PASSWORD,
+              "extension": {"number": "61", "type": "sip"}, "station_id": k.station["id"],
+              "applications": ["desktop_app", "web_dialer"]}),
+        )
+        .await
+        .expect(201);
+    app.patch(&format!("/v1/stations/{}", id(&k.station)), &app.operator, json!({"applications": ["web_dialer"]}))
+        .await
+        .expect(200);
+    let shown = app.get(&format!("/v1/users/{}", id(&user)), &k.c.admin).await.expect(200);
+    assert_eq!(shown["applications"], json!(["web_dialer"]), "rule 9 holds after the pool changes");
+    app.call(
+        Method::POST,
+        "/v1/auth/login",
+        None,
+        Some(json!({"login": user["login"], "password": PASSWORD, "client": "desktop"})),
+    )
+    .await
+    .problem(403, "application_not_enabled");
+}
