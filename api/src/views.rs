@@ -529,8 +529,7 @@ pub struct TenantView {
 }
 
 /// A tenant's dial plan.
-#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExtensionDigitsView {
     #[schema(minimum = 1, maximum = 15, example = 2)]
     pub min: u8,

@@ -15,12 +15,12 @@ use voxport_domain::{
     values::{Email, Login, PersonName, Slug, TenantName},
 };
 
-use super::page_request;
+use super::{page_request, whole_number};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
     responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
-    views::{CreatedTenantView, CreatedUserView, ExtensionDigitsView, TenantPage, TenantView, UserView},
+    views::{CreatedTenantView, CreatedUserView, TenantPage, TenantView, UserView},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -96,10 +96,23 @@ pub struct UpdateTenantBody {
     pub slug: Option<String>,
     /// How many digits the tenant's new extension numbers have (1 to 15,
     /// `min` at most `max`); existing extensions keep theirs.
-    pub extension_digits: Option<ExtensionDigitsView>,
+    pub extension_digits: Option<ExtensionDigitsBody>,
     /// Whether the tenant's own administrators may add and remove phone
     /// numbers.
     pub own_phone_numbers: Option<bool>,
+}
+
+/// A tenant's dial plan, as set.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionDigitsBody {
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 15, example = 2)]
+    pub min: u32,
+    /// At least `min`.
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 15, example = 6)]
+    pub max: u32,
 }
 
 /// The kinds of tenant that can be created.
@@ -292,7 +305,7 @@ pub async fn update_tenant<S: Store>(
     let slug = f.optional("slug", body.slug.as_deref(), Slug::parse);
     let extension_digits = match &body.extension_digits {
         None => Some(None),
-        Some(d) => f.check("extension_digits", ExtensionDigits::new(d.min.into(), d.max.into())).map(Some),
+        Some(d) => f.check("extension_digits", ExtensionDigits::new(d.min, d.max)).map(Some),
     };
     let (Some(name), Some(slug), Some(extension_digits)) = (name, slug, extension_digits) else {
         return Err(f.into_error());
