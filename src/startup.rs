@@ -51,7 +51,12 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<SeaStore> {
 /// # Errors
 /// When the signing key cannot be loaded or the hasher refuses its settings.
 pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) -> anyhow::Result<Voxport<SeaStore>> {
-    let key = store.signing_key(SigningKeySeed::generate()).await?;
+    let at_rest = match &checked.secret_key {
+        Some(key) => key.clone(),
+        None => key_from_file(Path::new(&settings.secret_key_file))?,
+    };
+    let secrets = SecretBox::new(&at_rest);
+    let key = signing_key(&store, &secrets).await?;
     let tokens = TokenSigner::new(
         &key,
         TokenSettings {
@@ -61,10 +66,6 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         },
     )?;
     let hasher = PasswordHasher::new(checked.hashing, settings.password_hash_concurrency)?;
-    let key = match &checked.secret_key {
-        Some(key) => key.clone(),
-        None => key_from_file(Path::new(&settings.secret_key_file))?,
-    };
     let hours = |h: u64| Duration::hours(i64::try_from(h).unwrap_or(i64::MAX));
     let service = ServiceSettings {
         portal_url: settings.portal_url.clone().unwrap_or_else(|| settings.public_base_url.clone()),
@@ -74,7 +75,21 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         throttle: checked.throttle,
         totp_issuer: settings.totp_issuer.clone(),
     };
-    Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes, SecretBox::new(&key), service))
+    Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes, secrets, service))
+}
+
+/// The installation's signing key, stored sealed; a key stored in the clear
+/// by an earlier version is sealed now.
+async fn signing_key(store: &SeaStore, secrets: &SecretBox) -> anyhow::Result<SigningKeySeed> {
+    let candidate = SigningKeySeed::generate();
+    let (kid, stored) = store.signing_key(&candidate.kid, &candidate.sealed(secrets)?).await?;
+    let (key, legacy) = SigningKeySeed::from_stored(kid, &stored, secrets)
+        .context("reading the signing key (is the at-rest key the one this database was set up with?)")?;
+    if legacy {
+        store.restore_signing_key(&key.kid, &key.sealed(secrets)?).await?;
+        tracing::info!("sealed the stored signing key with the at-rest key");
+    }
+    Ok(key)
 }
 
 /// Reads the at-rest key from `path`, creating the file with a fresh key

@@ -1,22 +1,25 @@
 //! The token-signing key, shared by every replica through the database.
 //! The first process to start stores its candidate; everyone reads back
-//! the one stored.
+//! the one stored. The stored form is opaque here: the domain seals it.
 
-use anyhow::{Context as _, anyhow};
-use base64::{Engine as _, engine::general_purpose::STANDARD};
-use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::OnConflict};
-use voxport_domain::{auth::SigningKeySeed, ports::KeyStore};
+use anyhow::Context as _;
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait as _, EntityTrait, QueryFilter as _,
+    sea_query::{Expr, OnConflict},
+};
+use voxport_domain::ports::KeyStore;
 
 use crate::{SeaStore, db_err, entities::signing_keys};
 
 const PRIMARY: &str = "primary";
 
 impl KeyStore for SeaStore {
-    async fn signing_key(&self, candidate: SigningKeySeed) -> anyhow::Result<SigningKeySeed> {
+    async fn signing_key(&self, candidate_kid: &str, candidate: &str) -> anyhow::Result<(String, String)> {
         let row = signing_keys::ActiveModel {
             id: Set(PRIMARY.to_owned()),
-            kid: Set(candidate.kid.clone()),
-            seed: Set(STANDARD.encode(candidate.seed)),
+            kid: Set(candidate_kid.to_owned()),
+            seed: Set(candidate.to_owned()),
             created_at: Set(crate::now()),
         };
         signing_keys::Entity::insert(row)
@@ -29,11 +32,17 @@ impl KeyStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "loading the signing key"))?
             .context("the signing key vanished")?;
-        let seed: [u8; 32] = STANDARD
-            .decode(&stored.seed)
-            .context("decoding the signing key")?
-            .try_into()
-            .map_err(|_| anyhow!("the stored signing key is not 32 bytes"))?;
-        Ok(SigningKeySeed { kid: stored.kid, seed })
+        Ok((stored.kid, stored.seed))
+    }
+
+    async fn restore_signing_key(&self, kid: &str, stored: &str) -> anyhow::Result<()> {
+        signing_keys::Entity::update_many()
+            .col_expr(signing_keys::Column::Seed, Expr::value(stored.to_owned()))
+            .filter(signing_keys::Column::Id.eq(PRIMARY))
+            .filter(signing_keys::Column::Kid.eq(kid))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "sealing the signing key"))?;
+        Ok(())
     }
 }

@@ -210,3 +210,42 @@ async fn a_token_signed_with_another_key_or_no_algorithm_is_refused() {
         .to_owned();
     app.get("/v1/me", &refresh_token).await.problem(401, "unauthenticated");
 }
+
+#[tokio::test]
+async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_on_start() {
+    use base64::{Engine as _, engine::general_purpose::STANDARD};
+    use voxport_domain::auth::SigningKeySeed;
+
+    use crate::helpers::{execute_with, spawn_with_settings, stored_strings};
+
+    let app = spawn_app().await;
+    let sealed = stored_strings(&app, "SELECT seed FROM signing_keys").await;
+    assert!(sealed.len() == 1 && sealed[0].starts_with("v1."), "stored sealed: {sealed:?}");
+
+    // A key an earlier version stored in the clear.
+    let legacy = SigningKeySeed::generate();
+    let clear = STANDARD.encode(legacy.seed);
+    execute_with(
+        &app,
+        "UPDATE signing_keys SET kid = $1, seed = $2",
+        vec![legacy.kid.clone().into(), clear.clone().into()],
+    )
+    .await
+    .unwrap();
+    let restarted = spawn_with_settings(app.settings.clone(), None).await;
+    let stored = stored_strings(&restarted, "SELECT seed FROM signing_keys").await;
+    assert!(stored[0].starts_with("v1.") && !stored[0].contains(&clear), "sealed on start: {stored:?}");
+    let jwks: Value =
+        restarted.client.get(restarted.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], legacy.kid.as_str(), "the stored key is the one in use");
+    restarted.get("/v1/me", &restarted.operator).await.expect(200);
+
+    // The database alone is not enough: another at-rest key cannot open it.
+    let mut elsewhere = app.settings.clone();
+    elsewhere.secret_key = Some(voxport_domain::crypto::AtRestKey::generate().to_base64());
+    let refused = voxport::startup::Application::build(elsewhere)
+        .await
+        .err()
+        .expect("a server with another key refuses to start");
+    assert!(format!("{refused:#}").contains("at-rest key"), "{refused:#}");
+}

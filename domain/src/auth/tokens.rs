@@ -17,6 +17,8 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::crypto::SecretBox;
+
 /// The most clock skew tolerated between us and a token's verifier.
 pub const LEEWAY_SECONDS: u64 = 30;
 
@@ -52,6 +54,41 @@ impl SigningKeySeed {
 fn key_id(key: &SigningKey) -> Vec<u8> {
     use sha2::{Digest as _, Sha256};
     Sha256::digest(key.verifying_key().as_bytes())[..12].to_vec()
+}
+
+impl SigningKeySeed {
+    fn context(kid: &str) -> String {
+        format!("signing-key:{kid}")
+    }
+
+    /// The stored form: sealed with the at-rest key, so a copy of the
+    /// database alone signs no token.
+    ///
+    /// # Errors
+    /// Only if sealing fails.
+    pub fn sealed(&self, secrets: &SecretBox) -> anyhow::Result<String> {
+        secrets.seal(&self.seed, &Self::context(&self.kid))
+    }
+
+    /// The key from its stored form; `true` when it was stored in the
+    /// clear (before keys were sealed) and should be sealed now.
+    ///
+    /// # Errors
+    /// When the stored form does not open or is not 32 bytes.
+    pub fn from_stored(kid: String, stored: &str, secrets: &SecretBox) -> anyhow::Result<(Self, bool)> {
+        let (bytes, legacy) = if stored.starts_with("v1.") {
+            (secrets.open(stored, &Self::context(&kid))?, false)
+        } else {
+            (
+                base64::engine::general_purpose::STANDARD
+                    .decode(stored)
+                    .map_err(|e| anyhow::anyhow!("a stored signing key: {e}"))?,
+                true,
+            )
+        };
+        let seed: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("the stored signing key is not 32 bytes"))?;
+        Ok((Self { kid, seed }, legacy))
+    }
 }
 
 impl fmt::Debug for SigningKeySeed {
@@ -291,6 +328,19 @@ mod tests {
         assert!(s.verify_enrolment(&access).is_err(), "an access token is no enrolment token");
         let stale = s.issue_enrolment(user, tenant, Utc::now() - Duration::minutes(11)).unwrap();
         assert!(s.verify_enrolment(&stale).is_err(), "enrolment tokens are short-lived");
+    }
+
+    #[test]
+    fn signing_keys_are_stored_sealed_and_legacy_ones_read() {
+        let secrets = SecretBox::new(&crate::crypto::AtRestKey::generate());
+        let key = SigningKeySeed::generate();
+        let sealed = key.sealed(&secrets).unwrap();
+        assert!(sealed.starts_with("v1.") && !sealed.contains(&URL_SAFE_NO_PAD.encode(key.seed)));
+        assert_eq!(SigningKeySeed::from_stored(key.kid.clone(), &sealed, &secrets).unwrap(), (key.clone(), false));
+        let legacy = base64::engine::general_purpose::STANDARD.encode(key.seed);
+        assert_eq!(SigningKeySeed::from_stored(key.kid.clone(), &legacy, &secrets).unwrap(), (key.clone(), true));
+        let elsewhere = SecretBox::new(&crate::crypto::AtRestKey::generate());
+        assert!(SigningKeySeed::from_stored(key.kid, &sealed, &elsewhere).is_err(), "another at-rest key");
     }
 
     #[test]
