@@ -117,6 +117,10 @@ pub struct Settings {
     /// Failed sign-ins from one address (any accounts) per window.
     pub address_max_failures: u32,
     pub address_window_seconds: u64,
+    /// Password-reset emails one login may be sent per window; further
+    /// requests are answered alike and send nothing.
+    pub reset_emails_max: u32,
+    pub reset_emails_window_seconds: u64,
     /// The issuer authenticator apps show next to the account.
     pub totp_issuer: String,
 }
@@ -183,6 +187,8 @@ impl Default for Settings {
             lockout_hard_limit: throttle.account_hard_limit,
             address_max_failures: throttle.address_max_failures,
             address_window_seconds: seconds(throttle.address_window),
+            reset_emails_max: throttle.reset_emails_max,
+            reset_emails_window_seconds: seconds(throttle.reset_emails_window),
             totp_issuer: "voxport".into(),
         }
     }
@@ -319,6 +325,8 @@ impl Settings {
             ("lockout_hard_limit", u64::from(self.lockout_hard_limit), 100_000),
             ("address_max_failures", u64::from(self.address_max_failures), 1_000_000),
             ("address_window_seconds", self.address_window_seconds, 86_400),
+            ("reset_emails_max", u64::from(self.reset_emails_max), 1_000),
+            ("reset_emails_window_seconds", self.reset_emails_window_seconds, 86_400),
         ] {
             if value == 0 || value > max {
                 bail!("setting `{name}`: must be between 1 and {max}");
@@ -343,6 +351,8 @@ impl Settings {
                 account_hard_limit: self.lockout_hard_limit,
                 address_max_failures: self.address_max_failures,
                 address_window: duration(self.address_window_seconds),
+                reset_emails_max: self.reset_emails_max,
+                reset_emails_window: duration(self.reset_emails_window_seconds),
             },
         })
     }

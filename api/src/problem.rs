@@ -70,7 +70,20 @@ pub struct Problem {
     /// A token that only the second-factor enrolment endpoints accept
     /// (403 `two_factor_enrolment_required` only); it lasts 10 minutes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enrolment_token: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub enrolment_token: Option<Hidden>,
+}
+
+/// A string for the client's eyes: serialised as it is, hidden from
+/// `Debug` (and so from any log line).
+#[derive(Clone, Serialize)]
+#[serde(transparent)]
+pub struct Hidden(String);
+
+impl fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hidden(..)")
+    }
 }
 
 /// How many licences a pool holds, gives out and has left.
@@ -189,7 +202,7 @@ impl ApiError {
             missing_permissions: self.extra.as_ref().map(|x| x.missing_permissions.clone()).unwrap_or_default(),
             station: self.extra.as_ref().and_then(|x| x.station),
             holder: self.extra.as_ref().and_then(|x| x.holder.as_ref()).map(crate::views::HolderView::from),
-            enrolment_token: self.extra.as_ref().and_then(|x| x.enrolment_token.clone()),
+            enrolment_token: self.extra.as_ref().and_then(|x| x.enrolment_token.clone()).map(Hidden),
         }
     }
 }
@@ -430,7 +443,7 @@ impl From<LoginError> for ApiError {
                     "Your administrator requires a second factor: enrol one with the enrolment_token \
                      (POST /v1/me/2fa, then POST /v1/me/2fa/confirm), then sign in again.",
                 );
-                e.extra_mut().enrolment_token = Some(token);
+                e.extra_mut().enrolment_token = Some(token.0);
                 e
             }
             LoginError::Unknown(e) => Self::internal(e),
@@ -790,6 +803,10 @@ impl From<SecurityAdminError> for ApiError {
             SecurityAdminError::LocksOutSelf => Self::conflict(
                 "allowlist_excludes_you",
                 "The allowlist would shut out the address you are calling from.",
+            ),
+            SecurityAdminError::OwnSecondFactor => Self::conflict(
+                "cannot_reset_own_two_factor",
+                "Turn your own second factor off with your password and a code (DELETE /v1/me/2fa).",
             ),
             SecurityAdminError::Unknown(e) => Self::internal(e),
         }

@@ -179,9 +179,20 @@ pub enum LoginError {
     /// The right password; an administrator requires a second factor the
     /// user has not enrolled. The token lets them enrol, nothing else.
     #[error("the user must enrol a second factor")]
-    TwoFactorEnrolmentRequired { token: String },
+    TwoFactorEnrolmentRequired { token: EnrolmentToken },
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
+}
+
+/// A short-lived token that lets a user enrol a second factor, nothing
+/// else; for the client's eyes only (its `Debug` hides it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnrolmentToken(pub String);
+
+impl std::fmt::Debug for EnrolmentToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnrolmentToken(..)")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -440,6 +451,10 @@ pub enum SecurityAdminError {
     /// Nobody locks themself out by their own allowlist.
     #[error("the allowlist would shut out the caller's own address")]
     LocksOutSelf,
+    /// One's own second factor is turned off with the password and a code
+    /// (`DELETE /v1/me/2fa`), not reset.
+    #[error("nobody resets their own second factor")]
+    OwnSecondFactor,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -450,4 +465,15 @@ pub enum SupportAccessError {
     TenantNotFound,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enrolment_token_stays_out_of_debug_output() {
+        let e = LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken("eyJ.secret.token".into()) };
+        assert!(!format!("{e:?} {e}").contains("secret"), "{e:?}");
+    }
 }

@@ -24,7 +24,7 @@ use crate::{
     role::{BuiltinRole, NewRole, Role, RoleChanges},
     station::{Application, NewStation, Station, StationChanges},
     tenant::{NewTenant, Tenant, TenantChanges},
-    throttle::{Counter, ThrottleKey, ThrottlePolicy},
+    throttle::{Taken, ThrottleKey, ThrottlePolicy},
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey},
     values::{Cidr, Slug},
 };
@@ -137,6 +137,14 @@ pub trait RoleStore {
 
 pub trait UserStore {
     fn user(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
+
+    /// Whose a login typed at sign-in is (matched case-insensitively on the
+    /// whole platform), with their password hash if they have one: one
+    /// indexed read, the same work whether or not the login exists.
+    fn login_credentials(
+        &self,
+        login_key: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<LoginCredentials>>> + Send;
 
     /// The user behind a login typed at sign-in (matched case-insensitively
     /// on the whole platform) with their password hash, if they have one.
@@ -722,6 +730,9 @@ pub trait AuditStore {
     /// sign-in that did not count, a secret read).
     fn record(&self, event: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
 
+    /// Writes events together: all or none.
+    fn record_all(&self, events: &[AuditEvent]) -> impl Future<Output = anyhow::Result<()>> + Send;
+
     /// The events of `tenant` (with `include_anonymous`, also those of no
     /// tenant, such as sign-ins with unknown logins), newest first.
     fn list_events(
@@ -731,6 +742,14 @@ pub trait AuditStore {
         filter: &AuditFilter,
         page: PageRequest,
     ) -> impl Future<Output = anyhow::Result<Page<AuditEvent>>> + Send;
+}
+
+/// Whose a login is, and what their password must match.
+#[derive(Debug, Clone)]
+pub struct LoginCredentials {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub hash: Option<PasswordHash>,
 }
 
 /// A user's TOTP enrolment as stored.
@@ -792,12 +811,14 @@ pub trait TwoFactorStore {
     /// step has seen.
     fn count_wrong_code(&self, user: Uuid, step: u64) -> impl Future<Output = anyhow::Result<u32>> + Send;
 
-    /// Spends an unused recovery code; false when there is none such.
+    /// Spends an unused recovery code, recording `audit` with it; false
+    /// when there is none such.
     fn use_recovery_code(
         &self,
         user: Uuid,
         hash: &str,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
@@ -852,16 +873,19 @@ pub trait NetworkStore {
 }
 
 pub trait ThrottleStore {
-    fn counter(&self, key: &ThrottleKey) -> impl Future<Output = anyhow::Result<Option<Counter>>> + Send;
-
-    /// Counts one failure under `key` by `policy`'s rule for its kind,
-    /// atomically across replicas; answers the counter after it.
-    fn count_failure(
+    /// Takes one attempt under `key` by `policy`'s rule
+    /// ([`ThrottlePolicy::take`]), atomically across replicas: of parallel
+    /// attempts, no more are counted than one after another would be.
+    fn take_attempt(
         &self,
         key: &ThrottleKey,
         policy: &ThrottlePolicy,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = anyhow::Result<Counter>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Taken>> + Send;
+
+    /// Gives back an attempt taken under `key` that was no failure
+    /// ([`ThrottlePolicy::give_back`]).
+    fn give_back(&self, key: &ThrottleKey, policy: &ThrottlePolicy) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Forgets the counter (a success, or an administrator's unlock, which
     /// is audited in the same transaction).

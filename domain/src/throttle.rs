@@ -3,39 +3,76 @@
 //! Per account: after 5 consecutive failures each further failure locks
 //! the account for a minute more than the last (1, 2, 3… minutes), at most
 //! 15 minutes; at 100 consecutive failures it stays locked until an
-//! administrator unlocks it. A success resets the count. Attempts while
-//! locked are refused without being counted, so nobody can run a victim's
-//! account up to the hard lock in one burst. Keycloak's defaults (30
-//! failures, 1-minute steps, 15 minutes at most) are the reference.
+//! administrator unlocks it. A success resets the count. Keycloak's
+//! defaults (30 failures, 1-minute steps, 15 minutes at most) are the
+//! reference. The counter is keyed by the login typed, known or not, so an
+//! unknown login costs the same work as a known one and tells nothing.
 //!
-//! Per source address: at most 50 failures (any accounts) in a 15-minute
-//! window, then 429 with `Retry-After` until the window ends: a password
-//! spray across many accounts stops there.
+//! Per source address (an IPv6 client by its /64, which one subscriber
+//! holds whole): at most 50 failures (any accounts) in a 15-minute window,
+//! then 429 with `Retry-After` until the window ends: a password spray
+//! across many accounts stops there.
+//!
+//! Every attempt is taken, counted as a failure, before the password is
+//! checked, and given back when it matched: a burst of parallel guesses
+//! gets no more tries than one after another, and attempts while locked
+//! are refused without being counted, so nobody runs a victim's account up
+//! to the hard lock in one burst.
 //!
 //! The counters live in the database (several replicas share them); the
 //! rules are here, as pure functions of the stored counter and `now`.
 
 use std::net::IpAddr;
 
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
-use uuid::Uuid;
+use sha2::{Digest as _, Sha256};
+
+use crate::values::Login;
 
 /// Whose failures a counter counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ThrottleKey {
-    Account(Uuid),
+    /// The failures of one login, by a digest of its key: the table holds
+    /// no login typed by a stranger.
+    Account(String),
     Address(IpAddr),
+    /// The password-reset emails of one login (by the same digest).
+    ResetEmails(String),
 }
 
 impl ThrottleKey {
+    /// The account counter of a login as typed at sign-in (or stored).
+    #[must_use]
+    pub fn account(login: &str) -> Self {
+        Self::Account(digest(login))
+    }
+
+    /// The reset-email counter of a login as typed.
+    #[must_use]
+    pub fn reset_emails(login: &str) -> Self {
+        Self::ResetEmails(digest(login))
+    }
+
     /// The storage key.
     #[must_use]
     pub fn as_string(&self) -> String {
         match self {
-            Self::Account(id) => format!("user:{id}"),
-            Self::Address(ip) => format!("ip:{}", ip.to_canonical()),
+            Self::Account(digest) => format!("login:{digest}"),
+            Self::ResetEmails(digest) => format!("reset:{digest}"),
+            Self::Address(ip) => match ip.to_canonical() {
+                IpAddr::V4(v4) => format!("ip:{v4}"),
+                IpAddr::V6(v6) => {
+                    let network = u128::from(v6) & !(u128::MAX >> 64);
+                    format!("ip:{}/64", std::net::Ipv6Addr::from(network))
+                }
+            },
         }
     }
+}
+
+fn digest(login: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(Login::key_of(login).as_bytes())[..18])
 }
 
 /// A stored counter.
@@ -61,6 +98,9 @@ pub struct ThrottlePolicy {
     pub account_hard_limit: u32,
     pub address_max_failures: u32,
     pub address_window: Duration,
+    /// Password-reset emails one login may be sent per window.
+    pub reset_emails_max: u32,
+    pub reset_emails_window: Duration,
 }
 
 impl Default for ThrottlePolicy {
@@ -72,6 +112,8 @@ impl Default for ThrottlePolicy {
             account_hard_limit: 100,
             address_max_failures: 50,
             address_window: Duration::minutes(15),
+            reset_emails_max: 3,
+            reset_emails_window: Duration::hours(1),
         }
     }
 }
@@ -84,7 +126,54 @@ pub enum Verdict {
     Closed(Option<DateTime<Utc>>),
 }
 
+/// The outcome of taking an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// Counted as a failure in advance: the counter after it (closed when
+    /// this very attempt locked it).
+    Counted(Counter),
+    /// Refused, and not counted.
+    Closed(Option<DateTime<Utc>>),
+}
+
 impl ThrottlePolicy {
+    /// Takes one attempt under `key` at `now`: refused while the counter is
+    /// closed, else counted as a failure by the rule of the key's kind.
+    #[must_use]
+    pub fn take(&self, key: &ThrottleKey, before: Option<&Counter>, now: DateTime<Utc>) -> Taken {
+        if let Verdict::Closed(until) = Self::verdict(before, now) {
+            return Taken::Closed(until);
+        }
+        Taken::Counted(match key {
+            ThrottleKey::Account(_) => self.account_failure(before, now),
+            ThrottleKey::Address(_) => {
+                Self::window_failure(before, now, self.address_window, self.address_max_failures)
+            }
+            ThrottleKey::ResetEmails(_) => {
+                Self::window_failure(before, now, self.reset_emails_window, self.reset_emails_max)
+            }
+        })
+    }
+
+    /// The counter once an attempt taken under `key` turned out no failure.
+    /// An account opens again, as a success would have left it; a window
+    /// counter opens once below its limit.
+    #[must_use]
+    pub fn give_back(&self, key: &ThrottleKey, counter: &Counter) -> Counter {
+        let failures = counter.failures.saturating_sub(1);
+        let locked_until = match key {
+            ThrottleKey::Account(_) => None,
+            ThrottleKey::Address(_) => counter.locked_until.filter(|_| failures >= self.address_max_failures),
+            ThrottleKey::ResetEmails(_) => counter.locked_until.filter(|_| failures >= self.reset_emails_max),
+        };
+        Counter {
+            failures,
+            locked_until,
+            hard_locked: counter.hard_locked && failures >= self.account_hard_limit,
+            ..counter.clone()
+        }
+    }
+
     /// The counter after one more failure of an account at `now`.
     #[must_use]
     pub fn account_failure(&self, before: Option<&Counter>, now: DateTime<Utc>) -> Counter {
@@ -106,19 +195,20 @@ impl ThrottlePolicy {
         }
     }
 
-    /// The counter after one more failure from a source address at `now`:
-    /// a new window once the last one ended.
+    /// The counter after one more failure in a fixed window of `window`
+    /// allowing `max`: a new window once the last one ended; closed until
+    /// the window ends once `max` is reached.
     #[must_use]
-    pub fn address_failure(&self, before: Option<&Counter>, now: DateTime<Utc>) -> Counter {
-        let current = before.filter(|c| now < c.window_started_at + self.address_window);
+    pub fn window_failure(before: Option<&Counter>, now: DateTime<Utc>, window: Duration, max: u32) -> Counter {
+        let current = before.filter(|c| now < c.window_started_at + window);
         let failures = current.map_or(0, |c| c.failures).saturating_add(1);
         let window_started_at = current.map_or(now, |c| c.window_started_at);
-        let window_end = window_started_at + self.address_window;
+        let window_end = window_started_at + window;
         Counter {
             failures,
             window_started_at,
             last_failure_at: now,
-            locked_until: (failures >= self.address_max_failures).then_some(window_end),
+            locked_until: (failures >= max).then_some(window_end),
             hard_locked: false,
         }
     }
@@ -137,6 +227,10 @@ impl ThrottlePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn address_failure(p: &ThrottlePolicy, before: Option<&Counter>, now: DateTime<Utc>) -> Counter {
+        ThrottlePolicy::window_failure(before, now, p.address_window, p.address_max_failures)
+    }
 
     fn run(policy: &ThrottlePolicy, n: u32, now: DateTime<Utc>) -> Counter {
         let mut c = None;
@@ -177,10 +271,10 @@ mod tests {
         let start = Utc::now();
         let mut c: Option<Counter> = None;
         for i in 0..49 {
-            c = Some(p.address_failure(c.as_ref(), start + Duration::seconds(i)));
+            c = Some(address_failure(&p, c.as_ref(), start + Duration::seconds(i)));
         }
         assert_eq!(ThrottlePolicy::verdict(c.as_ref(), start + Duration::seconds(50)), Verdict::Open);
-        let fiftieth = p.address_failure(c.as_ref(), start + Duration::seconds(50));
+        let fiftieth = address_failure(&p, c.as_ref(), start + Duration::seconds(50));
         let window_end = start + Duration::minutes(15);
         assert_eq!(
             ThrottlePolicy::verdict(Some(&fiftieth), start + Duration::seconds(51)),
@@ -188,14 +282,70 @@ mod tests {
         );
         assert_eq!(ThrottlePolicy::verdict(Some(&fiftieth), window_end), Verdict::Open);
         // The next failure after the window starts a new one.
-        let fresh = p.address_failure(Some(&fiftieth), window_end + Duration::seconds(1));
+        let fresh = address_failure(&p, Some(&fiftieth), window_end + Duration::seconds(1));
         assert_eq!(fresh.failures, 1);
     }
 
     #[test]
-    fn keys_are_canonical() {
+    fn keys_are_canonical_and_hold_no_login() {
         let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
         assert_eq!(ThrottleKey::Address(mapped).as_string(), "ip:10.1.2.3");
-        assert!(ThrottleKey::Account(Uuid::nil()).as_string().starts_with("user:"));
+        let key = ThrottleKey::account(" Ada@Example.com").as_string();
+        assert_eq!(key, ThrottleKey::account("ada@example.com").as_string(), "as sign-in matches logins");
+        assert!(key.starts_with("login:") && !key.contains("ada"), "{key}");
+        assert_ne!(ThrottleKey::reset_emails("ada@example.com").as_string(), key);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        let key = |ip: &str| ThrottleKey::Address(ip.parse().unwrap()).as_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "ip:2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), key("2001:db8:1:2::7"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+    }
+
+    #[test]
+    fn attempts_are_counted_in_advance_and_refused_uncounted_once_closed() {
+        let p = ThrottlePolicy::default();
+        let now = Utc::now();
+        let key = ThrottleKey::account("ada@example.com");
+        let mut counter = None;
+        for n in 1..=6 {
+            let Taken::Counted(after) = p.take(&key, counter.as_ref(), now) else { panic!("attempt {n} refused") };
+            assert_eq!(after.failures, n);
+            counter = Some(after);
+        }
+        // The sixth attempt locked the account: the seventh is not counted.
+        assert_eq!(p.take(&key, counter.as_ref(), now), Taken::Closed(Some(now + Duration::minutes(1))));
+        // The sixth was the right password after all: back to five, open.
+        let back = p.give_back(&key, counter.as_ref().unwrap());
+        assert_eq!((back.failures, ThrottlePolicy::verdict(Some(&back), now)), (5, Verdict::Open));
+    }
+
+    #[test]
+    fn a_given_back_attempt_reopens_a_window_below_its_limit() {
+        let p = ThrottlePolicy { address_max_failures: 2, ..ThrottlePolicy::default() };
+        let now = Utc::now();
+        let key = ThrottleKey::Address("192.0.2.1".parse().unwrap());
+        let Taken::Counted(one) = p.take(&key, None, now) else { panic!() };
+        let Taken::Counted(two) = p.take(&key, Some(&one), now) else { panic!() };
+        assert!(matches!(p.take(&key, Some(&two), now), Taken::Closed(Some(_))));
+        let back = p.give_back(&key, &two);
+        assert_eq!((back.failures, back.window_started_at), (1, two.window_started_at));
+        assert_eq!(ThrottlePolicy::verdict(Some(&back), now), Verdict::Open);
+    }
+
+    #[test]
+    fn a_login_gets_three_reset_emails_an_hour() {
+        let p = ThrottlePolicy::default();
+        let now = Utc::now();
+        let key = ThrottleKey::reset_emails("ada@example.com");
+        let mut counter = None;
+        for _ in 0..3 {
+            let Taken::Counted(after) = p.take(&key, counter.as_ref(), now) else { panic!() };
+            counter = Some(after);
+        }
+        assert!(matches!(p.take(&key, counter.as_ref(), now), Taken::Closed(_)));
+        assert!(matches!(p.take(&key, counter.as_ref(), now + Duration::hours(1)), Taken::Counted(_)));
     }
 }

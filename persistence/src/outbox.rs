@@ -231,10 +231,16 @@ impl OutboxStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "forgetting spent links"))?;
         // A counter nobody has failed against for a day has nothing to say,
-        // unless it holds a lock only an administrator lifts.
+        // unless it holds a lock still running or one only an
+        // administrator lifts.
         let counters = login_throttle::Entity::delete_many()
             .filter(login_throttle::Column::LastFailureAt.lt(crate::stamp(now - chrono::Duration::days(1))))
             .filter(login_throttle::Column::HardLocked.eq(false))
+            .filter(
+                Condition::any()
+                    .add(login_throttle::Column::LockedUntil.is_null())
+                    .add(login_throttle::Column::LockedUntil.lt(crate::stamp(now))),
+            )
             .exec(&self.db)
             .await
             .map_err(|e| db_err(e, "forgetting old counters"))?;

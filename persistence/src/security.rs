@@ -8,7 +8,7 @@
 //! - Throttle counters are read, changed by the domain's rule and written
 //!   back inside a write transaction that first makes sure the row exists
 //!   and locks it (`FOR UPDATE` on PostgreSQL; the write lock on SQLite),
-//!   so two replicas counting failures for one account add up.
+//!   so parallel attempts on two replicas are taken one after another.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait as _, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, Order, PaginatorTrait as _, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, LockType, OnConflict},
 };
 use uuid::Uuid;
@@ -26,7 +26,7 @@ use voxport_domain::{
     audit::{AuditAction, AuditEvent, AuditFilter, TargetType},
     paging::{Page, PageRequest},
     ports::{AuditStore, NetworkChange, NetworkStore, ThrottleStore, TotpRecord, TwoFactorStore},
-    throttle::{Counter, ThrottleKey, ThrottlePolicy},
+    throttle::{Counter, Taken, ThrottleKey, ThrottlePolicy},
     values::Cidr,
 };
 
@@ -121,6 +121,14 @@ fn step(v: u64) -> i64 {
 impl AuditStore for SeaStore {
     async fn record(&self, event: &AuditEvent) -> anyhow::Result<()> {
         record(&self.db, event, None).await
+    }
+
+    async fn record_all(&self, events: &[AuditEvent]) -> anyhow::Result<()> {
+        let txn = begin_write(&self.db).await?;
+        for event in events {
+            record(&txn, event, None).await?;
+        }
+        txn.commit().await.map_err(|e| db_err(e, "committing audit events"))
     }
 
     async fn list_events(
@@ -310,16 +318,28 @@ impl TwoFactorStore for SeaStore {
         Ok(u32::try_from(failures).unwrap_or(0))
     }
 
-    async fn use_recovery_code(&self, user: Uuid, hash: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    async fn use_recovery_code(
+        &self,
+        user: Uuid,
+        hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> anyhow::Result<bool> {
+        let txn = begin_write(&self.db).await?;
         let res = recovery_codes::Entity::update_many()
             .col_expr(recovery_codes::Column::UsedAt, Expr::value(crate::stamp(now)))
             .filter(recovery_codes::Column::UserId.eq(user))
             .filter(recovery_codes::Column::CodeHash.eq(hash))
             .filter(recovery_codes::Column::UsedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "spending a recovery code"))?;
-        Ok(res.rows_affected == 1)
+        if res.rows_affected != 1 {
+            return Ok(false);
+        }
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a spent recovery code"))?;
+        Ok(true)
     }
 }
 
@@ -366,6 +386,29 @@ impl NetworkStore for SeaStore {
     }
 }
 
+async fn locked_counter(txn: &DatabaseTransaction, id: &str) -> anyhow::Result<Option<login_throttle::Model>> {
+    login_throttle::Entity::find_by_id(id.to_owned())
+        .lock(LockType::Update)
+        .one(txn)
+        .await
+        .map_err(|e| db_err(e, "locking a throttle counter"))
+}
+
+async fn store_counter(txn: &DatabaseTransaction, id: String, c: &Counter) -> anyhow::Result<()> {
+    login_throttle::ActiveModel {
+        key: Set(id),
+        failures: Set(i32::try_from(c.failures).unwrap_or(i32::MAX)),
+        window_started_at: Set(crate::stamp(c.window_started_at)),
+        last_failure_at: Set(crate::stamp(c.last_failure_at)),
+        locked_until: Set(c.locked_until.map(crate::stamp)),
+        hard_locked: Set(c.hard_locked),
+    }
+    .update(txn)
+    .await
+    .map_err(|e| db_err(e, "storing a throttle counter"))?;
+    Ok(())
+}
+
 fn counter(m: login_throttle::Model) -> Counter {
     Counter {
         failures: u32::try_from(m.failures).unwrap_or(0),
@@ -377,24 +420,16 @@ fn counter(m: login_throttle::Model) -> Counter {
 }
 
 impl ThrottleStore for SeaStore {
-    async fn counter(&self, key: &ThrottleKey) -> anyhow::Result<Option<Counter>> {
-        let row = login_throttle::Entity::find_by_id(key.as_string())
-            .one(&self.db)
-            .await
-            .map_err(|e| db_err(e, "loading a throttle counter"))?;
-        Ok(row.map(counter))
-    }
-
-    async fn count_failure(
+    async fn take_attempt(
         &self,
         key: &ThrottleKey,
         policy: &ThrottlePolicy,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Counter> {
+    ) -> anyhow::Result<Taken> {
         let id = key.as_string();
         let now = crate::stamp(now);
         let txn = begin_write(&self.db).await?;
-        // Make sure the row exists, then lock it: concurrent failures on
+        // Make sure the row exists, then lock it: concurrent attempts on
         // other replicas wait here and see this one's count.
         login_throttle::Entity::insert(login_throttle::ActiveModel {
             key: Set(id.clone()),
@@ -408,30 +443,23 @@ impl ThrottleStore for SeaStore {
         .exec_without_returning(&txn)
         .await
         .map_err(|e| db_err(e, "creating a throttle counter"))?;
-        let row = login_throttle::Entity::find_by_id(id.clone())
-            .lock(LockType::Update)
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "locking a throttle counter"))?
-            .context("a throttle counter vanished")?;
+        let row = locked_counter(&txn, &id).await?.context("a throttle counter vanished")?;
         let before = (row.failures > 0).then(|| counter(row));
-        let after = match key {
-            ThrottleKey::Account(_) => policy.account_failure(before.as_ref(), now),
-            ThrottleKey::Address(_) => policy.address_failure(before.as_ref(), now),
-        };
-        login_throttle::ActiveModel {
-            key: Set(id),
-            failures: Set(i32::try_from(after.failures).unwrap_or(i32::MAX)),
-            window_started_at: Set(crate::stamp(after.window_started_at)),
-            last_failure_at: Set(crate::stamp(after.last_failure_at)),
-            locked_until: Set(after.locked_until.map(crate::stamp)),
-            hard_locked: Set(after.hard_locked),
+        let taken = policy.take(key, before.as_ref(), now);
+        if let Taken::Counted(after) = &taken {
+            store_counter(&txn, id, after).await?;
         }
-        .update(&txn)
-        .await
-        .map_err(|e| db_err(e, "counting a failure"))?;
-        txn.commit().await.map_err(|e| db_err(e, "committing a failure"))?;
-        Ok(after)
+        txn.commit().await.map_err(|e| db_err(e, "committing an attempt"))?;
+        Ok(taken)
+    }
+
+    async fn give_back(&self, key: &ThrottleKey, policy: &ThrottlePolicy) -> anyhow::Result<()> {
+        let id = key.as_string();
+        let txn = begin_write(&self.db).await?;
+        if let Some(row) = locked_counter(&txn, &id).await?.filter(|r| r.failures > 0) {
+            store_counter(&txn, id, &policy.give_back(key, &counter(row))).await?;
+        }
+        txn.commit().await.map_err(|e| db_err(e, "committing a given-back attempt"))
     }
 
     async fn clear(&self, key: &ThrottleKey, audit: Option<&AuditEvent>) -> anyhow::Result<()> {

@@ -17,7 +17,7 @@ use voxport_domain::{
     auth::PasswordHash,
     errors::{DeleteUserError, UpdateUserError},
     paging::{Direction, Page, PageRequest, Sort},
-    ports::{UserStore, UserUpdate},
+    ports::{LoginCredentials, UserStore, UserUpdate},
     role::BuiltinRole,
     station::Application,
     user::{NewUser, User, UserFilter, UserSortKey, UserStatus},
@@ -174,6 +174,22 @@ impl UserStore for SeaStore {
         let Some((u, r)) = row else { return Ok(None) };
         let hash = u.password_hash.clone().map(PasswordHash::from_phc);
         Ok(hydrate(&self.db, vec![(u, r)]).await?.pop().map(|user| (user, hash)))
+    }
+
+    async fn login_credentials(&self, login_key: &str) -> anyhow::Result<Option<LoginCredentials>> {
+        let row: Option<(Uuid, Uuid, Option<String>)> = users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::TenantId, users::Column::PasswordHash])
+            .filter(users::Column::LoginKey.eq(login_key))
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "looking up a login"))?;
+        Ok(row.map(|(user_id, tenant_id, hash)| LoginCredentials {
+            user_id,
+            tenant_id,
+            hash: hash.map(PasswordHash::from_phc),
+        }))
     }
 
     async fn password_hash(&self, user_id: Uuid) -> anyhow::Result<Option<PasswordHash>> {

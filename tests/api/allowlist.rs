@@ -51,10 +51,12 @@ async fn entries_are_validated_and_kept_canonical() {
         .put(
             &networks(&user),
             &c.admin,
-            json!({"networks": ["10.1.2.3/8", "2001:DB8::1/32", "203.0.113.7", "10.0.0.0/8"]}),
+            json!({"networks": ["10.1.2.3/8", "2001:DB8::1/32", "203.0.113.7", "10.0.0.0/8", "::ffff:cb00:7107"]}),
         )
         .await
         .expect(200);
+    // An IPv4-mapped IPv6 entry is the IPv4 address it maps (clients are
+    // compared as IPv4), here one already listed.
     assert_eq!(stored["networks"], json!(["10.0.0.0/8", "2001:db8::/32", "203.0.113.7/32"]));
     let fields = app
         .put(

@@ -170,6 +170,9 @@ async fn a_support_agent_acts_in_a_customer_tenant_and_both_identities_are_recor
     assert_eq!(event["on_behalf_of"], c.id.as_str());
     let operator = app.get("/v1/me", &app.operator).await.expect(200);
     assert_eq!(event["actor"], json!({"user_id": operator["id"], "tenant_id": operator["tenant_id"]}));
+    // The agent is still themself for their own profile.
+    let renamed = app.patch("/v1/me", token, json!({"first_name": "Agent"})).await.expect(200);
+    assert_eq!((&renamed["id"], &renamed["first_name"]), (&operator["id"], &json!("Agent")));
     assert_eq!(actions(&events(&app, &c.admin, "action=support_access.started").await), ["support_access.started"]);
     // Only a parent, and only into a tenant below it.
     app.post(&format!("/v1/tenants/{}/access", c.id), &c.admin, json!({})).await.problem(403, "permission_denied");

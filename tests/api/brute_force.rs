@@ -192,3 +192,114 @@ async fn a_database_outage_during_sign_in_is_a_503_and_counts_nothing() {
     attempt(&app, login(&user), PASSWORD).await.expect(200);
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
+
+/// The reasons of the failed sign-ins of a user, as the audit log has them.
+async fn failure_reasons(app: &TestApp, admin: &str, user: &Value) -> Vec<String> {
+    let query = format!("/v1/audit-events?action=sign_in.failed&target_id={}&per_page=100", id(user));
+    let events = app.get(&query, admin).await.expect(200);
+    events["items"].as_array().unwrap().iter().map(|e| e["details"]["reason"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_on_two_servers_gets_no_more_tries_than_one_after_another() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    let one = spawn_with_settings(settings.clone(), dir).await;
+    let two = spawn_with_settings(settings, None).await;
+    let c = one.customer().await;
+    let user = one.user(&c.admin, json!({})).await;
+    let burst = (0..30).map(|i| attempt(if i % 2 == 0 { &one } else { &two }, login(&user), WRONG));
+    for answer in futures::future::join_all(burst).await {
+        answer.problem(401, "invalid_credentials");
+    }
+    // Five free failures and the sixth that locked: no password was tried
+    // more often, and the burst did not run the count up to the hard lock.
+    let reasons = failure_reasons(&one, &c.admin, &user).await;
+    assert_eq!(reasons.iter().filter(|r| *r == "wrong_password").count(), 6, "{reasons:?}");
+    assert_eq!(reasons.iter().filter(|r| *r == "locked").count(), 24, "{reasons:?}");
+    let locks =
+        one.get(&format!("/v1/audit-events?action=account.locked&target_id={}", id(&user)), &c.admin).await.expect(200);
+    assert_eq!(locks["total"], 1);
+    assert_eq!(locks["items"][0]["details"]["until_unlocked"], false);
+    attempt(&two, login(&user), PASSWORD).await.problem(401, "invalid_credentials");
+    let_time_pass(&one).await;
+    attempt(&two, login(&user), PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn a_parallel_spray_from_one_address_gets_exactly_its_share() {
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.1".into()];
+        s.address_max_failures = 5;
+    })
+    .await;
+    let logins: Vec<String> = (0..20).map(|i| format!("sprayed{i}@acme.example")).collect();
+    let burst = logins.iter().map(|l| attempt_from(&app, "198.51.100.77", l, WRONG));
+    let answers: Vec<u16> = futures::future::join_all(burst).await.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(answers.iter().filter(|s| **s == 401).count(), 5, "{answers:?}");
+    assert_eq!(answers.iter().filter(|s| **s == 429).count(), 15, "{answers:?}");
+}
+
+#[tokio::test]
+async fn an_ipv6_client_is_held_back_by_its_64_network() {
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.1".into()];
+        s.address_max_failures = 3;
+    })
+    .await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    for client in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"] {
+        attempt_from(&app, client, &format!("v6-{client}@acme.example"), WRONG)
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    // Another address of the same subscriber: the same limit.
+    attempt_from(&app, "2001:db8:1:2::99", login(&user), PASSWORD).await.problem(429, "too_many_attempts");
+    attempt_from(&app, "2001:db8:1:3::1", login(&user), PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn the_right_password_gives_its_attempt_back() {
+    let app = spawn_app_with(|s| s.lockout_free_failures = 2).await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    app.patch(&format!("/v1/users/{}", id(&user)), &c.admin, json!({"two_factor_required": true})).await.expect(200);
+    attempt(&app, login(&user), WRONG).await;
+    attempt(&app, login(&user), WRONG).await;
+    // Right, but not a success (enrolment is due): the count stays at two,
+    // so it is no failure that locks the account…
+    for _ in 0..3 {
+        attempt(&app, login(&user), PASSWORD).await.problem(403, "two_factor_enrolment_required");
+    }
+    // …and one more failure still does.
+    attempt(&app, login(&user), WRONG).await;
+    attempt(&app, login(&user), PASSWORD).await.problem(401, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn guessing_passwords_through_a_session_counts_against_the_account() {
+    let app = spawn_app_with(|s| s.lockout_free_failures = 2).await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let token = app.token(login(&user), PASSWORD).await;
+    let change = |current: &str| {
+        app.post(
+            "/v1/me/password",
+            &token,
+            json!({"current_password": current, "new_password": "another-quiet-harbour"}),
+        )
+    };
+    for _ in 0..3 {
+        change(WRONG).await.problem(403, "current_password_wrong");
+    }
+    // Locked: not even the right current password passes, nor a sign-in.
+    change(PASSWORD).await.problem(403, "current_password_wrong");
+    attempt(&app, login(&user), PASSWORD).await.problem(401, "invalid_credentials");
+    assert_eq!(
+        failure_reasons(&app, &c.admin, &user).await.iter().filter(|r| *r == "wrong_current_password").count(),
+        3
+    );
+    let_time_pass(&app).await;
+    assert_eq!(change(PASSWORD).await.status, 204);
+}

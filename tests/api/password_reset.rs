@@ -1,18 +1,33 @@
 //! Forgotten passwords (issue 4 "Revocation"): a reset request always
-//! answers 202; a single-use link goes out through the outbox when the
-//! login exists; redeeming it ends every session.
+//! answers 202 at once and is handled after the answer; a single-use link
+//! goes out through the outbox when the login exists, at most three an
+//! hour; redeeming it ends every session.
 
 use chrono::Duration;
 use reqwest::Method;
 use serde_json::json;
 
 use crate::{
-    helpers::{PASSWORD, Reply, TestApp, id, spawn_app_with},
+    helpers::{PASSWORD, Reply, TestApp, id, spawn_app, spawn_app_with, stored_strings},
     smtp::SmtpServer,
 };
 
 async fn request(app: &TestApp, login: &str) -> Reply {
     app.call(Method::POST, "/v1/auth/password-reset", None, Some(json!({"login": login}))).await
+}
+
+/// Waits until the server has handled `n` reset requests in all (each is
+/// audited, sent or not).
+async fn handled(app: &TestApp, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let details =
+            stored_strings(app, "SELECT details FROM audit_events WHERE action = 'password.reset_requested'").await;
+        if details.len() >= n {
+            return details;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{n} password reset requests were not handled in 5 seconds");
 }
 
 async fn confirm(app: &TestApp, token: &str, password: &str) -> Reply {
@@ -33,6 +48,7 @@ async fn a_reset_link_goes_to_the_user_works_once_and_ends_their_sessions() {
 
     assert_eq!(request(&app, login).await.status, 202);
     assert_eq!(request(&app, "nobody@nowhere.example").await.status, 202, "the same answer for an unknown login");
+    handled(&app, 2).await;
     app.deliver_emails(Duration::zero()).await;
     let arrived = &smtp.messages()[before..];
     assert_eq!(arrived.len(), 1, "one email, for the login that exists");
@@ -74,6 +90,23 @@ async fn accounts_that_may_not_sign_in_get_no_link() {
     for login in [disabled["login"].as_str().unwrap(), no_email["login"].as_str().unwrap()] {
         assert_eq!(request(&app, login).await.status, 202);
     }
+    handled(&app, 2).await;
     app.deliver_emails(Duration::zero()).await;
     assert_eq!(smtp.messages().len(), before);
+}
+
+#[tokio::test]
+async fn a_login_is_sent_three_reset_emails_an_hour_however_often_it_asks() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({"send_welcome_email": false})).await;
+    for _ in 0..5 {
+        assert_eq!(request(&app, user["login"].as_str().unwrap()).await.status, 202);
+    }
+    let details = handled(&app, 5).await;
+    let sent = details.iter().filter(|d| d.contains(r#""sent":true"#)).count();
+    assert_eq!(sent, 3, "{details:?}");
+    assert_eq!(details.iter().filter(|d| d.contains("too_many_requests")).count(), 2, "{details:?}");
+    let emails = app.get(&format!("/v1/users/{}/emails", id(&user)), &c.admin).await.expect(200);
+    assert_eq!(emails["items"].as_array().unwrap().len(), 3);
 }

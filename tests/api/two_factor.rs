@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use voxport_domain::auth::totp::{TotpSecret, code_at, current_step};
 
-use crate::helpers::{Customer, PASSWORD, Reply, TestApp, id, spawn_app};
+use crate::helpers::{Customer, PASSWORD, Reply, TestApp, id, spawn_app, spawn_app_with};
 
 /// The code an authenticator app shows for `secret`, `offset` seconds from now.
 fn code(secret: &str, offset: i64) -> String {
@@ -242,4 +242,43 @@ async fn resetting_a_users_key_ends_their_sessions_and_they_scan_anew() {
     )
     .await
     .problem(403, "permission_denied");
+}
+
+#[tokio::test]
+async fn nobody_resets_their_own_second_factor() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    app.call(Method::POST, &format!("/v1/users/{}/2fa/reset", c.admin_id), Some(&c.admin), None)
+        .await
+        .problem(409, "cannot_reset_own_two_factor");
+}
+
+#[tokio::test]
+async fn a_sign_in_refused_for_its_client_spends_no_code() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let Enrolled { login, recovery_codes: codes, .. } = enrolled(&app, &c).await;
+    let desktop = json!({"login": login, "password": PASSWORD, "otp": codes[0], "client": "desktop"});
+    app.call(Method::POST, "/v1/auth/login", None, Some(desktop)).await.problem(403, "application_not_enabled");
+    sign_in(&app, &login, Some(&codes[0])).await.expect(200);
+}
+
+#[tokio::test]
+async fn wrong_codes_when_turning_the_second_factor_off_count_against_the_account() {
+    let app = spawn_app_with(|s| s.lockout_free_failures = 2).await;
+    let c = app.customer().await;
+    let Enrolled { login, secret, recovery_codes, .. } = enrolled(&app, &c).await;
+    let signed = sign_in(&app, &login, Some(&recovery_codes[0])).await.expect(200);
+    let token = signed["access_token"].as_str().unwrap().to_owned();
+    let off = |password: &str, code: &str| {
+        app.call(Method::DELETE, "/v1/me/2fa", Some(&token), Some(json!({"password": password, "code": code})))
+    };
+    for wrong in ["000001", "000002", "000003"] {
+        off(PASSWORD, wrong).await.problem(403, "verification_failed");
+    }
+    // Locked: the right password and code are refused too, and sign-in.
+    off(PASSWORD, &code(&secret, 30)).await.problem(403, "verification_failed");
+    sign_in(&app, &login, Some(&recovery_codes[1])).await.problem(401, "invalid_credentials");
+    let me = app.get("/v1/me", &token).await.expect(200);
+    assert_eq!(me["two_factor"]["enabled"], true);
 }

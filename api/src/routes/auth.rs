@@ -222,10 +222,12 @@ pub struct PasswordResetBody {
 
 /// Ask for a password reset link
 ///
-/// Always answers 202, whether or not the login exists, so it tells nobody
-/// which logins exist. When it does (and the account is active and has an
-/// email address), a single-use reset link goes out through the email
-/// outbox; it expires like a set-password link.
+/// Always answers 202 at once, whether or not the login exists, so neither
+/// the answer nor its time tells anybody which logins exist. When it does
+/// (and the account is active and has an email address), a single-use
+/// reset link goes out through the email outbox; it expires like a
+/// set-password link. One login is sent at most 3 reset emails an hour
+/// (configurable); further requests send nothing.
 #[utoipa::path(
     post, path = "/v1/auth/password-reset", tag = "auth", operation_id = "request_password_reset",
     request_body = PasswordResetBody,
@@ -240,7 +242,15 @@ pub async fn request_password_reset<S: Store>(
     ip: ClientIp,
     Json(body): Json<PasswordResetBody>,
 ) -> Result<HttpResponse, ApiError> {
-    app.request_password_reset(&body.login, ip.0, Utc::now()).await?;
+    // The work happens after the answer: its length depends on whether the
+    // login exists. A failure is logged; the user asks again.
+    let app = app.into_inner();
+    let now = Utc::now();
+    actix_web::rt::spawn(async move {
+        if let Err(e) = app.request_password_reset(&body.login, ip.0, now).await {
+            tracing::error!(error = %format!("{e:#}"), "a password reset request failed");
+        }
+    });
     Ok(HttpResponse::Accepted().finish())
 }
 

@@ -122,7 +122,9 @@ pub async fn update_me<S: Store>(
 /// Change my password
 ///
 /// Needs the current password. Ends every other session of the user; the
-/// one making the change stays signed in.
+/// one making the change stays signed in. A wrong current password counts
+/// against the account like a failed sign-in, and a locked account is
+/// refused like a wrong password.
 #[utoipa::path(
     post, path = "/v1/me/password", tag = "me", operation_id = "change_my_password",
     request_body = ChangePasswordBody,

@@ -114,7 +114,9 @@ pub async fn confirm_two_factor<S: Store>(
 /// Turn my second factor off
 ///
 /// Needs the password and a current code; refused while an administrator
-/// requires a second factor for the user or their role.
+/// requires a second factor for the user or their role. A wrong password
+/// or code counts against the account like a failed sign-in, and a locked
+/// account is refused like a wrong password.
 #[utoipa::path(
     delete, path = "/v1/me/2fa", tag = "me", operation_id = "disable_two_factor",
     request_body = DisableTwoFactorBody,
@@ -140,13 +142,15 @@ pub async fn disable_two_factor<S: Store>(
 /// The "Reset 2FA key" button: the secret and recovery codes are gone, the
 /// user's sessions end, and they scan a new QR code (at their next sign-in
 /// when a second factor is required). Needs `users:write` and every
-/// permission the user holds.
+/// permission the user holds. Nobody resets their own: they turn it off
+/// with their password and a code (`DELETE /v1/me/2fa`).
 #[utoipa::path(
     post, path = "/v1/users/{id}/2fa/reset", tag = "users", operation_id = "reset_two_factor",
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Reset"),
         (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_reset_own_two_factor`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),

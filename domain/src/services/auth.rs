@@ -1,13 +1,15 @@
 //! Sign-in, refresh, sign-out, and turning a bearer token into an actor.
 //!
 //! A sign-in passes, in order: the source address's failure limit (429),
-//! the password (one answer for every refusal, locked accounts included,
-//! in about the same time), the account's status, the user's IP allowlist
-//! (403, only after the password matched, so it tells a stranger nothing),
-//! the second factor, the administrator's demand for one, and the
-//! client's application. Failures count against the account and the
-//! source address in the database (SECURITY.md "Brute force"); a storage
-//! failure is a 503 and counts nothing. Every outcome is audited.
+//! the password (one answer for every refusal, locked accounts and unknown
+//! logins included, after the same work), the account's status, the
+//! user's IP allowlist (403, only after the password matched, so it tells
+//! a stranger nothing), the client's application, the second factor, and
+//! the administrator's demand for one. The attempt is taken against the
+//! source address and the login in the database before the password is
+//! checked, and given back when it matched (SECURITY.md "Brute force",
+//! [`crate::throttle`]); a storage failure is a 503, and one before the
+//! attempt was taken counts nothing. Every outcome is audited.
 
 use std::net::IpAddr;
 
@@ -24,11 +26,11 @@ use crate::{
         Client, RefreshToken, Session,
         totp::{RecoveryCode, TotpSecret, current_step, matching_step},
     },
-    errors::{AuthenticateError, ChangePasswordError, LoginError, RefreshError, UpdateUserError},
+    errors::{AuthenticateError, ChangePasswordError, EnrolmentToken, LoginError, RefreshError, UpdateUserError},
     ports::{RefreshUse, Store, UserUpdate},
     role::BuiltinRole,
     station::Application,
-    throttle::{ThrottleKey, ThrottlePolicy, Verdict},
+    throttle::{Counter, Taken, ThrottleKey, ThrottlePolicy, Verdict},
     user::{User, UserChanges, UserStatus},
     values::{Login, MAX_PASSWORD_CHARS, allowed},
 };
@@ -38,12 +40,20 @@ use crate::{
 pub const MAX_WRONG_CODES_PER_STEP: u32 = 3;
 
 /// What a successful sign-in or refresh hands to the client.
-#[derive(Debug)]
 pub struct SignedIn {
     pub access_token: String,
     pub refresh_token: RefreshToken,
     pub expires_in: i64,
     pub user: User,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("expires_in", &self.expires_in)
+            .field("user", &self.user.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A sign-in attempt.
@@ -70,6 +80,33 @@ enum SecondFactor {
     RecoveryCode,
 }
 
+/// Why the second factor did not pass.
+enum SecondFactorRefusal {
+    /// No code given: the next step of a sign-in, not a failure.
+    Missing,
+    /// A wrong, spent or throttled code: a failure, for this reason.
+    Wrong(&'static str),
+}
+
+/// Whose account an attempt was against.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Whose {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl From<&User> for Whose {
+    fn from(user: &User) -> Self {
+        Self { tenant_id: user.tenant_id, user_id: user.id }
+    }
+}
+
+/// The throttle attempts a sign-in took: the login's (none when refused
+/// uncounted while locked) and the source address's.
+struct Attempts {
+    keys: [Option<ThrottleKey>; 2],
+}
+
 impl<S: Store> Voxport<S> {
     /// Signs a user in (PRODUCT.md rules 1, 6, 8 and 9).
     ///
@@ -77,63 +114,86 @@ impl<S: Store> Voxport<S> {
     /// See [`LoginError`]; every refusal of the password is `InvalidCredentials`.
     pub async fn login(&self, attempt: LoginAttempt<'_>, now: DateTime<Utc>) -> Result<SignedIn, LoginError> {
         let ip = attempt.ip;
-        if let Some(ip) = ip
-            && let Verdict::Closed(until) =
-                ThrottlePolicy::verdict(self.store.counter(&ThrottleKey::Address(ip)).await?.as_ref(), now)
+        let policy = &self.settings.throttle;
+        let address = ip.map(ThrottleKey::Address);
+        if let Some(key) = &address
+            && let Taken::Closed(until) = self.store.take_attempt(key, policy, now).await?
         {
-            let wait = until.map_or(self.settings.throttle.address_window, |u| u - now);
+            let wait = until.map_or(policy.address_window, |u| u - now);
             return Err(LoginError::TooManyAttempts {
                 retry_after: u64::try_from(wait.num_seconds()).unwrap_or(1).max(1),
             });
         }
         // Refused before hashing: an oversized password costs nothing.
         let oversized = attempt.password.chars().count() > MAX_PASSWORD_CHARS;
-        let found = self.store.user_by_login(&Login::key_of(attempt.login)).await?;
-        let (user, hash) = match found {
-            Some((user, hash)) => (Some(user), hash),
-            None => (None, None),
+        let found = self.store.login_credentials(&Login::key_of(attempt.login)).await?;
+        // Known or not, the login's attempt is taken (the same work either
+        // way); a locked account is checked against the dummy hash: the
+        // same answer, in the same time, as a wrong password.
+        let account = ThrottleKey::account(attempt.login);
+        let counted = match self.store.take_attempt(&account, policy, now).await? {
+            Taken::Counted(counter) => Some(counter),
+            Taken::Closed(_) => None,
         };
-        let account = user.as_ref().map(|u| ThrottleKey::Account(u.id));
-        let locked = match &account {
-            Some(key) => {
-                matches!(ThrottlePolicy::verdict(self.store.counter(key).await?.as_ref(), now), Verdict::Closed(_))
-            }
-            None => false,
+        let hash = found.as_ref().and_then(|f| f.hash.as_ref()).filter(|_| counted.is_some());
+        let matches = !oversized && self.hasher.verify(attempt.password, hash).await?;
+        let taken = Attempts { keys: [counted.is_some().then_some(account), address] };
+        let whose = found.as_ref().map(|f| Whose { tenant_id: f.tenant_id, user_id: f.user_id });
+        // Only now the whole user: loading it for a known login alone would
+        // take time an unknown one does not.
+        let user = match &whose {
+            Some(w) if matches => self.store.user(w.tenant_id, w.user_id).await?,
+            _ => None,
         };
-        // A locked account is checked against the dummy hash: the same
-        // answer, in the same time, as a wrong password.
-        let matches = !oversized && self.hasher.verify(attempt.password, hash.as_ref().filter(|_| !locked)).await?;
         let user = match user {
-            Some(user) if matches && user.status(now) == UserStatus::Active => user,
-            Some(user) if matches => {
-                self.refuse(&user, "status", ip).await?;
+            Some(user) if user.status(now) == UserStatus::Active => user,
+            Some(user) => {
+                self.refuse(&user, "status", ip, &taken).await?;
                 return Err(LoginError::InvalidCredentials);
             }
-            other => {
-                let reason = match &other {
+            None => {
+                let reason = match &whose {
                     None => "unknown_login",
-                    Some(_) if locked => "locked",
+                    Some(_) if counted.is_none() => "locked",
                     Some(_) => "wrong_password",
                 };
-                self.count_failure(other.as_ref(), !locked, ip, reason, now).await?;
+                self.failed(whose, counted.as_ref(), ip, reason, now).await?;
                 return Err(LoginError::InvalidCredentials);
             }
         };
         if !allowed(&user.allowed_networks, ip) {
-            self.refuse(&user, "ip_not_allowed", ip).await?;
+            self.refuse(&user, "ip_not_allowed", ip, &taken).await?;
             return Err(LoginError::IpNotAllowed);
         }
-        let factor = self.second_factor(&user, attempt.otp, ip, now).await?;
-        if user.two_factor.required && !user.two_factor.enabled {
-            self.refuse(&user, "two_factor_enrolment_required", ip).await?;
-            let token = self.tokens.issue_enrolment(user.id, user.tenant_id, now)?;
-            return Err(LoginError::TwoFactorEnrolmentRequired { token });
-        }
+        // Before the second factor, so no code is spent on a sign-in that
+        // cannot succeed.
         if !attempt.client.allowed_for(&user) {
-            self.refuse(&user, "application_not_enabled", ip).await?;
+            self.refuse(&user, "application_not_enabled", ip, &taken).await?;
             return Err(LoginError::ApplicationNotEnabled(Application::DesktopApp));
         }
-        self.store.clear(&ThrottleKey::Account(user.id), None).await?;
+        let factor = match self.second_factor(&user, attempt.otp, ip, now).await? {
+            Ok(factor) => factor,
+            Err(SecondFactorRefusal::Missing) => {
+                self.give_back(&taken).await?;
+                return Err(LoginError::OtpRequired);
+            }
+            Err(SecondFactorRefusal::Wrong(reason)) => {
+                self.failed(Some(Whose::from(&user)), counted.as_ref(), ip, reason, now).await?;
+                return Err(LoginError::OtpInvalid);
+            }
+        };
+        if user.two_factor.required && !user.two_factor.enabled {
+            self.refuse(&user, "two_factor_enrolment_required", ip, &taken).await?;
+            let token = self.tokens.issue_enrolment(user.id, user.tenant_id, now)?;
+            return Err(LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken(token) });
+        }
+        let [account, address] = &taken.keys;
+        if let Some(account) = account {
+            self.store.clear(account, None).await?;
+        }
+        if let Some(address) = address {
+            self.store.give_back(address, policy).await?;
+        }
         let session = Session {
             id: Uuid::now_v7(),
             user_id: user.id,
@@ -166,77 +226,122 @@ impl<S: Store> Voxport<S> {
         otp: Option<&str>,
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
-    ) -> Result<SecondFactor, LoginError> {
+    ) -> anyhow::Result<Result<SecondFactor, SecondFactorRefusal>> {
         if !user.two_factor.enabled {
-            return Ok(SecondFactor::None);
+            return Ok(Ok(SecondFactor::None));
         }
         let Some(code) = otp.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Err(LoginError::OtpRequired);
+            return Ok(Err(SecondFactorRefusal::Missing));
         };
         if RecoveryCode::looks_like(code) {
-            if self.store.use_recovery_code(user.id, &RecoveryCode::hash_of(code), now).await? {
-                let audit = AuditEvent::own(AuditAction::RecoveryCodeUsed, user.tenant_id, user.id, ip);
-                self.store.record(&audit).await?;
-                return Ok(SecondFactor::RecoveryCode);
-            }
-            self.count_failure(Some(user), true, ip, "wrong_recovery_code", now).await?;
-            return Err(LoginError::OtpInvalid);
+            let audit = AuditEvent::own(AuditAction::RecoveryCodeUsed, user.tenant_id, user.id, ip);
+            return Ok(if self.store.use_recovery_code(user.id, &RecoveryCode::hash_of(code), now, &audit).await? {
+                Ok(SecondFactor::RecoveryCode)
+            } else {
+                Err(SecondFactorRefusal::Wrong("wrong_recovery_code"))
+            });
         }
+        Ok(if self.check_code(user, code, now).await? {
+            Ok(SecondFactor::Totp)
+        } else {
+            Err(SecondFactorRefusal::Wrong("wrong_code"))
+        })
+    }
+
+    /// Whether `code` is a current TOTP code of the user's enabled second
+    /// factor, accepted now: each step once, and no more than
+    /// [`MAX_WRONG_CODES_PER_STEP`] wrong codes in one step.
+    pub(super) async fn check_code(&self, user: &User, code: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
         let record =
             self.store.totp(user.id).await?.filter(|r| r.confirmed).context("an enabled second factor vanished")?;
         let step_now = current_step(now);
         let too_many = record.failed_step == Some(step_now) && record.failures >= MAX_WRONG_CODES_PER_STEP;
         let secret = TotpSecret::from_bytes(self.secrets.open(&record.sealed_secret, &TotpSecret::context(user.id))?);
-        match matching_step(&secret, code, now) {
+        match matching_step(&secret, code.trim(), now) {
             // Accepted once: only a step later than the last accepted one.
-            Some(step) if !too_many && self.store.accept_step(user.id, step).await? => Ok(SecondFactor::Totp),
+            Some(step) if !too_many && self.store.accept_step(user.id, step).await? => Ok(true),
             _ => {
                 self.store.count_wrong_code(user.id, step_now).await?;
-                self.count_failure(Some(user), true, ip, "wrong_code", now).await?;
-                Err(LoginError::OtpInvalid)
+                Ok(false)
             }
         }
     }
 
-    /// Counts a failed sign-in against the source address and, when
-    /// `against_account`, the account (locking it when the rule says so),
-    /// and audits it.
-    async fn count_failure(
+    /// Checks a signed-in user's password again (to change it, or to turn
+    /// their second factor off). The attempt counts against their account
+    /// as a sign-in's would, so a stolen session is no way around the
+    /// lockout. Answers the attempt's counter when the password is right
+    /// (the attempt still counted until [`Self::settle`] clears it); a
+    /// wrong password or a locked account is audited and answers `None`.
+    pub(super) async fn recheck_password(
         &self,
-        user: Option<&User>,
-        against_account: bool,
+        user: &User,
+        password: &str,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Counter>> {
+        let key = ThrottleKey::account(user.login.as_str());
+        let counted = match self.store.take_attempt(&key, &self.settings.throttle, now).await? {
+            Taken::Counted(counter) => Some(counter),
+            Taken::Closed(_) => None,
+        };
+        let hash = self.store.password_hash(user.id).await?.filter(|_| counted.is_some());
+        if password.chars().count() <= MAX_PASSWORD_CHARS && self.hasher.verify(password, hash.as_ref()).await? {
+            return Ok(counted);
+        }
+        let reason = if counted.is_some() { "wrong_current_password" } else { "locked" };
+        self.failed(Some(Whose::from(user)), counted.as_ref(), ip, reason, now).await?;
+        Ok(None)
+    }
+
+    /// Clears the user's failures after a successful [`Self::recheck_password`].
+    pub(super) async fn settle(&self, user: &User) -> anyhow::Result<()> {
+        self.store.clear(&ThrottleKey::account(user.login.as_str()), None).await
+    }
+
+    /// Audits a failed attempt, whose count was taken in advance: with the
+    /// lock it caused, if it did, in one transaction.
+    pub(super) async fn failed(
+        &self,
+        whose: Option<Whose>,
+        counted: Option<&Counter>,
         ip: Option<IpAddr>,
         reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        if let Some(ip) = ip {
-            self.store.count_failure(&ThrottleKey::Address(ip), &self.settings.throttle, now).await?;
+        let mut events = Vec::with_capacity(2);
+        if let (Some(w), Some(counter)) = (&whose, counted)
+            && matches!(ThrottlePolicy::verdict(Some(counter), now), Verdict::Closed(_))
+        {
+            events.push(AuditEvent::own(AuditAction::AccountLocked, w.tenant_id, w.user_id, ip).with(json!({
+                "failures": counter.failures,
+                "locked_until": counter.locked_until,
+                "until_unlocked": counter.hard_locked,
+            })));
         }
-        let mut failures = None;
-        if let Some(user) = user.filter(|_| against_account) {
-            let counter =
-                self.store.count_failure(&ThrottleKey::Account(user.id), &self.settings.throttle, now).await?;
-            // Attempts while locked are not counted, so each counted failure
-            // that locks starts a new lock.
-            if matches!(ThrottlePolicy::verdict(Some(&counter), now), Verdict::Closed(_)) {
-                let audit = AuditEvent::own(AuditAction::AccountLocked, user.tenant_id, user.id, ip).with(json!({
-                    "failures": counter.failures,
-                    "locked_until": counter.locked_until,
-                    "until_unlocked": counter.hard_locked,
-                }));
-                self.store.record(&audit).await?;
-            }
-            failures = Some(counter.failures);
-        }
-        let audit = AuditEvent::anonymous(AuditAction::SignInFailed, user.map(|u| u.tenant_id), user.map(|u| u.id), ip)
-            .with(json!({"reason": reason, "failures": failures}));
-        self.store.record(&audit).await?;
-        tracing::info!(user = ?user.map(|u| u.id), ?ip, reason, "sign-in failed");
+        let failures = whose.and(counted).map(|c| c.failures);
+        let (tenant, user) = (whose.map(|w| w.tenant_id), whose.map(|w| w.user_id));
+        events.push(
+            AuditEvent::anonymous(AuditAction::SignInFailed, tenant, user, ip)
+                .with(json!({"reason": reason, "failures": failures})),
+        );
+        self.store.record_all(&events).await?;
+        tracing::info!(?user, ?ip, reason, "sign-in failed");
         Ok(())
     }
 
-    /// Audits a sign-in refused after the password matched.
-    async fn refuse(&self, user: &User, reason: &str, ip: Option<IpAddr>) -> anyhow::Result<()> {
+    /// Gives back the attempts a sign-in took: it was no failure.
+    async fn give_back(&self, taken: &Attempts) -> anyhow::Result<()> {
+        for key in taken.keys.iter().flatten() {
+            self.store.give_back(key, &self.settings.throttle).await?;
+        }
+        Ok(())
+    }
+
+    /// Audits a sign-in refused after the password matched, giving back
+    /// the attempts it took.
+    async fn refuse(&self, user: &User, reason: &str, ip: Option<IpAddr>, taken: &Attempts) -> anyhow::Result<()> {
+        self.give_back(taken).await?;
         let audit = AuditEvent::anonymous(AuditAction::SignInRefused, Some(user.tenant_id), Some(user.id), ip)
             .with(json!({"reason": reason}));
         self.store.record(&audit).await?;
@@ -390,10 +495,10 @@ impl<S: Store> Voxport<S> {
         new: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ChangePasswordError> {
-        let hash = self.store.password_hash(actor.user_id).await?;
-        if current.chars().count() > MAX_PASSWORD_CHARS || !self.hasher.verify(current, hash.as_ref()).await? {
+        if self.recheck_password(me, current, actor.ip, now).await?.is_none() {
             return Err(ChangePasswordError::WrongPassword);
         }
+        self.settle(me).await?;
         let new = self.policy.check(new, &me.personal_words()).map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(&new).await?;
         let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id));
@@ -424,7 +529,7 @@ impl<S: Store> Voxport<S> {
                 ]),
             }));
         let update = UserUpdate { changes, ..UserUpdate::default() };
-        match self.store.update_user(actor.tenant_id, actor.user_id, update, now, &audit).await {
+        match self.store.update_user(actor.home_tenant_id, actor.user_id, update, now, &audit).await {
             Ok(user) => Ok(user),
             Err(UpdateUserError::Unknown(e)) => Err(e),
             Err(other) => Err(anyhow::anyhow!("updating one's own profile: {other}")),

@@ -22,9 +22,9 @@ use crate::{
     errors::{SecurityAdminError, SupportAccessError, TwoFactorError},
     paging::{Page, PageRequest},
     ports::{NetworkChange, QueuedEmail, Store},
-    throttle::ThrottleKey,
+    throttle::{Taken, ThrottleKey},
     user::{User, UserStatus},
-    values::{Cidr, Login, MAX_PASSWORD_CHARS, allowed},
+    values::{Cidr, Login, allowed},
 };
 
 /// Who enrols a second factor: a signed-in user, or one holding an
@@ -110,16 +110,16 @@ impl<S: Store> Voxport<S> {
         if me.two_factor.required {
             return Err(TwoFactorError::Required);
         }
-        let hash = self.store.password_hash(me.id).await?;
-        if password.chars().count() > MAX_PASSWORD_CHARS || !self.hasher.verify(password, hash.as_ref()).await? {
+        // Both count against the account like a sign-in: a stolen session
+        // guesses neither the password nor codes.
+        let Some(counted) = self.recheck_password(me, password, actor.ip, now).await? else {
+            return Err(TwoFactorError::WrongCode);
+        };
+        if !self.check_code(me, code, now).await? {
+            self.failed(Some(me.into()), Some(&counted), actor.ip, "wrong_code", now).await?;
             return Err(TwoFactorError::WrongCode);
         }
-        let record = self.store.totp(me.id).await?.ok_or(TwoFactorError::NotEnabled)?;
-        let secret = TotpSecret::from_bytes(self.secrets.open(&record.sealed_secret, &TotpSecret::context(me.id))?);
-        match matching_step(&secret, code, now) {
-            Some(step) if self.store.accept_step(me.id, step).await? => {}
-            _ => return Err(TwoFactorError::WrongCode),
-        }
+        self.settle(me).await?;
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorDisabled, TargetType::User, Some(me.id));
         self.store.remove_two_factor(me.id, false, now, &audit).await?;
         Ok(())
@@ -130,13 +130,17 @@ impl<S: Store> Voxport<S> {
     /// it is required).
     ///
     /// # Errors
-    /// `UserNotFound`, `PermissionNotHeld`.
+    /// `UserNotFound`, `PermissionNotHeld`; `OwnSecondFactor` for the
+    /// actor's own, which they turn off with their password and a code.
     pub async fn reset_two_factor(
         &self,
         actor: &Actor,
         user: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), SecurityAdminError> {
+        if user == actor.user_id {
+            return Err(SecurityAdminError::OwnSecondFactor);
+        }
         self.admin_target(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user));
         self.store.remove_two_factor(user, true, now, &audit).await?;
@@ -149,9 +153,9 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn unlock(&self, actor: &Actor, user: Uuid) -> Result<(), SecurityAdminError> {
-        self.admin_target(actor, user).await?;
+        let target = self.admin_target(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::AccountUnlocked, TargetType::User, Some(user));
-        self.store.clear(&ThrottleKey::Account(user), Some(&audit)).await?;
+        self.store.clear(&ThrottleKey::account(target.login.as_str()), Some(&audit)).await?;
         Ok(())
     }
 
@@ -193,8 +197,11 @@ impl<S: Store> Voxport<S> {
 
     /// A forgotten password: writes a single-use reset link to the user's
     /// email when the login exists, the account is active and has an
-    /// address. Answers alike in every case, so it tells nobody whether a
-    /// login exists.
+    /// address, and the login has not had its share of reset emails for
+    /// the window. Every request is audited, sent or not (one for a login
+    /// nobody has belongs to no tenant). The caller answers before this
+    /// finishes, alike in every case, so neither the answer nor its time
+    /// tells whether a login exists.
     ///
     /// # Errors
     /// Only when storage fails.
@@ -204,18 +211,37 @@ impl<S: Store> Voxport<S> {
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let Some((user, _)) = self.store.user_by_login(&Login::key_of(login)).await? else {
+        let found = self.store.user_by_login(&Login::key_of(login)).await?.map(|(user, _)| user);
+        let refusal = match &found {
+            None => Some("unknown_login"),
+            Some(user) if user.status(now) != UserStatus::Active => Some("not_active"),
+            Some(User { email: None, .. }) => Some("no_email"),
+            Some(_) => {
+                let key = ThrottleKey::reset_emails(login);
+                match self.store.take_attempt(&key, &self.settings.throttle, now).await? {
+                    Taken::Closed(_) => Some("too_many_requests"),
+                    Taken::Counted(_) => None,
+                }
+            }
+        };
+        let (Some(user), None) = (&found, refusal) else {
+            let audit = AuditEvent::anonymous(
+                AuditAction::PasswordResetRequested,
+                found.as_ref().map(|u| u.tenant_id),
+                found.as_ref().map(|u| u.id),
+                ip,
+            )
+            .with(json!({"sent": false, "reason": refusal}));
+            self.store.record(&audit).await?;
+            tracing::info!(user = ?found.as_ref().map(|u| u.id), ?ip, reason = refusal, "no password reset email sent");
             return Ok(());
         };
-        if user.status(now) != UserStatus::Active {
-            return Ok(());
-        }
         let Some(email) = &user.email else { return Ok(()) };
         let token = LinkToken::generate();
         let link =
             format!("{}/reset-password#token={}", self.settings.portal_url.trim_end_matches('/'), token.expose());
         let message = password_reset_email(
-            &Recipient::from(&user),
+            &Recipient::from(user),
             email,
             &self.settings.portal_url,
             (&link, token.expose()),
@@ -241,7 +267,8 @@ impl<S: Store> Voxport<S> {
                 expires_at: now + self.settings.link_lifetime,
             }),
         };
-        let audit = AuditEvent::anonymous(AuditAction::PasswordResetRequested, Some(user.tenant_id), Some(user.id), ip);
+        let audit = AuditEvent::anonymous(AuditAction::PasswordResetRequested, Some(user.tenant_id), Some(user.id), ip)
+            .with(json!({"sent": true}));
         self.store.queue_email(queued, &audit).await?;
         self.outbox.notify_one();
         Ok(())

@@ -8,7 +8,9 @@
 //! write IPv4 entries as IPv4). The stored form has the host bits cleared
 //! (`10.1.2.3/8` is kept as `10.0.0.0/8`); a bare address is a /32 or
 //! /128. Client addresses are compared in canonical form, so an
-//! IPv4-mapped IPv6 peer (`::ffff:10.1.2.3`) matches `10.0.0.0/8`.
+//! IPv4-mapped IPv6 peer (`::ffff:10.1.2.3`) matches `10.0.0.0/8`; an
+//! IPv4-mapped entry is kept as the IPv4 network it is (`::ffff:a01:203`
+//! is `10.1.2.3/32`), or it could never match.
 
 use std::{fmt, net::IpAddr, str::FromStr};
 
@@ -63,7 +65,14 @@ impl Cidr {
                 p
             }
         };
-        IpNet::new(address, prefix).map(|n| Self(n.trunc())).map_err(|_| InvalidCidr)
+        let net = IpNet::new(address, prefix).map_err(|_| InvalidCidr)?.trunc();
+        Ok(Self(match net {
+            IpNet::V6(v6) if prefix >= 96 => match v6.network().to_ipv4_mapped() {
+                Some(v4) => IpNet::new(IpAddr::V4(v4), prefix - 96).map_err(|_| InvalidCidr)?,
+                None => net,
+            },
+            _ => net,
+        }))
     }
 
     /// Whether `client` is inside the network, comparing canonical forms.
@@ -113,6 +122,9 @@ mod tests {
             ("::/0", "::/0"),
             ("::1", "::1/128"),
             ("fe80::1:2/64", "fe80::/64"),
+            ("::ffff:a01:203", "10.1.2.3/32"),
+            ("::ffff:a01:203/120", "10.1.2.0/24"),
+            ("::ffff:0:0/96", "0.0.0.0/0"),
         ] {
             assert_eq!(canonical(raw).as_deref(), Ok(want), "{raw}");
         }
@@ -148,6 +160,11 @@ mod tests {
         assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
         assert!(!net.contains("11.1.2.3".parse().unwrap()));
         assert!(!net.contains("::ffff:11.1.2.3".parse().unwrap()));
+        let mapped_entry = Cidr::parse("::ffff:a01:200/120").unwrap();
+        assert!(
+            mapped_entry.contains("10.1.2.3".parse().unwrap())
+                && mapped_entry.contains("::ffff:10.1.2.3".parse().unwrap())
+        );
     }
 
     #[test]
