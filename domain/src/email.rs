@@ -253,6 +253,10 @@ struct Words {
     link_expiry: &'static str,
     have_password: &'static str,
     closing: &'static str,
+    reset_subject: &'static str,
+    reset_intro: &'static str,
+    reset_code: &'static str,
+    reset_ignore: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -268,6 +272,10 @@ const ENGLISH: Words = Words {
     link_expiry: "The link works once and expires in {hours} hours.",
     have_password: "Your administrator will tell you your password.",
     closing: "If you did not expect this email, you can ignore it.",
+    reset_subject: "Reset your password",
+    reset_intro: "someone asked for a new password for your account. Choose it here:",
+    reset_code: "or enter this code on the page:",
+    reset_ignore: "If that was not you, ignore this email; your password stays as it is.",
 };
 
 const GERMAN: Words = Words {
@@ -283,6 +291,10 @@ const GERMAN: Words = Words {
     link_expiry: "Der Link funktioniert einmal und läuft in {hours} Stunden ab.",
     have_password: "Ihr Passwort erhalten Sie von Ihrem Administrator.",
     closing: "Falls Sie diese E-Mail nicht erwartet haben, können Sie sie ignorieren.",
+    reset_subject: "Passwort zurücksetzen",
+    reset_intro: "jemand hat ein neues Passwort für Ihr Konto angefordert. Wählen Sie es hier:",
+    reset_code: "oder geben Sie diesen Code auf der Seite ein:",
+    reset_ignore: "Falls Sie das nicht waren, ignorieren Sie diese E-Mail; Ihr Passwort bleibt, wie es ist.",
 };
 
 fn words(language: Language) -> &'static Words {
@@ -307,35 +319,20 @@ pub fn escape_html(s: &str) -> String {
 }
 
 /// The reset email for a forgotten password: the single-use link (and its
-/// token as a code), nothing else.
+/// token as a code), nothing else; `None` without an address.
 #[must_use]
 pub fn password_reset_email(
     to: &Recipient<'_>,
-    address: &Email,
     portal_url: &str,
     (link, token): (&str, &str),
     link_hours: i64,
-) -> EmailMessage {
-    let german = to.language.as_str().starts_with("de");
+) -> Option<EmailMessage> {
+    let address = to.email?.as_str().to_owned();
+    let t = words(to.language);
     let name = format!("{} {}", to.first_name.as_str(), to.last_name.as_str());
-    let (subject, intro, code, expiry, ignore) = if german {
-        (
-            "Passwort zurücksetzen",
-            "jemand hat ein neues Passwort für Ihr Konto angefordert. Wählen Sie es hier:",
-            "oder geben Sie diesen Code auf der Seite ein:",
-            format!("Der Link funktioniert einmal und läuft in {link_hours} Stunden ab."),
-            "Falls Sie das nicht waren, ignorieren Sie diese E-Mail; Ihr Passwort bleibt, wie es ist.",
-        )
-    } else {
-        (
-            "Reset your password",
-            "someone asked for a new password for your account. Choose it here:",
-            "or enter this code on the page:",
-            format!("The link works once and expires in {link_hours} hours."),
-            "If that was not you, ignore this email; your password stays as it is.",
-        )
-    };
-    let greeting = if german { format!("Hallo {name},") } else { format!("Hello {name},") };
+    let greeting = t.greeting.replace("{name}", &name);
+    let expiry = t.link_expiry.replace("{hours}", &link_hours.to_string());
+    let (subject, intro, code, ignore) = (t.reset_subject, t.reset_intro, t.reset_code, t.reset_ignore);
     let login = to.login.as_str();
     let text =
         format!("{greeting}\n\n{intro}\n{link}\n{code}\n{token}\n{expiry}\n\n{login} · {portal_url}\n\n{ignore}\n");
@@ -355,7 +352,7 @@ pub fn password_reset_email(
         e(portal_url),
         e(ignore),
     );
-    EmailMessage { to: address.as_str().to_owned(), to_name: name, subject: subject.to_owned(), text, html }
+    Some(EmailMessage { to: address, to_name: name, subject: subject.to_owned(), text, html })
 }
 
 /// The welcome email of a new user (PRODUCT.md rule 5). `None` when the

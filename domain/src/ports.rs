@@ -146,13 +146,6 @@ pub trait UserStore {
         login_key: &str,
     ) -> impl Future<Output = anyhow::Result<Option<LoginCredentials>>> + Send;
 
-    /// The user behind a login typed at sign-in (matched case-insensitively
-    /// on the whole platform) with their password hash, if they have one.
-    fn user_by_login(
-        &self,
-        login_key: &str,
-    ) -> impl Future<Output = anyhow::Result<Option<(User, Option<PasswordHash>)>>> + Send;
-
     /// The password hash of a user, for checks that need the current password.
     fn password_hash(&self, user_id: Uuid) -> impl Future<Output = anyhow::Result<Option<PasswordHash>>> + Send;
 

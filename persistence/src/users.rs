@@ -166,16 +166,6 @@ impl UserStore for SeaStore {
         find_user(&self.db, tenant, id).await
     }
 
-    async fn user_by_login(&self, login_key: &str) -> anyhow::Result<Option<(User, Option<PasswordHash>)>> {
-        let row = with_role(users::Entity::find().filter(users::Column::LoginKey.eq(login_key)))
-            .one(&self.db)
-            .await
-            .map_err(|e| db_err(e, "looking up a login"))?;
-        let Some((u, r)) = row else { return Ok(None) };
-        let hash = u.password_hash.clone().map(PasswordHash::from_phc);
-        Ok(hydrate(&self.db, vec![(u, r)]).await?.pop().map(|user| (user, hash)))
-    }
-
     async fn login_credentials(&self, login_key: &str) -> anyhow::Result<Option<LoginCredentials>> {
         let row: Option<(Uuid, Uuid, Option<String>)> = users::Entity::find()
             .select_only()

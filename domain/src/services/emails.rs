@@ -20,7 +20,8 @@ use crate::{
     auth::{LinkPurpose, LinkToken, NewLinkToken},
     crypto::SecretBox,
     email::{
-        ClaimedEmail, Delivery, EmailKind, EmailMessage, NewOutboxEmail, OutboxEmail, Recipient, Welcome, welcome_email,
+        ClaimedEmail, Delivery, EmailKind, EmailMessage, NewOutboxEmail, OutboxEmail, Recipient, Welcome,
+        password_reset_email, welcome_email,
     },
     errors::{SendEmailError, SetPasswordError},
     paging::{Page, PageRequest},
@@ -38,7 +39,7 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<QueuedEmail>> {
         let token = with_link.then(LinkToken::generate);
-        let link = token.as_ref().map(|t| format!("{}/set-password#token={}", self.portal_url(), t.expose()));
+        let link = token.as_ref().map(|t| self.link_url("set-password", t));
         let user_id = user.user_id;
         let message = welcome_email(&Welcome {
             to: user,
@@ -48,30 +49,65 @@ impl<S: Store> Voxport<S> {
             link_hours: self.settings.link_lifetime.num_hours(),
         });
         let Some(message) = message else { return Ok(None) };
+        let link = token.as_ref().map(|t| (t, LinkPurpose::SetPassword));
+        self.sealed_email(message, EmailKind::Welcome, user_id, link, now).map(Some)
+    }
+
+    /// The reset email of `user` with a fresh single-use link, sealed for
+    /// the outbox; `None` without an address.
+    pub(super) fn password_reset(
+        &self,
+        user: Recipient<'_>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<QueuedEmail>> {
+        let token = LinkToken::generate();
+        let link = self.link_url("reset-password", &token);
+        let hours = self.settings.link_lifetime.num_hours();
+        let Some(message) = password_reset_email(&user, self.portal_url(), (&link, token.expose()), hours) else {
+            return Ok(None);
+        };
+        let link = Some((&token, LinkPurpose::ResetPassword));
+        self.sealed_email(message, EmailKind::PasswordReset, user.user_id, link, now).map(Some)
+    }
+
+    /// `message` sealed for the outbox, with the single-use link it carries.
+    fn sealed_email(
+        &self,
+        message: EmailMessage,
+        kind: EmailKind,
+        user_id: Uuid,
+        link: Option<(&LinkToken, LinkPurpose)>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<QueuedEmail> {
         let id = Uuid::now_v7();
         let sealed_body = self.secrets.seal(&serde_json::to_vec(&message)?, &EmailMessage::context(id))?;
-        Ok(Some(QueuedEmail {
+        Ok(QueuedEmail {
             email: NewOutboxEmail {
                 id,
                 user_id,
-                kind: EmailKind::Welcome,
+                kind,
                 recipient: message.to,
                 subject: message.subject,
                 sealed_body,
                 created_at: now,
             },
-            link: token.map(|t| NewLinkToken {
+            link: link.map(|(token, purpose)| NewLinkToken {
                 user_id,
-                purpose: LinkPurpose::SetPassword,
-                hash: LinkToken::hash_of(t.expose()),
+                purpose,
+                hash: LinkToken::hash_of(token.expose()),
                 created_at: now,
                 expires_at: now + self.settings.link_lifetime,
             }),
-        }))
+        })
     }
 
     fn portal_url(&self) -> &str {
         self.settings.portal_url.trim_end_matches('/')
+    }
+
+    /// The portal page that takes a link's token.
+    fn link_url(&self, page: &str, token: &LinkToken) -> String {
+        format!("{}/{page}#token={}", self.portal_url(), token.expose())
     }
 
     /// Writes the welcome email of a user again, with a new set-password

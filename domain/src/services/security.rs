@@ -15,13 +15,12 @@ use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, AuditFilter, TargetType},
     auth::{
-        Client, LinkPurpose, LinkToken, NewLinkToken, RefreshToken, Session,
+        Client, RefreshToken, Session,
         totp::{Enrolment, RECOVERY_CODES, RecoveryCode, TotpSecret, enrolment, matching_step},
     },
-    email::{EmailKind, EmailMessage, NewOutboxEmail, Recipient, password_reset_email},
     errors::{SecurityAdminError, SupportAccessError, TwoFactorError},
     paging::{Page, PageRequest},
-    ports::{NetworkChange, QueuedEmail, Store},
+    ports::{NetworkChange, Store},
     throttle::{Taken, ThrottleKey},
     user::{User, UserStatus},
     values::{Cidr, Login, allowed},
@@ -211,7 +210,10 @@ impl<S: Store> Voxport<S> {
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let found = self.store.user_by_login(&Login::key_of(login)).await?.map(|(user, _)| user);
+        let found = match self.store.login_credentials(&Login::key_of(login)).await? {
+            Some(c) => self.store.user(c.tenant_id, c.user_id).await?,
+            None => None,
+        };
         let refusal = match &found {
             None => Some("unknown_login"),
             Some(user) if user.status(now) != UserStatus::Active => Some("not_active"),
@@ -224,51 +226,19 @@ impl<S: Store> Voxport<S> {
                 }
             }
         };
-        let (Some(user), None) = (&found, refusal) else {
-            let audit = AuditEvent::anonymous(
-                AuditAction::PasswordResetRequested,
-                found.as_ref().map(|u| u.tenant_id),
-                found.as_ref().map(|u| u.id),
-                ip,
-            )
-            .with(json!({"sent": false, "reason": refusal}));
-            self.store.record(&audit).await?;
-            tracing::info!(user = ?found.as_ref().map(|u| u.id), ?ip, reason = refusal, "no password reset email sent");
+        let queued = match (&found, refusal) {
+            (Some(user), None) => self.password_reset(user.into(), now)?,
+            _ => None,
+        };
+        let (tenant, user) = (found.as_ref().map(|u| u.tenant_id), found.as_ref().map(|u| u.id));
+        let audit =
+            |details| AuditEvent::anonymous(AuditAction::PasswordResetRequested, tenant, user, ip).with(details);
+        let Some(queued) = queued else {
+            self.store.record(&audit(json!({"sent": false, "reason": refusal}))).await?;
+            tracing::info!(?user, ?ip, reason = refusal, "no password reset email sent");
             return Ok(());
         };
-        let Some(email) = &user.email else { return Ok(()) };
-        let token = LinkToken::generate();
-        let link =
-            format!("{}/reset-password#token={}", self.settings.portal_url.trim_end_matches('/'), token.expose());
-        let message = password_reset_email(
-            &Recipient::from(user),
-            email,
-            &self.settings.portal_url,
-            (&link, token.expose()),
-            self.settings.link_lifetime.num_hours(),
-        );
-        let id = Uuid::now_v7();
-        let sealed_body = self.secrets.seal(&serde_json::to_vec(&message)?, &EmailMessage::context(id))?;
-        let queued = QueuedEmail {
-            email: NewOutboxEmail {
-                id,
-                user_id: user.id,
-                kind: EmailKind::PasswordReset,
-                recipient: message.to,
-                subject: message.subject,
-                sealed_body,
-                created_at: now,
-            },
-            link: Some(NewLinkToken {
-                user_id: user.id,
-                purpose: LinkPurpose::ResetPassword,
-                hash: LinkToken::hash_of(token.expose()),
-                created_at: now,
-                expires_at: now + self.settings.link_lifetime,
-            }),
-        };
-        let audit = AuditEvent::anonymous(AuditAction::PasswordResetRequested, Some(user.tenant_id), Some(user.id), ip)
-            .with(json!({"sent": true}));
+        let audit = audit(json!({"sent": true}));
         self.store.queue_email(queued, &audit).await?;
         self.outbox.notify_one();
         Ok(())
