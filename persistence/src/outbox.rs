@@ -41,14 +41,7 @@ const MAX_ERROR_CHARS: usize = 500;
 pub(crate) async fn queue(db: &impl ConnectionTrait, queued: QueuedEmail) -> anyhow::Result<()> {
     let QueuedEmail { email, link } = queued;
     if let Some(link) = link {
-        password_tokens::Entity::update_many()
-            .col_expr(password_tokens::Column::UsedAt, Expr::value(link.created_at))
-            .filter(password_tokens::Column::UserId.eq(link.user_id))
-            .filter(password_tokens::Column::Purpose.eq(link.purpose.as_str()))
-            .filter(password_tokens::Column::UsedAt.is_null())
-            .exec(db)
-            .await
-            .map_err(|e| db_err(e, "retiring old links"))?;
+        retire_links(db, link.user_id, Some(link.purpose), link.created_at).await?;
         password_tokens::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(link.user_id),
@@ -248,17 +241,23 @@ impl OutboxStore for SeaStore {
     }
 }
 
-/// Retires every unused link of `user`: after their email or password
-/// changed, a link sent earlier must not set a password any more. Part of
-/// the caller's transaction.
-pub(crate) async fn retire_links(db: &impl ConnectionTrait, user: Uuid, now: DateTime<Utc>) -> anyhow::Result<()> {
-    password_tokens::Entity::update_many()
+/// Retires the unused links of `user` (of `purpose`, or all): after their
+/// email or password changed, or a new link was sent, a link sent earlier
+/// must not set a password any more. Part of the caller's transaction.
+pub(crate) async fn retire_links(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    purpose: Option<LinkPurpose>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut retire = password_tokens::Entity::update_many()
         .col_expr(password_tokens::Column::UsedAt, Expr::value(crate::stamp(now)))
         .filter(password_tokens::Column::UserId.eq(user))
-        .filter(password_tokens::Column::UsedAt.is_null())
-        .exec(db)
-        .await
-        .map_err(|e| db_err(e, "retiring links"))?;
+        .filter(password_tokens::Column::UsedAt.is_null());
+    if let Some(purpose) = purpose {
+        retire = retire.filter(password_tokens::Column::Purpose.eq(purpose.as_str()));
+    }
+    retire.exec(db).await.map_err(|e| db_err(e, "retiring links"))?;
     Ok(())
 }
 
@@ -316,7 +315,7 @@ impl LinkStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "storing a password hash"))?;
         revoke_sessions(&txn, link.user_id, None, now).await.map_err(|e| db_err(e, "ending sessions"))?;
-        retire_links(&txn, link.user_id, now).await?;
+        retire_links(&txn, link.user_id, None, now).await?;
         record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a password set through a link"))?;
         Ok(true)

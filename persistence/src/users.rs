@@ -310,7 +310,7 @@ impl UserStore for SeaStore {
         }
         // A link sent to the old address, or for the old password, is moot.
         if changes.email.is_some() || password.is_some() {
-            retire_links(&txn, id, now).await?;
+            retire_links(&txn, id, None, now).await?;
         }
         row.updated_at = Set(crate::stamp(now));
         match row.update(&txn).await {
@@ -374,7 +374,7 @@ impl UserStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "storing a password hash"))?;
         revoke_sessions(&txn, user_id, keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
-        retire_links(&txn, user_id, now).await?;
+        retire_links(&txn, user_id, None, now).await?;
         record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a password change"))
     }

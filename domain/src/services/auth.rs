@@ -101,10 +101,12 @@ impl From<&User> for Whose {
     }
 }
 
-/// The throttle attempts a sign-in took: the login's (none when refused
-/// uncounted while locked) and the source address's.
+/// The throttle attempts a sign-in took.
 struct Attempts {
-    keys: [Option<ThrottleKey>; 2],
+    /// The login's; none when refused uncounted while locked.
+    account: Option<ThrottleKey>,
+    /// The source address's, when it is known.
+    address: Option<ThrottleKey>,
 }
 
 impl<S: Store> Voxport<S> {
@@ -137,7 +139,7 @@ impl<S: Store> Voxport<S> {
         };
         let hash = found.as_ref().and_then(|f| f.hash.as_ref()).filter(|_| counted.is_some());
         let matches = !oversized && self.hasher.verify(attempt.password, hash).await?;
-        let taken = Attempts { keys: [counted.is_some().then_some(account), address] };
+        let taken = Attempts { account: counted.is_some().then_some(account), address };
         let whose = found.as_ref().map(|f| Whose { tenant_id: f.tenant_id, user_id: f.user_id });
         // Only now the whole user: loading it for a known login alone would
         // take time an unknown one does not.
@@ -187,11 +189,10 @@ impl<S: Store> Voxport<S> {
             let token = self.tokens.issue_enrolment(user.id, user.tenant_id, now)?;
             return Err(LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken(token) });
         }
-        let [account, address] = &taken.keys;
-        if let Some(account) = account {
+        if let Some(account) = &taken.account {
             self.store.clear(account, None).await?;
         }
-        if let Some(address) = address {
+        if let Some(address) = &taken.address {
             self.store.give_back(address, policy).await?;
         }
         let session = Session {
@@ -332,7 +333,7 @@ impl<S: Store> Voxport<S> {
 
     /// Gives back the attempts a sign-in took: it was no failure.
     async fn give_back(&self, taken: &Attempts) -> anyhow::Result<()> {
-        for key in taken.keys.iter().flatten() {
+        for key in [&taken.account, &taken.address].into_iter().flatten() {
             self.store.give_back(key, &self.settings.throttle).await?;
         }
         Ok(())

@@ -78,7 +78,7 @@ impl<S: Store> Voxport<S> {
         device: Uuid,
         ports: Option<u8>,
     ) -> Result<Device, TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::DeviceAssigned, TargetType::User, Some(user))
             .with(json!({"device_id": device, "ports": ports}));
         let device = self.store.assign_device(actor.tenant_id, user, device, ports, &audit).await?;
@@ -89,7 +89,7 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn release_device(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::DeviceReleased, TargetType::User, Some(user));
         if !self.store.release_device(actor.tenant_id, user, &audit).await? {
             return Err(TelephonyError::UserNotFound);

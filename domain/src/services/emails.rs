@@ -121,11 +121,7 @@ impl<S: Store> Voxport<S> {
         user: Uuid,
         now: DateTime<Utc>,
     ) -> Result<OutboxEmail, SendEmailError> {
-        let target = self.store.user(actor.tenant_id, user).await?.ok_or(SendEmailError::UserNotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if !missing.is_empty() {
-            return Err(SendEmailError::PermissionNotHeld(missing));
-        }
+        let target = self.target::<SendEmailError>(actor, user).await?;
         let tenant = self.own_tenant(actor).await?;
         let has_password = self.store.password_hash(user).await?.is_some();
         let queued =

@@ -213,7 +213,7 @@ impl<S: Store> Voxport<S> {
         user: Uuid,
         extension: Uuid,
     ) -> Result<Extension, TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::ExtensionAssigned, TargetType::User, Some(user))
             .with(json!({"extension_id": extension}));
         let extension = self.store.assign_extension(actor.tenant_id, user, extension, &audit).await?;
@@ -224,17 +224,9 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`TelephonyError`].
     pub async fn release_extension(&self, actor: &Actor, user: Uuid, extension: Uuid) -> Result<(), TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::ExtensionReleased, TargetType::User, Some(user))
             .with(json!({"extension_id": extension}));
         self.store.release_extension(actor.tenant_id, user, extension, &audit).await
-    }
-
-    /// The user of the actor's tenant whose telephony changes must exist
-    /// and hold no permission the actor lacks (PRODUCT.md rule 7).
-    pub(super) async fn check_target(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
-        let target = self.store.user(actor.tenant_id, user).await?.ok_or(TelephonyError::UserNotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if missing.is_empty() { Ok(()) } else { Err(TelephonyError::PermissionNotHeld(missing)) }
     }
 }

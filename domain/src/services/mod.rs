@@ -30,13 +30,49 @@ pub use users::{
 use chrono::Duration;
 use tokio::sync::Notify;
 
+use uuid::Uuid;
+
 use crate::{
+    actor::Actor,
     auth::{PasswordHasher, SessionLifetimes, TokenSigner},
     crypto::SecretBox,
+    errors::{DeleteUserError, SecurityAdminError, SendEmailError, TelephonyError, UpdateUserError},
+    permission::Permission,
     ports::Store,
     throttle::ThrottlePolicy,
+    user::User,
     values::PasswordPolicy,
 };
+
+/// How an operation on another user of the actor's tenant refuses: there
+/// is no such user, or they hold a permission the actor lacks (PRODUCT.md
+/// rule 7).
+pub(crate) trait TargetRefusal: From<anyhow::Error> {
+    fn not_found() -> Self;
+    fn not_held(missing: Vec<Permission>) -> Self;
+}
+
+macro_rules! target_refusal {
+    ($($error:ty => $not_found:ident),* $(,)?) => {$(
+        impl TargetRefusal for $error {
+            fn not_found() -> Self {
+                Self::$not_found
+            }
+
+            fn not_held(missing: Vec<Permission>) -> Self {
+                Self::PermissionNotHeld(missing)
+            }
+        }
+    )*};
+}
+
+target_refusal!(
+    TelephonyError => UserNotFound,
+    SecurityAdminError => UserNotFound,
+    SendEmailError => UserNotFound,
+    UpdateUserError => NotFound,
+    DeleteUserError => NotFound,
+);
 
 /// The names of the fields a change touches, for an audit event.
 pub(crate) fn changed(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
@@ -85,6 +121,14 @@ impl<S: Store> Voxport<S> {
         settings: ServiceSettings,
     ) -> Self {
         Self { store, hasher, policy, tokens, lifetimes, secrets, settings, outbox: Arc::new(Notify::new()) }
+    }
+
+    /// The user of the actor's tenant an operation acts on, who must hold
+    /// no permission the actor lacks (PRODUCT.md rule 7).
+    pub(crate) async fn target<E: TargetRefusal>(&self, actor: &Actor, user: Uuid) -> Result<User, E> {
+        let target = self.store.user(actor.tenant_id, user).await?.ok_or_else(E::not_found)?;
+        let missing = actor.cannot_grant(&target.role.permissions);
+        if missing.is_empty() { Ok(target) } else { Err(E::not_held(missing)) }
     }
 
     /// Notified whenever an email is written to the outbox.

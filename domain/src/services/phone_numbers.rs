@@ -104,7 +104,7 @@ impl<S: Store> Voxport<S> {
         user: Uuid,
         number: Uuid,
     ) -> Result<PhoneNumber, TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::PhoneNumberAssigned, TargetType::User, Some(user))
             .with(json!({"phone_number_id": number}));
         let number = self.store.assign_phone_number(actor.tenant_id, user, number, &audit).await?;
@@ -115,7 +115,7 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn release_phone_number(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::PhoneNumberReleased, TargetType::User, Some(user));
         if !self.store.release_phone_number(actor.tenant_id, user, &audit).await? {
             return Err(TelephonyError::UserNotFound);

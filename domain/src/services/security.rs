@@ -140,7 +140,7 @@ impl<S: Store> Voxport<S> {
         if user == actor.user_id {
             return Err(SecurityAdminError::OwnSecondFactor);
         }
-        self.admin_target(actor, user).await?;
+        self.target::<SecurityAdminError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user));
         self.store.remove_two_factor(user, true, now, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %user, "second factor reset");
@@ -152,7 +152,7 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn unlock(&self, actor: &Actor, user: Uuid) -> Result<(), SecurityAdminError> {
-        let target = self.admin_target(actor, user).await?;
+        let target = self.target::<SecurityAdminError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::AccountUnlocked, TargetType::User, Some(user));
         self.store.clear(&ThrottleKey::account(target.login.as_str()), Some(&audit)).await?;
         Ok(())
@@ -170,7 +170,7 @@ impl<S: Store> Voxport<S> {
         change: NetworkChange,
         now: DateTime<Utc>,
     ) -> Result<Vec<Cidr>, SecurityAdminError> {
-        let target = self.admin_target(actor, user).await?;
+        let target = self.target::<SecurityAdminError>(actor, user).await?;
         if user == actor.user_id && !allowed(&change.apply(&target.allowed_networks), actor.ip) {
             return Err(SecurityAdminError::LocksOutSelf);
         }
@@ -184,14 +184,6 @@ impl<S: Store> Voxport<S> {
             .ok_or(SecurityAdminError::UserNotFound)?;
         tracing::info!(actor = %actor.user_id, user = %user, entries = list.len(), "changed IP allowlist");
         Ok(list)
-    }
-
-    /// A user of the actor's tenant that the actor may administer (holding
-    /// no permission the actor lacks, PRODUCT.md rule 7).
-    async fn admin_target(&self, actor: &Actor, user: Uuid) -> Result<User, SecurityAdminError> {
-        let target = self.store.user(actor.tenant_id, user).await?.ok_or(SecurityAdminError::UserNotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if missing.is_empty() { Ok(target) } else { Err(SecurityAdminError::PermissionNotHeld(missing)) }
     }
 
     /// A forgotten password: writes a single-use reset link to the user's

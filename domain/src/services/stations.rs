@@ -105,7 +105,7 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`TelephonyError`].
     pub async fn assign_station(&self, actor: &Actor, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::StationAssigned, TargetType::User, Some(user))
             .with(json!({"station_id": station}));
         let station = self.store.assign_station(actor.tenant_id, user, station, &audit).await?;
@@ -118,7 +118,7 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
     pub async fn release_station(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
-        self.check_target(actor, user).await?;
+        self.target::<TelephonyError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::StationReleased, TargetType::User, Some(user));
         if !self.store.release_station(actor.tenant_id, user, &audit).await? {
             return Err(TelephonyError::UserNotFound);

@@ -262,11 +262,7 @@ impl<S: Store> Voxport<S> {
         req: UpdateUser,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserError> {
-        let target = self.store.user(actor.tenant_id, id).await?.ok_or(UpdateUserError::NotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if !missing.is_empty() {
-            return Err(UpdateUserError::PermissionNotHeld(missing));
-        }
+        let target = self.target::<UpdateUserError>(actor, id).await?;
         let changes = req.changes;
         if target.id == actor.user_id {
             if changes.role_id.is_some_and(|r| r != target.role.id) {
@@ -352,11 +348,7 @@ impl<S: Store> Voxport<S> {
         if id == actor.user_id {
             return Err(DeleteUserError::OwnAccount);
         }
-        let target = self.store.user(actor.tenant_id, id).await?.ok_or(DeleteUserError::NotFound)?;
-        let missing = actor.cannot_grant(&target.role.permissions);
-        if !missing.is_empty() {
-            return Err(DeleteUserError::PermissionNotHeld(missing));
-        }
+        let target = self.target::<DeleteUserError>(actor, id).await?;
         let audit = AuditEvent::by(actor, AuditAction::UserDeleted, TargetType::User, Some(id))
             .with(json!({"login": target.login.as_str()}));
         self.store.delete_user(actor.tenant_id, id, now, &audit).await?;
