@@ -98,14 +98,12 @@ fn smtp_transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Toki
 
 /// The host of an SMTP URL, for checking its certificate.
 fn smtp_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => host_port.split(':').next()?,
+    let host = match url::Url::parse(url).ok()?.host()? {
+        url::Host::Domain(name) => name.to_owned(),
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => ip.to_string(),
     };
-    (!host.is_empty()).then(|| host.to_owned())
+    (!host.is_empty()).then_some(host)
 }
 
 impl Mailer for LettreMailer {
