@@ -11,7 +11,6 @@
 use std::fmt;
 
 use anyhow::anyhow;
-use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
 use rand::{Rng as _, RngCore as _};
 use totp_rs::{Algorithm, Secret, Totp};
@@ -107,11 +106,11 @@ impl fmt::Debug for Enrolment {
 /// When the QR code cannot be drawn.
 pub fn enrolment(secret: &TotpSecret, account: &str, issuer: &str) -> anyhow::Result<Enrolment> {
     let totp = secret.totp(account, issuer)?;
-    let png = totp.to_qr_png().map_err(|e| anyhow!("drawing a QR code: {e}"))?;
+    let qr = totp.to_qr_base64().map_err(|e| anyhow!("drawing a QR code: {e}"))?;
     Ok(Enrolment {
         secret: secret.to_base32(),
         otpauth_uri: totp.to_url().map_err(|e| anyhow!("writing an otpauth URI: {e}"))?,
-        qr_code: format!("data:image/png;base64,{}", STANDARD.encode(png)),
+        qr_code: format!("data:image/png;base64,{qr}"),
     })
 }
 

@@ -258,7 +258,7 @@ impl<S: Store> Voxport<S> {
         let step_now = current_step(now);
         let too_many = record.failed_step == Some(step_now) && record.failures >= MAX_WRONG_CODES_PER_STEP;
         let secret = TotpSecret::from_bytes(self.secrets.open(&record.sealed_secret, &TotpSecret::context(user.id))?);
-        match matching_step(&secret, code.trim(), now) {
+        match matching_step(&secret, code, now) {
             // Accepted once: only a step later than the last accepted one.
             Some(step) if !too_many && self.store.accept_step(user.id, step).await? => Ok(true),
             _ => {
