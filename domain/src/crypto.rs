@@ -62,6 +62,13 @@ impl fmt::Debug for AtRestKey {
     }
 }
 
+/// Whether `value` has the sealed form (and is no value stored in the
+/// clear before it was sealed).
+#[must_use]
+pub fn is_sealed(value: &str) -> bool {
+    value.starts_with(VERSION)
+}
+
 /// Seals and opens values with the at-rest key.
 #[derive(Clone)]
 pub struct SecretBox {

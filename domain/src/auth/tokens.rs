@@ -17,7 +17,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crypto::SecretBox;
+use crate::crypto::{self, SecretBox};
 
 /// The most clock skew tolerated between us and a token's verifier.
 pub const LEEWAY_SECONDS: u64 = 30;
@@ -76,7 +76,7 @@ impl SigningKeySeed {
     /// # Errors
     /// When the stored form does not open or is not 32 bytes.
     pub fn from_stored(kid: String, stored: &str, secrets: &SecretBox) -> anyhow::Result<(Self, bool)> {
-        let (bytes, legacy) = if stored.starts_with("v1.") {
+        let (bytes, legacy) = if crypto::is_sealed(stored) {
             (secrets.open(stored, &Self::context(&kid))?, false)
         } else {
             (
