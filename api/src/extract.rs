@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use voxport_domain::{
     Voxport, actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, services::Enrollee,
-    user::User,
 };
 
 use crate::{
@@ -216,7 +215,7 @@ impl Fields {
     }
 }
 
-type Authenticated<'a> = Pin<Box<dyn Future<Output = Result<(Actor, User), AuthenticateError>> + 'a>>;
+type Authenticated<'a> = Pin<Box<dyn Future<Output = Result<Actor, AuthenticateError>> + 'a>>;
 type Enrolled<'a> = Pin<Box<dyn Future<Output = Result<Enrollee, AuthenticateError>> + 'a>>;
 
 /// Turns a bearer token into an actor; the API holds one as `dyn` so the
@@ -248,7 +247,6 @@ fn authenticator(req: &HttpRequest) -> Result<Arc<dyn Authenticator>, ApiError> 
 /// The authenticated caller.
 pub struct Auth {
     pub actor: Actor,
-    pub user: User,
 }
 
 impl Auth {
@@ -269,8 +267,8 @@ impl FromRequest for Auth {
         let authenticator = authenticator(req);
         Box::pin(async move {
             let token = token.ok_or_else(ApiError::unauthenticated)?;
-            let (actor, user) = authenticator?.authenticate(&token, ip, Utc::now()).await?;
-            Ok(Auth { actor, user })
+            let actor = authenticator?.authenticate(&token, ip, Utc::now()).await?;
+            Ok(Auth { actor })
         })
     }
 }
@@ -293,7 +291,7 @@ impl FromRequest for Enrolling {
             let authenticator = authenticator?;
             let now = Utc::now();
             match authenticator.authenticate(&token, ip, now).await {
-                Ok((actor, _)) => Ok(Enrolling(Enrollee::from(&actor))),
+                Ok(actor) => Ok(Enrolling(Enrollee::from(&actor))),
                 Err(AuthenticateError::InvalidToken) => Ok(Enrolling(authenticator.enrollee(&token, ip, now).await?)),
                 Err(e) => Err(e.into()),
             }

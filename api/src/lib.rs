@@ -156,7 +156,7 @@ pub fn configure<S: Store>(
             )
             .service(
                 resource("/v1/me", "GET, PATCH")
-                    .route(web::get().to(me::get_me))
+                    .route(web::get().to(me::get_me::<S>))
                     .route(web::patch().to(me::update_me::<S>)),
             )
             .service(resource("/v1/me/password", "POST").route(web::post().to(me::change_password::<S>)))

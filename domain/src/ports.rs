@@ -25,7 +25,7 @@ use crate::{
     station::{Application, NewStation, Station, StationChanges},
     tenant::{NewTenant, Tenant, TenantChanges},
     throttle::{Taken, ThrottleKey, ThrottlePolicy},
-    user::{NewUser, User, UserChanges, UserFilter, UserSortKey},
+    user::{NewUser, Principal, User, UserChanges, UserFilter, UserSortKey},
     values::{Cidr, Slug},
 };
 
@@ -137,6 +137,9 @@ pub trait RoleStore {
 
 pub trait UserStore {
     fn user(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
+
+    /// What every request checks of user `id` of `tenant`.
+    fn principal(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Principal>>> + Send;
 
     /// Whose a login typed at sign-in is (matched case-insensitively on the
     /// whole platform), with their password hash if they have one: one

@@ -92,6 +92,27 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What every request checks of the user behind its token: who they are,
+/// their role, whether they may sign in now and from where. Without what
+/// they hold, so authenticating a request costs two queries.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub role: Role,
+    pub disabled: bool,
+    pub activation_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub allowed_networks: Vec<Cidr>,
+}
+
+impl Principal {
+    #[must_use]
+    pub fn status(&self, now: DateTime<Utc>) -> UserStatus {
+        UserStatus::at(now, self.disabled, self.activation_at, self.expires_at)
+    }
+}
+
 /// Where a user stands with the second factor.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TwoFactorStatus {

@@ -12,7 +12,7 @@ use voxport_domain::{
     role::{BuiltinRole, Role},
     station::{Application, StationRef},
     tenant::{Tenant, TenantKind},
-    user::{TwoFactorStatus, User},
+    user::{Principal, TwoFactorStatus, User},
     values::{Cidr, Email, Language, Login, PersonName, RoleName, Slug, TenantName, Timezone},
 };
 
@@ -64,6 +64,19 @@ pub(crate) struct Holdings {
     /// Whether the user's second factor is confirmed.
     pub two_factor_enabled: bool,
     pub allowed_networks: Vec<Cidr>,
+}
+
+pub(crate) fn principal(m: users::Model, r: Option<roles::Model>, networks: Vec<Cidr>) -> anyhow::Result<Principal> {
+    let r = r.ok_or_else(|| anyhow!("user {} has no role {}", m.id, m.role_id))?;
+    Ok(Principal {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        role: role(r)?,
+        disabled: m.disabled,
+        activation_at: m.activation_at,
+        expires_at: m.expires_at,
+        allowed_networks: networks,
+    })
 }
 
 pub(crate) fn user(m: users::Model, r: Option<roles::Model>, holdings: Holdings) -> anyhow::Result<User> {

@@ -20,7 +20,7 @@ use voxport_domain::{
     ports::{LoginCredentials, UserStore, UserUpdate},
     role::BuiltinRole,
     station::Application,
-    user::{NewUser, User, UserFilter, UserSortKey, UserStatus},
+    user::{NewUser, Principal, User, UserFilter, UserSortKey, UserStatus},
 };
 
 use crate::{
@@ -164,6 +164,16 @@ pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::Activ
 impl UserStore for SeaStore {
     async fn user(&self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {
         find_user(&self.db, tenant, id).await
+    }
+
+    async fn principal(&self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<Principal>> {
+        let row = with_role(users::Entity::find_by_id(id).filter(users::Column::TenantId.eq(tenant)))
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading a user"))?;
+        let Some((u, r)) = row else { return Ok(None) };
+        let networks = networks_of(&self.db, &[u.id]).await?.remove(&u.id).unwrap_or_default();
+        convert::principal(u, r, networks).map(Some)
     }
 
     async fn login_credentials(&self, login_key: &str) -> anyhow::Result<Option<LoginCredentials>> {

@@ -83,8 +83,9 @@ fn me_view(auth: &Auth, user: &voxport_domain::user::User) -> MeView {
     ),
     security(("bearer" = [])),
 )]
-pub async fn get_me(auth: Auth) -> web::Json<MeView> {
-    web::Json(me_view(&auth, &auth.user))
+pub async fn get_me<S: Store>(app: web::Data<Voxport<S>>, auth: Auth) -> Result<web::Json<MeView>, ApiError> {
+    let user = app.me(&auth.actor).await?;
+    Ok(web::Json(me_view(&auth, &user)))
 }
 
 /// Change my profile
@@ -141,7 +142,7 @@ pub async fn change_password<S: Store>(
     auth: Auth,
     Json(body): Json<ChangePasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
-    app.change_password(&auth.actor, &auth.user, &body.current_password, &body.new_password, Utc::now()).await?;
+    app.change_password(&auth.actor, &body.current_password, &body.new_password, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

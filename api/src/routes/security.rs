@@ -133,7 +133,7 @@ pub async fn disable_two_factor<S: Store>(
     auth: Auth,
     Json(body): Json<DisableTwoFactorBody>,
 ) -> Result<HttpResponse, ApiError> {
-    app.disable_two_factor(&auth.actor, &auth.user, &body.password, &body.code, Utc::now()).await?;
+    app.disable_two_factor(&auth.actor, &body.password, &body.code, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -31,7 +31,7 @@ use crate::{
     role::BuiltinRole,
     station::Application,
     throttle::{Counter, Taken, ThrottleKey, ThrottlePolicy, Verdict},
-    user::{User, UserChanges, UserStatus},
+    user::{Principal, User, UserChanges, UserStatus},
     values::{Login, MAX_PASSWORD_CHARS, allowed},
 };
 
@@ -424,7 +424,7 @@ impl<S: Store> Voxport<S> {
         bearer: &str,
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
-    ) -> Result<(Actor, User), AuthenticateError> {
+    ) -> Result<Actor, AuthenticateError> {
         let claims = self.tokens.verify(bearer).map_err(|e| {
             tracing::debug!(error = %e, "refused an access token");
             AuthenticateError::InvalidToken
@@ -433,19 +433,13 @@ impl<S: Store> Voxport<S> {
             Some(s) if s.is_live(now) && s.user_id == claims.sub => s,
             _ => return Err(AuthenticateError::InvalidToken),
         };
-        let user = match self.store.user(claims.tid, claims.sub).await? {
-            Some(user) if user.status(now) == UserStatus::Active => user,
-            _ => return Err(AuthenticateError::InvalidToken),
-        };
-        if !allowed(&user.allowed_networks, ip) {
-            return Err(AuthenticateError::IpNotAllowed);
-        }
+        let user = self.principal(claims.tid, claims.sub, ip, now).await?;
         let mut actor = Actor {
             user_id: user.id,
             tenant_id: user.tenant_id,
             home_tenant_id: user.tenant_id,
             session_id: claims.sid,
-            permissions: user.role.permissions.clone(),
+            permissions: user.role.permissions,
             ip,
         };
         if let Some(customer) = session.acting_tenant_id {
@@ -457,7 +451,7 @@ impl<S: Store> Voxport<S> {
             actor.tenant_id = customer;
             actor.permissions = actor.permissions.iter().filter(|p| theirs.contains(*p)).collect();
         }
-        Ok((actor, user))
+        Ok(actor)
     }
 
     /// The user behind a two-factor enrolment token, who may do nothing but
@@ -473,14 +467,35 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<super::Enrollee, AuthenticateError> {
         let claims = self.tokens.verify_enrolment(bearer).map_err(|_| AuthenticateError::InvalidToken)?;
-        let user = match self.store.user(claims.tid, claims.sub).await? {
+        let user = self.principal(claims.tid, claims.sub, ip, now).await?;
+        Ok(super::Enrollee { user_id: user.id, tenant_id: user.tenant_id, ip })
+    }
+
+    /// The user a token names, who must be active now and call from an
+    /// allowed network.
+    async fn principal(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Principal, AuthenticateError> {
+        let user = match self.store.principal(tenant, id).await? {
             Some(user) if user.status(now) == UserStatus::Active => user,
             _ => return Err(AuthenticateError::InvalidToken),
         };
         if !allowed(&user.allowed_networks, ip) {
             return Err(AuthenticateError::IpNotAllowed);
         }
-        Ok(super::Enrollee { user_id: user.id, tenant_id: user.tenant_id, ip })
+        Ok(user)
+    }
+
+    /// The signed-in user with everything they hold.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn me(&self, actor: &Actor) -> anyhow::Result<User> {
+        self.store.user(actor.home_tenant_id, actor.user_id).await?.context("the signed-in user vanished")
     }
 
     /// Changes the actor's own password; needs the current one (ASVS 5.0
@@ -491,11 +506,11 @@ impl<S: Store> Voxport<S> {
     pub async fn change_password(
         &self,
         actor: &Actor,
-        me: &User,
         current: &str,
         new: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ChangePasswordError> {
+        let me = &self.me(actor).await?;
         if self.recheck_password(me, current, actor.ip, now).await?.is_none() {
             return Err(ChangePasswordError::WrongPassword);
         }

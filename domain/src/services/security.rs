@@ -98,11 +98,11 @@ impl<S: Store> Voxport<S> {
     pub async fn disable_two_factor(
         &self,
         actor: &Actor,
-        me: &User,
         password: &str,
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<(), TwoFactorError> {
+        let me = &self.me(actor).await?;
         if !me.two_factor.enabled {
             return Err(TwoFactorError::NotEnabled);
         }
