@@ -31,7 +31,7 @@ use voxport_domain::{Voxport, ports::Store};
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     problem::ApiError,
-    routes::{auth, devices, extensions, me, phone_numbers, roles, security, stations, system, tenants, users},
+    routes::{auth, devices, emails, extensions, me, phone_numbers, roles, security, stations, system, tenants, users},
 };
 
 pub use client_ip::{ClientIp, ForwardedHeader, TrustedProxies};
@@ -69,7 +69,7 @@ impl Modify for BearerScheme {
         security::add_allowed_network, security::remove_allowed_network,
         security::start_support_access, security::list_audit_events,
         users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
-        users::list_user_emails, users::resend_welcome_email,
+        emails::list_user_emails, emails::resend_welcome_email,
         roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
         tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant,
         stations::list_stations, stations::create_station, stations::get_station, stations::update_station, stations::delete_station,
@@ -213,10 +213,10 @@ pub fn configure<S: Store>(
                     .route(web::put().to(phone_numbers::assign_phone_number::<S>))
                     .route(web::delete().to(phone_numbers::release_phone_number::<S>)),
             )
-            .service(resource("/v1/users/{id}/emails", "GET").route(web::get().to(users::list_user_emails::<S>)))
+            .service(resource("/v1/users/{id}/emails", "GET").route(web::get().to(emails::list_user_emails::<S>)))
             .service(
                 resource("/v1/users/{id}/welcome-email", "POST")
-                    .route(web::post().to(users::resend_welcome_email::<S>)),
+                    .route(web::post().to(emails::resend_welcome_email::<S>)),
             )
             .service(
                 resource("/v1/extensions", "GET, POST")

@@ -7,7 +7,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use crate::values::{InvalidName, RoleName};
+use crate::values::Label;
 
 /// A MAC address, accepted in the common spellings (`aa:bb:cc:dd:ee:ff`,
 /// `AA-BB-CC-DD-EE-FF`, `aabb.ccdd.eeff`, `aabbccddeeff`) and kept in the
@@ -70,23 +70,15 @@ pub fn check_ports(ports: u32) -> Result<u8, InvalidPorts> {
     u8::try_from(ports).ok().filter(|p| (1..=MAX_PORTS).contains(p)).ok_or(InvalidPorts)
 }
 
-/// A vendor, model or label: the same rules as a role name.
-///
-/// # Errors
-/// When the text is empty, too long or holds control characters.
-pub fn parse_device_text(raw: &str) -> Result<RoleName, InvalidName> {
-    RoleName::parse(raw)
-}
-
 #[derive(Debug, Clone)]
 pub struct Device {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub mac: MacAddress,
-    pub vendor: RoleName,
-    pub model: RoleName,
+    pub vendor: Label,
+    pub model: Label,
     pub ports: u8,
-    pub label: Option<RoleName>,
+    pub label: Option<Label>,
     /// The user the device serves, if any.
     pub holder: Option<Holder>,
 }
@@ -111,17 +103,17 @@ pub struct DeviceRef {
 #[derive(Debug, Clone)]
 pub struct NewDevice {
     pub mac: MacAddress,
-    pub vendor: RoleName,
-    pub model: RoleName,
+    pub vendor: Label,
+    pub model: Label,
     pub ports: u8,
-    pub label: Option<RoleName>,
+    pub label: Option<Label>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct DeviceChanges {
-    pub vendor: Option<RoleName>,
-    pub model: Option<RoleName>,
-    pub label: Option<Option<RoleName>>,
+    pub vendor: Option<Label>,
+    pub model: Option<Label>,
+    pub label: Option<Option<Label>>,
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng as _;
 use uuid::Uuid;
 
-use crate::{device::Holder, values::RoleName};
+use crate::{device::Holder, values::Label};
 
 /// The OpenAPI pattern of an extension number; keep it in step with `parse`.
 pub const EXTENSION_NUMBER_PATTERN: &str = r"^[0-9]{1,15}$";
@@ -193,7 +193,7 @@ pub struct Extension {
     pub tenant_id: Uuid,
     pub number: ExtensionNumber,
     /// The display name, also sent as the caller id name.
-    pub name: Option<RoleName>,
+    pub name: Option<Label>,
     pub kind: ExtensionType,
     pub force_login: bool,
     pub voicemail_enabled: bool,
@@ -218,7 +218,7 @@ pub struct ExtensionRef {
 pub struct NewExtension {
     pub id: Uuid,
     pub number: ExtensionNumber,
-    pub name: Option<RoleName>,
+    pub name: Option<Label>,
     pub kind: ExtensionType,
     pub force_login: bool,
     pub voicemail_enabled: bool,
@@ -230,7 +230,7 @@ pub struct NewExtension {
 #[derive(Debug, Clone, Default)]
 pub struct ExtensionChanges {
     pub number: Option<ExtensionNumber>,
-    pub name: Option<Option<RoleName>>,
+    pub name: Option<Option<Label>>,
     pub kind: Option<ExtensionType>,
     pub force_login: Option<bool>,
     pub voicemail_enabled: Option<bool>,

@@ -5,12 +5,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod actor;
+pub mod allowlist;
 pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod device;
 pub mod email;
-pub mod error;
 pub mod errors;
 pub mod extension;
 pub mod idempotency;

@@ -8,7 +8,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{device::Holder, values::RoleName};
+use crate::{device::Holder, values::Label};
 
 /// An E.164 number (ITU-T E.164): `+`, a country code that does not start
 /// with 0, and at most 15 digits in all. Accepted with the international
@@ -59,7 +59,7 @@ pub struct PhoneNumber {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub number: E164,
-    pub label: Option<RoleName>,
+    pub label: Option<Label>,
     /// The user the number rings, if any.
     pub holder: Option<Holder>,
     pub created_at: DateTime<Utc>,
@@ -76,12 +76,12 @@ pub struct PhoneNumberRef {
 #[derive(Debug, Clone)]
 pub struct NewPhoneNumber {
     pub number: E164,
-    pub label: Option<RoleName>,
+    pub label: Option<Label>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct PhoneNumberChanges {
-    pub label: Option<Option<RoleName>>,
+    pub label: Option<Option<Label>>,
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     permission::{Permission, PermissionSet},
     tenant::TenantKind,
-    values::RoleName,
+    values::Label,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl BuiltinRole {
 pub struct Role {
     pub id: Uuid,
     pub tenant_id: Uuid,
-    pub name: RoleName,
+    pub name: Label,
     pub description: Option<String>,
     pub permissions: PermissionSet,
     pub builtin: Option<BuiltinRole>,
@@ -105,7 +105,7 @@ impl Role {
 
 #[derive(Debug, Clone)]
 pub struct NewRole {
-    pub name: RoleName,
+    pub name: Label,
     pub description: Option<String>,
     pub permissions: PermissionSet,
     pub two_factor_required: bool,
@@ -113,7 +113,7 @@ pub struct NewRole {
 
 #[derive(Debug, Clone, Default)]
 pub struct RoleChanges {
-    pub name: Option<RoleName>,
+    pub name: Option<Label>,
     pub description: Option<Option<String>>,
     pub permissions: Option<PermissionSet>,
     pub two_factor_required: Option<bool>,

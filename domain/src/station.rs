@@ -9,7 +9,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use crate::values::{InvalidName, RoleName};
+use crate::values::Label;
 
 /// What a station unlocks for its user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,19 +105,11 @@ pub fn check_quantity(quantity: u32) -> Result<u32, InvalidQuantity> {
     if quantity <= MAX_QUANTITY { Ok(quantity) } else { Err(InvalidQuantity) }
 }
 
-/// A station's display name: the same rules as a role name.
-///
-/// # Errors
-/// When the name is empty, too long or holds control characters.
-pub fn parse_station_name(raw: &str) -> Result<RoleName, InvalidName> {
-    RoleName::parse(raw)
-}
-
 #[derive(Debug, Clone)]
 pub struct Station {
     pub id: Uuid,
     pub tenant_id: Uuid,
-    pub name: RoleName,
+    pub name: Label,
     pub code: StationCode,
     pub applications: Vec<Application>,
     pub quantity: u32,
@@ -140,7 +132,7 @@ pub struct StationRef {
 
 #[derive(Debug, Clone)]
 pub struct NewStation {
-    pub name: RoleName,
+    pub name: Label,
     pub code: StationCode,
     pub applications: Vec<Application>,
     pub quantity: u32,
@@ -148,7 +140,7 @@ pub struct NewStation {
 
 #[derive(Debug, Clone, Default)]
 pub struct StationChanges {
-    pub name: Option<RoleName>,
+    pub name: Option<Label>,
     pub applications: Option<Vec<Application>>,
     pub quantity: Option<u32>,
 }
@@ -182,7 +174,7 @@ mod tests {
         let s = Station {
             id: Uuid::nil(),
             tenant_id: Uuid::nil(),
-            name: RoleName::parse("Basic").unwrap(),
+            name: Label::parse("Basic").unwrap(),
             code: StationCode::parse("basic").unwrap(),
             applications: vec![],
             quantity: 2,

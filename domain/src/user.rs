@@ -92,6 +92,19 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Which account: a user and the tenant they belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountId {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl From<&User> for AccountId {
+    fn from(user: &User) -> Self {
+        Self { tenant_id: user.tenant_id, user_id: user.id }
+    }
+}
+
 /// What every request checks of the user behind its token: who they are,
 /// their role, whether they may sign in now and from where. Without what
 /// they hold, so authenticating a request costs two queries.

@@ -13,7 +13,7 @@ use voxport_domain::{
     station::{Application, StationRef},
     tenant::{Tenant, TenantKind},
     user::{Principal, TwoFactorStatus, User},
-    values::{Cidr, Email, Language, Login, PersonName, RoleName, Slug, TenantName, Timezone},
+    values::{Cidr, Email, Label, Language, Login, PersonName, Slug, TenantName, Timezone},
 };
 
 use crate::entities::{roles, sessions, tenants, users};
@@ -44,7 +44,7 @@ pub(crate) fn role(m: roles::Model) -> anyhow::Result<Role> {
     Ok(Role {
         id: m.id,
         tenant_id: m.tenant_id,
-        name: RoleName::parse(&m.name).with_context(|| format!("role {} name", m.id))?,
+        name: Label::parse(&m.name).with_context(|| format!("role {} name", m.id))?,
         description: m.description,
         permissions: PermissionSet::from_codes(&m.permissions),
         builtin,

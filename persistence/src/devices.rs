@@ -18,19 +18,19 @@ use voxport_domain::{
     errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
     ports::DeviceStore,
-    values::RoleName,
+    values::Label,
 };
 
 use crate::{
-    SeaStore, begin_write, db_err,
+    SeaStore,
+    audit::record,
+    begin_write, db_err,
     entities::{device_assignments, devices},
-    holders, lock_user,
-    security::record,
-    unique_violation,
+    holders, lock_user, unique_violation,
 };
 
-fn text(raw: &str, what: &str, id: Uuid) -> anyhow::Result<RoleName> {
-    RoleName::parse(raw).with_context(|| format!("device {id} {what}"))
+fn text(raw: &str, what: &str, id: Uuid) -> anyhow::Result<Label> {
+    Label::parse(raw).with_context(|| format!("device {id} {what}"))
 }
 
 fn device(m: devices::Model, holder: Option<Holder>) -> anyhow::Result<Device> {

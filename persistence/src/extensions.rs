@@ -24,11 +24,11 @@ use voxport_domain::{
     },
     paging::{Page, PageRequest},
     ports::{ExtensionStore, SecretsOf},
-    values::RoleName,
+    values::Label,
 };
 
 use crate::{
-    SeaStore, begin_write, db_err, entities::extensions, holders, like_pattern, lock_user, security::record,
+    SeaStore, audit::record, begin_write, db_err, entities::extensions, holders, like_pattern, lock_user,
     unique_violation,
 };
 
@@ -41,7 +41,7 @@ fn extension(m: extensions::Model, holder: Option<Holder>) -> anyhow::Result<Ext
         id: m.id,
         tenant_id: m.tenant_id,
         number: ExtensionNumber::parse(&m.number).with_context(|| format!("extension {} number", m.id))?,
-        name: m.name.as_deref().map(RoleName::parse).transpose().with_context(|| format!("extension {} name", m.id))?,
+        name: m.name.as_deref().map(Label::parse).transpose().with_context(|| format!("extension {} name", m.id))?,
         kind: kind(&m)?,
         force_login: m.force_login,
         voicemail_enabled: m.voicemail_enabled,

@@ -9,20 +9,25 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod audit;
 mod convert;
 mod devices;
 mod entities;
 mod extensions;
 mod idempotency;
 mod keys;
+mod links;
+mod networks;
 mod outbox;
 mod phone_numbers;
 mod provision;
+mod purge;
 mod roles;
-mod security;
 mod sessions;
 mod stations;
 mod tenants;
+mod throttle;
+mod two_factor;
 mod users;
 
 use std::time::Duration;
@@ -35,7 +40,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use uuid::Uuid;
-use voxport_domain::{error::Unavailable, ports::Store};
+use voxport_domain::{errors::Unavailable, ports::Store};
 use voxport_migration::Migrator;
 use voxport_migration::MigratorTrait as _;
 

@@ -1,4 +1,4 @@
-//! The email outbox and single-use password links.
+//! The email outbox.
 //!
 //! A worker claims due rows in a short transaction: `SELECT … FOR UPDATE
 //! SKIP LOCKED` on PostgreSQL (SQLite ignores the clause; its write lock,
@@ -19,18 +19,17 @@ use sea_orm::{
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
-    auth::{LinkPurpose, PasswordHash},
     email::{ClaimedEmail, Delivery, EmailKind, EmailStatus, OutboxEmail},
     paging::{Page, PageRequest},
-    ports::{LinkStore, OutboxStore, QueuedEmail},
-    user::User,
+    ports::{OutboxStore, QueuedEmail},
 };
 
 use crate::{
-    SeaStore, begin_write, db_err,
-    entities::{idempotency_keys, login_throttle, outbox, password_tokens, users},
-    security::record,
-    users::{hydrate, revoke_sessions},
+    SeaStore,
+    audit::record,
+    begin_write, db_err,
+    entities::{outbox, users},
+    links::insert_link,
 };
 
 /// The longest error text kept per row.
@@ -41,19 +40,7 @@ const MAX_ERROR_CHARS: usize = 500;
 pub(crate) async fn queue(db: &impl ConnectionTrait, queued: QueuedEmail) -> anyhow::Result<()> {
     let QueuedEmail { email, link } = queued;
     if let Some(link) = link {
-        retire_links(db, link.user_id, Some(link.purpose), link.created_at).await?;
-        password_tokens::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(link.user_id),
-            purpose: Set(link.purpose.as_str().to_owned()),
-            token_hash: Set(link.hash),
-            created_at: Set(crate::stamp(link.created_at)),
-            expires_at: Set(crate::stamp(link.expires_at)),
-            used_at: Set(None),
-        }
-        .insert(db)
-        .await
-        .map_err(|e| db_err(e, "storing a link"))?;
+        insert_link(db, link).await?;
     }
     outbox::ActiveModel {
         id: Set(email.id),
@@ -93,25 +80,6 @@ fn email(m: outbox::Model) -> anyhow::Result<OutboxEmail> {
         created_at: m.created_at,
         sent_at: m.sent_at,
     })
-}
-
-/// An unused, unexpired link; a set-password link only while its user has
-/// no password (once one is set by any means, the link is moot).
-fn valid_link(hash: &str, purpose: LinkPurpose, now: DateTime<Utc>) -> Condition {
-    let mut valid = Condition::all()
-        .add(password_tokens::Column::TokenHash.eq(hash))
-        .add(password_tokens::Column::Purpose.eq(purpose.as_str()))
-        .add(password_tokens::Column::UsedAt.is_null())
-        .add(password_tokens::Column::ExpiresAt.gt(now));
-    if purpose == LinkPurpose::SetPassword {
-        let without_password = Query::select()
-            .column(users::Column::Id)
-            .from(users::Entity)
-            .and_where(users::Column::PasswordHash.is_null())
-            .to_owned();
-        valid = valid.add(password_tokens::Column::UserId.in_subquery(without_password));
-    }
-    valid
 }
 
 impl OutboxStore for SeaStore {
@@ -206,118 +174,5 @@ impl OutboxStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "recording a delivery"))?;
         Ok(res.rows_affected == 1)
-    }
-
-    async fn purge(&self, now: DateTime<Utc>, keys_before: DateTime<Utc>) -> anyhow::Result<u64> {
-        let keys = idempotency_keys::Entity::delete_many()
-            .filter(idempotency_keys::Column::CreatedAt.lt(crate::stamp(keys_before)))
-            .exec(&self.db)
-            .await
-            .map_err(|e| db_err(e, "forgetting idempotency keys"))?;
-        let links = password_tokens::Entity::delete_many()
-            .filter(
-                Condition::any()
-                    .add(password_tokens::Column::ExpiresAt.lt(crate::stamp(now)))
-                    .add(password_tokens::Column::UsedAt.is_not_null()),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(|e| db_err(e, "forgetting spent links"))?;
-        // A counter nobody has failed against for a day has nothing to say,
-        // unless it holds a lock still running or one only an
-        // administrator lifts.
-        let counters = login_throttle::Entity::delete_many()
-            .filter(login_throttle::Column::LastFailureAt.lt(crate::stamp(now - chrono::Duration::days(1))))
-            .filter(login_throttle::Column::HardLocked.eq(false))
-            .filter(
-                Condition::any()
-                    .add(login_throttle::Column::LockedUntil.is_null())
-                    .add(login_throttle::Column::LockedUntil.lt(crate::stamp(now))),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(|e| db_err(e, "forgetting old counters"))?;
-        Ok(keys.rows_affected + links.rows_affected + counters.rows_affected)
-    }
-}
-
-/// Retires the unused links of `user` (of `purpose`, or all): after their
-/// email or password changed, or a new link was sent, a link sent earlier
-/// must not set a password any more. Part of the caller's transaction.
-pub(crate) async fn retire_links(
-    db: &impl ConnectionTrait,
-    user: Uuid,
-    purpose: Option<LinkPurpose>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let mut retire = password_tokens::Entity::update_many()
-        .col_expr(password_tokens::Column::UsedAt, Expr::value(crate::stamp(now)))
-        .filter(password_tokens::Column::UserId.eq(user))
-        .filter(password_tokens::Column::UsedAt.is_null());
-    if let Some(purpose) = purpose {
-        retire = retire.filter(password_tokens::Column::Purpose.eq(purpose.as_str()));
-    }
-    retire.exec(db).await.map_err(|e| db_err(e, "retiring links"))?;
-    Ok(())
-}
-
-impl LinkStore for SeaStore {
-    async fn link_user(&self, hash: &str, purpose: LinkPurpose, now: DateTime<Utc>) -> anyhow::Result<Option<User>> {
-        let Some(link) = password_tokens::Entity::find()
-            .filter(valid_link(hash, purpose, now))
-            .one(&self.db)
-            .await
-            .map_err(|e| db_err(e, "looking up a link"))?
-        else {
-            return Ok(None);
-        };
-        let row = users::Entity::find_by_id(link.user_id)
-            .find_also_related(crate::entities::roles::Entity)
-            .one(&self.db)
-            .await
-            .map_err(|e| db_err(e, "loading a link's user"))?;
-        Ok(hydrate(&self.db, row.into_iter().collect()).await?.pop())
-    }
-
-    async fn redeem_link(
-        &self,
-        hash: &str,
-        purpose: LinkPurpose,
-        password: PasswordHash,
-        now: DateTime<Utc>,
-        audit: &AuditEvent,
-    ) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
-        let Some(link) = password_tokens::Entity::find()
-            .filter(valid_link(hash, purpose, now))
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "looking up a link"))?
-        else {
-            return Ok(false);
-        };
-        // Conditional, so of two concurrent uses exactly one spends it.
-        let spent = password_tokens::Entity::update_many()
-            .col_expr(password_tokens::Column::UsedAt, Expr::value(crate::stamp(now)))
-            .filter(password_tokens::Column::Id.eq(link.id))
-            .filter(password_tokens::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(|e| db_err(e, "spending a link"))?;
-        if spent.rows_affected != 1 {
-            return Ok(false);
-        }
-        users::Entity::update_many()
-            .col_expr(users::Column::PasswordHash, Expr::value(password.as_phc().to_owned()))
-            .col_expr(users::Column::UpdatedAt, Expr::value(crate::stamp(now)))
-            .filter(users::Column::Id.eq(link.user_id))
-            .exec(&txn)
-            .await
-            .map_err(|e| db_err(e, "storing a password hash"))?;
-        revoke_sessions(&txn, link.user_id, None, now).await.map_err(|e| db_err(e, "ending sessions"))?;
-        retire_links(&txn, link.user_id, None, now).await?;
-        record(&txn, audit, None).await?;
-        txn.commit().await.map_err(|e| db_err(e, "committing a password set through a link"))?;
-        Ok(true)
     }
 }

@@ -19,14 +19,15 @@ use voxport_domain::{
     paging::{Page, PageRequest},
     phone_number::{E164, NewPhoneNumber, PhoneNumber, PhoneNumberChanges, PhoneNumberRef},
     ports::PhoneNumberStore,
-    values::RoleName,
+    values::Label,
 };
 
 use crate::{
-    SeaStore, begin_write, db_err,
+    SeaStore,
+    audit::record,
+    begin_write, db_err,
     entities::{phone_numbers, tenants},
     holders, is_unique_violation, like_pattern, lock_user,
-    security::record,
 };
 
 fn phone_number(m: phone_numbers::Model, holder: Option<Holder>) -> anyhow::Result<PhoneNumber> {
@@ -34,7 +35,7 @@ fn phone_number(m: phone_numbers::Model, holder: Option<Holder>) -> anyhow::Resu
         id: m.id,
         tenant_id: m.tenant_id,
         number: E164::parse(&m.number).with_context(|| format!("phone number {} number", m.id))?,
-        label: m.label.as_deref().map(RoleName::parse).transpose().with_context(|| format!("phone number {}", m.id))?,
+        label: m.label.as_deref().map(Label::parse).transpose().with_context(|| format!("phone number {}", m.id))?,
         holder,
         created_at: m.created_at,
         updated_at: m.updated_at,

@@ -17,13 +17,12 @@ use voxport_domain::{
 };
 
 use crate::{
-    begin_write, db_err,
+    audit, begin_write, db_err,
     devices::give_device,
     entities::roles,
     extensions::{give_extension, insert_extension},
     idempotency, lock_tenant, outbox,
     phone_numbers::give_phone_number,
-    security,
     stations::{set_applications, take_station},
     unique_violation,
     users::{find_user, new_user_model},
@@ -100,7 +99,7 @@ impl ProvisionTx for SeaTx {
     }
 
     async fn record(&mut self, event: &AuditEvent) -> anyhow::Result<()> {
-        security::record(&self.txn, event, None).await
+        audit::record(&self.txn, event, None).await
     }
 
     async fn complete_idempotency_key(&mut self, claim: &Claim, sealed_response: &str) -> anyhow::Result<bool> {

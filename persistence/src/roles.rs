@@ -16,11 +16,11 @@ use voxport_domain::{
 };
 
 use crate::{
-    SeaStore, begin_write, convert, db_err,
+    SeaStore,
+    audit::record,
+    begin_write, convert, db_err,
     entities::{roles, users},
-    lock_tenant,
-    security::record,
-    unique_violation,
+    lock_tenant, unique_violation,
 };
 
 impl RoleStore for SeaStore {

@@ -4,7 +4,9 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+};
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
@@ -13,9 +15,10 @@ use voxport_domain::{
 };
 
 use crate::{
-    SeaStore, begin_write, convert, db_err,
+    SeaStore,
+    audit::record,
+    begin_write, convert, db_err,
     entities::{refresh_tokens, sessions},
-    security::record,
 };
 
 fn token_row(session: Uuid, hash: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> refresh_tokens::ActiveModel {
@@ -27,6 +30,25 @@ fn token_row(session: Uuid, hash: &str, expires_at: DateTime<Utc>, now: DateTime
         expires_at: Set(expires_at),
         used_at: Set(None),
     }
+}
+
+/// Ends every live session of `user` but `keep`. Part of the caller's
+/// transaction.
+pub(crate) async fn revoke_sessions(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    keep: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut update = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
+        .filter(sessions::Column::UserId.eq(user))
+        .filter(sessions::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        update = update.filter(sessions::Column::Id.ne(keep));
+    }
+    update.exec(db).await?;
+    Ok(())
 }
 
 impl SessionStore for SeaStore {

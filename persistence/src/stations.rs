@@ -21,15 +21,15 @@ use voxport_domain::{
     paging::{Page, PageRequest},
     ports::StationStore,
     station::{Application, NewStation, Station, StationChanges, StationCode, StationRef},
-    values::RoleName,
+    values::Label,
 };
 
 use crate::{
-    SeaStore, begin_write, db_err,
+    SeaStore,
+    audit::record,
+    begin_write, db_err,
     entities::{station_assignments, stations, tenants, users},
-    lock_user,
-    security::record,
-    unique_violation,
+    lock_user, unique_violation,
 };
 
 fn station(m: stations::Model) -> anyhow::Result<Station> {
@@ -37,7 +37,7 @@ fn station(m: stations::Model) -> anyhow::Result<Station> {
     Ok(Station {
         id: m.id,
         tenant_id: m.tenant_id,
-        name: RoleName::parse(&m.name).with_context(|| format!("station {} name", m.id))?,
+        name: Label::parse(&m.name).with_context(|| format!("station {} name", m.id))?,
         code: StationCode::parse(&m.code).with_context(|| format!("station {} code", m.id))?,
         applications: Application::from_codes(&m.applications),
         quantity: count(m.quantity, "quantity")?,

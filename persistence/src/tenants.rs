@@ -25,11 +25,11 @@ use voxport_domain::{
 };
 
 use crate::{
-    SeaStore, begin_write, convert, db_err,
+    SeaStore,
+    audit::record,
+    begin_write, convert, db_err,
     entities::{roles, tenants, users},
-    is_unique_violation, like_pattern, lock_tenant, outbox,
-    security::record,
-    unique_violation,
+    is_unique_violation, like_pattern, lock_tenant, outbox, unique_violation,
     users::{hydrate, new_user_model},
 };
 

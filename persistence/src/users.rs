@@ -24,17 +24,22 @@ use voxport_domain::{
 };
 
 use crate::{
-    SeaStore, begin_write,
+    SeaStore,
+    audit::record,
+    begin_write,
     convert::{self, Holdings},
     db_err,
     devices::devices_of,
-    entities::{device_assignments, roles, sessions, users},
+    entities::{device_assignments, roles, users},
     extensions::{extensions_of, free_extensions},
-    like_pattern, lock_tenant, lock_user,
-    outbox::retire_links,
+    like_pattern,
+    links::retire_links,
+    lock_tenant, lock_user,
+    networks::networks_of,
     phone_numbers::{free_number_of, phone_numbers_of},
-    security::{networks_of, record, two_factor_of},
+    sessions::revoke_sessions,
     stations::{release, station_of, stations_of},
+    two_factor::two_factor_of,
     unique_violation,
 };
 
@@ -119,23 +124,6 @@ async fn release_everything(db: &impl ConnectionTrait, user: Uuid) -> Result<(),
 
 fn is_active_admin(user: &User, now: DateTime<Utc>) -> bool {
     user.role.is_administrator() && user.status(now) == UserStatus::Active
-}
-
-pub(crate) async fn revoke_sessions(
-    db: &impl ConnectionTrait,
-    user: Uuid,
-    keep: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    let mut update = sessions::Entity::update_many()
-        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
-        .filter(sessions::Column::UserId.eq(user))
-        .filter(sessions::Column::RevokedAt.is_null());
-    if let Some(keep) = keep {
-        update = update.filter(sessions::Column::Id.ne(keep));
-    }
-    update.exec(db).await?;
-    Ok(())
 }
 
 pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::ActiveModel {

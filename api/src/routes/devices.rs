@@ -7,9 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
-    device::{DeviceChanges, MacAddress, NewDevice, check_ports, parse_device_text},
+    device::{DeviceChanges, MacAddress, NewDevice, check_ports},
     permission::Permission,
     ports::Store,
+    values::Label,
 };
 
 use super::{nullable, page_request, whole_number, whole_number_opt};
@@ -149,10 +150,10 @@ pub async fn create_device<S: Store>(
     let actor = auth.require(Permission::DevicesWrite)?;
     let mut f = Fields::default();
     let mac = f.check("mac", MacAddress::parse(&body.mac));
-    let vendor = f.check("vendor", parse_device_text(&body.vendor));
-    let model = f.check("model", parse_device_text(&body.model));
+    let vendor = f.check("vendor", Label::parse(&body.vendor));
+    let model = f.check("model", Label::parse(&body.model));
     let ports = f.check("ports", check_ports(body.ports));
-    let label = f.optional("label", body.label.as_deref(), parse_device_text);
+    let label = f.optional("label", body.label.as_deref(), Label::parse);
     let (Some(mac), Some(vendor), Some(model), Some(ports), Some(label)) = (mac, vendor, model, ports, label) else {
         return Err(f.into_error());
     };
@@ -210,12 +211,12 @@ pub async fn update_device<S: Store>(
 ) -> Result<web::Json<DeviceView>, ApiError> {
     let actor = auth.require(Permission::DevicesWrite)?;
     let mut f = Fields::default();
-    let vendor = f.optional("vendor", body.vendor.as_deref(), parse_device_text);
-    let model = f.optional("model", body.model.as_deref(), parse_device_text);
+    let vendor = f.optional("vendor", body.vendor.as_deref(), Label::parse);
+    let model = f.optional("model", body.model.as_deref(), Label::parse);
     let label = match body.label {
         None => Some(None),
         Some(None) => Some(Some(None)),
-        Some(Some(raw)) => f.check("label", parse_device_text(&raw)).map(|l| Some(Some(l))),
+        Some(Some(raw)) => f.check("label", Label::parse(&raw)).map(|l| Some(Some(l))),
     };
     let (Some(vendor), Some(model), Some(label)) = (vendor, model, label) else {
         return Err(f.into_error());

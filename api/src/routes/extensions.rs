@@ -8,11 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
-    device::parse_device_text,
     extension::{ExtensionChanges, ExtensionFilter, ExtensionNumber},
     permission::Permission,
     ports::Store,
     services::NewExtensionRequest,
+    values::Label,
 };
 
 use super::{nullable, page_request};
@@ -87,7 +87,7 @@ impl CreateExtensionBody {
     /// Parses the body; field errors are recorded under `prefix`.
     pub(crate) fn parse(&self, f: &mut Fields, prefix: &str) -> Option<NewExtensionRequest> {
         let number = f.check(&format!("{prefix}number"), ExtensionNumber::parse(&self.number));
-        let name = f.optional(&format!("{prefix}name"), self.name.as_deref(), parse_device_text);
+        let name = f.optional(&format!("{prefix}name"), self.name.as_deref(), Label::parse);
         Some(NewExtensionRequest {
             number: number?,
             kind: self.kind.into(),
@@ -206,7 +206,7 @@ pub async fn update_extension<S: Store>(
     let name = match body.name {
         None => Some(None),
         Some(None) => Some(Some(None)),
-        Some(Some(raw)) => f.check("name", parse_device_text(&raw)).map(|n| Some(Some(n))),
+        Some(Some(raw)) => f.check("name", Label::parse(&raw)).map(|n| Some(Some(n))),
     };
     let (Some(number), Some(name)) = (number, name) else { return Err(f.into_error()) };
     let changes = ExtensionChanges {

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod devices;
+pub mod emails;
 pub mod extensions;
 pub mod me;
 pub mod phone_numbers;

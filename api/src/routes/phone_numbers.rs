@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
-    device::parse_device_text,
     permission::Permission,
     phone_number::{E164, NewPhoneNumber, PhoneNumberChanges},
     ports::Store,
+    values::Label,
 };
 
 use super::{nullable, page_request};
@@ -131,7 +131,7 @@ pub async fn create_phone_number<S: Store>(
     let actor = auth.require(Permission::PhoneNumbersWrite)?;
     let mut f = Fields::default();
     let number = f.check("number", E164::parse(&body.number));
-    let label = f.optional("label", body.label.as_deref(), parse_device_text);
+    let label = f.optional("label", body.label.as_deref(), Label::parse);
     let (Some(number), Some(label)) = (number, label) else { return Err(f.into_error()) };
     let created = app.create_phone_number(actor, body.tenant_id, NewPhoneNumber { number, label }).await?;
     Ok(HttpResponse::Created()
@@ -189,7 +189,7 @@ pub async fn update_phone_number<S: Store>(
     let label = match body.label {
         None => None,
         Some(None) => Some(None),
-        Some(Some(raw)) => Some(Some(parse_device_text(&raw).map_err(|e| ApiError::field("label", e))?)),
+        Some(Some(raw)) => Some(Some(Label::parse(&raw).map_err(|e| ApiError::field("label", e))?)),
     };
     let number = app.update_phone_number(actor, id.into_inner(), PhoneNumberChanges { label }).await?;
     Ok(web::Json(PhoneNumberView::from(&number)))

@@ -11,7 +11,7 @@ use voxport_domain::{
     permission::{Permission, PermissionSet},
     ports::Store,
     role::{NewRole, RoleChanges},
-    values::RoleName,
+    values::Label,
 };
 
 use super::{nullable, page_request};
@@ -187,7 +187,7 @@ pub async fn create_role<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::RolesWrite)?;
     let mut f = Fields::default();
-    let name = f.check("name", RoleName::parse(&body.name));
+    let name = f.check("name", Label::parse(&body.name));
     let description = parse_description(&mut f, body.description);
     let permissions = parse_permissions(&mut f, &body.permissions);
     let (Some(name), Some(description), Some(permissions)) = (name, description, permissions) else {
@@ -250,7 +250,7 @@ pub async fn update_role<S: Store>(
 ) -> Result<web::Json<RoleView>, ApiError> {
     let actor = auth.require(Permission::RolesWrite)?;
     let mut f = Fields::default();
-    let name = f.optional("name", body.name.as_deref(), RoleName::parse);
+    let name = f.optional("name", body.name.as_deref(), Label::parse);
     let description = match body.description {
         None => Some(None),
         Some(raw) => parse_description(&mut f, raw).map(Some),

@@ -10,9 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
+    allowlist::NetworkChange,
     audit::{AuditAction, AuditFilter, TargetType},
     permission::Permission,
-    ports::{NetworkChange, Store},
+    ports::Store,
     values::Cidr,
 };
 

@@ -9,7 +9,8 @@ use voxport_domain::{
     Voxport,
     permission::Permission,
     ports::Store,
-    station::{Application, NewStation, StationChanges, StationCode, check_quantity, parse_station_name},
+    station::{Application, NewStation, StationChanges, StationCode, check_quantity},
+    values::Label,
 };
 
 use super::{page_request, whole_number, whole_number_opt};
@@ -149,7 +150,7 @@ pub async fn create_station<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::StationsWrite)?;
     let mut f = Fields::default();
-    let name = f.check("name", parse_station_name(&body.name));
+    let name = f.check("name", Label::parse(&body.name));
     let code = f.check("code", StationCode::parse(&body.code));
     let applications = parse_applications(&mut f, &body.applications);
     let quantity = f.check("quantity", check_quantity(body.quantity));
@@ -212,7 +213,7 @@ pub async fn update_station<S: Store>(
 ) -> Result<web::Json<StationView>, ApiError> {
     let actor = auth.require(Permission::StationsWrite)?;
     let mut f = Fields::default();
-    let name = f.optional("name", body.name.as_deref(), parse_station_name);
+    let name = f.optional("name", body.name.as_deref(), Label::parse);
     let applications = match &body.applications {
         None => Some(None),
         Some(codes) => parse_applications(&mut f, codes).map(Some),

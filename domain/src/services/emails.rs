@@ -166,7 +166,8 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<(), SetPasswordError> {
         let hash = LinkToken::hash_of(token);
-        let user = self.store.link_user(&hash, purpose, now).await?.ok_or(SetPasswordError::InvalidToken)?;
+        let owner = self.store.link_owner(&hash, purpose, now).await?.ok_or(SetPasswordError::InvalidToken)?;
+        let user = self.store.user(owner.tenant_id, owner.user_id).await?.ok_or(SetPasswordError::InvalidToken)?;
         let password = self.policy.check(password, &user.personal_words()).map_err(SetPasswordError::WeakPassword)?;
         let password = self.hasher.hash(&password).await?;
         let audit = AuditEvent::own(AuditAction::PasswordSetWithLink, user.tenant_id, user.id, ip)

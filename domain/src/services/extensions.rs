@@ -19,7 +19,7 @@ use crate::{
     paging::{Page, PageRequest},
     ports::{SecretsOf, Store},
     tenant::Tenant,
-    values::RoleName,
+    values::Label,
 };
 
 /// An extension an administrator asks for.
@@ -27,7 +27,7 @@ use crate::{
 pub struct NewExtensionRequest {
     pub number: ExtensionNumber,
     pub kind: ExtensionType,
-    pub name: Option<RoleName>,
+    pub name: Option<Label>,
     pub force_login: bool,
     pub voicemail_enabled: bool,
 }

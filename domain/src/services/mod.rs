@@ -3,7 +3,8 @@
 //! leaves the ones that need a consistent view (uniqueness, the last
 //! administrator) to the store's transaction.
 
-mod auth;
+mod account;
+mod authenticate;
 mod devices;
 mod emails;
 mod extensions;
@@ -11,17 +12,19 @@ mod idempotency;
 mod phone_numbers;
 mod roles;
 mod security;
+mod sessions;
+mod sign_in;
 mod stations;
 mod tenants;
 mod users;
 
 use std::sync::Arc;
 
-pub use auth::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
 pub use idempotency::Render;
 pub use security::Enrollee;
+pub use sign_in::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
 pub use tenants::{Bootstrapped, CreateTenant, CreatedTenant};
 pub use users::{
     CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, NewPassword, Telephony, UpdateUser,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{SignedIn, Voxport};
 use crate::{
     actor::Actor,
+    allowlist::NetworkChange,
     audit::{AuditAction, AuditEvent, AuditFilter, TargetType},
     auth::{
         Client, RefreshToken, Session,
@@ -20,7 +21,7 @@ use crate::{
     },
     errors::{SecurityAdminError, SupportAccessError, TwoFactorError},
     paging::{Page, PageRequest},
-    ports::{NetworkChange, Store},
+    ports::Store,
     throttle::{Taken, ThrottleKey},
     user::{User, UserStatus},
     values::{Cidr, Login, allowed},
@@ -275,8 +276,7 @@ impl<S: Store> Voxport<S> {
         }
         .with(json!({"session_id": session.id}));
         let refresh = RefreshToken::generate();
-        let refresh_expires = (now + self.lifetimes.refresh_idle).min(session.expires_at);
-        self.store.create_session(&session, &refresh.hash(), refresh_expires, &audit).await?;
+        self.store.create_session(&session, &refresh.hash(), self.refresh_expiry(&session, now), &audit).await?;
         tracing::info!(agent = %agent.id, tenant = %customer, "support access started");
         Ok(self.signed_in(agent, &session, refresh, now)?)
     }

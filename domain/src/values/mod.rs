@@ -18,7 +18,7 @@ pub use cidr::{CIDR_PATTERN, Cidr, InvalidCidr, allowed};
 pub use email::{Email, InvalidEmail};
 pub use language::{InvalidLanguage, Language, SUPPORTED_LANGUAGES};
 pub use login::{InvalidLogin, LOGIN_PATTERN, Login};
-pub use name::{InvalidName, NAME_PATTERN, PersonName, RoleName, TenantName};
+pub use name::{InvalidName, Label, NAME_PATTERN, PersonName, TenantName};
 pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password, PasswordPolicy};
 pub use slug::{InvalidSlug, SLUG_PATTERN, Slug};
 pub use timezone::{InvalidTimezone, Timezone};

@@ -76,8 +76,10 @@ name_type!(
     100
 );
 name_type!(
-    /// The name of a role, unique inside its tenant without regard to case.
-    RoleName,
+    /// A short display text: the name of a role (unique inside its tenant
+    /// without regard to case), a station, an extension or a phone number,
+    /// a device's vendor, model or label.
+    Label,
     64
 );
 name_type!(
@@ -100,6 +102,6 @@ mod tests {
         assert_eq!(PersonName::parse(" "), Err(InvalidName::Empty));
         assert_eq!(PersonName::parse(&"x".repeat(101)), Err(InvalidName::TooLong(100)));
         assert_eq!(PersonName::parse("Ada\r\nBcc: evil@example.com"), Err(InvalidName::ControlCharacter));
-        assert_eq!(RoleName::parse(&"r".repeat(65)), Err(InvalidName::TooLong(64)));
+        assert_eq!(Label::parse(&"r".repeat(65)), Err(InvalidName::TooLong(64)));
     }
 }

@@ -20,18 +20,16 @@ use uuid::Uuid;
 
 use super::Voxport;
 use crate::{
-    actor::Actor,
-    audit::{AuditAction, AuditEvent, TargetType},
+    audit::{AuditAction, AuditEvent},
     auth::{
         Client, RefreshToken, Session,
         totp::{RecoveryCode, TotpSecret, current_step, matching_step},
     },
-    errors::{AuthenticateError, ChangePasswordError, EnrolmentToken, LoginError, RefreshError, UpdateUserError},
-    ports::{RefreshUse, Store, UserUpdate},
-    role::BuiltinRole,
+    errors::{EnrolmentToken, LoginError},
+    ports::Store,
     station::Application,
     throttle::{Counter, Taken, ThrottleKey, ThrottlePolicy, Verdict},
-    user::{Principal, User, UserChanges, UserStatus},
+    user::{AccountId, User, UserStatus},
     values::{Login, MAX_PASSWORD_CHARS, allowed},
 };
 
@@ -88,19 +86,6 @@ enum SecondFactorRefusal {
     Wrong(&'static str),
 }
 
-/// Whose account an attempt was against.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Whose {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
-}
-
-impl From<&User> for Whose {
-    fn from(user: &User) -> Self {
-        Self { tenant_id: user.tenant_id, user_id: user.id }
-    }
-}
-
 /// The throttle attempts a sign-in took.
 struct Attempts {
     /// The login's; none when refused uncounted while locked.
@@ -140,7 +125,7 @@ impl<S: Store> Voxport<S> {
         let hash = found.as_ref().and_then(|f| f.hash.as_ref()).filter(|_| counted.is_some());
         let matches = !oversized && self.hasher.verify(attempt.password, hash).await?;
         let taken = Attempts { account: counted.is_some().then_some(account), address };
-        let whose = found.as_ref().map(|f| Whose { tenant_id: f.tenant_id, user_id: f.user_id });
+        let whose = found.as_ref().map(|f| AccountId { tenant_id: f.tenant_id, user_id: f.user_id });
         // Only now the whole user: loading it for a known login alone would
         // take time an unknown one does not.
         let user = match &whose {
@@ -180,7 +165,7 @@ impl<S: Store> Voxport<S> {
                 return Err(LoginError::OtpRequired);
             }
             Err(SecondFactorRefusal::Wrong(reason)) => {
-                self.failed(Some(Whose::from(&user)), counted.as_ref(), ip, reason, now).await?;
+                self.failed(Some(AccountId::from(&user)), counted.as_ref(), ip, reason, now).await?;
                 return Err(LoginError::OtpInvalid);
             }
         };
@@ -291,7 +276,7 @@ impl<S: Store> Voxport<S> {
             return Ok(counted);
         }
         let reason = if counted.is_some() { "wrong_current_password" } else { "locked" };
-        self.failed(Some(Whose::from(user)), counted.as_ref(), ip, reason, now).await?;
+        self.failed(Some(AccountId::from(user)), counted.as_ref(), ip, reason, now).await?;
         Ok(None)
     }
 
@@ -304,7 +289,7 @@ impl<S: Store> Voxport<S> {
     /// lock it caused, if it did, in one transaction.
     pub(super) async fn failed(
         &self,
-        whose: Option<Whose>,
+        whose: Option<AccountId>,
         counted: Option<&Counter>,
         ip: Option<IpAddr>,
         reason: &str,
@@ -348,212 +333,6 @@ impl<S: Store> Voxport<S> {
         self.store.record(&audit).await?;
         tracing::info!(user = %user.id, ?ip, reason, "sign-in refused");
         Ok(())
-    }
-
-    /// Rotates a refresh token. A token presented a second time ends its
-    /// whole session (RFC 9700 4.14.2).
-    ///
-    /// # Errors
-    /// `InvalidToken` when the token is unknown, spent, expired or its
-    /// session has ended, or its user may no longer sign in;
-    /// `IpNotAllowed` from outside the user's allowlist.
-    pub async fn refresh(
-        &self,
-        presented: &str,
-        ip: Option<IpAddr>,
-        now: DateTime<Utc>,
-    ) -> Result<SignedIn, RefreshError> {
-        let (session, expires_at) = match self.store.use_refresh_token(&RefreshToken::hash_of(presented), now).await? {
-            RefreshUse::Fresh { session, expires_at } => (session, expires_at),
-            RefreshUse::Replayed { session_id } => {
-                tracing::warn!(session = %session_id, "refresh token reused; ending the session");
-                let owner = self.store.session(session_id).await?;
-                let audit = AuditEvent::anonymous(
-                    AuditAction::RefreshTokenReused,
-                    owner.as_ref().map(|s| s.tenant_id),
-                    owner.as_ref().map(|s| s.user_id),
-                    ip,
-                )
-                .with(json!({"session_id": session_id}));
-                self.store.revoke_session(session_id, now, &audit).await?;
-                return Err(RefreshError::InvalidToken);
-            }
-            RefreshUse::NotFound => return Err(RefreshError::InvalidToken),
-        };
-        if !session.is_live(now) || expires_at <= now {
-            return Err(RefreshError::InvalidToken);
-        }
-        let user = match self.store.user(session.tenant_id, session.user_id).await? {
-            Some(user) if user.status(now) == UserStatus::Active && session.client.allowed_for(&user) => user,
-            _ => return Err(RefreshError::InvalidToken),
-        };
-        if !allowed(&user.allowed_networks, ip) {
-            return Err(RefreshError::IpNotAllowed);
-        }
-        let refresh = RefreshToken::generate();
-        self.store.add_refresh_token(session.id, &refresh.hash(), self.refresh_expiry(&session, now), now).await?;
-        Ok(self.signed_in(user, &session, refresh, now)?)
-    }
-
-    /// Ends the session a refresh token belongs to. Unknown tokens are
-    /// ignored: signing out twice is not an error.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn logout(&self, presented: &str, ip: Option<IpAddr>, now: DateTime<Utc>) -> anyhow::Result<()> {
-        if let Some(session) = self.store.session_of_refresh_token(&RefreshToken::hash_of(presented)).await?
-            && let Some(found) = self.store.session(session).await?
-            && found.revoked_at.is_none()
-        {
-            let audit = AuditEvent::own(AuditAction::SignedOut, found.tenant_id, found.user_id, ip)
-                .with(json!({"session_id": session}));
-            self.store.revoke_session(session, now, &audit).await?;
-        }
-        Ok(())
-    }
-
-    /// The actor behind an access token: the token must verify, its
-    /// session must be live, its user active now (so disabling or expiring
-    /// an account takes effect on the next request) and calling from an
-    /// allowed network.
-    ///
-    /// # Errors
-    /// `InvalidToken` for every refusal of the token; `IpNotAllowed`.
-    pub async fn authenticate(
-        &self,
-        bearer: &str,
-        ip: Option<IpAddr>,
-        now: DateTime<Utc>,
-    ) -> Result<Actor, AuthenticateError> {
-        let claims = self.tokens.verify(bearer).map_err(|e| {
-            tracing::debug!(error = %e, "refused an access token");
-            AuthenticateError::InvalidToken
-        })?;
-        let session = match self.store.session(claims.sid).await? {
-            Some(s) if s.is_live(now) && s.user_id == claims.sub => s,
-            _ => return Err(AuthenticateError::InvalidToken),
-        };
-        let user = self.principal(claims.tid, claims.sub, ip, now).await?;
-        let mut actor = Actor {
-            user_id: user.id,
-            tenant_id: user.tenant_id,
-            home_tenant_id: user.tenant_id,
-            session_id: claims.sid,
-            permissions: user.role.permissions,
-            ip,
-        };
-        if let Some(customer) = session.acting_tenant_id {
-            // A support agent acts in the customer tenant with at most what
-            // its own administrators may do there.
-            let tenant =
-                self.store.tenant_visible_to(user.tenant_id, customer).await?.ok_or(AuthenticateError::InvalidToken)?;
-            let theirs = BuiltinRole::Administrator.permissions(tenant.kind);
-            actor.tenant_id = customer;
-            actor.permissions = actor.permissions.iter().filter(|p| theirs.contains(*p)).collect();
-        }
-        Ok(actor)
-    }
-
-    /// The user behind a two-factor enrolment token, who may do nothing but
-    /// enrol: the token must verify as one, the user be active and call
-    /// from an allowed network.
-    ///
-    /// # Errors
-    /// `InvalidToken`, `IpNotAllowed`.
-    pub async fn authenticate_enrolment(
-        &self,
-        bearer: &str,
-        ip: Option<IpAddr>,
-        now: DateTime<Utc>,
-    ) -> Result<super::Enrollee, AuthenticateError> {
-        let claims = self.tokens.verify_enrolment(bearer).map_err(|_| AuthenticateError::InvalidToken)?;
-        let user = self.principal(claims.tid, claims.sub, ip, now).await?;
-        Ok(super::Enrollee { user_id: user.id, tenant_id: user.tenant_id, ip })
-    }
-
-    /// The user a token names, who must be active now and call from an
-    /// allowed network.
-    async fn principal(
-        &self,
-        tenant: Uuid,
-        id: Uuid,
-        ip: Option<IpAddr>,
-        now: DateTime<Utc>,
-    ) -> Result<Principal, AuthenticateError> {
-        let user = match self.store.principal(tenant, id).await? {
-            Some(user) if user.status(now) == UserStatus::Active => user,
-            _ => return Err(AuthenticateError::InvalidToken),
-        };
-        if !allowed(&user.allowed_networks, ip) {
-            return Err(AuthenticateError::IpNotAllowed);
-        }
-        Ok(user)
-    }
-
-    /// The signed-in user with everything they hold.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn me(&self, actor: &Actor) -> anyhow::Result<User> {
-        self.store.user(actor.home_tenant_id, actor.user_id).await?.context("the signed-in user vanished")
-    }
-
-    /// Changes the actor's own password; needs the current one (ASVS 5.0
-    /// 6.2.3) and ends every other session of theirs.
-    ///
-    /// # Errors
-    /// `WrongPassword`, `WeakPassword`.
-    pub async fn change_password(
-        &self,
-        actor: &Actor,
-        current: &str,
-        new: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), ChangePasswordError> {
-        let me = &self.me(actor).await?;
-        if self.recheck_password(me, current, actor.ip, now).await?.is_none() {
-            return Err(ChangePasswordError::WrongPassword);
-        }
-        self.settle(me).await?;
-        let new = self.policy.check(new, &me.personal_words()).map_err(ChangePasswordError::WeakPassword)?;
-        let hash = self.hasher.hash(&new).await?;
-        let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id));
-        self.store.set_password(actor.user_id, hash, Some(actor.session_id), now, &audit).await?;
-        Ok(())
-    }
-
-    /// Changes the actor's own names, time zone or language; nothing that
-    /// needs an administrator.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn update_me(&self, actor: &Actor, changes: UserChanges, now: DateTime<Utc>) -> anyhow::Result<User> {
-        let changes = UserChanges {
-            first_name: changes.first_name,
-            last_name: changes.last_name,
-            timezone: changes.timezone,
-            language: changes.language,
-            ..UserChanges::default()
-        };
-        let audit =
-            AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(actor.user_id)).with(json!({
-                "fields": super::changed(&[
-                    ("first_name", changes.first_name.is_some()),
-                    ("last_name", changes.last_name.is_some()),
-                    ("timezone", changes.timezone.is_some()),
-                    ("language", changes.language.is_some()),
-                ]),
-            }));
-        let update = UserUpdate { changes, ..UserUpdate::default() };
-        match self.store.update_user(actor.home_tenant_id, actor.user_id, update, now, &audit).await {
-            Ok(user) => Ok(user),
-            Err(UpdateUserError::Unknown(e)) => Err(e),
-            Err(other) => Err(anyhow::anyhow!("updating one's own profile: {other}")),
-        }
-    }
-
-    fn refresh_expiry(&self, session: &Session, now: DateTime<Utc>) -> DateTime<Utc> {
-        (now + self.lifetimes.refresh_idle).min(session.expires_at)
     }
 
     pub(super) fn signed_in(

@@ -1,0 +1,16 @@
+//! Problems of `Idempotency-Key`.
+
+use super::ApiError;
+
+/// A request with the same `Idempotency-Key` is still running.
+pub fn idempotency_in_progress() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_progress",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+    )
+}
+
+/// The `Idempotency-Key` was used with another body.
+pub fn idempotency_key_reused() -> ApiError {
+    ApiError::field("Idempotency-Key", "was used for a different request; use a new key for a new request")
+}

@@ -1,0 +1,253 @@
+//! The handlers of `/v1/users`.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chrono::Utc;
+use uuid::Uuid;
+use voxport_domain::{
+    Voxport,
+    idempotency::{ClaimOutcome, IdempotencyKey, StoredResponse, fingerprint},
+    permission::Permission,
+    ports::Store,
+    services::{CreateOptions, CreatedUser},
+    user::{UserFilter, UserStatus},
+};
+
+use crate::routes::page_request;
+use crate::{
+    extract::{Auth, Json, JsonWithValue, Query},
+    problem::{ApiError, Problem, idempotency_in_progress, idempotency_key_reused},
+    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    views::{CreatedUserView, DryRunView, Status, UserPage, UserView},
+};
+
+use super::{
+    bodies::{CreateUserBody, CreateUserParams, IdempotencyHeader, UpdateUserBody, UserListParams, UserSort},
+    parse::{parse_create_user, parse_update_user},
+};
+
+/// Answers a remembered response again.
+fn respond(stored: &StoredResponse, replayed: bool) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    response.content_type("application/json");
+    if let Some(location) = &stored.location {
+        response.insert_header(("Location", location.as_str()));
+    }
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    response.body(stored.body.clone())
+}
+
+/// List users
+///
+/// Needs `users:read`.
+#[utoipa::path(
+    get, path = "/v1/users", tag = "users", operation_id = "list_users",
+    params(UserListParams),
+    responses(
+        (status = 200, description = "One page of users", body = UserPage),
+        Unauthenticated, Forbidden, BadQuery,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:read"))),
+)]
+pub async fn list_users<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Query(params): Query<UserListParams>,
+) -> Result<web::Json<UserPage>, ApiError> {
+    let actor = auth.require(Permission::UsersRead)?;
+    let page = page_request(params.page, params.per_page)?;
+    let sort = params.sort.unwrap_or(UserSort::Login).into();
+    let filter = UserFilter {
+        q: params.q,
+        role_id: params.role,
+        status: params.status.map(|s| match s {
+            Status::Pending => UserStatus::Pending,
+            Status::Active => UserStatus::Active,
+            Status::Expired => UserStatus::Expired,
+            Status::Disabled => UserStatus::Disabled,
+        }),
+    };
+    let now = Utc::now();
+    let users = app.list_users(actor, &filter, sort, page, now).await?;
+    Ok(web::Json(UserPage::new(users, |u| UserView::new(u, now))))
+}
+
+/// Create a user, with telephony in one call
+///
+/// Creates a portal user in the caller's tenant. Give `login` or `email`
+/// (the login defaults to the email). Give `password`, or set
+/// `generate_password` to receive one once in the answer, or give neither
+/// (with an email) so the user sets it through the welcome email's link.
+/// Needs `users:write`, every permission of the role given, and
+/// `extensions:write` to create an extension.
+///
+/// Optionally sets the user up to make calls at the same time: an
+/// extension, a phone number, a station licence, a desk phone and
+/// applications. Telephony needs a phone number or an extension (PRODUCT.md
+/// rule 4). All of it happens in one transaction, with the welcome email
+/// written to the outbox, or none of it does.
+///
+/// Rules that span fields answer 422: `expires_at` must be later than
+/// `activation_at`; `password` and `generate_password` exclude each other;
+/// applications need a station that unlocks them.
+#[utoipa::path(
+    post, path = "/v1/users", tag = "users", operation_id = "create_user",
+    params(CreateUserParams, IdempotencyHeader),
+    request_body = CreateUserBody,
+    responses(
+        (status = 201, description = "The user was created", body = CreatedUserView),
+        (status = 200, description = "`dry_run=true`: what would be created; nothing was written", body = DryRunView),
+        (status = 404, description = "No such role (`role_not_found`), extension (`extension_not_found`), phone number (`phone_number_not_found`), station (`station_not_found`) or device (`device_not_found`) in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`login_taken`, `station_unavailable` (with the pool's counts), `device_assigned`, `extension_assigned`, `phone_number_assigned` (with `holder`), `extension_number_taken`, `extension_number_out_of_range`, `ports_exceed_device` or `idempotency_key_in_progress`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, BadBody,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:write"))),
+)]
+pub async fn create_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    req: HttpRequest,
+    Query(params): Query<CreateUserParams>,
+    JsonWithValue(body, raw): JsonWithValue<CreateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.require(Permission::UsersWrite)?;
+    let key =
+        match req.headers().get("idempotency-key") {
+            None => None,
+            Some(v) => Some(v.to_str().ok().and_then(|k| IdempotencyKey::parse(k).ok()).ok_or_else(|| {
+                ApiError::field("Idempotency-Key", voxport_domain::idempotency::InvalidIdempotencyKey)
+            })?),
+        };
+    let request = parse_create_user(body)?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let now = Utc::now();
+    let render = |created: &CreatedUser| -> anyhow::Result<StoredResponse> {
+        let view = CreatedUserView {
+            user: UserView::new(&created.user, now),
+            password: created.generated_password.as_ref().map(|p| p.expose().to_owned()),
+            welcome_email: created.welcome_email,
+        };
+        Ok(StoredResponse {
+            status: 201,
+            location: Some(format!("/v1/users/{}", created.user.id)),
+            body: serde_json::to_string(&view)?,
+        })
+    };
+    // A dry run writes nothing, so it needs no key.
+    let claim = match key.filter(|_| !dry_run) {
+        None => None,
+        Some(key) => match app.claim_idempotency_key(actor, key, &fingerprint("create_user", &raw), now).await? {
+            ClaimOutcome::Proceed(claim) => Some(claim),
+            ClaimOutcome::Replay(stored) => return Ok(respond(&stored, true)),
+            ClaimOutcome::KeyReused => return Err(idempotency_key_reused()),
+            ClaimOutcome::InProgress => return Err(idempotency_in_progress()),
+        },
+    };
+    let options = CreateOptions { dry_run, idempotency: claim.as_ref().map(|c| (c, &render as _)) };
+    let created = match app.create_user(actor, request, options).await {
+        Ok(created) => created,
+        Err(e) => {
+            if let Some(claim) = &claim {
+                app.release_idempotency_key(claim).await?;
+            }
+            return Err(e.into());
+        }
+    };
+    if dry_run {
+        return Ok(HttpResponse::Ok().json(DryRunView {
+            dry_run: true,
+            user: UserView::new(&created.user, now),
+            welcome_email: created.welcome_email,
+        }));
+    }
+    Ok(respond(&render(&created)?, false))
+}
+
+/// Show a user
+///
+/// Needs `users:read`. A user of another tenant is a 404.
+#[utoipa::path(
+    get, path = "/v1/users/{id}", tag = "users", operation_id = "get_user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:read"))),
+)]
+pub async fn get_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let actor = auth.require(Permission::UsersRead)?;
+    let user = app.user(actor, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    Ok(web::Json(UserView::new(&user, Utc::now())))
+}
+
+/// Change a user
+///
+/// Only the fields given change. Needs `users:write` and every permission
+/// the user's current and new role hold. Nobody changes their own role or
+/// switches off their own account; a tenant keeps an active
+/// administrator. A role change, disabling, or a new password ends the
+/// user's sessions. `applications` replaces the set of enabled
+/// applications, which must all be unlocked by the user's station (422
+/// otherwise).
+#[utoipa::path(
+    patch, path = "/v1/users/{id}", tag = "users", operation_id = "update_user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    request_body = UpdateUserBody,
+    responses(
+        (status = 200, description = "The changed user", body = UserView),
+        (status = 404, description = "No such user (`not_found`) or role (`role_not_found`) in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`login_taken`, `cannot_change_own_role`, `cannot_disable_self` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, BadBody,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:write"))),
+)]
+pub async fn update_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Json(body): Json<UpdateUserBody>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let actor = auth.require(Permission::UsersWrite)?;
+    let request = parse_update_user(body)?;
+    let now = Utc::now();
+    let user = app.update_user(actor, id.into_inner(), request, now).await?;
+    Ok(web::Json(UserView::new(&user, now)))
+}
+
+/// Delete a user
+///
+/// Needs `users:write` and every permission the user holds. Nobody deletes
+/// themselves or a tenant's last active administrator.
+#[utoipa::path(
+    delete, path = "/v1/users/{id}", tag = "users", operation_id = "delete_user",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "The user is gone"),
+        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_delete_self` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("users:write"))),
+)]
+pub async fn delete_user<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.require(Permission::UsersWrite)?;
+    app.delete_user(actor, id.into_inner(), Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

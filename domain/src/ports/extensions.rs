@@ -1,0 +1,99 @@
+//! Extensions, their holders and their sealed SIP secrets.
+
+use uuid::Uuid;
+
+use crate::{
+    audit::AuditEvent,
+    errors::*,
+    extension::{Extension, ExtensionChanges, ExtensionFilter, NewExtension},
+    paging::{Page, PageRequest},
+};
+
+pub trait ExtensionStore {
+    fn list_extensions(
+        &self,
+        tenant: Uuid,
+        filter: &ExtensionFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<Extension>>> + Send;
+
+    fn extension(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Extension>>> + Send;
+
+    /// # Errors
+    /// `NumberTaken` when the tenant has an extension with the number.
+    fn create_extension(
+        &self,
+        tenant: Uuid,
+        extension: &NewExtension,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<Extension, CreateExtensionError>> + Send;
+
+    /// # Errors
+    /// `NotFound`, `NumberTaken`.
+    fn update_extension(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        changes: ExtensionChanges,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<Extension, UpdateExtensionError>> + Send;
+
+    /// # Errors
+    /// `NotFound`; `Assigned` naming the holder while it rings a user.
+    fn delete_extension(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), DeleteExtensionError>> + Send;
+
+    /// The extensions of `tenant` with their sealed SIP secrets: the one
+    /// `id`, or those `user` holds.
+    fn sealed_sip_secrets(
+        &self,
+        tenant: Uuid,
+        of: SecretsOf,
+    ) -> impl Future<Output = anyhow::Result<Vec<(Extension, String)>>> + Send;
+
+    /// Replaces the sealed SIP secret; answers whether the extension exists.
+    fn set_sip_secret(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        sealed: &str,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Makes `extension` ring `user` too.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `ExtensionNotFound`, `ExtensionAssigned` naming the
+    /// holder when it rings another user.
+    fn assign_extension(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        extension: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<Extension, TelephonyError>> + Send;
+
+    /// Stops `extension` ringing `user`; nothing happens when it rings
+    /// someone else or nobody.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `ExtensionNotFound`.
+    fn release_extension(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        extension: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+}
+
+/// Which extensions' secrets to read.
+#[derive(Debug, Clone, Copy)]
+pub enum SecretsOf {
+    Extension(Uuid),
+    User(Uuid),
+}

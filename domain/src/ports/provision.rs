@@ -1,0 +1,95 @@
+//! The one-call set-up's unit of work.
+
+use uuid::Uuid;
+
+use super::QueuedEmail;
+
+use crate::{
+    audit::AuditEvent,
+    errors::*,
+    extension::NewExtension,
+    idempotency::Claim,
+    station::{Application, Station},
+    user::{NewUser, User},
+};
+
+/// One write transaction in which a user is set up with everything at once
+/// (issue 3 "Set up a user in one call"). It begins by serialising on the
+/// tenant, and ends with `commit` or `rollback` (a dry run); dropped, it
+/// rolls back.
+pub trait ProvisionTx: Send {
+    /// # Errors
+    /// `LoginTaken`, `RoleNotFound`.
+    fn insert_user(&mut self, user: &NewUser) -> impl Future<Output = Result<(), CreateUserError>> + Send;
+
+    /// # Errors
+    /// `ExtensionNumberTaken`.
+    fn create_extension(
+        &mut self,
+        tenant: Uuid,
+        extension: &NewExtension,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`ExtensionStore::assign_extension`].
+    fn assign_extension(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        extension: Uuid,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`PhoneNumberStore::assign_phone_number`].
+    fn assign_phone_number(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        number: Uuid,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`StationStore::assign_station`].
+    fn assign_station(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        station: Uuid,
+    ) -> impl Future<Output = Result<Station, TelephonyError>> + Send;
+
+    /// # Errors
+    /// As [`DeviceStore::assign_device`].
+    fn assign_device(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        device: Uuid,
+        ports: Option<u8>,
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// Sets the applications of a user (already checked against the station).
+    fn set_applications(
+        &mut self,
+        user: Uuid,
+        applications: &[Application],
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn user(&mut self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
+
+    fn queue_email(&mut self, email: QueuedEmail) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Writes an audit event with the rest.
+    fn record(&mut self, event: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Stores the sealed answer on a claimed idempotency key; false when
+    /// the claim was lost (then nothing may commit).
+    fn complete_idempotency_key(
+        &mut self,
+        claim: &Claim,
+        sealed_response: &str,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    fn commit(self) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn rollback(self) -> impl Future<Output = anyhow::Result<()>> + Send;
+}

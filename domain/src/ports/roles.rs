@@ -1,0 +1,50 @@
+//! Roles of a tenant.
+
+use uuid::Uuid;
+
+use crate::{
+    audit::AuditEvent,
+    errors::*,
+    paging::{Page, PageRequest},
+    role::{BuiltinRole, NewRole, Role, RoleChanges},
+};
+
+pub trait RoleStore {
+    fn list_roles(&self, tenant: Uuid, page: PageRequest) -> impl Future<Output = anyhow::Result<Page<Role>>> + Send;
+
+    fn role(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Role>>> + Send;
+
+    fn builtin_role(
+        &self,
+        tenant: Uuid,
+        which: BuiltinRole,
+    ) -> impl Future<Output = anyhow::Result<Option<Role>>> + Send;
+
+    /// # Errors
+    /// `NameTaken` when the tenant has a role of that name (any case).
+    fn create_role(
+        &self,
+        tenant: Uuid,
+        role: NewRole,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<Role, CreateRoleError>> + Send;
+
+    /// # Errors
+    /// `NotFound`, `BuiltIn` for the four product roles, `NameTaken`.
+    fn update_role(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        changes: RoleChanges,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<Role, UpdateRoleError>> + Send;
+
+    /// # Errors
+    /// `NotFound`, `BuiltIn`, `InUse` while any user holds the role.
+    fn delete_role(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), DeleteRoleError>> + Send;
+}

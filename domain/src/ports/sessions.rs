@@ -1,0 +1,60 @@
+//! Sessions and their refresh tokens (RFC 9700 4.14.2).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{audit::AuditEvent, auth::Session};
+
+/// What became of a refresh token presented for rotation.
+#[derive(Debug, Clone)]
+pub enum RefreshUse {
+    /// First use: it is now spent, and belongs to this session.
+    Fresh {
+        session: Session,
+        expires_at: DateTime<Utc>,
+    },
+    /// It had been spent before: someone replays it.
+    Replayed {
+        session_id: Uuid,
+    },
+    NotFound,
+}
+
+pub trait SessionStore {
+    /// Stores a new session with its first refresh token.
+    fn create_session(
+        &self,
+        session: &Session,
+        refresh_hash: &str,
+        refresh_expires_at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn session(&self, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Session>>> + Send;
+
+    /// Spends the refresh token with this hash, atomically: of two
+    /// concurrent uses exactly one sees `Fresh`.
+    fn use_refresh_token(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<RefreshUse>> + Send;
+
+    fn add_refresh_token(
+        &self,
+        session_id: Uuid,
+        hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn revoke_session(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// The session a refresh token belongs to, spent or not.
+    fn session_of_refresh_token(&self, hash: &str) -> impl Future<Output = anyhow::Result<Option<Uuid>>> + Send;
+}
