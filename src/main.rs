@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use voxport::{config::Settings, startup, telemetry};
-use voxport_domain::{services::NewPassword, values::Login};
+use voxport_domain::{
+    services::NewPassword,
+    values::{self, Login},
+};
 
 #[derive(Parser)]
 #[command(name = "voxport", version, about)]
@@ -95,10 +98,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             startup::bootstrap(&app, &settings).await?;
             let login = Login::parse(&args.login).map_err(|e| anyhow::anyhow!("--login: {e}"))?;
             let password = match args.secret.password {
-                Some(p) => NewPassword::Given(p),
+                Some(p) => NewPassword::Given(values::Secret::new(p)),
                 None => NewPassword::Generate,
             };
-            let created = app.create_operator(login, password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let created =
+                app.create_operator(login, password, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created operator {} ({})", created.user.login, created.user.id);
             if let Some(p) = created.generated_password {
                 println!("password: {}", p.expose());

@@ -82,7 +82,7 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
 /// by an earlier version is sealed now.
 async fn signing_key(store: &SeaStore, secrets: &SecretBox) -> anyhow::Result<SigningKeySeed> {
     let candidate = SigningKeySeed::generate();
-    let (kid, stored) = store.signing_key(&candidate.kid, &candidate.sealed(secrets)?).await?;
+    let (kid, stored) = store.signing_key(&candidate.kid, &candidate.sealed(secrets)?, chrono::Utc::now()).await?;
     let (key, legacy) = SigningKeySeed::from_stored(kid, &stored, secrets)
         .context("reading the signing key (is the at-rest key the one this database was set up with?)")?;
     if legacy {
@@ -179,7 +179,7 @@ async fn run_outbox(
 /// When the admin login or password is invalid, or storage fails.
 pub async fn bootstrap(app: &Voxport<SeaStore>, settings: &Settings) -> anyhow::Result<()> {
     let login = Login::parse(&settings.admin_login).map_err(|e| anyhow::anyhow!("setting `admin_login`: {e}"))?;
-    if let Some(done) = app.bootstrap(login, settings.admin_password.as_deref()).await? {
+    if let Some(done) = app.bootstrap(login, settings.admin_password.as_deref(), chrono::Utc::now()).await? {
         tracing::info!(login = %done.admin.login, "created the platform tenant and its first operator");
         if let Some(password) = done.generated_password {
             // Printed once, to the console only, never into the log stream.

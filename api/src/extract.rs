@@ -13,7 +13,13 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::StatusCode, http::
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use voxport_domain::{
-    Voxport, actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, services::Enrollee,
+    Voxport,
+    actor::Actor,
+    errors::AuthenticateError,
+    idempotency::{IdempotencyKey, InvalidIdempotencyKey},
+    permission::Permission,
+    ports::Store,
+    services::Enrollee,
 };
 
 use crate::{
@@ -212,6 +218,27 @@ impl Fields {
     /// The 422 answer when any field failed.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+}
+
+/// The `Idempotency-Key` request header, when the client sent one: 422
+/// naming it when it is not 1 to 255 visible ASCII characters.
+pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+
+impl FromRequest for IdempotencyKeyHeader {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match req.headers().get("idempotency-key") {
+            None => Ok(Self(None)),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| InvalidIdempotencyKey)
+                .and_then(IdempotencyKey::parse)
+                .map(|key| Self(Some(key)))
+                .map_err(|e| ApiError::field("Idempotency-Key", e)),
+        })
     }
 }
 

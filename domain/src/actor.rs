@@ -23,6 +23,27 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The installation itself acting in `tenant` with `permissions` (the
+    /// `voxport` command line): no user, no session, no address. The audit
+    /// log shows it as an event without an actor.
+    #[must_use]
+    pub fn system(tenant: Uuid, permissions: PermissionSet) -> Self {
+        Self {
+            user_id: Uuid::nil(),
+            tenant_id: tenant,
+            home_tenant_id: tenant,
+            session_id: Uuid::nil(),
+            permissions,
+            ip: None,
+        }
+    }
+
+    /// Whether this is [`Actor::system`].
+    #[must_use]
+    pub fn is_system(&self) -> bool {
+        self.user_id.is_nil()
+    }
+
     #[must_use]
     pub fn can(&self, permission: Permission) -> bool {
         self.permissions.contains(permission)

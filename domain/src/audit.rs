@@ -162,14 +162,20 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    /// An event by `actor` about an object of `target_type`.
+    /// An event by `actor` about an object of `target_type`, at `now`.
     #[must_use]
-    pub fn by(actor: &Actor, action: AuditAction, target_type: TargetType, target_id: Option<Uuid>) -> Self {
+    pub fn by(
+        actor: &Actor,
+        action: AuditAction,
+        target_type: TargetType,
+        target_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             id: Uuid::now_v7(),
-            occurred_at: Utc::now(),
+            occurred_at: now,
             tenant_id: Some(actor.tenant_id),
-            actor_user_id: (!actor.user_id.is_nil()).then_some(actor.user_id),
+            actor_user_id: (!actor.is_system()).then_some(actor.user_id),
             actor_tenant_id: Some(actor.home_tenant_id),
             on_behalf_of: (actor.home_tenant_id != actor.tenant_id).then_some(actor.tenant_id),
             action,
@@ -183,10 +189,16 @@ impl AuditEvent {
     /// An event of an anonymous caller (a sign-in, a reset request) about
     /// `user` of `tenant`, if known.
     #[must_use]
-    pub fn anonymous(action: AuditAction, tenant: Option<Uuid>, user: Option<Uuid>, ip: Option<IpAddr>) -> Self {
+    pub fn anonymous(
+        action: AuditAction,
+        tenant: Option<Uuid>,
+        user: Option<Uuid>,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             id: Uuid::now_v7(),
-            occurred_at: Utc::now(),
+            occurred_at: now,
             tenant_id: tenant,
             actor_user_id: None,
             actor_tenant_id: None,
@@ -202,11 +214,11 @@ impl AuditEvent {
     /// An event of `user` acting on themself (signing in, changing their
     /// password, enrolling a second factor).
     #[must_use]
-    pub fn own(action: AuditAction, tenant: Uuid, user: Uuid, ip: Option<IpAddr>) -> Self {
+    pub fn own(action: AuditAction, tenant: Uuid, user: Uuid, ip: Option<IpAddr>, now: DateTime<Utc>) -> Self {
         Self {
             actor_user_id: Some(user),
             actor_tenant_id: Some(tenant),
-            ..Self::anonymous(action, Some(tenant), Some(user), ip)
+            ..Self::anonymous(action, Some(tenant), Some(user), ip, now)
         }
     }
 

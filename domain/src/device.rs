@@ -83,6 +83,28 @@ pub struct Device {
     pub holder: Option<Holder>,
 }
 
+impl Device {
+    /// The line ports a user gets on this device: all of them by default,
+    /// never more than it has.
+    ///
+    /// # Errors
+    /// `TooManyPorts` naming the device's ports when `requested` exceeds them.
+    pub fn check_ports(&self, requested: Option<u8>) -> Result<u8, TooManyPorts> {
+        match requested {
+            Some(ports) if ports > self.ports => Err(TooManyPorts { max: self.ports }),
+            Some(ports) => Ok(ports),
+            None => Ok(self.ports),
+        }
+    }
+}
+
+/// More line ports asked for than a device has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the device has only {max} line ports")]
+pub struct TooManyPorts {
+    pub max: u8,
+}
+
 /// Who holds a device, an extension or a phone number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
@@ -91,7 +113,7 @@ pub struct Holder {
 }
 
 /// What a user view shows of their device.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceRef {
     pub id: Uuid,
     pub mac: String,
@@ -143,6 +165,23 @@ mod tests {
         ] {
             assert_eq!(MacAddress::parse(raw), Err(InvalidMac), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_user_gets_all_ports_by_default_and_never_more_than_the_device_has() {
+        let d = Device {
+            id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            mac: MacAddress::parse("aabbccddeeff").unwrap(),
+            vendor: Label::parse("Yealink").unwrap(),
+            model: Label::parse("T54W").unwrap(),
+            ports: 4,
+            label: None,
+            holder: None,
+        };
+        assert_eq!(d.check_ports(None), Ok(4));
+        assert_eq!(d.check_ports(Some(2)), Ok(2));
+        assert_eq!(d.check_ports(Some(5)), Err(TooManyPorts { max: 4 }));
     }
 
     #[test]

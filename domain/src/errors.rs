@@ -47,9 +47,8 @@ pub enum CreateUserError {
     NeedsNumberOrExtension,
     #[error(transparent)]
     Telephony(#[from] TelephonyError),
-    /// Another request took over the idempotency key meanwhile.
-    #[error("the idempotency key was taken over by another request")]
-    IdempotencyKeyLost,
+    #[error(transparent)]
+    Idempotency(#[from] crate::idempotency::IdempotencyRefusal),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -330,8 +329,8 @@ pub enum TelephonyError {
     /// The device serves another user (rule 3).
     #[error("the device serves another user")]
     DeviceAssigned(Holder),
-    #[error("the device has only {max} line ports")]
-    TooManyPorts { max: u8 },
+    #[error(transparent)]
+    TooManyPorts(#[from] crate::device::TooManyPorts),
     #[error("no such extension in the tenant")]
     ExtensionNotFound,
     #[error("the extension rings another user")]

@@ -107,7 +107,8 @@ impl ExtensionDigits {
 }
 
 /// How an extension rings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExtensionType {
     /// A softphone or desk phone registers with the SIP credentials.
     Sip,
@@ -205,7 +206,7 @@ pub struct Extension {
 }
 
 /// What a user view shows of each extension they hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExtensionRef {
     pub id: Uuid,
     pub number: String,

@@ -14,7 +14,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
@@ -92,28 +91,56 @@ pub fn fingerprint(operation: &str, body: &serde_json::Value) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// An answer as remembered for replay.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub location: Option<String>,
-    /// The JSON body.
-    pub body: String,
+/// A request that carries an idempotency key: the key, and what makes two
+/// requests the same ([`fingerprint`]).
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest {
+    pub key: IdempotencyKey,
+    pub fingerprint: String,
 }
 
-impl fmt::Debug for StoredResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The body may hold a generated password.
-        f.debug_struct("StoredResponse").field("status", &self.status).finish_non_exhaustive()
-    }
+/// What an idempotent operation answers.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// Done now.
+    Done(T),
+    /// Done by an earlier request with the same key; this is what it
+    /// answered.
+    Replayed(T),
 }
 
-impl StoredResponse {
-    /// The associated data the answer to `key` of `scope` is sealed with.
+impl<T> Outcome<T> {
+    /// The result, however it came about.
     #[must_use]
-    pub fn context(scope: Uuid, key: &IdempotencyKey) -> String {
-        format!("idempotency:{scope}:{}", key.as_str())
+    pub fn into_inner(self) -> T {
+        match self {
+            Self::Done(v) | Self::Replayed(v) => v,
+        }
     }
+
+    #[must_use]
+    pub fn is_replayed(&self) -> bool {
+        matches!(self, Self::Replayed(_))
+    }
+}
+
+/// Why a request with an idempotency key does not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdempotencyRefusal {
+    /// The key was used for another request.
+    #[error("the idempotency key was used for another request")]
+    KeyReused,
+    /// The first request with this key is still running (or another
+    /// request took its claim over).
+    #[error("a request with this idempotency key is still running")]
+    InProgress,
+}
+
+/// The associated data the result remembered for `key` of `scope` is
+/// sealed with.
+#[must_use]
+pub fn sealing_context(scope: Uuid, key: &IdempotencyKey) -> String {
+    format!("idempotency:{scope}:{}", key.as_str())
 }
 
 /// A key this request now holds; its answer must be stored with the work.
@@ -135,19 +162,6 @@ pub enum KeyState {
         /// The sealed answer, once the first request has committed.
         response: Option<String>,
     },
-}
-
-/// What a request with an idempotency key does.
-#[derive(Debug)]
-pub enum ClaimOutcome {
-    /// Go ahead; store the answer with the work.
-    Proceed(Claim),
-    /// Answer this again.
-    Replay(StoredResponse),
-    /// The key was used for another request.
-    KeyReused,
-    /// The first request with this key is still running.
-    InProgress,
 }
 
 #[cfg(test)]

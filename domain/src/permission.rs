@@ -58,6 +58,19 @@ permissions! {
     TransactionsRead => "transactions:read", "Read billing transactions.";
 }
 
+impl serde::Serialize for Permission {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Permission {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = std::borrow::Cow::<str>::deserialize(d)?;
+        Self::parse(&code).map_err(serde::de::Error::custom)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a known permission")]
 pub struct UnknownPermission(pub String);
@@ -77,7 +90,7 @@ impl fmt::Display for Permission {
 }
 
 /// A set of permissions, kept sorted so it prints and stores stably.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionSet(BTreeSet<Permission>);
 
 impl PermissionSet {

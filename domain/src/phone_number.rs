@@ -67,7 +67,7 @@ pub struct PhoneNumber {
 }
 
 /// What a user view shows of their number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PhoneNumberRef {
     pub id: Uuid,
     pub number: String,

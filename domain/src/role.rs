@@ -15,7 +15,8 @@ use crate::{
     values::Label,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BuiltinRole {
     Administrator,
     User,
@@ -82,7 +83,33 @@ impl BuiltinRole {
     }
 }
 
+/// A built-in role as a new tenant gets it. Its id is chosen before
+/// anything is stored, so the tenant's first administrator can be given it.
 #[derive(Debug, Clone)]
+pub struct SeededRole {
+    pub id: Uuid,
+    pub builtin: BuiltinRole,
+    pub permissions: PermissionSet,
+}
+
+impl BuiltinRole {
+    /// The built-in roles of a new tenant of `kind`, with fresh ids.
+    #[must_use]
+    pub fn seed(kind: TenantKind) -> Vec<SeededRole> {
+        Self::ALL
+            .into_iter()
+            .map(|builtin| SeededRole { id: Uuid::now_v7(), builtin, permissions: builtin.permissions(kind) })
+            .collect()
+    }
+
+    /// The id of this role among `seeded`.
+    #[must_use]
+    pub fn seeded_id(self, seeded: &[SeededRole]) -> Option<Uuid> {
+        seeded.iter().find(|r| r.builtin == self).map(|r| r.id)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -143,6 +170,17 @@ mod tests {
                 assert!(role.permissions(kind).missing_from(&admin).is_empty(), "{role:?} in {kind:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_new_tenant_gets_each_builtin_role_once_with_its_kinds_permissions() {
+        let seeded = BuiltinRole::seed(TenantKind::Customer);
+        assert_eq!(seeded.iter().map(|r| r.builtin).collect::<Vec<_>>(), BuiltinRole::ALL);
+        let admin = seeded.iter().find(|r| r.builtin == BuiltinRole::Administrator).unwrap();
+        assert_eq!(admin.permissions, BuiltinRole::Administrator.permissions(TenantKind::Customer));
+        assert_eq!(BuiltinRole::Administrator.seeded_id(&seeded), Some(admin.id));
+        let ids: std::collections::HashSet<_> = seeded.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), 4);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::values::Label;
 
 /// What a station unlocks for its user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Application {
     DesktopApp,
     WebDialer,
@@ -121,10 +122,24 @@ impl Station {
     pub fn available(&self) -> u32 {
         self.quantity.saturating_sub(self.in_use)
     }
+
+    /// Of `wanted`, the applications this station does not unlock: a user
+    /// of it may enable none of them (PRODUCT.md rule 9).
+    #[must_use]
+    pub fn locked(&self, wanted: &[Application]) -> Vec<Application> {
+        wanted.iter().copied().filter(|a| !self.applications.contains(a)).collect()
+    }
+
+    /// Of `enabled`, the applications this station unlocks: what its user
+    /// keeps on taking it, or when its applications change.
+    #[must_use]
+    pub fn unlocked(&self, enabled: &[Application]) -> Vec<Application> {
+        enabled.iter().copied().filter(|a| self.applications.contains(a)).collect()
+    }
 }
 
 /// What a user view shows of their station.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StationRef {
     pub id: Uuid,
     pub name: String,
@@ -182,5 +197,21 @@ mod tests {
         };
         assert_eq!(s.available(), 0);
         assert!(check_quantity(MAX_QUANTITY + 1).is_err());
+    }
+
+    #[test]
+    fn a_station_unlocks_its_applications_and_no_others() {
+        let s = Station {
+            id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            name: Label::parse("Basic").unwrap(),
+            code: StationCode::parse("basic").unwrap(),
+            applications: vec![Application::WebDialer],
+            quantity: 1,
+            in_use: 0,
+        };
+        let wanted = [Application::DesktopApp, Application::WebDialer];
+        assert_eq!(s.locked(&wanted), vec![Application::DesktopApp]);
+        assert_eq!(s.unlocked(&wanted), vec![Application::WebDialer]);
     }
 }

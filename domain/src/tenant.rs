@@ -7,6 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     extension::ExtensionDigits,
+    role::SeededRole,
+    user::NewUser,
     values::{Slug, TenantName},
 };
 
@@ -63,10 +65,12 @@ pub struct Tenant {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A customer or reseller tenant about to be created, under `parent_id`.
+/// A tenant about to be created: a customer or reseller under
+/// `parent_id`, or the platform itself (no parent).
 #[derive(Debug, Clone)]
 pub struct NewTenant {
-    pub parent_id: Uuid,
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
     pub kind: TenantKind,
     pub name: TenantName,
     pub slug: Slug,
@@ -78,4 +82,14 @@ pub struct TenantChanges {
     pub slug: Option<Slug>,
     pub extension_digits: Option<ExtensionDigits>,
     pub own_phone_numbers: Option<bool>,
+}
+
+/// Everything a new tenant starts with, written in one transaction: the
+/// tenant, its built-in roles and its first administrator, who holds the
+/// Administrator role among them.
+#[derive(Debug, Clone)]
+pub struct TenantSeed {
+    pub tenant: NewTenant,
+    pub roles: Vec<SeededRole>,
+    pub admin: NewUser,
 }

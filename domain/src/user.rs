@@ -59,7 +59,7 @@ impl UserStatus {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -127,7 +127,7 @@ impl Principal {
 }
 
 /// Where a user stands with the second factor.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TwoFactorStatus {
     /// Enrolment is confirmed: sign-in needs a code.
     pub enabled: bool,
@@ -139,6 +139,13 @@ impl User {
     #[must_use]
     pub fn status(&self, now: DateTime<Utc>) -> UserStatus {
         UserStatus::at(now, self.disabled, self.activation_at, self.expires_at)
+    }
+
+    /// Whether the user counts towards the rule that a tenant keeps an
+    /// active administrator (PRODUCT.md rule 7).
+    #[must_use]
+    pub fn is_active_admin(&self, now: DateTime<Utc>) -> bool {
+        self.role.is_administrator() && self.status(now) == UserStatus::Active
     }
 
     /// What a new password of this user must not contain.
@@ -207,6 +214,14 @@ pub struct UserChanges {
 }
 
 impl UserChanges {
+    /// Whether these changes, with a new password or without, make the
+    /// user's unused links moot: a link sent to the old address, or to set
+    /// a password that has now been set, must not work any more.
+    #[must_use]
+    pub fn retires_links(&self, new_password: bool) -> bool {
+        self.email.is_some() || new_password
+    }
+
     /// Whether these changes could leave the tenant without an active
     /// administrator, so that the store must check it in the same
     /// transaction.

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, TransactionTrait as _,
@@ -24,9 +25,9 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, db_err,
+    begin_write, change_holdings, db_err,
     entities::{device_assignments, devices},
-    holders, lock_user, unique_violation,
+    holders, unique_violation,
 };
 
 fn text(raw: &str, what: &str, id: Uuid) -> anyhow::Result<Label> {
@@ -112,15 +113,13 @@ pub(crate) async fn give_device(
     user: Uuid,
     id: Uuid,
     ports: Option<u8>,
+    now: DateTime<Utc>,
 ) -> Result<Device, TelephonyError> {
     let wanted = find_device(txn, tenant, id).await?.ok_or(TelephonyError::DeviceNotFound)?;
     if let Some(holder) = wanted.holder.as_ref().filter(|h| h.user_id != user) {
         return Err(TelephonyError::DeviceAssigned(holder.clone()));
     }
-    let ports = ports.unwrap_or(wanted.ports);
-    if ports > wanted.ports {
-        return Err(TelephonyError::TooManyPorts { max: wanted.ports });
-    }
+    let ports = wanted.check_ports(ports)?;
     // The user's previous device (or this one, to set new ports) is let go first.
     device_assignments::Entity::delete_by_id(user).exec(txn).await.map_err(|e| db_err(e, "releasing a device"))?;
     let savepoint = txn.begin().await.map_err(|e| db_err(e, "starting a savepoint"))?;
@@ -129,7 +128,7 @@ pub(crate) async fn give_device(
         device_id: Set(id),
         tenant_id: Set(tenant),
         ports: Set(i32::from(ports)),
-        created_at: Set(crate::now()),
+        created_at: Set(now),
     }
     .insert(&savepoint)
     .await;
@@ -191,7 +190,7 @@ impl DeviceStore for SeaStore {
         new: NewDevice,
         audit: &AuditEvent,
     ) -> Result<Device, CreateDeviceError> {
-        let now = crate::now();
+        let now = crate::at(audit);
         let id = Uuid::now_v7();
         let row = devices::ActiveModel {
             id: Set(id),
@@ -239,7 +238,7 @@ impl DeviceStore for SeaStore {
         if let Some(v) = changes.label {
             row.label = Set(v.map(|l| l.as_str().to_owned()));
         }
-        row.updated_at = Set(crate::now());
+        row.updated_at = Set(crate::at(audit));
         row.update(&txn).await.map_err(|e| db_err(e, "updating a device"))?;
         let changed = find_device(&txn, tenant, id).await?.ok_or(UpdateDeviceError::NotFound)?;
         record(&txn, audit, None).await?;
@@ -267,29 +266,20 @@ impl DeviceStore for SeaStore {
         ports: Option<u8>,
         audit: &AuditEvent,
     ) -> Result<Device, TelephonyError> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        let assigned = give_device(&txn, tenant, user, id, ports).await?;
-        record(&txn, audit, None).await?;
-        txn.commit().await.map_err(|e| db_err(e, "committing a device assignment"))?;
-        Ok(assigned)
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            Ok((give_device(txn, tenant, user, id, ports, crate::at(audit)).await?, true))
+        })
+        .await
     }
 
-    async fn release_device(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Ok(false);
-        }
-        let freed = device_assignments::Entity::delete_by_id(user)
-            .exec(&txn)
-            .await
-            .map_err(|e| db_err(e, "releasing a device"))?;
-        if freed.rows_affected > 0 {
-            record(&txn, audit, None).await?;
-        }
-        txn.commit().await.map_err(|e| db_err(e, "committing a device release"))?;
-        Ok(true)
+    async fn release_device(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> Result<(), TelephonyError> {
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            let freed = device_assignments::Entity::delete_by_id(user)
+                .exec(txn)
+                .await
+                .map_err(|e| db_err(e, "releasing a device"))?;
+            Ok(((), freed.rows_affected > 0))
+        })
+        .await
     }
 }

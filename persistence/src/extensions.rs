@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
@@ -28,7 +29,7 @@ use voxport_domain::{
 };
 
 use crate::{
-    SeaStore, audit::record, begin_write, db_err, entities::extensions, holders, like_pattern, lock_user,
+    SeaStore, audit::record, begin_write, change_holdings, db_err, entities::extensions, holders, like_pattern,
     unique_violation,
 };
 
@@ -103,8 +104,8 @@ pub(crate) async fn insert_extension(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     new: &NewExtension,
+    now: DateTime<Utc>,
 ) -> Result<extensions::Model, CreateExtensionError> {
-    let now = crate::now();
     let row = extensions::ActiveModel {
         id: Set(new.id),
         tenant_id: Set(tenant),
@@ -133,10 +134,11 @@ pub(crate) async fn give_extension(
     tenant: Uuid,
     user: Uuid,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<Extension, TelephonyError> {
     let taken = extensions::Entity::update_many()
         .col_expr(extensions::Column::UserId, Expr::value(user))
-        .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
+        .col_expr(extensions::Column::UpdatedAt, Expr::value(now))
         .filter(extensions::Column::Id.eq(id))
         .filter(extensions::Column::TenantId.eq(tenant))
         .filter(Condition::any().add(extensions::Column::UserId.is_null()).add(extensions::Column::UserId.eq(user)))
@@ -159,10 +161,11 @@ pub(crate) async fn free_extensions(
     db: &impl ConnectionTrait,
     user: Uuid,
     only: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<u64, sea_orm::DbErr> {
     let mut update = extensions::Entity::update_many()
         .col_expr(extensions::Column::UserId, Expr::value(Option::<Uuid>::None))
-        .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
+        .col_expr(extensions::Column::UpdatedAt, Expr::value(now))
         .filter(extensions::Column::UserId.eq(user));
     if let Some(id) = only {
         update = update.filter(extensions::Column::Id.eq(id));
@@ -216,7 +219,7 @@ impl ExtensionStore for SeaStore {
         audit: &AuditEvent,
     ) -> Result<Extension, CreateExtensionError> {
         let txn = begin_write(&self.db).await?;
-        let row = insert_extension(&txn, tenant, new).await?;
+        let row = insert_extension(&txn, tenant, new, crate::at(audit)).await?;
         record(&txn, audit, Some(row.id)).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing an extension"))?;
         Ok(extension(row, None)?)
@@ -252,7 +255,7 @@ impl ExtensionStore for SeaStore {
         if let Some(v) = changes.voicemail_enabled {
             row.voicemail_enabled = Set(v);
         }
-        row.updated_at = Set(crate::now());
+        row.updated_at = Set(crate::at(audit));
         match row.update(&txn).await {
             Ok(_) => {}
             Err(e) if unique_violation(&e, "number") => return Err(UpdateExtensionError::NumberTaken),
@@ -305,7 +308,7 @@ impl ExtensionStore for SeaStore {
         let txn = begin_write(&self.db).await?;
         let res = extensions::Entity::update_many()
             .col_expr(extensions::Column::SipSecret, Expr::value(sealed.to_owned()))
-            .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::now()))
+            .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::at(audit)))
             .filter(extensions::Column::Id.eq(id))
             .filter(extensions::Column::TenantId.eq(tenant))
             .exec(&txn)
@@ -326,14 +329,10 @@ impl ExtensionStore for SeaStore {
         id: Uuid,
         audit: &AuditEvent,
     ) -> Result<Extension, TelephonyError> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        let assigned = give_extension(&txn, tenant, user, id).await?;
-        record(&txn, audit, None).await?;
-        txn.commit().await.map_err(|e| db_err(e, "committing an extension assignment"))?;
-        Ok(assigned)
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            Ok((give_extension(txn, tenant, user, id, crate::at(audit)).await?, true))
+        })
+        .await
     }
 
     async fn release_extension(
@@ -343,16 +342,13 @@ impl ExtensionStore for SeaStore {
         id: Uuid,
         audit: &AuditEvent,
     ) -> Result<(), TelephonyError> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        find_extension(&txn, tenant, id).await?.ok_or(TelephonyError::ExtensionNotFound)?;
-        let freed = free_extensions(&txn, user, Some(id)).await.map_err(|e| db_err(e, "releasing an extension"))?;
-        if freed > 0 {
-            record(&txn, audit, None).await?;
-        }
-        txn.commit().await.map_err(|e| db_err(e, "committing an extension release"))?;
-        Ok(())
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            find_extension(txn, tenant, id).await?.ok_or(TelephonyError::ExtensionNotFound)?;
+            let freed = free_extensions(txn, user, Some(id), crate::at(audit))
+                .await
+                .map_err(|e| db_err(e, "releasing an extension"))?;
+            Ok(((), freed > 0))
+        })
+        .await
     }
 }

@@ -15,12 +15,17 @@ use crate::{SeaStore, db_err, entities::signing_keys};
 const PRIMARY: &str = "primary";
 
 impl KeyStore for SeaStore {
-    async fn signing_key(&self, candidate_kid: &str, candidate: &str) -> anyhow::Result<(String, String)> {
+    async fn signing_key(
+        &self,
+        candidate_kid: &str,
+        candidate: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<(String, String)> {
         let row = signing_keys::ActiveModel {
             id: Set(PRIMARY.to_owned()),
             kid: Set(candidate_kid.to_owned()),
             seed: Set(candidate.to_owned()),
-            created_at: Set(crate::now()),
+            created_at: Set(crate::stamp(now)),
         };
         signing_keys::Entity::insert(row)
             .on_conflict(OnConflict::column(signing_keys::Column::Id).do_nothing().to_owned())

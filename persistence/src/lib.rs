@@ -40,7 +40,11 @@ use sea_orm::{
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use uuid::Uuid;
-use voxport_domain::{errors::Unavailable, ports::Store};
+use voxport_domain::{
+    audit::AuditEvent,
+    errors::{TelephonyError, Unavailable},
+    ports::Store,
+};
 use voxport_migration::Migrator;
 use voxport_migration::MigratorTrait as _;
 
@@ -111,8 +115,8 @@ pub use provision::SeaTx;
 impl Store for SeaStore {
     type Tx = SeaTx;
 
-    async fn begin_provisioning(&self, tenant: Uuid) -> anyhow::Result<SeaTx> {
-        SeaTx::begin(&self.db, tenant).await
+    async fn begin_provisioning(&self, tenant: Uuid, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<SeaTx> {
+        SeaTx::begin(&self.db, tenant, now).await
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
@@ -120,15 +124,43 @@ impl Store for SeaStore {
     }
 }
 
-/// The current instant as both databases store it: PostgreSQL keeps
-/// microseconds, so SQLite gets no more, and reads match writes everywhere.
-pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
-    stamp(chrono::Utc::now())
-}
-
+/// An instant as both databases store it: PostgreSQL keeps microseconds,
+/// so SQLite gets no more, and reads match writes everywhere.
 pub(crate) fn stamp(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound as _;
     t.trunc_subsecs(6)
+}
+
+/// The instant of a change: the one its audit event records, so a row's
+/// timestamps and the event that explains them agree.
+pub(crate) fn at(audit: &AuditEvent) -> chrono::DateTime<chrono::Utc> {
+    stamp(audit.occurred_at)
+}
+
+/// Changes what a user holds (a licence, a desk phone, a number, an
+/// extension) in one write transaction that first locks the user's row, so
+/// one user's changes apply one after the other. `change` answers its
+/// result and whether anything changed; only then is `audit` recorded.
+///
+/// # Errors
+/// `UserNotFound` when the user is not in `tenant`; whatever `change` answers.
+pub(crate) async fn change_holdings<T>(
+    db: &DatabaseConnection,
+    tenant: Uuid,
+    user: Uuid,
+    audit: &AuditEvent,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, bool), TelephonyError>,
+) -> Result<T, TelephonyError> {
+    let txn = begin_write(db).await?;
+    if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
+        return Err(TelephonyError::UserNotFound);
+    }
+    let (value, changed) = change(&txn).await?;
+    if changed {
+        audit::record(&txn, audit, None).await?;
+    }
+    txn.commit().await.map_err(|e| db_err(e, "committing a change to what a user holds"))?;
+    Ok(value)
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order,
     PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
@@ -25,9 +26,9 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, db_err,
+    begin_write, change_holdings, db_err,
     entities::{phone_numbers, tenants},
-    holders, is_unique_violation, like_pattern, lock_user,
+    holders, is_unique_violation, like_pattern,
 };
 
 fn phone_number(m: phone_numbers::Model, holder: Option<Holder>) -> anyhow::Result<PhoneNumber> {
@@ -81,6 +82,7 @@ pub(crate) async fn give_phone_number(
     tenant: Uuid,
     user: Uuid,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<PhoneNumber, TelephonyError> {
     let wanted = phone_numbers::Entity::find_by_id(id)
         .filter(phone_numbers::Column::TenantId.eq(tenant))
@@ -91,10 +93,10 @@ pub(crate) async fn give_phone_number(
     if wanted.user_id == Some(user) {
         return Ok(find_number(db, id).await?.context("a phone number vanished")?);
     }
-    free_number_of(db, user).await.map_err(|e| db_err(e, "freeing a phone number"))?;
+    free_number_of(db, user, now).await.map_err(|e| db_err(e, "freeing a phone number"))?;
     let taken = phone_numbers::Entity::update_many()
         .col_expr(phone_numbers::Column::UserId, Expr::value(user))
-        .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(crate::now()))
+        .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(now))
         .filter(phone_numbers::Column::Id.eq(id))
         .filter(phone_numbers::Column::UserId.is_null())
         .exec(db)
@@ -116,10 +118,14 @@ pub(crate) async fn give_phone_number(
 
 /// Frees the number `user` holds; answers whether they held one. Part of
 /// the caller's transaction.
-pub(crate) async fn free_number_of(db: &impl ConnectionTrait, user: Uuid) -> Result<bool, sea_orm::DbErr> {
+pub(crate) async fn free_number_of(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
     let res = phone_numbers::Entity::update_many()
         .col_expr(phone_numbers::Column::UserId, Expr::value(Option::<Uuid>::None))
-        .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(crate::now()))
+        .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(now))
         .filter(phone_numbers::Column::UserId.eq(user))
         .exec(db)
         .await?;
@@ -170,7 +176,7 @@ impl PhoneNumberStore for SeaStore {
         new: NewPhoneNumber,
         audit: &AuditEvent,
     ) -> Result<PhoneNumber, CreatePhoneNumberError> {
-        let now = crate::now();
+        let now = crate::at(audit);
         let id = Uuid::now_v7();
         let row = phone_numbers::ActiveModel {
             id: Set(id),
@@ -208,7 +214,7 @@ impl PhoneNumberStore for SeaStore {
         if let Some(label) = changes.label {
             row.label = Set(label.map(|l| l.as_str().to_owned()));
         }
-        row.updated_at = Set(crate::now());
+        row.updated_at = Set(crate::at(audit));
         row.update(&txn).await.map_err(|e| db_err(e, "updating a phone number"))?;
         let changed = find_number(&txn, id).await?.ok_or(UpdatePhoneNumberError::NotFound)?;
         record(&txn, audit, None).await?;
@@ -244,25 +250,18 @@ impl PhoneNumberStore for SeaStore {
         id: Uuid,
         audit: &AuditEvent,
     ) -> Result<PhoneNumber, TelephonyError> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        let assigned = give_phone_number(&txn, tenant, user, id).await?;
-        record(&txn, audit, None).await?;
-        txn.commit().await.map_err(|e| db_err(e, "committing a phone number assignment"))?;
-        Ok(assigned)
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            Ok((give_phone_number(txn, tenant, user, id, crate::at(audit)).await?, true))
+        })
+        .await
     }
 
-    async fn release_phone_number(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Ok(false);
-        }
-        if free_number_of(&txn, user).await.map_err(|e| db_err(e, "freeing a phone number"))? {
-            record(&txn, audit, None).await?;
-        }
-        txn.commit().await.map_err(|e| db_err(e, "committing a phone number release"))?;
-        Ok(true)
+    async fn release_phone_number(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> Result<(), TelephonyError> {
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            let freed =
+                free_number_of(txn, user, crate::at(audit)).await.map_err(|e| db_err(e, "freeing a phone number"))?;
+            Ok(((), freed))
+        })
+        .await
     }
 }

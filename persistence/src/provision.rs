@@ -4,7 +4,8 @@
 //! the last-administrator and role checks see a stable tenant). Each step
 //! is the same function the single-purpose endpoints use.
 
-use sea_orm::{ColumnTrait as _, DatabaseConnection, DatabaseTransaction, EntityTrait as _, QueryFilter as _};
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, SqlErr};
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
@@ -19,7 +20,6 @@ use voxport_domain::{
 use crate::{
     audit, begin_write, db_err,
     devices::give_device,
-    entities::roles,
     extensions::{give_extension, insert_extension},
     idempotency, lock_tenant, outbox,
     phone_numbers::give_phone_number,
@@ -30,50 +30,49 @@ use crate::{
 
 pub struct SeaTx {
     txn: DatabaseTransaction,
+    /// When the provisioning happens: every row it writes says so.
+    now: DateTime<Utc>,
 }
 
 impl SeaTx {
-    pub(crate) async fn begin(pool: &DatabaseConnection, tenant: Uuid) -> anyhow::Result<Self> {
+    pub(crate) async fn begin(pool: &DatabaseConnection, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<Self> {
         let txn = begin_write(pool).await?;
         if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
             anyhow::bail!("tenant {tenant} vanished");
         }
-        Ok(Self { txn })
+        Ok(Self { txn, now: crate::stamp(now) })
     }
 }
 
 impl ProvisionTx for SeaTx {
     async fn insert_user(&mut self, user: &NewUser) -> Result<(), CreateUserError> {
-        let role = roles::Entity::find_by_id(user.role_id)
-            .filter(roles::Column::TenantId.eq(user.tenant_id))
-            .one(&self.txn)
-            .await
-            .map_err(|e| db_err(e, "loading a role"))?;
-        if role.is_none() {
-            return Err(CreateUserError::RoleNotFound);
-        }
-        match sea_orm::ActiveModelTrait::insert(new_user_model(user, crate::now()), &self.txn).await {
+        match sea_orm::ActiveModelTrait::insert(new_user_model(user, self.now), &self.txn).await {
             Ok(_) => Ok(()),
             Err(e) if unique_violation(&e, "login_key") => Err(CreateUserError::LoginTaken),
+            // The domain found the role in the tenant before the
+            // transaction began; it was deleted since.
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+                Err(CreateUserError::RoleNotFound)
+            }
             Err(e) => Err(db_err(e, "inserting a user").into()),
         }
     }
 
     async fn create_extension(&mut self, tenant: Uuid, extension: &NewExtension) -> Result<(), TelephonyError> {
-        insert_extension(&self.txn, tenant, extension).await?;
+        insert_extension(&self.txn, tenant, extension, self.now).await?;
         Ok(())
     }
 
     async fn assign_extension(&mut self, tenant: Uuid, user: Uuid, extension: Uuid) -> Result<(), TelephonyError> {
-        give_extension(&self.txn, tenant, user, extension).await.map(drop)
+        give_extension(&self.txn, tenant, user, extension, self.now).await.map(drop)
     }
 
     async fn assign_phone_number(&mut self, tenant: Uuid, user: Uuid, number: Uuid) -> Result<(), TelephonyError> {
-        give_phone_number(&self.txn, tenant, user, number).await.map(drop)
+        give_phone_number(&self.txn, tenant, user, number, self.now).await.map(drop)
     }
 
     async fn assign_station(&mut self, tenant: Uuid, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
-        take_station(&self.txn, tenant, user, station).await
+        take_station(&self.txn, tenant, user, station, self.now).await
     }
 
     async fn assign_device(
@@ -83,7 +82,7 @@ impl ProvisionTx for SeaTx {
         device: Uuid,
         ports: Option<u8>,
     ) -> Result<(), TelephonyError> {
-        give_device(&self.txn, tenant, user, device, ports).await.map(drop)
+        give_device(&self.txn, tenant, user, device, ports, self.now).await.map(drop)
     }
 
     async fn set_applications(&mut self, user: Uuid, applications: &[Application]) -> anyhow::Result<()> {

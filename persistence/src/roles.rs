@@ -60,7 +60,7 @@ impl RoleStore for SeaStore {
     }
 
     async fn create_role(&self, tenant: Uuid, role: NewRole, audit: &AuditEvent) -> Result<Role, CreateRoleError> {
-        let now = crate::now();
+        let now = crate::at(audit);
         let id = Uuid::now_v7();
         let row = roles::ActiveModel {
             id: Set(id),
@@ -118,7 +118,7 @@ impl RoleStore for SeaStore {
         if let Some(required) = changes.two_factor_required {
             row.two_factor_required = Set(required);
         }
-        row.updated_at = Set(crate::now());
+        row.updated_at = Set(crate::at(audit));
         let changed = match row.update(&txn).await {
             Ok(m) => convert::role(m)?,
             Err(e) if unique_violation(&e, "name_key") || unique_violation(&e, "tenant_name") => {

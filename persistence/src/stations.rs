@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
@@ -27,9 +28,9 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, db_err,
+    begin_write, change_holdings, db_err,
     entities::{station_assignments, stations, tenants, users},
-    lock_user, unique_violation,
+    unique_violation,
 };
 
 fn station(m: stations::Model) -> anyhow::Result<Station> {
@@ -108,18 +109,14 @@ pub(crate) async fn set_applications(db: &impl ConnectionTrait, user: Uuid, apps
 }
 
 /// Takes from every holder of `station` the applications it no longer
-/// unlocks. Each holder's row is locked before it is read, so a concurrent
-/// change of their applications is seen, not overwritten. Part of the
-/// caller's transaction.
-async fn trim_holders_applications(
-    db: &impl ConnectionTrait,
-    station: Uuid,
-    unlocked: &[Application],
-) -> anyhow::Result<()> {
+/// unlocks (PRODUCT.md rule 9, by [`Station::unlocked`]). Each holder's
+/// row is locked before it is read, so a concurrent change of their
+/// applications is seen, not overwritten. Part of the caller's transaction.
+async fn trim_holders_applications(db: &impl ConnectionTrait, station: &Station) -> anyhow::Result<()> {
     let holders = Query::select()
         .column(station_assignments::Column::UserId)
         .from(station_assignments::Entity)
-        .and_where(station_assignments::Column::StationId.eq(station))
+        .and_where(station_assignments::Column::StationId.eq(station.id))
         .to_owned();
     let rows = users::Entity::find()
         .filter(users::Column::Id.in_subquery(holders))
@@ -129,7 +126,7 @@ async fn trim_holders_applications(
         .map_err(|e| db_err(e, "locking a station's holders"))?;
     for row in rows {
         let enabled = Application::from_codes(&row.applications);
-        let kept: Vec<Application> = enabled.iter().copied().filter(|a| unlocked.contains(a)).collect();
+        let kept = station.unlocked(&enabled);
         if kept != enabled {
             set_applications(db, row.id, &kept).await.map_err(|e| db_err(e, "trimming a user's applications"))?;
         }
@@ -157,6 +154,7 @@ pub(crate) async fn take_station(
     tenant: Uuid,
     user: Uuid,
     station_id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<Station, TelephonyError> {
     let wanted = stations::Entity::find_by_id(station_id)
         .filter(stations::Column::TenantId.eq(tenant))
@@ -179,14 +177,14 @@ pub(crate) async fn take_station(
         .await
         .map_err(|e| db_err(e, "taking a station licence"))?;
     if taken.rows_affected == 0 {
-        let now = stations::Entity::find_by_id(station_id)
+        let current = stations::Entity::find_by_id(station_id)
             .one(db)
             .await
             .map_err(|e| db_err(e, "loading a station"))?
             .unwrap_or(wanted);
         return Err(TelephonyError::StationUnavailable {
-            quantity: u32::try_from(now.quantity).unwrap_or(0),
-            in_use: u32::try_from(now.in_use).unwrap_or(0),
+            quantity: u32::try_from(current.quantity).unwrap_or(0),
+            in_use: u32::try_from(current.in_use).unwrap_or(0),
         });
     }
     let enabled = users::Entity::find_by_id(user)
@@ -200,7 +198,7 @@ pub(crate) async fn take_station(
         user_id: Set(user),
         station_id: Set(station_id),
         tenant_id: Set(tenant),
-        created_at: Set(crate::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await
@@ -212,8 +210,9 @@ pub(crate) async fn take_station(
             .map_err(|e| db_err(e, "reloading a station"))?
             .context("a station vanished while it was assigned")?,
     )?;
-    let kept: Vec<Application> = enabled.into_iter().filter(|a| updated.applications.contains(a)).collect();
-    set_applications(db, user, &kept).await.map_err(|e| db_err(e, "keeping a user's applications"))?;
+    set_applications(db, user, &updated.unlocked(&enabled))
+        .await
+        .map_err(|e| db_err(e, "keeping a user's applications"))?;
     Ok(updated)
 }
 
@@ -250,7 +249,7 @@ impl StationStore for SeaStore {
         new: NewStation,
         audit: &AuditEvent,
     ) -> Result<Station, CreateStationError> {
-        let now = crate::now();
+        let now = crate::at(audit);
         let id = Uuid::now_v7();
         let row = stations::ActiveModel {
             id: Set(id),
@@ -311,14 +310,15 @@ impl StationStore for SeaStore {
         }
         if let Some(apps) = &changes.applications {
             model.applications = Set(Application::to_codes(apps));
-            // Rule 9: holders keep only what the station still unlocks.
-            trim_holders_applications(&txn, id, apps).await?;
         }
-        model.updated_at = Set(crate::now());
-        let updated = model.update(&txn).await.map_err(|e| db_err(e, "updating a station"))?;
+        model.updated_at = Set(crate::at(audit));
+        let updated = station(model.update(&txn).await.map_err(|e| db_err(e, "updating a station"))?)?;
+        if changes.applications.is_some() {
+            trim_holders_applications(&txn, &updated).await?;
+        }
         record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a station change"))?;
-        Ok(station(updated)?)
+        Ok(updated)
     }
 
     async fn delete_station(&self, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteStationError> {
@@ -347,25 +347,16 @@ impl StationStore for SeaStore {
         station_id: Uuid,
         audit: &AuditEvent,
     ) -> Result<Station, TelephonyError> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        let taken = take_station(&txn, tenant, user, station_id).await?;
-        record(&txn, audit, None).await?;
-        txn.commit().await.map_err(|e| db_err(e, "committing a station assignment"))?;
-        Ok(taken)
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            Ok((take_station(txn, tenant, user, station_id, crate::at(audit)).await?, true))
+        })
+        .await
     }
 
-    async fn release_station(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
-        if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Ok(false);
-        }
-        if release(&txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))? {
-            record(&txn, audit, None).await?;
-        }
-        txn.commit().await.map_err(|e| db_err(e, "committing a station release"))?;
-        Ok(true)
+    async fn release_station(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> Result<(), TelephonyError> {
+        change_holdings(&self.db, tenant, user, audit, async |txn| {
+            Ok(((), release(txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))?))
+        })
+        .await
     }
 }

@@ -18,10 +18,8 @@ use voxport_domain::{
     extension::ExtensionDigits,
     paging::{Page, PageRequest},
     ports::{QueuedEmail, TenantStore},
-    role::BuiltinRole,
-    tenant::{NewTenant, Tenant, TenantChanges, TenantKind},
-    user::{NewUser, User},
-    values::Slug,
+    tenant::{Tenant, TenantChanges, TenantKind, TenantSeed},
+    user::User,
 };
 
 use crate::{
@@ -37,58 +35,24 @@ fn below(ancestor: Uuid) -> Condition {
     Condition::all().add(tenants::Column::Path.like(format!("%/{ancestor}/%")))
 }
 
-/// Inserts the four built-in roles of a new tenant; answers the
-/// Administrator role's id.
-async fn insert_builtin_roles(
-    txn: &impl ConnectionTrait,
-    tenant: Uuid,
-    kind: TenantKind,
-    now: DateTime<Utc>,
-) -> Result<Uuid, DbErr> {
-    let mut admin_role = Uuid::nil();
-    for builtin in BuiltinRole::ALL {
-        let id = Uuid::now_v7();
-        if builtin == BuiltinRole::Administrator {
-            admin_role = id;
-        }
-        roles::ActiveModel {
-            id: Set(id),
-            tenant_id: Set(tenant),
-            name: Set(builtin.name().to_owned()),
-            name_key: Set(builtin.name().to_lowercase()),
-            description: Set(Some(builtin.description().to_owned())),
-            permissions: Set(builtin.permissions(kind).to_codes()),
-            builtin: Set(Some(builtin.key().to_owned())),
-            two_factor_required: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(txn)
-        .await?;
-    }
-    Ok(admin_role)
-}
-
-/// Inserts a tenant with its roles and first administrator. Fails with the
-/// raw error so callers can tell which UNIQUE constraint was hit.
-async fn insert_tenant_with_admin(
+/// Inserts a tenant with its roles and first administrator, as the domain
+/// seeded them. Fails with the raw error so callers can tell which UNIQUE
+/// constraint was hit.
+async fn insert_seed(
     txn: &impl ConnectionTrait,
     parent: Option<&tenants::Model>,
-    kind: TenantKind,
-    name: &str,
-    slug: &Slug,
-    mut admin: NewUser,
+    seed: &TenantSeed,
     now: DateTime<Utc>,
-) -> Result<(Uuid, Uuid), DbErr> {
+) -> Result<(), DbErr> {
+    let TenantSeed { tenant, roles, admin } = seed;
     let defaults = ExtensionDigits::default();
-    let id = Uuid::now_v7();
-    let path = format!("{}{id}/", parent.map_or("/", |p| p.path.as_str()));
+    let path = format!("{}{}/", parent.map_or("/", |p| p.path.as_str()), tenant.id);
     tenants::ActiveModel {
-        id: Set(id),
-        parent_id: Set(parent.map(|p| p.id)),
-        kind: Set(kind.as_str().to_owned()),
-        name: Set(name.to_owned()),
-        slug: Set(slug.as_str().to_owned()),
+        id: Set(tenant.id),
+        parent_id: Set(tenant.parent_id),
+        kind: Set(tenant.kind.as_str().to_owned()),
+        name: Set(tenant.name.as_str().to_owned()),
+        slug: Set(tenant.slug.as_str().to_owned()),
         path: Set(path),
         extension_min_digits: Set(i32::from(defaults.min())),
         extension_max_digits: Set(i32::from(defaults.max())),
@@ -98,10 +62,25 @@ async fn insert_tenant_with_admin(
     }
     .insert(txn)
     .await?;
-    admin.tenant_id = id;
-    admin.role_id = insert_builtin_roles(txn, id, kind, now).await?;
-    new_user_model(&admin, now).insert(txn).await?;
-    Ok((id, admin.id))
+    for role in roles {
+        let name = role.builtin.name();
+        roles::ActiveModel {
+            id: Set(role.id),
+            tenant_id: Set(tenant.id),
+            name: Set(name.to_owned()),
+            name_key: Set(name.to_lowercase()),
+            description: Set(Some(role.builtin.description().to_owned())),
+            permissions: Set(role.permissions.to_codes()),
+            builtin: Set(Some(role.builtin.key().to_owned())),
+            two_factor_required: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    new_user_model(admin, now).insert(txn).await?;
+    Ok(())
 }
 
 async fn find_tenant(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Tenant>> {
@@ -161,27 +140,25 @@ impl TenantStore for SeaStore {
 
     async fn create_tenant(
         &self,
-        tenant: NewTenant,
-        admin: NewUser,
+        seed: TenantSeed,
         welcome: Option<QueuedEmail>,
         audit: &AuditEvent,
     ) -> Result<(Tenant, User), CreateTenantError> {
-        let now = crate::now();
+        let now = crate::at(audit);
+        let parent_id = seed.tenant.parent_id.context("a customer or reseller tenant without a parent")?;
         let txn = begin_write(&self.db).await?;
         // Locks the parent so a concurrent deletion of it waits, then sees the child.
-        if !lock_tenant(&txn, tenant.parent_id).await.map_err(|e| db_err(e, "locking the parent tenant"))? {
+        if !lock_tenant(&txn, parent_id).await.map_err(|e| db_err(e, "locking the parent tenant"))? {
             return Err(CreateTenantError::ParentNotFound);
         }
-        let parent = tenants::Entity::find_by_id(tenant.parent_id)
+        let parent = tenants::Entity::find_by_id(parent_id)
             .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading the parent tenant"))?
             .ok_or(CreateTenantError::ParentNotFound)?;
-        let inserted =
-            insert_tenant_with_admin(&txn, Some(&parent), tenant.kind, tenant.name.as_str(), &tenant.slug, admin, now)
-                .await;
-        let (id, admin_id) = match inserted {
-            Ok(ids) => ids,
+        let (id, admin_id) = (seed.tenant.id, seed.admin.id);
+        match insert_seed(&txn, Some(&parent), &seed, now).await {
+            Ok(()) => {}
             Err(e) if unique_violation(&e, "slug") => return Err(CreateTenantError::SlugTaken),
             Err(e) if unique_violation(&e, "login_key") => return Err(CreateTenantError::AdminLoginTaken),
             Err(e) => return Err(db_err(e, "creating a tenant").into()),
@@ -189,7 +166,7 @@ impl TenantStore for SeaStore {
         if let Some(welcome) = welcome {
             outbox::queue(&txn, welcome).await?;
         }
-        record(&txn, audit, Some(id)).await?;
+        record(&txn, audit, None).await?;
         let created = find_tenant(&txn, id).await?.context("reading back a new tenant")?;
         let admin = load_user(&txn, admin_id).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a new tenant"))?;
@@ -222,7 +199,7 @@ impl TenantStore for SeaStore {
         if let Some(own) = changes.own_phone_numbers {
             row.own_phone_numbers = Set(own);
         }
-        row.updated_at = Set(crate::now());
+        row.updated_at = Set(crate::at(audit));
         let changed = match row.update(&txn).await {
             Ok(m) => convert::tenant(m)?,
             Err(e) if unique_violation(&e, "slug") => return Err(UpdateTenantError::SlugTaken),
@@ -272,12 +249,12 @@ impl TenantStore for SeaStore {
             .transpose()
     }
 
-    async fn bootstrap_platform(&self, slug: Slug, admin: NewUser) -> anyhow::Result<Option<User>> {
-        let now = crate::now();
+    async fn bootstrap_platform(&self, seed: TenantSeed, now: DateTime<Utc>) -> anyhow::Result<Option<User>> {
+        let now = crate::stamp(now);
         let txn = begin_write(&self.db).await?;
-        match insert_tenant_with_admin(&txn, None, TenantKind::Platform, "Platform", &slug, admin, now).await {
-            Ok((_, admin_id)) => {
-                let admin = load_user(&txn, admin_id).await?;
+        match insert_seed(&txn, None, &seed, now).await {
+            Ok(()) => {
+                let admin = load_user(&txn, seed.admin.id).await?;
                 txn.commit().await.map_err(|e| db_err(e, "committing the bootstrap"))?;
                 Ok(Some(admin))
             }

@@ -33,7 +33,7 @@ use crate::{
     entities::{device_assignments, roles, users},
     extensions::{extensions_of, free_extensions},
     like_pattern,
-    links::retire_links,
+    links::{self, retire_links},
     lock_tenant, lock_user,
     networks::networks_of,
     phone_numbers::{free_number_of, phone_numbers_of},
@@ -114,16 +114,12 @@ pub(crate) async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid)
 
 /// Frees everything a user holds: station licence, phone number, device
 /// and extensions (PRODUCT.md rule 10). Part of the caller's transaction.
-async fn release_everything(db: &impl ConnectionTrait, user: Uuid) -> Result<(), sea_orm::DbErr> {
+async fn release_everything(db: &impl ConnectionTrait, user: Uuid, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
     release(db, user).await?;
-    free_number_of(db, user).await?;
-    free_extensions(db, user, None).await?;
+    free_number_of(db, user, now).await?;
+    free_extensions(db, user, None, now).await?;
     device_assignments::Entity::delete_by_id(user).exec(db).await?;
     Ok(())
-}
-
-fn is_active_admin(user: &User, now: DateTime<Utc>) -> bool {
-    user.role.is_administrator() && user.status(now) == UserStatus::Active
 }
 
 pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::ActiveModel {
@@ -241,7 +237,7 @@ impl UserStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<User, UpdateUserError> {
-        let UserUpdate { changes, password, end_sessions } = update;
+        let UserUpdate { changes, password, end_sessions, retire_links } = update;
         let txn = begin_write(&self.db).await?;
         if changes.may_remove_an_administrator()
             && !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))?
@@ -293,8 +289,10 @@ impl UserStore for SeaStore {
         }
         if let Some(wanted) = &changes.applications {
             // Rule 9, checked against the station the user holds now.
-            let unlocked = station_of(&txn, id).await?.map(|s| s.applications).unwrap_or_default();
-            let locked: Vec<Application> = wanted.iter().copied().filter(|a| !unlocked.contains(a)).collect();
+            let locked = match station_of(&txn, id).await? {
+                Some(station) => station.locked(wanted),
+                None => wanted.clone(),
+            };
             if !locked.is_empty() {
                 return Err(UpdateUserError::ApplicationsNotUnlocked(locked));
             }
@@ -306,9 +304,8 @@ impl UserStore for SeaStore {
         if let Some(hash) = &password {
             row.password_hash = Set(Some(hash.as_phc().to_owned()));
         }
-        // A link sent to the old address, or for the old password, is moot.
-        if changes.email.is_some() || password.is_some() {
-            retire_links(&txn, id, None, now).await?;
+        if retire_links {
+            links::retire_links(&txn, id, None, now).await?;
         }
         row.updated_at = Set(crate::stamp(now));
         match row.update(&txn).await {
@@ -316,7 +313,7 @@ impl UserStore for SeaStore {
             Err(e) if unique_violation(&e, "login_key") => return Err(UpdateUserError::LoginTaken),
             Err(e) => return Err(db_err(e, "updating a user").into()),
         }
-        if is_active_admin(&before, now)
+        if before.is_active_admin(now)
             && active_admins(&txn, tenant, now).await.map_err(|e| db_err(e, "counting administrators"))? == 0
         {
             return Err(UpdateUserError::LastAdministrator);
@@ -343,9 +340,9 @@ impl UserStore for SeaStore {
         }
         let target = find_user(&txn, tenant, id).await?.ok_or(DeleteUserError::NotFound)?;
         // PRODUCT.md rule 10: what the user held is freed with them.
-        release_everything(&txn, id).await.map_err(|e| db_err(e, "freeing what a user held"))?;
+        release_everything(&txn, id, crate::at(audit)).await.map_err(|e| db_err(e, "freeing what a user held"))?;
         users::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a user"))?;
-        if is_active_admin(&target, now)
+        if target.is_active_admin(now)
             && active_admins(&txn, tenant, now).await.map_err(|e| db_err(e, "counting administrators"))? == 0
         {
             return Err(DeleteUserError::LastAdministrator);

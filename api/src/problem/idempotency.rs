@@ -1,5 +1,7 @@
 //! Problems of `Idempotency-Key`.
 
+use voxport_domain::idempotency::IdempotencyRefusal;
+
 use super::ApiError;
 
 /// A request with the same `Idempotency-Key` is still running.
@@ -13,4 +15,13 @@ pub fn idempotency_in_progress() -> ApiError {
 /// The `Idempotency-Key` was used with another body.
 pub fn idempotency_key_reused() -> ApiError {
     ApiError::field("Idempotency-Key", "was used for a different request; use a new key for a new request")
+}
+
+impl From<IdempotencyRefusal> for ApiError {
+    fn from(e: IdempotencyRefusal) -> Self {
+        match e {
+            IdempotencyRefusal::KeyReused => idempotency_key_reused(),
+            IdempotencyRefusal::InProgress => idempotency_in_progress(),
+        }
+    }
 }

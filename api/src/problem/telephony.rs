@@ -1,7 +1,7 @@
 //! Problems of giving users telephony: stations, devices, extensions, numbers, applications.
 
 use actix_web::http::StatusCode;
-use voxport_domain::errors::TelephonyError;
+use voxport_domain::{device::TooManyPorts, errors::TelephonyError};
 
 use super::{ApiError, PoolCounts, held_by, not_unlocked};
 
@@ -29,7 +29,7 @@ impl From<TelephonyError> for ApiError {
                 Self::new(StatusCode::NOT_FOUND, "device_not_found", "No such device (device_id) in your tenant.")
             }
             TelephonyError::DeviceAssigned(holder) => held_by("device_assigned", "The device already serves", holder),
-            TelephonyError::TooManyPorts { max } => {
+            TelephonyError::TooManyPorts(TooManyPorts { max }) => {
                 Self::conflict("ports_exceed_device", format!("The device has only {max} line ports."))
             }
             TelephonyError::ExtensionNotFound => Self::new(

@@ -8,7 +8,7 @@ use voxport_domain::{
     station::Application,
 };
 
-use super::{ApiError, idempotency_in_progress};
+use super::ApiError;
 
 /// A body names a role (role_id) that the tenant does not have: the request
 /// is well-formed, the reference is not there.
@@ -37,7 +37,7 @@ impl From<CreateUserError> for ApiError {
                 Self::field("extension", "setting up telephony needs a phone number (phone_number_id) or an extension")
             }
             CreateUserError::Telephony(e) => e.into(),
-            CreateUserError::IdempotencyKeyLost => idempotency_in_progress(),
+            CreateUserError::Idempotency(refusal) => refusal.into(),
             CreateUserError::Unknown(e) => Self::internal(e),
         }
     }

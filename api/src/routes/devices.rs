@@ -2,6 +2,7 @@
 //! rule 3: a device serves at most one user, a user holds at most one.
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -157,7 +158,7 @@ pub async fn create_device<S: Store>(
     let (Some(mac), Some(vendor), Some(model), Some(ports), Some(label)) = (mac, vendor, model, ports, label) else {
         return Err(f.into_error());
     };
-    let device = app.create_device(actor, NewDevice { mac, vendor, model, ports, label }).await?;
+    let device = app.create_device(actor, NewDevice { mac, vendor, model, ports, label }, Utc::now()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/devices/{}", device.id)))
         .json(DeviceView::from(&device)))
@@ -221,7 +222,7 @@ pub async fn update_device<S: Store>(
     let (Some(vendor), Some(model), Some(label)) = (vendor, model, label) else {
         return Err(f.into_error());
     };
-    let device = app.update_device(actor, id.into_inner(), DeviceChanges { vendor, model, label }).await?;
+    let device = app.update_device(actor, id.into_inner(), DeviceChanges { vendor, model, label }, Utc::now()).await?;
     Ok(web::Json(DeviceView::from(&device)))
 }
 
@@ -247,7 +248,7 @@ pub async fn delete_device<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::DevicesWrite)?;
-    app.delete_device(actor, id.into_inner()).await?;
+    app.delete_device(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -279,7 +280,7 @@ pub async fn assign_device<S: Store>(
         None => None,
         Some(p) => Some(check_ports(p).map_err(|e| ApiError::field("ports", e))?),
     };
-    let device = app.assign_device(actor, id.into_inner(), body.device_id, ports).await?;
+    let device = app.assign_device(actor, id.into_inner(), body.device_id, ports, Utc::now()).await?;
     Ok(web::Json(DeviceView::from(&device)))
 }
 
@@ -303,6 +304,6 @@ pub async fn release_device<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    app.release_device(actor, id.into_inner()).await?;
+    app.release_device(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,6 +3,7 @@
 //! one holder; a user may hold several.
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -148,7 +149,7 @@ pub async fn create_extension<S: Store>(
     let mut f = Fields::default();
     let Some(req) = body.parse(&mut f, "") else { return Err(f.into_error()) };
     f.finish()?;
-    let extension = app.create_extension(actor, req).await?;
+    let extension = app.create_extension(actor, req, Utc::now()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/extensions/{}", extension.id)))
         .json(ExtensionView::from(&extension)))
@@ -216,7 +217,7 @@ pub async fn update_extension<S: Store>(
         force_login: body.force_login,
         voicemail_enabled: body.voicemail_enabled,
     };
-    let extension = app.update_extension(actor, id.into_inner(), changes).await?;
+    let extension = app.update_extension(actor, id.into_inner(), changes, Utc::now()).await?;
     Ok(web::Json(ExtensionView::from(&extension)))
 }
 
@@ -242,7 +243,7 @@ pub async fn delete_extension<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::ExtensionsWrite)?;
-    app.delete_extension(actor, id.into_inner()).await?;
+    app.delete_extension(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -268,7 +269,10 @@ pub async fn get_sip_credentials<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<SipCredentialsView>, ApiError> {
     let actor = auth.require(Permission::ExtensionsSecrets)?;
-    let found = app.sip_credentials(actor, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("extension"))?;
+    let found = app
+        .sip_credentials(actor, id.into_inner(), Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("extension"))?;
     Ok(web::Json(found.into()))
 }
 
@@ -294,8 +298,10 @@ pub async fn rotate_sip_secret<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<SipCredentialsView>, ApiError> {
     let actor = auth.require(Permission::ExtensionsSecrets)?;
-    let rotated =
-        app.rotate_sip_secret(actor, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("extension"))?;
+    let rotated = app
+        .rotate_sip_secret(actor, id.into_inner(), Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("extension"))?;
     Ok(web::Json(rotated.into()))
 }
 
@@ -326,7 +332,7 @@ pub async fn assign_extension<S: Store>(
 ) -> Result<web::Json<ExtensionView>, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
     let (user, extension) = path.into_inner();
-    let extension = app.assign_extension(actor, user, extension).await?;
+    let extension = app.assign_extension(actor, user, extension, Utc::now()).await?;
     Ok(web::Json(ExtensionView::from(&extension)))
 }
 
@@ -355,6 +361,6 @@ pub async fn release_extension<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
     let (user, extension) = path.into_inner();
-    app.release_extension(actor, user, extension).await?;
+    app.release_extension(actor, user, extension, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,8 +15,9 @@ pub mod system;
 pub mod tenants;
 pub mod users;
 
-use serde::{Deserialize, Deserializer};
-use voxport_domain::paging::PageRequest;
+use actix_web::HttpResponse;
+use serde::{Deserialize, Deserializer, Serialize};
+use voxport_domain::{idempotency::Outcome, paging::PageRequest, services::NewPassword, values::Secret};
 
 use crate::{extract::Fields, problem::ApiError};
 
@@ -60,4 +61,42 @@ pub(crate) fn page_request(page: Option<u64>, per_page: Option<u64>) -> Result<P
         fields.add(field, e);
         fields.into_error()
     })
+}
+
+/// How a body asks for a new account's password: `password`, or
+/// `generate_password`, or neither (the user sets one through the emailed
+/// link). Asking for both is refused, naming `generate_field`.
+pub(crate) fn new_password(
+    f: &mut Fields,
+    generate_field: &str,
+    password: Option<Secret>,
+    generate: bool,
+) -> Option<NewPassword> {
+    match (password, generate) {
+        (Some(_), true) => {
+            f.add(generate_field, "give a password or ask for one to be generated, not both");
+            None
+        }
+        (Some(p), false) => Some(NewPassword::Given(p)),
+        (None, true) => Some(NewPassword::Generate),
+        (None, false) => Some(NewPassword::ByLink),
+    }
+}
+
+/// The answer to a creation: 201 with the new resource's `Location`. A
+/// replay of an earlier request with the same `Idempotency-Key` answers
+/// the same, and says so in `Idempotent-Replayed`.
+pub(crate) fn created<T, V: Serialize>(
+    outcome: Outcome<T>,
+    location: impl FnOnce(&T) -> String,
+    view: impl FnOnce(&T) -> V,
+) -> HttpResponse {
+    let replayed = outcome.is_replayed();
+    let result = outcome.into_inner();
+    let mut response = HttpResponse::Created();
+    response.insert_header((actix_web::http::header::LOCATION, location(&result)));
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    response.json(view(&result))
 }

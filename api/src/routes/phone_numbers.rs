@@ -3,6 +3,7 @@
 //! most one number.
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -133,7 +134,7 @@ pub async fn create_phone_number<S: Store>(
     let number = f.check("number", E164::parse(&body.number));
     let label = f.optional("label", body.label.as_deref(), Label::parse);
     let (Some(number), Some(label)) = (number, label) else { return Err(f.into_error()) };
-    let created = app.create_phone_number(actor, body.tenant_id, NewPhoneNumber { number, label }).await?;
+    let created = app.create_phone_number(actor, body.tenant_id, NewPhoneNumber { number, label }, Utc::now()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/phone-numbers/{}", created.id)))
         .json(PhoneNumberView::from(&created)))
@@ -191,7 +192,7 @@ pub async fn update_phone_number<S: Store>(
         Some(None) => Some(None),
         Some(Some(raw)) => Some(Some(Label::parse(&raw).map_err(|e| ApiError::field("label", e))?)),
     };
-    let number = app.update_phone_number(actor, id.into_inner(), PhoneNumberChanges { label }).await?;
+    let number = app.update_phone_number(actor, id.into_inner(), PhoneNumberChanges { label }, Utc::now()).await?;
     Ok(web::Json(PhoneNumberView::from(&number)))
 }
 
@@ -218,7 +219,7 @@ pub async fn delete_phone_number<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::PhoneNumbersWrite)?;
-    app.delete_phone_number(actor, id.into_inner()).await?;
+    app.delete_phone_number(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -246,7 +247,7 @@ pub async fn assign_phone_number<S: Store>(
     Json(body): Json<AssignPhoneNumberBody>,
 ) -> Result<web::Json<PhoneNumberView>, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    let number = app.assign_phone_number(actor, id.into_inner(), body.phone_number_id).await?;
+    let number = app.assign_phone_number(actor, id.into_inner(), body.phone_number_id, Utc::now()).await?;
     Ok(web::Json(PhoneNumberView::from(&number)))
 }
 
@@ -270,6 +271,6 @@ pub async fn release_phone_number<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    app.release_phone_number(actor, id.into_inner()).await?;
+    app.release_phone_number(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

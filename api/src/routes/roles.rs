@@ -2,6 +2,7 @@
 //! and the catalog they draw from.
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -194,7 +195,11 @@ pub async fn create_role<S: Store>(
         return Err(f.into_error());
     };
     let role = app
-        .create_role(actor, NewRole { name, description, permissions, two_factor_required: body.two_factor_required })
+        .create_role(
+            actor,
+            NewRole { name, description, permissions, two_factor_required: body.two_factor_required },
+            Utc::now(),
+        )
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/roles/{}", role.id)))
@@ -263,7 +268,7 @@ pub async fn update_role<S: Store>(
         return Err(f.into_error());
     };
     let changes = RoleChanges { name, description, permissions, two_factor_required: body.two_factor_required };
-    let role = app.update_role(actor, id.into_inner(), changes).await?;
+    let role = app.update_role(actor, id.into_inner(), changes, Utc::now()).await?;
     Ok(web::Json(RoleView::from(&role)))
 }
 
@@ -289,6 +294,6 @@ pub async fn delete_role<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::RolesWrite)?;
-    app.delete_role(actor, id.into_inner()).await?;
+    app.delete_role(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

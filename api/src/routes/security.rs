@@ -188,7 +188,7 @@ pub async fn unlock_user<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    app.unlock(actor, id.into_inner()).await?;
+    app.unlock(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -2,6 +2,7 @@
 //! user a licence). PRODUCT.md rules 2 and 11.
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -157,7 +158,9 @@ pub async fn create_station<S: Store>(
     let (Some(name), Some(code), Some(applications), Some(quantity)) = (name, code, applications, quantity) else {
         return Err(f.into_error());
     };
-    let station = app.create_station(actor, body.tenant_id, NewStation { name, code, applications, quantity }).await?;
+    let station = app
+        .create_station(actor, body.tenant_id, NewStation { name, code, applications, quantity }, Utc::now())
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/stations/{}", station.id)))
         .json(StationView::from(&station)))
@@ -225,7 +228,8 @@ pub async fn update_station<S: Store>(
     let (Some(name), Some(applications), Some(quantity)) = (name, applications, quantity) else {
         return Err(f.into_error());
     };
-    let station = app.update_station(actor, id.into_inner(), StationChanges { name, applications, quantity }).await?;
+    let station =
+        app.update_station(actor, id.into_inner(), StationChanges { name, applications, quantity }, Utc::now()).await?;
     Ok(web::Json(StationView::from(&station)))
 }
 
@@ -251,7 +255,7 @@ pub async fn delete_station<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::StationsWrite)?;
-    app.delete_station(actor, id.into_inner()).await?;
+    app.delete_station(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -280,7 +284,7 @@ pub async fn assign_station<S: Store>(
     Json(body): Json<AssignStationBody>,
 ) -> Result<web::Json<StationView>, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    let station = app.assign_station(actor, id.into_inner(), body.station_id).await?;
+    let station = app.assign_station(actor, id.into_inner(), body.station_id, Utc::now()).await?;
     Ok(web::Json(StationView::from(&station)))
 }
 
@@ -305,6 +309,6 @@ pub async fn release_station<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    app.release_station(actor, id.into_inner()).await?;
+    app.release_station(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

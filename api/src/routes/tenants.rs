@@ -10,17 +10,18 @@ use voxport_domain::{
     extension::ExtensionDigits,
     permission::Permission,
     ports::Store,
-    services::{CreateTenant, NewPassword},
+    services::CreateTenant,
     tenant::{TenantChanges, TenantKind},
+    values::Secret,
     values::{Email, Login, PersonName, Slug, TenantName},
 };
 
-use super::{page_request, whole_number};
+use super::{new_password, page_request, whole_number};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
     responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
-    views::{CreatedTenantView, CreatedUserView, TenantPage, TenantView, UserView},
+    views::{CreatedTenantView, CreatedUserView, TenantPage, TenantView},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -45,8 +46,8 @@ pub struct TenantAdminBody {
         example = "Admin"
     )]
     pub last_name: String,
-    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
-    pub password: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
+    pub password: Option<Secret>,
     /// Generate the password and return it once.
     #[serde(default)]
     pub generate_password: bool,
@@ -201,15 +202,7 @@ pub async fn create_tenant<S: Store>(
     };
     let first_name = f.check("admin.first_name", PersonName::parse(&admin.first_name));
     let last_name = f.check("admin.last_name", PersonName::parse(&admin.last_name));
-    let password = match (admin.password, admin.generate_password) {
-        (Some(_), true) => {
-            f.add("admin.generate_password", "give a password or ask for one to be generated, not both");
-            None
-        }
-        (Some(p), false) => Some(NewPassword::Given(p)),
-        (None, true) => Some(NewPassword::Generate),
-        (None, false) => Some(NewPassword::None),
-    };
+    let password = new_password(&mut f, "admin.generate_password", admin.password, admin.generate_password);
     let (
         Some(name),
         Some(slug),
@@ -238,15 +231,12 @@ pub async fn create_tenant<S: Store>(
                 admin_password: password,
                 send_welcome_email: admin.send_welcome_email.unwrap_or(true),
             },
+            Utc::now(),
         )
         .await?;
     let view = CreatedTenantView {
         tenant: TenantView::from(&created.tenant),
-        admin: CreatedUserView {
-            user: UserView::new(&created.admin.user, Utc::now()),
-            password: created.admin.generated_password.map(|p| p.expose().to_owned()),
-            welcome_email: created.admin.welcome_email,
-        },
+        admin: CreatedUserView::new(&created.admin, Utc::now()),
     };
     Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/tenants/{}", created.tenant.id))).json(view))
 }
@@ -311,7 +301,7 @@ pub async fn update_tenant<S: Store>(
         return Err(f.into_error());
     };
     let changes = TenantChanges { name, slug, extension_digits, own_phone_numbers: body.own_phone_numbers };
-    let tenant = app.update_tenant(actor, id.into_inner(), changes).await?;
+    let tenant = app.update_tenant(actor, id.into_inner(), changes, Utc::now()).await?;
     Ok(web::Json(TenantView::from(&tenant)))
 }
 
@@ -337,6 +327,6 @@ pub async fn delete_tenant<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::TenantsWrite)?;
-    app.delete_tenant(actor, id.into_inner()).await?;
+    app.delete_tenant(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::ExtensionTypeView;
 use voxport_domain::{
     paging::Page,
+    services::CreatedUser,
     user::{User, UserStatus},
 };
 
@@ -175,13 +176,25 @@ impl UserView {
 pub struct CreatedUserView {
     #[serde(flatten)]
     pub user: UserView,
-    /// Present only when `generate_password` was set. It is not stored
-    /// and cannot be shown again.
+    /// Present only when `generate_password` was set. It is shown this
+    /// once (and to a retry with the same `Idempotency-Key`); nothing else
+    /// shows it again.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "k7Qm2vX9pLr4TzW8nHc3")]
     pub password: Option<String>,
     /// Whether a welcome email was written to the outbox.
     pub welcome_email: bool,
+}
+
+impl CreatedUserView {
+    #[must_use]
+    pub fn new(created: &CreatedUser, now: DateTime<Utc>) -> Self {
+        Self {
+            user: UserView::new(&created.user, now),
+            password: created.generated_password.as_ref().map(|p| p.expose().to_owned()),
+            welcome_email: created.welcome_email,
+        }
+    }
 }
 
 /// What a dry run of `POST /v1/users` found: the user as they would be.

@@ -64,11 +64,14 @@ pub trait DeviceStore {
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<Device, TelephonyError>> + Send;
 
-    /// Frees the device `user` holds, if any; answers whether the user exists.
+    /// Frees the device `user` holds, if any; audited only when it did.
+    ///
+    /// # Errors
+    /// `UserNotFound`.
     fn release_device(
         &self,
         tenant: Uuid,
         user: Uuid,
         audit: &AuditEvent,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 }

@@ -74,8 +74,15 @@ pub trait Store:
 {
     type Tx: ProvisionTx;
 
-    /// Begins a provisioning transaction in `tenant`.
-    fn begin_provisioning(&self, tenant: Uuid) -> impl Future<Output = anyhow::Result<Self::Tx>> + Send;
+    /// Begins a provisioning transaction in `tenant`, happening at `now`.
+    ///
+    /// # Errors
+    /// When storage fails or the tenant is gone.
+    fn begin_provisioning(
+        &self,
+        tenant: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = anyhow::Result<Self::Tx>> + Send;
 
     /// Whether storage answers, for `/readyz`.
     fn ping(&self) -> impl Future<Output = anyhow::Result<()>> + Send;

@@ -66,11 +66,14 @@ pub trait PhoneNumberStore {
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<PhoneNumber, TelephonyError>> + Send;
 
-    /// Frees the number `user` holds, if any; answers whether the user exists.
+    /// Frees the number `user` holds, if any; audited only when it did.
+    ///
+    /// # Errors
+    /// `UserNotFound`.
     fn release_phone_number(
         &self,
         tenant: Uuid,
         user: Uuid,
         audit: &AuditEvent,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 }

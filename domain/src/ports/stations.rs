@@ -68,11 +68,14 @@ pub trait StationStore {
     ) -> impl Future<Output = Result<Station, TelephonyError>> + Send;
 
     /// Releases the licence `user` holds, if any, and with it their
-    /// applications; answers whether the user exists.
+    /// applications; audited only when they held one.
+    ///
+    /// # Errors
+    /// `UserNotFound`.
     fn release_station(
         &self,
         tenant: Uuid,
         user: Uuid,
         audit: &AuditEvent,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 }

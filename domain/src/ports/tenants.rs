@@ -1,6 +1,7 @@
 //! Tenants: visible to themselves and the tenants above them; created
 //! with their built-in roles and first administrator.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::QueuedEmail;
@@ -9,9 +10,8 @@ use crate::{
     audit::AuditEvent,
     errors::*,
     paging::{Page, PageRequest},
-    tenant::{NewTenant, Tenant, TenantChanges},
-    user::{NewUser, User},
-    values::Slug,
+    tenant::{Tenant, TenantChanges, TenantSeed},
+    user::User,
 };
 
 pub trait TenantStore {
@@ -35,8 +35,7 @@ pub trait TenantStore {
     /// the administrator's login is in use anywhere on the platform.
     fn create_tenant(
         &self,
-        tenant: NewTenant,
-        admin: NewUser,
+        seed: TenantSeed,
         welcome: Option<QueuedEmail>,
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<(Tenant, User), CreateTenantError>> + Send;
@@ -62,11 +61,14 @@ pub trait TenantStore {
     /// The platform tenant, if the installation has been bootstrapped.
     fn platform_tenant(&self) -> impl Future<Output = anyhow::Result<Option<Tenant>>> + Send;
 
-    /// Creates the platform tenant with its roles and first operator,
-    /// unless another process got there first (then answers `None`).
+    /// Creates the platform tenant with its roles and first operator at
+    /// `now`, unless another process got there first (then answers `None`).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn bootstrap_platform(
         &self,
-        slug: Slug,
-        admin: NewUser,
+        seed: TenantSeed,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
 }

@@ -87,6 +87,8 @@ pub struct UserUpdate {
     pub password: Option<PasswordHash>,
     /// End the user's sessions with the change.
     pub end_sessions: Option<EndSessions>,
+    /// Retire the user's unused set-password and reset links.
+    pub retire_links: bool,
 }
 
 /// Which of a user's sessions a change ends: all but `keep`.

@@ -41,7 +41,7 @@ impl<S: Store> Voxport<S> {
         self.settle(me).await?;
         let new = self.policy.check(new, &me.personal_words()).map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(&new).await?;
-        let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id));
+        let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id), now);
         self.store.set_password(actor.user_id, hash, Some(actor.session_id), now, &audit).await?;
         Ok(())
     }
@@ -60,7 +60,7 @@ impl<S: Store> Voxport<S> {
             ..UserChanges::default()
         };
         let audit =
-            AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(actor.user_id)).with(json!({
+            AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(actor.user_id), now).with(json!({
                 "fields": super::changed(&[
                     ("first_name", changes.first_name.is_some()),
                     ("last_name", changes.last_name.is_some()),

@@ -1,6 +1,7 @@
 //! Desk phones (PRODUCT.md rule 3): the customer's administrators register
 //! them and give each to at most one user.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -34,8 +35,13 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`CreateDeviceError`].
-    pub async fn create_device(&self, actor: &Actor, device: NewDevice) -> Result<Device, CreateDeviceError> {
-        let audit = AuditEvent::by(actor, AuditAction::DeviceCreated, TargetType::Device, None)
+    pub async fn create_device(
+        &self,
+        actor: &Actor,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<Device, CreateDeviceError> {
+        let audit = AuditEvent::by(actor, AuditAction::DeviceCreated, TargetType::Device, None, now)
             .with(json!({"mac": device.mac.as_str()}));
         let device = self.store.create_device(actor.tenant_id, device, &audit).await?;
         tracing::info!(actor = %actor.user_id, device = %device.id, "registered device");
@@ -49,8 +55,9 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         id: Uuid,
         changes: DeviceChanges,
+        now: DateTime<Utc>,
     ) -> Result<Device, UpdateDeviceError> {
-        let audit = AuditEvent::by(actor, AuditAction::DeviceUpdated, TargetType::Device, Some(id)).with(json!({
+        let audit = AuditEvent::by(actor, AuditAction::DeviceUpdated, TargetType::Device, Some(id), now).with(json!({
             "fields": changed(&[
                 ("vendor", changes.vendor.is_some()),
                 ("model", changes.model.is_some()),
@@ -62,8 +69,8 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`DeleteDeviceError`].
-    pub async fn delete_device(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteDeviceError> {
-        let audit = AuditEvent::by(actor, AuditAction::DeviceDeleted, TargetType::Device, Some(id));
+    pub async fn delete_device(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteDeviceError> {
+        let audit = AuditEvent::by(actor, AuditAction::DeviceDeleted, TargetType::Device, Some(id), now);
         self.store.delete_device(actor.tenant_id, id, &audit).await?;
         tracing::info!(actor = %actor.user_id, device = %id, "deleted device");
         Ok(())
@@ -77,23 +84,23 @@ impl<S: Store> Voxport<S> {
         user: Uuid,
         device: Uuid,
         ports: Option<u8>,
+        now: DateTime<Utc>,
     ) -> Result<Device, TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::DeviceAssigned, TargetType::User, Some(user))
+        let audit = AuditEvent::by(actor, AuditAction::DeviceAssigned, TargetType::User, Some(user), now)
             .with(json!({"device_id": device, "ports": ports}));
-        let device = self.store.assign_device(actor.tenant_id, user, device, ports, &audit).await?;
-        tracing::info!(actor = %actor.user_id, user = %user, device = %device.id, "assigned device");
-        Ok(device)
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.assign_device(actor.tenant_id, user, device, ports, audit).await
+        })
+        .await
     }
 
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
-    pub async fn release_device(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::DeviceReleased, TargetType::User, Some(user));
-        if !self.store.release_device(actor.tenant_id, user, &audit).await? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        Ok(())
+    pub async fn release_device(&self, actor: &Actor, user: Uuid, now: DateTime<Utc>) -> Result<(), TelephonyError> {
+        let audit = AuditEvent::by(actor, AuditAction::DeviceReleased, TargetType::User, Some(user), now);
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.release_device(actor.tenant_id, user, audit).await
+        })
+        .await
     }
 }

@@ -127,7 +127,7 @@ impl<S: Store> Voxport<S> {
         let queued =
             self.welcome((&target).into(), tenant.name.as_str(), !has_password, now)?.ok_or(SendEmailError::NoEmail)?;
         let queued_view = OutboxEmail::queued(&queued.email);
-        let audit = AuditEvent::by(actor, AuditAction::WelcomeEmailQueued, TargetType::User, Some(user))
+        let audit = AuditEvent::by(actor, AuditAction::WelcomeEmailQueued, TargetType::User, Some(user), now)
             .with(json!({"email_id": queued_view.id, "with_link": !has_password}));
         self.store.queue_email(queued, &audit).await?;
         self.outbox.notify_one();
@@ -170,7 +170,7 @@ impl<S: Store> Voxport<S> {
         let user = self.store.user(owner.tenant_id, owner.user_id).await?.ok_or(SetPasswordError::InvalidToken)?;
         let password = self.policy.check(password, &user.personal_words()).map_err(SetPasswordError::WeakPassword)?;
         let password = self.hasher.hash(&password).await?;
-        let audit = AuditEvent::own(AuditAction::PasswordSetWithLink, user.tenant_id, user.id, ip)
+        let audit = AuditEvent::own(AuditAction::PasswordSetWithLink, user.tenant_id, user.id, ip, now)
             .with(json!({"purpose": purpose.as_str()}));
         if !self.store.redeem_link(&hash, purpose, password, now, &audit).await? {
             return Err(SetPasswordError::InvalidToken);

@@ -4,6 +4,7 @@
 //! and opened only for the holder or a holder of `extensions:secrets`.
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -96,10 +97,11 @@ impl<S: Store> Voxport<S> {
         &self,
         actor: &Actor,
         req: NewExtensionRequest,
+        now: DateTime<Utc>,
     ) -> Result<Extension, CreateExtensionError> {
         let tenant = self.own_tenant(actor).await?;
         let new = self.new_extension(&tenant, req)?;
-        let audit = AuditEvent::by(actor, AuditAction::ExtensionCreated, TargetType::Extension, Some(new.id))
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionCreated, TargetType::Extension, Some(new.id), now)
             .with(json!({"number": new.number.as_str()}));
         let extension = self.store.create_extension(actor.tenant_id, &new, &audit).await?;
         tracing::info!(actor = %actor.user_id, extension = %extension.id, "created extension");
@@ -113,6 +115,7 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         id: Uuid,
         changes: ExtensionChanges,
+        now: DateTime<Utc>,
     ) -> Result<Extension, UpdateExtensionError> {
         if let Some(number) = &changes.number {
             let digits = self.own_tenant(actor).await?.extension_digits;
@@ -120,15 +123,16 @@ impl<S: Store> Voxport<S> {
                 return Err(UpdateExtensionError::NumberOutOfRange { min: digits.min(), max: digits.max() });
             }
         }
-        let audit = AuditEvent::by(actor, AuditAction::ExtensionUpdated, TargetType::Extension, Some(id)).with(json!({
-            "fields": changed(&[
-                ("number", changes.number.is_some()),
-                ("name", changes.name.is_some()),
-                ("type", changes.kind.is_some()),
-                ("force_login", changes.force_login.is_some()),
-                ("voicemail_enabled", changes.voicemail_enabled.is_some()),
-            ]),
-        }));
+        let audit =
+            AuditEvent::by(actor, AuditAction::ExtensionUpdated, TargetType::Extension, Some(id), now).with(json!({
+                "fields": changed(&[
+                    ("number", changes.number.is_some()),
+                    ("name", changes.name.is_some()),
+                    ("type", changes.kind.is_some()),
+                    ("force_login", changes.force_login.is_some()),
+                    ("voicemail_enabled", changes.voicemail_enabled.is_some()),
+                ]),
+            }));
         let extension = self.store.update_extension(actor.tenant_id, id, changes, &audit).await?;
         tracing::info!(actor = %actor.user_id, extension = %id, "changed extension");
         Ok(extension)
@@ -136,8 +140,13 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`DeleteExtensionError`].
-    pub async fn delete_extension(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteExtensionError> {
-        let audit = AuditEvent::by(actor, AuditAction::ExtensionDeleted, TargetType::Extension, Some(id));
+    pub async fn delete_extension(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), DeleteExtensionError> {
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionDeleted, TargetType::Extension, Some(id), now);
         self.store.delete_extension(actor.tenant_id, id, &audit).await?;
         tracing::info!(actor = %actor.user_id, extension = %id, "deleted extension");
         Ok(())
@@ -148,11 +157,16 @@ impl<S: Store> Voxport<S> {
     ///
     /// # Errors
     /// When storage fails or the secret does not open.
-    pub async fn sip_credentials(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<SipCredentials>> {
+    pub async fn sip_credentials(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<SipCredentials>> {
         let found = self.credentials(actor, SecretsOf::Extension(id)).await?.pop();
         if found.is_some() {
             self.store
-                .record(&AuditEvent::by(actor, AuditAction::SipSecretRead, TargetType::Extension, Some(id)))
+                .record(&AuditEvent::by(actor, AuditAction::SipSecretRead, TargetType::Extension, Some(id), now))
                 .await?;
             tracing::info!(actor = %actor.user_id, extension = %id, "read SIP credentials");
         }
@@ -172,9 +186,14 @@ impl<S: Store> Voxport<S> {
     ///
     /// # Errors
     /// When storage fails.
-    pub async fn rotate_sip_secret(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<SipCredentials>> {
+    pub async fn rotate_sip_secret(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<SipCredentials>> {
         let sealed = self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(id))?;
-        let audit = AuditEvent::by(actor, AuditAction::SipSecretRotated, TargetType::Extension, Some(id));
+        let audit = AuditEvent::by(actor, AuditAction::SipSecretRotated, TargetType::Extension, Some(id), now);
         if !self.store.set_sip_secret(actor.tenant_id, id, &sealed, &audit).await? {
             return Ok(None);
         }
@@ -212,21 +231,30 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         user: Uuid,
         extension: Uuid,
+        now: DateTime<Utc>,
     ) -> Result<Extension, TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::ExtensionAssigned, TargetType::User, Some(user))
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionAssigned, TargetType::User, Some(user), now)
             .with(json!({"extension_id": extension}));
-        let extension = self.store.assign_extension(actor.tenant_id, user, extension, &audit).await?;
-        tracing::info!(actor = %actor.user_id, user = %user, extension = %extension.id, "assigned extension");
-        Ok(extension)
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.assign_extension(actor.tenant_id, user, extension, audit).await
+        })
+        .await
     }
 
     /// # Errors
     /// See [`TelephonyError`].
-    pub async fn release_extension(&self, actor: &Actor, user: Uuid, extension: Uuid) -> Result<(), TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::ExtensionReleased, TargetType::User, Some(user))
+    pub async fn release_extension(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        extension: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), TelephonyError> {
+        let audit = AuditEvent::by(actor, AuditAction::ExtensionReleased, TargetType::User, Some(user), now)
             .with(json!({"extension_id": extension}));
-        self.store.release_extension(actor.tenant_id, user, extension, &audit).await
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.release_extension(actor.tenant_id, user, extension, audit).await
+        })
+        .await
     }
 }

@@ -1,12 +1,15 @@
-//! Claiming idempotency keys (see `crate::idempotency` for the design).
+//! The `Idempotency-Key` protocol (see `crate::idempotency` for the
+//! design): claim the key, run the work once, remember its result with it,
+//! and answer that result again to a retry.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Serialize, de::DeserializeOwned};
 
-use super::{CreatedUser, Voxport};
+use super::Voxport;
 use crate::{
     actor::Actor,
-    idempotency::{Claim, ClaimOutcome, IdempotencyKey, KeyState, StoredResponse},
+    idempotency::{Claim, IdempotencyRefusal, IdempotentRequest, KeyState, Outcome, sealing_context},
     ports::Store,
 };
 
@@ -14,50 +17,63 @@ use crate::{
 /// request runs.
 const LEASE_SECONDS: i64 = 60;
 
-/// Turns the outcome of a creation into the answer the client gets, so it
-/// can be stored with the work and replayed.
-pub type Render<'a> = &'a (dyn Fn(&CreatedUser) -> anyhow::Result<StoredResponse> + Sync);
-
 impl<S: Store> Voxport<S> {
-    /// Claims `key` for the actor's request with `fingerprint`.
-    ///
-    /// # Errors
-    /// When storage fails or a remembered answer does not open.
-    pub async fn claim_idempotency_key(
+    /// Runs `work` once per idempotency key of the actor. Without a key it
+    /// just runs. With one it claims the key first: a key whose work
+    /// committed answers the remembered result (`Replayed`); a key in use
+    /// for another request, or by a request still running, refuses. `work`
+    /// gets the claim and must store its result on it, with
+    /// [`Self::seal_result`], in the transaction of the work; when it
+    /// fails, the claim is let go so that a retry runs again.
+    pub(super) async fn once<T, E>(
         &self,
         actor: &Actor,
-        key: IdempotencyKey,
-        fingerprint: &str,
+        request: Option<&IdempotentRequest>,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<ClaimOutcome> {
+        work: impl AsyncFnOnce(Option<&Claim>) -> Result<T, E>,
+    ) -> Result<Outcome<T>, E>
+    where
+        T: DeserializeOwned,
+        E: From<anyhow::Error> + From<IdempotencyRefusal>,
+    {
+        let Some(request) = request else { return work(None).await.map(Outcome::Done) };
         let state = self
             .store
             .claim_idempotency_key(
                 actor.user_id,
-                &key,
-                fingerprint,
+                &request.key,
+                &request.fingerprint,
                 now,
                 now + Duration::seconds(LEASE_SECONDS),
                 now - self.settings.idempotency_lifetime,
             )
             .await?;
-        Ok(match state {
-            KeyState::Claimed(claim) => ClaimOutcome::Proceed(claim),
-            KeyState::Taken { fingerprint: theirs, .. } if theirs != fingerprint => ClaimOutcome::KeyReused,
-            KeyState::Taken { response: None, .. } => ClaimOutcome::InProgress,
-            KeyState::Taken { response: Some(sealed), .. } => {
-                let opened = self.secrets.open(&sealed, &StoredResponse::context(actor.user_id, &key))?;
-                ClaimOutcome::Replay(serde_json::from_slice(&opened).context("reading a remembered answer")?)
+        let claim = match state {
+            KeyState::Claimed(claim) => claim,
+            KeyState::Taken { fingerprint, .. } if fingerprint != request.fingerprint => {
+                return Err(IdempotencyRefusal::KeyReused.into());
             }
-        })
+            KeyState::Taken { response: None, .. } => return Err(IdempotencyRefusal::InProgress.into()),
+            KeyState::Taken { response: Some(sealed), .. } => {
+                let opened = self.secrets.open(&sealed, &sealing_context(actor.user_id, &request.key))?;
+                let result = serde_json::from_slice(&opened).context("reading a remembered result")?;
+                return Ok(Outcome::Replayed(result));
+            }
+        };
+        match work(Some(&claim)).await {
+            Ok(result) => Ok(Outcome::Done(result)),
+            Err(e) => {
+                self.store.release_idempotency_key(&claim).await?;
+                Err(e)
+            }
+        }
     }
 
-    /// Lets a claimed key go after its request failed.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn release_idempotency_key(&self, claim: &Claim) -> anyhow::Result<()> {
-        self.store.release_idempotency_key(claim).await
+    /// The sealed form of the result remembered for `claim`: it may hold a
+    /// generated password.
+    pub(super) fn seal_result(&self, claim: &Claim, result: &impl Serialize) -> anyhow::Result<String> {
+        let json = serde_json::to_vec(result).context("writing a remembered result")?;
+        self.secrets.seal(&json, &sealing_context(claim.scope, &claim.key))
     }
 
     /// Forgets idempotency keys older than their lifetime, and links and
@@ -67,11 +83,5 @@ impl<S: Store> Voxport<S> {
     /// When storage fails.
     pub async fn purge(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
         self.store.purge(now, now - self.settings.idempotency_lifetime).await
-    }
-
-    /// The sealed form of an answer remembered for `claim`.
-    pub(super) fn seal_response(&self, claim: &Claim, response: &StoredResponse) -> anyhow::Result<String> {
-        let json = serde_json::to_vec(response).context("writing a remembered answer")?;
-        self.secrets.seal(&json, &StoredResponse::context(claim.scope, &claim.key))
     }
 }

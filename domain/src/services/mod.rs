@@ -9,6 +9,7 @@ mod devices;
 mod emails;
 mod extensions;
 mod idempotency;
+mod passwords;
 mod phone_numbers;
 mod roles;
 mod security;
@@ -22,13 +23,11 @@ use std::sync::Arc;
 
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
-pub use idempotency::Render;
+pub use passwords::NewPassword;
 pub use security::Enrollee;
 pub use sign_in::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
 pub use tenants::{Bootstrapped, CreateTenant, CreatedTenant};
-pub use users::{
-    CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, NewPassword, Telephony, UpdateUser,
-};
+pub use users::{CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, Telephony, UpdateUser};
 
 use chrono::Duration;
 use tokio::sync::Notify;
@@ -37,6 +36,7 @@ use uuid::Uuid;
 
 use crate::{
     actor::Actor,
+    audit::AuditEvent,
     auth::{PasswordHasher, SessionLifetimes, TokenSigner},
     crypto::SecretBox,
     errors::{DeleteUserError, SecurityAdminError, SendEmailError, TelephonyError, UpdateUserError},
@@ -132,6 +132,22 @@ impl<S: Store> Voxport<S> {
         let target = self.store.user(actor.tenant_id, user).await?.ok_or_else(E::not_found)?;
         let missing = actor.cannot_grant(&target.role.permissions);
         if missing.is_empty() { Ok(target) } else { Err(E::not_held(missing)) }
+    }
+
+    /// Changes what a user of the actor's tenant holds (a licence, a desk
+    /// phone, a number, an extension): the user must be one the actor may
+    /// act on (PRODUCT.md rule 7); `write` stores the change with `audit`.
+    pub(crate) async fn change_holdings<T>(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        audit: AuditEvent,
+        write: impl AsyncFnOnce(&AuditEvent) -> Result<T, TelephonyError>,
+    ) -> Result<T, TelephonyError> {
+        self.target::<TelephonyError>(actor, user).await?;
+        let value = write(&audit).await?;
+        tracing::info!(actor = %actor.user_id, user = %user, action = audit.action.code(), "changed what a user holds");
+        Ok(value)
     }
 
     /// Notified whenever an email is written to the outbox.

@@ -4,6 +4,7 @@
 //! platform, having no parent, manages its own. The customer's admins give
 //! them to their users.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -52,13 +53,14 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         tenant: Option<Uuid>,
         number: NewPhoneNumber,
+        now: DateTime<Utc>,
     ) -> Result<PhoneNumber, CreatePhoneNumberError> {
         let tenant = tenant.unwrap_or(actor.tenant_id);
         self.store.tenant_visible_to(actor.tenant_id, tenant).await?.ok_or(CreatePhoneNumberError::TenantNotFound)?;
         if !self.manages_numbers_of(actor, tenant).await? {
             return Err(CreatePhoneNumberError::NotTheParent);
         }
-        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberCreated, TargetType::PhoneNumber, None)
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberCreated, TargetType::PhoneNumber, None, now)
             .with(json!({"tenant_id": tenant, "number": number.number.as_str()}));
         let number = self.store.create_phone_number(tenant, number, &audit).await?;
         tracing::info!(actor = %actor.user_id, number = %number.id, tenant = %tenant, "added phone number");
@@ -72,22 +74,28 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         id: Uuid,
         changes: PhoneNumberChanges,
+        now: DateTime<Utc>,
     ) -> Result<PhoneNumber, UpdatePhoneNumberError> {
         self.store.phone_number_visible_to(actor.tenant_id, id).await?.ok_or(UpdatePhoneNumberError::NotFound)?;
-        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberUpdated, TargetType::PhoneNumber, Some(id))
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberUpdated, TargetType::PhoneNumber, Some(id), now)
             .with(json!({"fields": changed(&[("label", changes.label.is_some())])}));
         self.store.update_phone_number(id, changes, &audit).await
     }
 
     /// # Errors
     /// See [`DeletePhoneNumberError`].
-    pub async fn delete_phone_number(&self, actor: &Actor, id: Uuid) -> Result<(), DeletePhoneNumberError> {
+    pub async fn delete_phone_number(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), DeletePhoneNumberError> {
         let number =
             self.store.phone_number_visible_to(actor.tenant_id, id).await?.ok_or(DeletePhoneNumberError::NotFound)?;
         if !self.manages_numbers_of(actor, number.tenant_id).await? {
             return Err(DeletePhoneNumberError::NotTheParent);
         }
-        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberDeleted, TargetType::PhoneNumber, Some(id))
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberDeleted, TargetType::PhoneNumber, Some(id), now)
             .with(json!({"number": number.number.as_str()}));
         self.store.delete_phone_number(id, &audit).await?;
         tracing::info!(actor = %actor.user_id, number = %id, "removed phone number");
@@ -103,24 +111,29 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         user: Uuid,
         number: Uuid,
+        now: DateTime<Utc>,
     ) -> Result<PhoneNumber, TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberAssigned, TargetType::User, Some(user))
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberAssigned, TargetType::User, Some(user), now)
             .with(json!({"phone_number_id": number}));
-        let number = self.store.assign_phone_number(actor.tenant_id, user, number, &audit).await?;
-        tracing::info!(actor = %actor.user_id, user = %user, number = %number.id, "assigned phone number");
-        Ok(number)
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.assign_phone_number(actor.tenant_id, user, number, audit).await
+        })
+        .await
     }
 
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
-    pub async fn release_phone_number(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberReleased, TargetType::User, Some(user));
-        if !self.store.release_phone_number(actor.tenant_id, user, &audit).await? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        Ok(())
+    pub async fn release_phone_number(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), TelephonyError> {
+        let audit = AuditEvent::by(actor, AuditAction::PhoneNumberReleased, TargetType::User, Some(user), now);
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.release_phone_number(actor.tenant_id, user, audit).await
+        })
+        .await
     }
 
     /// Whether the actor's tenant adds and removes the numbers of `owner`:

@@ -2,6 +2,7 @@
 //! changed and deleted by admins holding `roles:write`, never with a
 //! permission the admin lacks (PRODUCT.md rule 7).
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -30,12 +31,12 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`CreateRoleError`].
-    pub async fn create_role(&self, actor: &Actor, role: NewRole) -> Result<Role, CreateRoleError> {
+    pub async fn create_role(&self, actor: &Actor, role: NewRole, now: DateTime<Utc>) -> Result<Role, CreateRoleError> {
         let missing = actor.cannot_grant(&role.permissions);
         if !missing.is_empty() {
             return Err(CreateRoleError::PermissionNotHeld(missing));
         }
-        let audit = AuditEvent::by(actor, AuditAction::RoleCreated, TargetType::Role, None)
+        let audit = AuditEvent::by(actor, AuditAction::RoleCreated, TargetType::Role, None, now)
             .with(json!({"permissions": role.permissions.to_codes(), "two_factor_required": role.two_factor_required}));
         let role = self.store.create_role(actor.tenant_id, role, &audit).await?;
         tracing::info!(actor = %actor.user_id, role = %role.id, "created role");
@@ -44,7 +45,13 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`UpdateRoleError`].
-    pub async fn update_role(&self, actor: &Actor, id: Uuid, changes: RoleChanges) -> Result<Role, UpdateRoleError> {
+    pub async fn update_role(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        changes: RoleChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Role, UpdateRoleError> {
         // Changing a role changes what its holders may do: the actor must
         // hold what it grants now as well as what it will grant.
         let current = self.store.role(actor.tenant_id, id).await?.ok_or(UpdateRoleError::NotFound)?;
@@ -58,7 +65,7 @@ impl<S: Store> Voxport<S> {
                 return Err(UpdateRoleError::PermissionNotHeld(missing));
             }
         }
-        let audit = AuditEvent::by(actor, AuditAction::RoleUpdated, TargetType::Role, Some(id)).with(json!({
+        let audit = AuditEvent::by(actor, AuditAction::RoleUpdated, TargetType::Role, Some(id), now).with(json!({
             "fields": changed(&[
                 ("name", changes.name.is_some()),
                 ("description", changes.description.is_some()),
@@ -73,8 +80,8 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`DeleteRoleError`].
-    pub async fn delete_role(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteRoleError> {
-        let audit = AuditEvent::by(actor, AuditAction::RoleDeleted, TargetType::Role, Some(id));
+    pub async fn delete_role(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteRoleError> {
+        let audit = AuditEvent::by(actor, AuditAction::RoleDeleted, TargetType::Role, Some(id), now);
         self.store.delete_role(actor.tenant_id, id, &audit).await?;
         tracing::info!(actor = %actor.user_id, role = %id, "deleted role");
         Ok(())

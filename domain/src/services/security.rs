@@ -56,7 +56,7 @@ impl<S: Store> Voxport<S> {
         let user = self.enrollee(who).await?;
         let secret = TotpSecret::generate();
         let sealed = self.secrets.seal(secret.as_bytes(), &TotpSecret::context(user.id))?;
-        let audit = AuditEvent::own(AuditAction::TwoFactorEnrolmentStarted, user.tenant_id, user.id, who.ip);
+        let audit = AuditEvent::own(AuditAction::TwoFactorEnrolmentStarted, user.tenant_id, user.id, who.ip, now);
         if !self.store.begin_enrolment(user.id, &sealed, now, &audit).await? {
             return Err(TwoFactorError::AlreadyEnabled);
         }
@@ -83,7 +83,7 @@ impl<S: Store> Voxport<S> {
         let step = matching_step(&secret, code, now).ok_or(TwoFactorError::WrongCode)?;
         let codes: Vec<RecoveryCode> = (0..RECOVERY_CODES).map(|_| RecoveryCode::generate()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| RecoveryCode::hash_of(c.expose())).collect();
-        let audit = AuditEvent::own(AuditAction::TwoFactorEnabled, user.tenant_id, user.id, who.ip);
+        let audit = AuditEvent::own(AuditAction::TwoFactorEnabled, user.tenant_id, user.id, who.ip, now);
         if !self.store.confirm_enrolment(user.id, step, &hashes, now, &audit).await? {
             return Err(TwoFactorError::WrongCode);
         }
@@ -120,7 +120,7 @@ impl<S: Store> Voxport<S> {
             return Err(TwoFactorError::WrongCode);
         }
         self.settle(me).await?;
-        let audit = AuditEvent::by(actor, AuditAction::TwoFactorDisabled, TargetType::User, Some(me.id));
+        let audit = AuditEvent::by(actor, AuditAction::TwoFactorDisabled, TargetType::User, Some(me.id), now);
         self.store.remove_two_factor(me.id, false, now, &audit).await?;
         Ok(())
     }
@@ -142,7 +142,7 @@ impl<S: Store> Voxport<S> {
             return Err(SecurityAdminError::OwnSecondFactor);
         }
         self.target::<SecurityAdminError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user));
+        let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user), now);
         self.store.remove_two_factor(user, true, now, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %user, "second factor reset");
         Ok(())
@@ -152,9 +152,9 @@ impl<S: Store> Voxport<S> {
     ///
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
-    pub async fn unlock(&self, actor: &Actor, user: Uuid) -> Result<(), SecurityAdminError> {
+    pub async fn unlock(&self, actor: &Actor, user: Uuid, now: DateTime<Utc>) -> Result<(), SecurityAdminError> {
         let target = self.target::<SecurityAdminError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::AccountUnlocked, TargetType::User, Some(user));
+        let audit = AuditEvent::by(actor, AuditAction::AccountUnlocked, TargetType::User, Some(user), now);
         self.store.clear(&ThrottleKey::account(target.login.as_str()), Some(&audit)).await?;
         Ok(())
     }
@@ -175,7 +175,7 @@ impl<S: Store> Voxport<S> {
         if user == actor.user_id && !allowed(&change.apply(&target.allowed_networks), actor.ip) {
             return Err(SecurityAdminError::LocksOutSelf);
         }
-        let audit = AuditEvent::by(actor, AuditAction::AllowlistChanged, TargetType::User, Some(user))
+        let audit = AuditEvent::by(actor, AuditAction::AllowlistChanged, TargetType::User, Some(user), now)
             .with(json!({"change": change.describe()}));
         let keep = (user == actor.user_id).then_some(actor.session_id);
         let list = self
@@ -225,7 +225,7 @@ impl<S: Store> Voxport<S> {
         };
         let (tenant, user) = (found.as_ref().map(|u| u.tenant_id), found.as_ref().map(|u| u.id));
         let audit =
-            |details| AuditEvent::anonymous(AuditAction::PasswordResetRequested, tenant, user, ip).with(details);
+            |details| AuditEvent::anonymous(AuditAction::PasswordResetRequested, tenant, user, ip, now).with(details);
         let Some(queued) = queued else {
             self.store.record(&audit(json!({"sent": false, "reason": refusal}))).await?;
             tracing::info!(?user, ?ip, reason = refusal, "no password reset email sent");
@@ -272,7 +272,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent {
             tenant_id: Some(customer),
             on_behalf_of: Some(customer),
-            ..AuditEvent::by(actor, AuditAction::SupportAccessStarted, TargetType::Tenant, Some(customer))
+            ..AuditEvent::by(actor, AuditAction::SupportAccessStarted, TargetType::Tenant, Some(customer), now)
         }
         .with(json!({"session_id": session.id}));
         let refresh = RefreshToken::generate();

@@ -40,6 +40,7 @@ impl<S: Store> Voxport<S> {
                     owner.as_ref().map(|s| s.tenant_id),
                     owner.as_ref().map(|s| s.user_id),
                     ip,
+                    now,
                 )
                 .with(json!({"session_id": session_id}));
                 self.store.revoke_session(session_id, now, &audit).await?;
@@ -72,7 +73,7 @@ impl<S: Store> Voxport<S> {
             && let Some(found) = self.store.session(session).await?
             && found.revoked_at.is_none()
         {
-            let audit = AuditEvent::own(AuditAction::SignedOut, found.tenant_id, found.user_id, ip)
+            let audit = AuditEvent::own(AuditAction::SignedOut, found.tenant_id, found.user_id, ip, now)
                 .with(json!({"session_id": session}));
             self.store.revoke_session(session, now, &audit).await?;
         }

@@ -135,7 +135,7 @@ impl<S: Store> Voxport<S> {
         let user = match user {
             Some(user) if user.status(now) == UserStatus::Active => user,
             Some(user) => {
-                self.refuse(&user, "status", ip, &taken).await?;
+                self.refuse(&user, "status", ip, &taken, now).await?;
                 return Err(LoginError::InvalidCredentials);
             }
             None => {
@@ -149,13 +149,13 @@ impl<S: Store> Voxport<S> {
             }
         };
         if !allowed(&user.allowed_networks, ip) {
-            self.refuse(&user, "ip_not_allowed", ip, &taken).await?;
+            self.refuse(&user, "ip_not_allowed", ip, &taken, now).await?;
             return Err(LoginError::IpNotAllowed);
         }
         // Before the second factor, so no code is spent on a sign-in that
         // cannot succeed.
         if !attempt.client.allowed_for(&user) {
-            self.refuse(&user, "application_not_enabled", ip, &taken).await?;
+            self.refuse(&user, "application_not_enabled", ip, &taken, now).await?;
             return Err(LoginError::ApplicationNotEnabled(Application::DesktopApp));
         }
         let factor = match self.second_factor(&user, attempt.otp, ip, now).await? {
@@ -170,7 +170,7 @@ impl<S: Store> Voxport<S> {
             }
         };
         if user.two_factor.required && !user.two_factor.enabled {
-            self.refuse(&user, "two_factor_enrolment_required", ip, &taken).await?;
+            self.refuse(&user, "two_factor_enrolment_required", ip, &taken, now).await?;
             let token = self.tokens.issue_enrolment(user.id, user.tenant_id, now)?;
             return Err(LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken(token) });
         }
@@ -190,7 +190,7 @@ impl<S: Store> Voxport<S> {
             revoked_at: None,
             acting_tenant_id: None,
         };
-        let audit = AuditEvent::own(AuditAction::SignInSucceeded, user.tenant_id, user.id, ip).with(json!({
+        let audit = AuditEvent::own(AuditAction::SignInSucceeded, user.tenant_id, user.id, ip, now).with(json!({
             "client": attempt.client.as_str(),
             "session_id": session.id,
             "second_factor": match factor {
@@ -220,7 +220,7 @@ impl<S: Store> Voxport<S> {
             return Ok(Err(SecondFactorRefusal::Missing));
         };
         if RecoveryCode::looks_like(code) {
-            let audit = AuditEvent::own(AuditAction::RecoveryCodeUsed, user.tenant_id, user.id, ip);
+            let audit = AuditEvent::own(AuditAction::RecoveryCodeUsed, user.tenant_id, user.id, ip, now);
             return Ok(if self.store.use_recovery_code(user.id, &RecoveryCode::hash_of(code), now, &audit).await? {
                 Ok(SecondFactor::RecoveryCode)
             } else {
@@ -299,7 +299,7 @@ impl<S: Store> Voxport<S> {
         if let (Some(w), Some(counter)) = (&whose, counted)
             && matches!(ThrottlePolicy::verdict(Some(counter), now), Verdict::Closed(_))
         {
-            events.push(AuditEvent::own(AuditAction::AccountLocked, w.tenant_id, w.user_id, ip).with(json!({
+            events.push(AuditEvent::own(AuditAction::AccountLocked, w.tenant_id, w.user_id, ip, now).with(json!({
                 "failures": counter.failures,
                 "locked_until": counter.locked_until,
                 "until_unlocked": counter.hard_locked,
@@ -308,7 +308,7 @@ impl<S: Store> Voxport<S> {
         let failures = whose.and(counted).map(|c| c.failures);
         let (tenant, user) = (whose.map(|w| w.tenant_id), whose.map(|w| w.user_id));
         events.push(
-            AuditEvent::anonymous(AuditAction::SignInFailed, tenant, user, ip)
+            AuditEvent::anonymous(AuditAction::SignInFailed, tenant, user, ip, now)
                 .with(json!({"reason": reason, "failures": failures})),
         );
         self.store.record_all(&events).await?;
@@ -326,9 +326,16 @@ impl<S: Store> Voxport<S> {
 
     /// Audits a sign-in refused after the password matched, giving back
     /// the attempts it took.
-    async fn refuse(&self, user: &User, reason: &str, ip: Option<IpAddr>, taken: &Attempts) -> anyhow::Result<()> {
+    async fn refuse(
+        &self,
+        user: &User,
+        reason: &str,
+        ip: Option<IpAddr>,
+        taken: &Attempts,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         self.give_back(taken).await?;
-        let audit = AuditEvent::anonymous(AuditAction::SignInRefused, Some(user.tenant_id), Some(user.id), ip)
+        let audit = AuditEvent::anonymous(AuditAction::SignInRefused, Some(user.tenant_id), Some(user.id), ip, now)
             .with(json!({"reason": reason}));
         self.store.record(&audit).await?;
         tracing::info!(user = %user.id, ?ip, reason, "sign-in refused");

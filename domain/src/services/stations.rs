@@ -3,6 +3,7 @@
 //! their quantities; the customer's administrators read them and give
 //! their users licences. The platform, having no parent, manages its own.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -49,13 +50,14 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         tenant: Option<Uuid>,
         station: NewStation,
+        now: DateTime<Utc>,
     ) -> Result<Station, CreateStationError> {
         let tenant = tenant.unwrap_or(actor.tenant_id);
         self.store.tenant_visible_to(actor.tenant_id, tenant).await?.ok_or(CreateStationError::TenantNotFound)?;
         if !self.manages_pools_of(actor, tenant).await? {
             return Err(CreateStationError::NotTheParent);
         }
-        let audit = AuditEvent::by(actor, AuditAction::StationCreated, TargetType::Station, None)
+        let audit = AuditEvent::by(actor, AuditAction::StationCreated, TargetType::Station, None, now)
             .with(json!({"tenant_id": tenant, "code": station.code.as_str(), "quantity": station.quantity}));
         let station = self.store.create_station(tenant, station, &audit).await?;
         tracing::info!(actor = %actor.user_id, station = %station.id, tenant = %tenant, "created station pool");
@@ -69,19 +71,21 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         id: Uuid,
         changes: StationChanges,
+        now: DateTime<Utc>,
     ) -> Result<Station, UpdateStationError> {
         let station = self.store.station_visible_to(actor.tenant_id, id).await?.ok_or(UpdateStationError::NotFound)?;
         if !self.manages_pools_of(actor, station.tenant_id).await? {
             return Err(UpdateStationError::NotTheParent);
         }
-        let audit = AuditEvent::by(actor, AuditAction::StationUpdated, TargetType::Station, Some(id)).with(json!({
-            "fields": changed(&[
-                ("name", changes.name.is_some()),
-                ("applications", changes.applications.is_some()),
-                ("quantity", changes.quantity.is_some()),
-            ]),
-            "quantity": changes.quantity,
-        }));
+        let audit =
+            AuditEvent::by(actor, AuditAction::StationUpdated, TargetType::Station, Some(id), now).with(json!({
+                "fields": changed(&[
+                    ("name", changes.name.is_some()),
+                    ("applications", changes.applications.is_some()),
+                    ("quantity", changes.quantity.is_some()),
+                ]),
+                "quantity": changes.quantity,
+            }));
         let station = self.store.update_station(id, changes, &audit).await?;
         tracing::info!(actor = %actor.user_id, station = %id, quantity = station.quantity, "changed station pool");
         Ok(station)
@@ -89,12 +93,12 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`DeleteStationError`].
-    pub async fn delete_station(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteStationError> {
+    pub async fn delete_station(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteStationError> {
         let station = self.store.station_visible_to(actor.tenant_id, id).await?.ok_or(DeleteStationError::NotFound)?;
         if !self.manages_pools_of(actor, station.tenant_id).await? {
             return Err(DeleteStationError::NotTheParent);
         }
-        let audit = AuditEvent::by(actor, AuditAction::StationDeleted, TargetType::Station, Some(id));
+        let audit = AuditEvent::by(actor, AuditAction::StationDeleted, TargetType::Station, Some(id), now);
         self.store.delete_station(id, &audit).await?;
         tracing::info!(actor = %actor.user_id, station = %id, "deleted station pool");
         Ok(())
@@ -104,26 +108,31 @@ impl<S: Store> Voxport<S> {
     ///
     /// # Errors
     /// See [`TelephonyError`].
-    pub async fn assign_station(&self, actor: &Actor, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::StationAssigned, TargetType::User, Some(user))
+    pub async fn assign_station(
+        &self,
+        actor: &Actor,
+        user: Uuid,
+        station: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Station, TelephonyError> {
+        let audit = AuditEvent::by(actor, AuditAction::StationAssigned, TargetType::User, Some(user), now)
             .with(json!({"station_id": station}));
-        let station = self.store.assign_station(actor.tenant_id, user, station, &audit).await?;
-        tracing::info!(actor = %actor.user_id, user = %user, station = %station.id, "assigned station licence");
-        Ok(station)
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.assign_station(actor.tenant_id, user, station, audit).await
+        })
+        .await
     }
 
     /// Frees the licence a user of the actor's tenant holds.
     ///
     /// # Errors
     /// `UserNotFound`, `PermissionNotHeld`.
-    pub async fn release_station(&self, actor: &Actor, user: Uuid) -> Result<(), TelephonyError> {
-        self.target::<TelephonyError>(actor, user).await?;
-        let audit = AuditEvent::by(actor, AuditAction::StationReleased, TargetType::User, Some(user));
-        if !self.store.release_station(actor.tenant_id, user, &audit).await? {
-            return Err(TelephonyError::UserNotFound);
-        }
-        Ok(())
+    pub async fn release_station(&self, actor: &Actor, user: Uuid, now: DateTime<Utc>) -> Result<(), TelephonyError> {
+        let audit = AuditEvent::by(actor, AuditAction::StationReleased, TargetType::User, Some(user), now);
+        self.change_holdings(actor, user, audit, async |audit| {
+            self.store.release_station(actor.tenant_id, user, audit).await
+        })
+        .await
     }
 
     /// Whether the actor's tenant changes the pools of `owner`: a parent

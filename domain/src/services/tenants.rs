@@ -5,25 +5,75 @@
 //! administrator. A tenant is visible only to itself and to the tenants
 //! above it; anything else is reported as missing.
 
-use uuid::Uuid;
-
-use chrono::Utc;
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use serde_json::json;
+use uuid::Uuid;
 
 use super::{CreateOptions, CreateUser, CreatedUser, NewPassword, Telephony, Voxport, changed};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
+    auth::PasswordHash,
     errors::{CreateTenantError, CreateUserError, DeleteTenantError, UpdateTenantError},
     paging::{Page, PageRequest},
     ports::Store,
     role::BuiltinRole,
-    tenant::{NewTenant, Tenant, TenantChanges, TenantKind},
+    tenant::{NewTenant, Tenant, TenantChanges, TenantKind, TenantSeed},
     user::{NewUser, User},
-    values::{Email, Language, Login, Password, PersonName, Slug, TenantName, Timezone},
+    values::{Email, Language, Login, Password, PersonName, Secret, Slug, TenantName, Timezone},
 };
 
 const PLATFORM_SLUG: &str = "platform";
+const PLATFORM_NAME: &str = "Platform";
+
+/// Who a new tenant's first administrator is.
+struct FirstAdmin {
+    login: Login,
+    email: Option<Email>,
+    first_name: PersonName,
+    last_name: PersonName,
+    password_hash: Option<PasswordHash>,
+}
+
+impl FirstAdmin {
+    /// A platform operator: a login and a password, no address.
+    fn operator(login: Login, password_hash: Option<PasswordHash>) -> anyhow::Result<Self> {
+        Ok(Self {
+            login,
+            email: None,
+            first_name: PersonName::parse("Platform").map_err(anyhow::Error::msg)?,
+            last_name: PersonName::parse("Operator").map_err(anyhow::Error::msg)?,
+            password_hash,
+        })
+    }
+}
+
+impl TenantSeed {
+    /// `tenant` with its built-in roles and `admin` holding its
+    /// Administrator role: active at once, in UTC and English until they
+    /// change it.
+    fn new(tenant: NewTenant, admin: FirstAdmin) -> anyhow::Result<Self> {
+        let roles = BuiltinRole::seed(tenant.kind);
+        let role_id = BuiltinRole::Administrator.seeded_id(&roles).context("the seed has no Administrator role")?;
+        let admin = NewUser {
+            id: Uuid::now_v7(),
+            tenant_id: tenant.id,
+            role_id,
+            login: admin.login,
+            email: admin.email,
+            first_name: admin.first_name,
+            last_name: admin.last_name,
+            password_hash: admin.password_hash,
+            disabled: false,
+            activation_at: None,
+            expires_at: None,
+            timezone: Timezone::UTC,
+            language: Language::ENGLISH,
+        };
+        Ok(Self { tenant, roles, admin })
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct CreateTenant {
@@ -57,7 +107,12 @@ pub struct Bootstrapped {
 impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`CreateTenantError`].
-    pub async fn create_tenant(&self, actor: &Actor, req: CreateTenant) -> Result<CreatedTenant, CreateTenantError> {
+    pub async fn create_tenant(
+        &self,
+        actor: &Actor,
+        req: CreateTenant,
+        now: DateTime<Utc>,
+    ) -> Result<CreatedTenant, CreateTenantError> {
         let parent_id = req.parent_id.unwrap_or(actor.tenant_id);
         let parent =
             self.store.tenant_visible_to(actor.tenant_id, parent_id).await?.ok_or(CreateTenantError::ParentNotFound)?;
@@ -70,55 +125,45 @@ impl<S: Store> Voxport<S> {
             req.admin_first_name.as_str(),
             req.admin_last_name.as_str(),
         ];
-        let (password, generated) = match &req.admin_password {
-            NewPassword::Given(raw) => {
-                (Some(self.policy.check(raw, &personal).map_err(CreateTenantError::WeakPassword)?), false)
-            }
-            NewPassword::Generate => (Some(self.policy.generate()), true),
-            NewPassword::None if !req.send_welcome_email => return Err(CreateTenantError::PasswordRequired),
-            NewPassword::None => (None, false),
-        };
-        let password_hash = match &password {
-            Some(p) => Some(self.hasher.hash(p).await?),
-            None => None,
-        };
-        let admin = NewUser {
+        let password = self.choose_password(&req.admin_password, &personal, req.send_welcome_email, true).await?;
+        let tenant = NewTenant {
             id: Uuid::now_v7(),
-            // The store fills in the new tenant's id and Administrator role.
-            tenant_id: Uuid::nil(),
-            role_id: Uuid::nil(),
-            login: req.admin_login,
-            email: Some(req.admin_email),
-            first_name: req.admin_first_name,
-            last_name: req.admin_last_name,
-            password_hash,
-            disabled: false,
-            activation_at: None,
-            expires_at: None,
-            timezone: Timezone::UTC,
-            language: Language::ENGLISH,
+            parent_id: Some(parent.id),
+            kind: req.kind,
+            name: req.name,
+            slug: req.slug,
         };
+        let seed = TenantSeed::new(
+            tenant,
+            FirstAdmin {
+                login: req.admin_login,
+                email: Some(req.admin_email),
+                first_name: req.admin_first_name,
+                last_name: req.admin_last_name,
+                password_hash: password.hash,
+            },
+        )?;
         let welcome = if req.send_welcome_email {
-            self.welcome((&admin).into(), req.name.as_str(), password.is_none(), Utc::now())?
+            self.welcome((&seed.admin).into(), seed.tenant.name.as_str(), password.by_link, now)?
         } else {
             None
         };
         let welcome_email = welcome.is_some();
-        let tenant = NewTenant { parent_id: parent.id, kind: req.kind, name: req.name, slug: req.slug };
-        let audit = AuditEvent::by(actor, AuditAction::TenantCreated, TargetType::Tenant, None).with(json!({
-            "slug": tenant.slug.as_str(),
-            "kind": tenant.kind.as_str(),
-            "admin_id": admin.id,
-            "welcome_email": welcome_email,
-        }));
-        let (tenant, admin) = self.store.create_tenant(tenant, admin, welcome, &audit).await?;
+        let audit = AuditEvent::by(actor, AuditAction::TenantCreated, TargetType::Tenant, Some(seed.tenant.id), now)
+            .with(json!({
+                "slug": seed.tenant.slug.as_str(),
+                "kind": seed.tenant.kind.as_str(),
+                "admin_id": seed.admin.id,
+                "welcome_email": welcome_email,
+            }));
+        let (tenant, admin) = self.store.create_tenant(seed, welcome, &audit).await?;
         if welcome_email {
             self.outbox.notify_one();
         }
         tracing::info!(actor = %actor.user_id, tenant = %tenant.id, "created tenant");
         Ok(CreatedTenant {
             tenant,
-            admin: CreatedUser { user: admin, generated_password: password.filter(|_| generated), welcome_email },
+            admin: CreatedUser { user: admin, generated_password: password.generated, welcome_email },
         })
     }
 
@@ -148,11 +193,12 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         id: Uuid,
         changes: TenantChanges,
+        now: DateTime<Utc>,
     ) -> Result<Tenant, UpdateTenantError> {
         if id == actor.tenant_id || self.store.tenant_visible_to(actor.tenant_id, id).await?.is_none() {
             return Err(UpdateTenantError::NotFound);
         }
-        let audit = AuditEvent::by(actor, AuditAction::TenantUpdated, TargetType::Tenant, Some(id)).with(json!({
+        let audit = AuditEvent::by(actor, AuditAction::TenantUpdated, TargetType::Tenant, Some(id), now).with(json!({
             "fields": changed(&[
                 ("name", changes.name.is_some()),
                 ("slug", changes.slug.is_some()),
@@ -167,14 +213,14 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// See [`DeleteTenantError`].
-    pub async fn delete_tenant(&self, actor: &Actor, id: Uuid) -> Result<(), DeleteTenantError> {
+    pub async fn delete_tenant(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteTenantError> {
         if id == actor.tenant_id {
             return Err(DeleteTenantError::OwnTenant);
         }
         if self.store.tenant_visible_to(actor.tenant_id, id).await?.is_none() {
             return Err(DeleteTenantError::NotFound);
         }
-        let audit = AuditEvent::by(actor, AuditAction::TenantDeleted, TargetType::Tenant, Some(id));
+        let audit = AuditEvent::by(actor, AuditAction::TenantDeleted, TargetType::Tenant, Some(id), now);
         self.store.delete_tenant(id, &audit).await?;
         tracing::info!(actor = %actor.user_id, tenant = %id, "deleted tenant");
         Ok(())
@@ -186,38 +232,30 @@ impl<S: Store> Voxport<S> {
     ///
     /// # Errors
     /// When `password` does not meet the policy, or storage fails.
-    pub async fn bootstrap(&self, login: Login, password: Option<&str>) -> anyhow::Result<Option<Bootstrapped>> {
+    pub async fn bootstrap(
+        &self,
+        login: Login,
+        password: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Bootstrapped>> {
         if self.store.platform_tenant().await?.is_some() {
             return Ok(None);
         }
-        let (password, generated) = match password {
-            Some(raw) => {
-                let p = self
-                    .policy
-                    .check(raw, &[login.as_str()])
-                    .map_err(|e| anyhow::anyhow!("VOXPORT_ADMIN_PASSWORD {e}"))?;
-                (p, false)
-            }
-            None => (self.policy.generate(), true),
-        };
-        let admin = NewUser {
+        let choice = password.map_or(NewPassword::Generate, |raw| NewPassword::Given(Secret::new(raw.to_owned())));
+        let password = self
+            .choose_password(&choice, &[login.as_str()], false, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("VOXPORT_ADMIN_PASSWORD: {e}"))?;
+        let tenant = NewTenant {
             id: Uuid::now_v7(),
-            tenant_id: Uuid::nil(),
-            role_id: Uuid::nil(),
-            login,
-            email: None,
-            first_name: PersonName::parse("Platform").map_err(anyhow::Error::msg)?,
-            last_name: PersonName::parse("Operator").map_err(anyhow::Error::msg)?,
-            password_hash: Some(self.hasher.hash(&password).await?),
-            disabled: false,
-            activation_at: None,
-            expires_at: None,
-            timezone: Timezone::UTC,
-            language: Language::ENGLISH,
+            parent_id: None,
+            kind: TenantKind::Platform,
+            name: TenantName::parse(PLATFORM_NAME).map_err(anyhow::Error::msg)?,
+            slug: Slug::parse(PLATFORM_SLUG).map_err(anyhow::Error::msg)?,
         };
-        let slug = Slug::parse(PLATFORM_SLUG).map_err(anyhow::Error::msg)?;
-        let created = self.store.bootstrap_platform(slug, admin).await?;
-        Ok(created.map(|admin| Bootstrapped { admin, generated_password: generated.then_some(password) }))
+        let seed = TenantSeed::new(tenant, FirstAdmin::operator(login, password.hash)?)?;
+        let created = self.store.bootstrap_platform(seed, now).await?;
+        Ok(created.map(|admin| Bootstrapped { admin, generated_password: password.generated }))
     }
 
     /// Creates another platform operator (an Administrator of the platform
@@ -226,26 +264,25 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// `LoginTaken`, `WeakPassword`, or when the installation was never
     /// bootstrapped.
-    pub async fn create_operator(&self, login: Login, password: NewPassword) -> Result<CreatedUser, CreateUserError> {
+    pub async fn create_operator(
+        &self,
+        login: Login,
+        password: NewPassword,
+        now: DateTime<Utc>,
+    ) -> Result<CreatedUser, CreateUserError> {
         let platform = self.store.platform_tenant().await?.ok_or_else(|| anyhow::anyhow!("no platform tenant yet"))?;
         let role = self
             .store
             .builtin_role(platform.id, BuiltinRole::Administrator)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the platform tenant has no Administrator role"))?;
-        let system = Actor {
-            user_id: Uuid::nil(),
-            tenant_id: platform.id,
-            home_tenant_id: platform.id,
-            session_id: Uuid::nil(),
-            permissions: role.permissions.clone(),
-            ip: None,
-        };
+        let system = Actor::system(platform.id, role.permissions.clone());
+        let operator = FirstAdmin::operator(login, None)?;
         let request = CreateUser {
-            login,
+            login: operator.login,
             email: None,
-            first_name: PersonName::parse("Platform").map_err(anyhow::Error::msg)?,
-            last_name: PersonName::parse("Operator").map_err(anyhow::Error::msg)?,
+            first_name: operator.first_name,
+            last_name: operator.last_name,
             role_id: Some(role.id),
             password,
             disabled: false,
@@ -256,6 +293,6 @@ impl<S: Store> Voxport<S> {
             telephony: Telephony::default(),
             send_welcome_email: false,
         };
-        self.create_user(&system, request, CreateOptions::default()).await
+        Ok(self.create_user(&system, request, CreateOptions::default(), now).await?.into_inner())
     }
 }

@@ -9,34 +9,24 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{NewExtensionRequest, Render, Voxport, changed};
+use super::{NewExtensionRequest, NewPassword, Voxport, changed};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreateUserError, DeleteUserError, TelephonyError, UpdateUserError},
-    idempotency::Claim,
+    idempotency::{Claim, IdempotencyRefusal, IdempotentRequest, Outcome},
     paging::{Page, PageRequest, Sort},
     permission::Permission,
     ports::{EndSessions, ProvisionTx as _, Store, UserUpdate},
     role::{BuiltinRole, Role},
     station::Application,
     user::{NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus, check_window},
-    values::{Email, Language, Login, Password, PersonName, Timezone},
+    values::{Email, Language, Login, Password, PersonName, Secret, Timezone},
 };
-
-/// How a new user gets a password.
-#[derive(Debug, Clone)]
-pub enum NewPassword {
-    /// The admin typed one; it must meet the policy.
-    Given(String),
-    /// Generate one and show it once in the answer.
-    Generate,
-    /// None yet: the user sets it through the emailed link.
-    None,
-}
 
 #[derive(Debug, Clone)]
 pub struct CreateUser {
@@ -91,19 +81,20 @@ pub struct DeviceRequest {
 }
 
 /// How a creation runs.
-#[derive(Default, Clone, Copy)]
-pub struct CreateOptions<'a> {
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
     /// Check everything, write nothing.
     pub dry_run: bool,
-    /// The claimed idempotency key and how to render the answer stored on
-    /// it with the work.
-    pub idempotency: Option<(&'a Claim, Render<'a>)>,
+    /// The client's `Idempotency-Key`: a retry answers what the first
+    /// request did instead of creating a second user.
+    pub idempotency: Option<IdempotentRequest>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CreatedUser {
     pub user: User,
     /// The generated password, to be shown once.
+    #[serde(with = "crate::values::remembered_password")]
     pub generated_password: Option<Password>,
     /// Whether a welcome email was written.
     pub welcome_email: bool,
@@ -113,14 +104,15 @@ pub struct CreatedUser {
 pub struct UpdateUser {
     pub changes: UserChanges,
     /// A new password set by an admin; ends the user's sessions.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }
 
 impl<S: Store> Voxport<S> {
     /// Creates a user with, optionally, everything they need to make calls,
     /// in one transaction: all of it happens or none of it does. The
     /// welcome email is written in the same transaction (PRODUCT.md rules
-    /// 2 to 5 and 9).
+    /// 2 to 5 and 9), and so is the answer remembered for the request's
+    /// idempotency key: a retry with the key gets it again.
     ///
     /// # Errors
     /// See [`CreateUserError`].
@@ -128,9 +120,29 @@ impl<S: Store> Voxport<S> {
         &self,
         actor: &Actor,
         req: CreateUser,
-        options: CreateOptions<'_>,
+        options: CreateOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<CreatedUser>, CreateUserError> {
+        if options.dry_run {
+            return self.provision(actor, req, true, None, now).await.map(Outcome::Done);
+        }
+        self.once(actor, options.idempotency.as_ref(), now, async |claim| {
+            self.provision(actor, req, false, claim, now).await
+        })
+        .await
+    }
+
+    /// The work of [`Self::create_user`]: with `dry_run`, everything is
+    /// checked and rolled back; with a `claim`, the answer is stored on it
+    /// in the same transaction.
+    async fn provision(
+        &self,
+        actor: &Actor,
+        req: CreateUser,
+        dry_run: bool,
+        claim: Option<&Claim>,
+        now: DateTime<Utc>,
     ) -> Result<CreatedUser, CreateUserError> {
-        let now = Utc::now();
         let role = self.role_to_grant(actor, req.role_id).await?;
         check_window(req.activation_at, req.expires_at)?;
         let telephony = req.telephony;
@@ -155,24 +167,12 @@ impl<S: Store> Voxport<S> {
             .into_iter()
             .chain(req.email.as_ref().map(Email::as_str))
             .collect();
-        let (password, generated) = match &req.password {
-            NewPassword::Given(raw) => {
-                (Some(self.policy.check(raw, &personal).map_err(CreateUserError::WeakPassword)?), false)
-            }
-            NewPassword::Generate => (Some(self.policy.generate()), true),
-            // Without a welcome email nothing would carry the set-password link.
-            NewPassword::None if req.email.is_none() || !req.send_welcome_email => {
-                return Err(CreateUserError::PasswordRequired);
-            }
-            NewPassword::None => (None, false),
-        };
-        // A dry run checks the policy but spends no time hashing.
-        let password_hash = match &password {
-            Some(p) if !options.dry_run => Some(self.hasher.hash(p).await?),
-            _ => None,
-        };
+        // Without an address, or without the welcome email, nothing would
+        // carry a set-password link.
+        let can_link = req.email.is_some() && req.send_welcome_email;
+        let password = self.choose_password(&req.password, &personal, can_link, !dry_run).await?;
         let id = Uuid::now_v7();
-        let mut tx = self.store.begin_provisioning(actor.tenant_id).await?;
+        let mut tx = self.store.begin_provisioning(actor.tenant_id, now).await?;
         tx.insert_user(&NewUser {
             id,
             tenant_id: actor.tenant_id,
@@ -181,7 +181,7 @@ impl<S: Store> Voxport<S> {
             first_name: req.first_name,
             last_name: req.last_name,
             role_id: role.id,
-            password_hash,
+            password_hash: password.hash,
             disabled: req.disabled,
             activation_at: req.activation_at,
             expires_at: req.expires_at,
@@ -204,8 +204,7 @@ impl<S: Store> Voxport<S> {
         }
         if let Some(station) = telephony.station_id {
             let station = tx.assign_station(actor.tenant_id, id, station).await?;
-            let locked: Vec<Application> =
-                wanted_apps.iter().copied().filter(|a| !station.applications.contains(a)).collect();
+            let locked = station.locked(&wanted_apps);
             if !locked.is_empty() {
                 return Err(TelephonyError::ApplicationsNotUnlocked(locked).into());
             }
@@ -216,16 +215,15 @@ impl<S: Store> Voxport<S> {
         }
         let user = tx.user(actor.tenant_id, id).await?.context("reading back a new user")?;
         let welcome = if req.send_welcome_email {
-            self.welcome((&user).into(), tenant.name.as_str(), password.is_none(), now)?
+            self.welcome((&user).into(), tenant.name.as_str(), password.by_link, now)?
         } else {
             None
         };
-        let created =
-            CreatedUser { user, generated_password: password.filter(|_| generated), welcome_email: welcome.is_some() };
+        let created = CreatedUser { user, generated_password: password.generated, welcome_email: welcome.is_some() };
         if let Some(welcome) = welcome {
             tx.queue_email(welcome).await?;
         }
-        let audit = AuditEvent::by(actor, AuditAction::UserCreated, TargetType::User, Some(id)).with(json!({
+        let audit = AuditEvent::by(actor, AuditAction::UserCreated, TargetType::User, Some(id), now).with(json!({
             "role_id": role.id,
             "extensions": created.user.extensions.iter().map(|e| e.id).collect::<Vec<_>>(),
             "phone_number_id": telephony.phone_number_id,
@@ -235,15 +233,14 @@ impl<S: Store> Voxport<S> {
             "welcome_email": created.welcome_email,
         }));
         tx.record(&audit).await?;
-        if options.dry_run {
+        if dry_run {
             tx.rollback().await?;
             return Ok(created);
         }
-        if let Some((claim, render)) = options.idempotency {
-            let sealed = self.seal_response(claim, &render(&created)?)?;
-            if !tx.complete_idempotency_key(claim, &sealed).await? {
-                return Err(CreateUserError::IdempotencyKeyLost);
-            }
+        if let Some(claim) = claim
+            && !tx.complete_idempotency_key(claim, &self.seal_result(claim, &created)?).await?
+        {
+            return Err(IdempotencyRefusal::InProgress.into());
         }
         tx.commit().await?;
         if created.welcome_email {
@@ -294,7 +291,7 @@ impl<S: Store> Voxport<S> {
                 personal.extend(changes.email.iter().flatten().map(Email::as_str));
                 personal.extend(changes.first_name.as_ref().map(PersonName::as_str));
                 personal.extend(changes.last_name.as_ref().map(PersonName::as_str));
-                let password = self.policy.check(raw, &personal).map_err(UpdateUserError::WeakPassword)?;
+                let password = self.policy.check(raw.expose(), &personal).map_err(UpdateUserError::WeakPassword)?;
                 Some(self.hasher.hash(&password).await?)
             }
             None => None,
@@ -310,7 +307,7 @@ impl<S: Store> Voxport<S> {
         ) != UserStatus::Active;
         let end_sessions = (role_changes || shut_out || password_hash.is_some())
             .then(|| EndSessions { keep: (id == actor.user_id).then_some(actor.session_id) });
-        let audit = AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(id)).with(json!({
+        let audit = AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(id), now).with(json!({
             "fields": changed(&[
                 ("login", changes.login.is_some()),
                 ("email", changes.email.is_some()),
@@ -333,7 +330,12 @@ impl<S: Store> Voxport<S> {
             .update_user(
                 actor.tenant_id,
                 id,
-                UserUpdate { changes, password: password_hash, end_sessions },
+                UserUpdate {
+                    retire_links: changes.retires_links(password_hash.is_some()),
+                    changes,
+                    password: password_hash,
+                    end_sessions,
+                },
                 now,
                 &audit,
             )
@@ -349,7 +351,7 @@ impl<S: Store> Voxport<S> {
             return Err(DeleteUserError::OwnAccount);
         }
         let target = self.target::<DeleteUserError>(actor, id).await?;
-        let audit = AuditEvent::by(actor, AuditAction::UserDeleted, TargetType::User, Some(id))
+        let audit = AuditEvent::by(actor, AuditAction::UserDeleted, TargetType::User, Some(id), now)
             .with(json!({"login": target.login.as_str()}));
         self.store.delete_user(actor.tenant_id, id, now, &audit).await?;
         tracing::info!(actor = %actor.user_id, user = %id, "deleted user");

@@ -11,6 +11,7 @@ mod language;
 mod login;
 mod name;
 mod password;
+mod secret;
 mod slug;
 mod timezone;
 
@@ -19,7 +20,8 @@ pub use email::{Email, InvalidEmail};
 pub use language::{InvalidLanguage, Language, SUPPORTED_LANGUAGES};
 pub use login::{InvalidLogin, LOGIN_PATTERN, Login};
 pub use name::{InvalidName, Label, NAME_PATTERN, PersonName, TenantName};
-pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password, PasswordPolicy};
+pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password, PasswordPolicy, remembered_password};
+pub use secret::Secret;
 pub use slug::{InvalidSlug, SLUG_PATTERN, Slug};
 pub use timezone::{InvalidTimezone, Timezone};
 
@@ -29,3 +31,25 @@ pub use timezone::{InvalidTimezone, Timezone};
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
+
+/// Serde for parsed values: written as their text, read back through their
+/// parser, so stored text that no longer parses is an error, never a value
+/// that skipped parsing.
+macro_rules! text_serde {
+    ($($t:ty),* $(,)?) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = std::borrow::Cow::<str>::deserialize(d)?;
+                <$t>::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+
+text_serde!(Cidr, Email, Label, Language, Login, PersonName, Slug, TenantName, Timezone);

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use voxport_domain::{
     paging::{Direction, Sort},
     user::UserSortKey,
+    values::Secret,
 };
 
 use crate::routes::{extensions::CreateExtensionBody, nullable, whole_number_opt};
@@ -96,8 +97,8 @@ pub struct CreateUserBody {
     /// one through the emailed link, or use `generate_password`. At least
     /// 12 characters (configurable), not a common password, and not the
     /// user's own login, email or name.
-    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
-    pub password: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
+    pub password: Option<Secret>,
     /// Generate a password and return it once in the answer.
     #[serde(default)]
     pub generate_password: bool,
@@ -167,8 +168,8 @@ pub struct UpdateUserBody {
     #[schema(value_type = Option<LanguageTag>)]
     pub language: Option<String>,
     /// Sets a new password; ends the user's sessions.
-    #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
-    pub password: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
+    pub password: Option<Secret>,
     /// The applications enabled for the user: the whole set, and only what
     /// their station unlocks.
     #[schema(value_type = Option<Vec<ApplicationName>>)]

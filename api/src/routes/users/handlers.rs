@@ -1,21 +1,21 @@
 //! The handlers of `/v1/users`.
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
-    idempotency::{ClaimOutcome, IdempotencyKey, StoredResponse, fingerprint},
+    idempotency::{IdempotentRequest, fingerprint},
     permission::Permission,
     ports::Store,
-    services::{CreateOptions, CreatedUser},
+    services::CreateOptions,
     user::{UserFilter, UserStatus},
 };
 
-use crate::routes::page_request;
+use crate::routes::{created, page_request};
 use crate::{
-    extract::{Auth, Json, JsonWithValue, Query},
-    problem::{ApiError, Problem, idempotency_in_progress, idempotency_key_reused},
+    extract::{Auth, IdempotencyKeyHeader, Json, JsonWithValue, Query},
+    problem::{ApiError, Problem},
     responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
     views::{CreatedUserView, DryRunView, Status, UserPage, UserView},
 };
@@ -24,20 +24,6 @@ use super::{
     bodies::{CreateUserBody, CreateUserParams, IdempotencyHeader, UpdateUserBody, UserListParams, UserSort},
     parse::{parse_create_user, parse_update_user},
 };
-
-/// Answers a remembered response again.
-fn respond(stored: &StoredResponse, replayed: bool) -> HttpResponse {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let mut response = HttpResponse::build(status);
-    response.content_type("application/json");
-    if let Some(location) = &stored.location {
-        response.insert_header(("Location", location.as_str()));
-    }
-    if replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
-    }
-    response.body(stored.body.clone())
-}
 
 /// List users
 ///
@@ -110,61 +96,25 @@ pub async fn list_users<S: Store>(
 pub async fn create_user<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
-    req: HttpRequest,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     Query(params): Query<CreateUserParams>,
     JsonWithValue(body, raw): JsonWithValue<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    let key =
-        match req.headers().get("idempotency-key") {
-            None => None,
-            Some(v) => Some(v.to_str().ok().and_then(|k| IdempotencyKey::parse(k).ok()).ok_or_else(|| {
-                ApiError::field("Idempotency-Key", voxport_domain::idempotency::InvalidIdempotencyKey)
-            })?),
-        };
     let request = parse_create_user(body)?;
     let dry_run = params.dry_run.unwrap_or(false);
+    let idempotency = key.map(|key| IdempotentRequest { key, fingerprint: fingerprint("create_user", &raw) });
     let now = Utc::now();
-    let render = |created: &CreatedUser| -> anyhow::Result<StoredResponse> {
-        let view = CreatedUserView {
-            user: UserView::new(&created.user, now),
-            password: created.generated_password.as_ref().map(|p| p.expose().to_owned()),
-            welcome_email: created.welcome_email,
-        };
-        Ok(StoredResponse {
-            status: 201,
-            location: Some(format!("/v1/users/{}", created.user.id)),
-            body: serde_json::to_string(&view)?,
-        })
-    };
-    // A dry run writes nothing, so it needs no key.
-    let claim = match key.filter(|_| !dry_run) {
-        None => None,
-        Some(key) => match app.claim_idempotency_key(actor, key, &fingerprint("create_user", &raw), now).await? {
-            ClaimOutcome::Proceed(claim) => Some(claim),
-            ClaimOutcome::Replay(stored) => return Ok(respond(&stored, true)),
-            ClaimOutcome::KeyReused => return Err(idempotency_key_reused()),
-            ClaimOutcome::InProgress => return Err(idempotency_in_progress()),
-        },
-    };
-    let options = CreateOptions { dry_run, idempotency: claim.as_ref().map(|c| (c, &render as _)) };
-    let created = match app.create_user(actor, request, options).await {
-        Ok(created) => created,
-        Err(e) => {
-            if let Some(claim) = &claim {
-                app.release_idempotency_key(claim).await?;
-            }
-            return Err(e.into());
-        }
-    };
+    let outcome = app.create_user(actor, request, CreateOptions { dry_run, idempotency }, now).await?;
     if dry_run {
+        let created = outcome.into_inner();
         return Ok(HttpResponse::Ok().json(DryRunView {
             dry_run: true,
             user: UserView::new(&created.user, now),
             welcome_email: created.welcome_email,
         }));
     }
-    Ok(respond(&render(&created)?, false))
+    Ok(created(outcome, |c| format!("/v1/users/{}", c.user.id), |c| CreatedUserView::new(c, now)))
 }
 
 /// Show a user

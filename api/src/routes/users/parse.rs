@@ -2,12 +2,12 @@
 
 use voxport_domain::{
     device::check_ports,
-    services::{CreateUser, DeviceRequest, ExtensionRequest, NewPassword, Telephony, UpdateUser},
+    services::{CreateUser, DeviceRequest, ExtensionRequest, Telephony, UpdateUser},
     user::UserChanges,
     values::{Email, Language, Login, PersonName, Timezone},
 };
 
-use crate::routes::stations::parse_applications;
+use crate::routes::{new_password, stations::parse_applications};
 use crate::{extract::Fields, problem::ApiError};
 
 use super::bodies::{CreateUserBody, ExtensionChoice, UpdateUserBody};
@@ -30,15 +30,7 @@ pub(super) fn parse_create_user(body: CreateUserBody) -> Result<CreateUser, ApiE
     let last_name = f.check("last_name", PersonName::parse(&body.last_name));
     let timezone = f.optional("timezone", body.timezone.as_deref(), Timezone::parse);
     let language = f.optional("language", body.language.as_deref(), Language::parse);
-    let password = match (body.password, body.generate_password) {
-        (Some(_), true) => {
-            f.add("generate_password", "give a password or ask for one to be generated, not both");
-            None
-        }
-        (Some(p), false) => Some(NewPassword::Given(p)),
-        (None, true) => Some(NewPassword::Generate),
-        (None, false) => Some(NewPassword::None),
-    };
+    let password = new_password(&mut f, "generate_password", body.password, body.generate_password);
     let extension = match &body.extension {
         None => Some(None),
         Some(ExtensionChoice::Existing(e)) => Some(Some(ExtensionRequest::Existing(e.id))),
