@@ -51,3 +51,26 @@ pub enum BadQuery {
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
 }
+
+/// A 404 for an object the path names, of the caller's tenant (or below
+/// it): missing there, or another tenant's, which reads the same.
+macro_rules! not_found {
+    ($($name:ident => $what:literal,)*) => {$(
+        #[derive(IntoResponses)]
+        pub enum $name {
+            #[doc = concat!("No such ", $what, " (`not_found`).")]
+            #[response(status = 404, content_type = "application/problem+json")]
+            NotFound(Problem),
+        }
+    )*};
+}
+
+not_found! {
+    UserNotFound => "user in the caller's tenant",
+    RoleNotFound => "role in the caller's tenant",
+    DeviceNotFound => "device in the caller's tenant",
+    ExtensionNotFound => "extension in the caller's tenant",
+    StationNotFound => "station in or below the caller's tenant",
+    PhoneNumberNotFound => "number in or below the caller's tenant",
+    TenantNotFound => "tenant below the caller's",
+}

@@ -28,7 +28,7 @@ impl NetworkChange {
 
     /// What the audit log says of it.
     #[must_use]
-    pub fn describe(&self) -> serde_json::Value {
+    pub fn audit_details(&self) -> serde_json::Value {
         let text = |n: &Cidr| n.to_string();
         match self {
             Self::Replace(new) => serde_json::json!({"replace": new.iter().map(text).collect::<Vec<_>>()}),

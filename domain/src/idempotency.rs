@@ -9,7 +9,7 @@
 //! and the remembered answer commit together or not at all. A claim whose
 //! lease ran out without an answer belongs to a request that died before
 //! committing anything; a retry may take it over. Keys are scoped to the
-//! caller and forgotten after a day (configurable). The remembered answer
+//! caller and forgotten after their configured lifetime. The remembered answer
 //! is sealed at rest: it may hold a generated password.
 
 use std::fmt;

@@ -1,17 +1,18 @@
 //! Brute-force protection (SECURITY.md "Brute force").
 //!
-//! Per account: after 5 consecutive failures each further failure locks
-//! the account for a minute more than the last (1, 2, 3… minutes), at most
-//! 15 minutes; at 100 consecutive failures it stays locked until an
-//! administrator unlocks it. A success resets the count. Keycloak's
-//! defaults (30 failures, 1-minute steps, 15 minutes at most) are the
-//! reference. The counter is keyed by the login typed, known or not, so an
-//! unknown login costs the same work as a known one and tells nothing.
+//! Per account: after a number of free consecutive failures each further
+//! failure locks the account one step longer than the last, up to a
+//! ceiling; at the hard limit it stays locked until an administrator
+//! unlocks it. A success resets the count. The numbers are
+//! [`ThrottlePolicy`]'s (SECURITY.md gives the defaults, Keycloak's are
+//! the reference). The counter is keyed by the login typed, known or not,
+//! so an unknown login costs the same work as a known one and tells
+//! nothing.
 //!
 //! Per source address (an IPv6 client by its /64, which one subscriber
-//! holds whole): at most 50 failures (any accounts) in a 15-minute window,
-//! then 429 with `Retry-After` until the window ends: a password spray
-//! across many accounts stops there.
+//! holds whole): a number of failures (any accounts) per window, then 429
+//! with `Retry-After` until the window ends: a password spray across many
+//! accounts stops there.
 //!
 //! Every attempt is taken, counted as a failure, before the password is
 //! checked, and given back when it matched: a burst of parallel guesses
@@ -159,7 +160,7 @@ impl ThrottlePolicy {
     /// An account opens again, as a success would have left it; a window
     /// counter opens once below its limit.
     #[must_use]
-    pub fn give_back(&self, key: &ThrottleKey, counter: &Counter) -> Counter {
+    pub fn refunded(&self, key: &ThrottleKey, counter: &Counter) -> Counter {
         let failures = counter.failures.saturating_sub(1);
         let locked_until = match key {
             ThrottleKey::Account(_) => None,
@@ -318,7 +319,7 @@ mod tests {
         // The sixth attempt locked the account: the seventh is not counted.
         assert_eq!(p.take(&key, counter.as_ref(), now), Taken::Closed(Some(now + Duration::minutes(1))));
         // The sixth was the right password after all: back to five, open.
-        let back = p.give_back(&key, counter.as_ref().unwrap());
+        let back = p.refunded(&key, counter.as_ref().unwrap());
         assert_eq!((back.failures, ThrottlePolicy::verdict(Some(&back), now)), (5, Verdict::Open));
     }
 
@@ -330,7 +331,7 @@ mod tests {
         let Taken::Counted(one) = p.take(&key, None, now) else { panic!() };
         let Taken::Counted(two) = p.take(&key, Some(&one), now) else { panic!() };
         assert!(matches!(p.take(&key, Some(&two), now), Taken::Closed(Some(_))));
-        let back = p.give_back(&key, &two);
+        let back = p.refunded(&key, &two);
         assert_eq!((back.failures, back.window_started_at), (1, two.window_started_at));
         assert_eq!(ThrottlePolicy::verdict(Some(&back), now), Verdict::Open);
     }

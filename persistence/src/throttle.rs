@@ -87,11 +87,11 @@ impl ThrottleStore for SeaStore {
         Ok(taken)
     }
 
-    async fn give_back(&self, key: &ThrottleKey, policy: &ThrottlePolicy) -> anyhow::Result<()> {
+    async fn refund(&self, key: &ThrottleKey, policy: &ThrottlePolicy) -> anyhow::Result<()> {
         let id = key.as_string();
         let txn = begin_write(&self.db).await?;
         if let Some(row) = locked_counter(&txn, &id).await?.filter(|r| r.failures > 0) {
-            store_counter(&txn, id, &policy.give_back(key, &counter(row))).await?;
+            store_counter(&txn, id, &policy.refunded(key, &counter(row))).await?;
         }
         txn.commit().await.map_err(|e| db_err(e, "committing a given-back attempt"))
     }

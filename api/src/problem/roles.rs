@@ -7,9 +7,7 @@ use super::ApiError;
 impl From<CreateRoleError> for ApiError {
     fn from(e: CreateRoleError) -> Self {
         match e {
-            CreateRoleError::NameTaken => {
-                Self::conflict("role_name_taken", "The tenant already has a role of that name.")
-            }
+            CreateRoleError::NameTaken => role_name_taken(),
             CreateRoleError::PermissionNotHeld(missing) => Self::not_held(&missing),
             CreateRoleError::Unknown(e) => Self::internal(e),
         }
@@ -21,9 +19,7 @@ impl From<UpdateRoleError> for ApiError {
         match e {
             UpdateRoleError::NotFound => Self::not_found("role"),
             UpdateRoleError::BuiltIn => Self::conflict("role_built_in", "Built-in roles cannot be changed."),
-            UpdateRoleError::NameTaken => {
-                Self::conflict("role_name_taken", "The tenant already has a role of that name.")
-            }
+            UpdateRoleError::NameTaken => role_name_taken(),
             UpdateRoleError::PermissionNotHeld(missing) => Self::not_held(&missing),
             UpdateRoleError::Unknown(e) => Self::internal(e),
         }
@@ -41,4 +37,8 @@ impl From<DeleteRoleError> for ApiError {
             DeleteRoleError::Unknown(e) => Self::internal(e),
         }
     }
+}
+
+fn role_name_taken() -> ApiError {
+    ApiError::conflict("role_name_taken", "The tenant already has a role of that name.")
 }

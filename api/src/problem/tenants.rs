@@ -8,7 +8,7 @@ use super::{ApiError, weak_password};
 impl From<CreateTenantError> for ApiError {
     fn from(e: CreateTenantError) -> Self {
         match e {
-            CreateTenantError::SlugTaken => Self::conflict("slug_taken", "Another tenant has that slug."),
+            CreateTenantError::SlugTaken => slug_taken(),
             CreateTenantError::ParentNotFound => {
                 Self::new(StatusCode::NOT_FOUND, "tenant_not_found", "No such parent tenant (parent_id) below yours.")
             }
@@ -33,7 +33,7 @@ impl From<UpdateTenantError> for ApiError {
     fn from(e: UpdateTenantError) -> Self {
         match e {
             UpdateTenantError::NotFound => Self::not_found("tenant"),
-            UpdateTenantError::SlugTaken => Self::conflict("slug_taken", "Another tenant has that slug."),
+            UpdateTenantError::SlugTaken => slug_taken(),
             UpdateTenantError::Unknown(e) => Self::internal(e),
         }
     }
@@ -52,4 +52,8 @@ impl From<DeleteTenantError> for ApiError {
             DeleteTenantError::Unknown(e) => Self::internal(e),
         }
     }
+}
+
+fn slug_taken() -> ApiError {
+    ApiError::conflict("slug_taken", "Another tenant has that slug.")
 }

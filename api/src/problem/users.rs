@@ -23,7 +23,7 @@ pub(crate) fn weak_password(field: &str, e: &impl fmt::Display) -> ApiError {
 impl From<CreateUserError> for ApiError {
     fn from(e: CreateUserError) -> Self {
         match e {
-            CreateUserError::LoginTaken => Self::conflict("login_taken", "That login is already in use."),
+            CreateUserError::LoginTaken => login_taken(),
             CreateUserError::RoleNotFound => role_not_found(),
             CreateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
             CreateUserError::WeakPassword(e) => weak_password("password", &e),
@@ -47,16 +47,14 @@ impl From<UpdateUserError> for ApiError {
     fn from(e: UpdateUserError) -> Self {
         match e {
             UpdateUserError::NotFound => Self::not_found("user"),
-            UpdateUserError::LoginTaken => Self::conflict("login_taken", "That login is already in use."),
+            UpdateUserError::LoginTaken => login_taken(),
             UpdateUserError::RoleNotFound => role_not_found(),
             UpdateUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
             UpdateUserError::OwnRole => Self::conflict("cannot_change_own_role", "Nobody changes their own role."),
             UpdateUserError::OwnAccess => {
                 Self::conflict("cannot_disable_self", "Nobody disables, ends or postpones their own account.")
             }
-            UpdateUserError::LastAdministrator => {
-                Self::conflict("last_administrator", "The tenant would be left without an active administrator.")
-            }
+            UpdateUserError::LastAdministrator => last_administrator(),
             UpdateUserError::WeakPassword(e) => weak_password("password", &e),
             UpdateUserError::InvalidWindow(e) => Self::field("expires_at", e),
             UpdateUserError::ApplicationsNotUnlocked(apps) => not_unlocked(&apps),
@@ -71,9 +69,7 @@ impl From<DeleteUserError> for ApiError {
             DeleteUserError::NotFound => Self::not_found("user"),
             DeleteUserError::OwnAccount => Self::conflict("cannot_delete_self", "Nobody deletes their own account."),
             DeleteUserError::PermissionNotHeld(missing) => Self::not_held(&missing),
-            DeleteUserError::LastAdministrator => {
-                Self::conflict("last_administrator", "The tenant would be left without an active administrator.")
-            }
+            DeleteUserError::LastAdministrator => last_administrator(),
             DeleteUserError::Unknown(e) => Self::internal(e),
         }
     }
@@ -86,4 +82,13 @@ pub(crate) fn not_unlocked(apps: &[Application]) -> ApiError {
         "applications",
         format!("the user's station does not unlock {}; give them a station that does", names.join(", ")),
     )
+}
+
+pub(crate) fn login_taken() -> ApiError {
+    ApiError::conflict("login_taken", "That login is already in use.")
+}
+
+/// PRODUCT.md rule 7: a tenant keeps an active administrator.
+fn last_administrator() -> ApiError {
+    ApiError::conflict("last_administrator", "The tenant would be left without an active administrator.")
 }

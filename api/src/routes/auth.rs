@@ -99,10 +99,12 @@ pub(crate) fn tokens(signed: SignedIn) -> TokenResponse {
 /// - 403 `application_not_enabled` for `client: "desktop"` without the
 ///   `desktop_app` application.
 ///
-/// After 5 failures in a row an account is locked for a minute, then a
-/// minute longer after each further failure (at most 15 minutes; after
-/// 100, until an administrator unlocks it). 50 failures from one address
-/// within 15 minutes answer 429 `too_many_attempts` with `Retry-After`.
+/// After some failures in a row an account is locked for a while, a step
+/// longer after each further failure, up to a ceiling; at a hard limit it
+/// stays locked until an administrator unlocks it. Too many failures from
+/// one address in a window answer 429 `too_many_attempts` with
+/// `Retry-After`. The deployment configures the numbers (`lockout_*`,
+/// `address_*`).
 #[utoipa::path(
     post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginBody,
@@ -182,7 +184,7 @@ pub async fn logout<S: Store>(
 pub struct SetPasswordBody {
     /// The token from the emailed link (after `#token=`).
     pub token: String,
-    /// At least 12 characters (configurable), not a common password, and
+    /// At least `password_min_length` characters, not a common password, and
     /// not one's own login, email or name.
     #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
     pub password: String,
@@ -191,7 +193,7 @@ pub struct SetPasswordBody {
 /// Set a password through an emailed link
 ///
 /// For a user whose welcome email carried a set-password link. The link
-/// works once and expires (24 hours unless configured otherwise); it also
+/// works once and expires (`set_password_link_hours`); it also
 /// ends every session of the user.
 #[utoipa::path(
     post, path = "/v1/auth/set-password", tag = "auth", operation_id = "set_password",
@@ -226,8 +228,9 @@ pub struct PasswordResetBody {
 /// the answer nor its time tells anybody which logins exist. When it does
 /// (and the account is active and has an email address), a single-use
 /// reset link goes out through the email outbox; it expires like a
-/// set-password link. One login is sent at most 3 reset emails an hour
-/// (configurable); further requests send nothing.
+/// set-password link. One login is sent at most a configured number of
+/// reset emails per window (`reset_emails_*`); further requests send
+/// nothing.
 #[utoipa::path(
     post, path = "/v1/auth/password-reset", tag = "auth", operation_id = "request_password_reset",
     request_body = PasswordResetBody,

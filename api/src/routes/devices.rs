@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
@@ -14,11 +14,11 @@ use voxport_domain::{
     values::Label,
 };
 
-use super::{nullable, page_request, whole_number, whole_number_opt};
+use super::{nullable, whole_number, whole_number_opt};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, DeviceNotFound, Forbidden, Unauthenticated, UserNotFound},
     views::{DevicePage, DeviceView},
 };
 
@@ -90,18 +90,11 @@ pub struct AssignDeviceBody {
     pub ports: Option<u32>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DeviceListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
-    /// Only devices serving nobody.
-    pub available: Option<bool>,
+list_params! {
+    pub struct DeviceListParams {
+        /// Only devices serving nobody.
+        pub available: Option<bool>,
+    }
 }
 
 /// List desk phones
@@ -124,7 +117,7 @@ pub async fn list_devices<S: Store>(
     Query(params): Query<DeviceListParams>,
 ) -> Result<web::Json<DevicePage>, ApiError> {
     let actor = auth.require(Permission::DevicesRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let devices = app.list_devices(actor, params.available.unwrap_or(false), page).await?;
     Ok(web::Json(DevicePage::new(devices, |d| DeviceView::from(d))))
 }
@@ -172,7 +165,7 @@ pub async fn create_device<S: Store>(
     params(("id" = Uuid, Path, description = "The device's id")),
     responses(
         (status = 200, description = "The device", body = DeviceView),
-        (status = 404, description = "No such device in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        DeviceNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -198,7 +191,7 @@ pub async fn get_device<S: Store>(
     request_body = UpdateDeviceBody,
     responses(
         (status = 200, description = "The changed device", body = DeviceView),
-        (status = 404, description = "No such device in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        DeviceNotFound,
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
@@ -235,7 +228,7 @@ pub async fn update_device<S: Store>(
     params(("id" = Uuid, Path, description = "The device's id")),
     responses(
         (status = 204, description = "The device is gone"),
-        (status = 404, description = "No such device in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        DeviceNotFound,
         (status = 409, description = "`device_in_use`, with `holder`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
@@ -292,7 +285,7 @@ pub async fn assign_device<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "The user holds no device"),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),

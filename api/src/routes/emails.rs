@@ -3,29 +3,18 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 use voxport_domain::{Voxport, permission::Permission, ports::Store};
 
-use crate::routes::page_request;
 use crate::{
     extract::{Auth, Query},
     problem::{ApiError, Problem},
-    responses::{BadQuery, Forbidden, Unauthenticated},
+    responses::{BadQuery, Forbidden, Unauthenticated, UserNotFound},
     views::{EmailPage, EmailView},
 };
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct EmailListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
+list_params! {
+    pub struct EmailListParams {}
 }
 
 /// List a user's emails
@@ -37,7 +26,7 @@ pub struct EmailListParams {
     params(("id" = Uuid, Path, description = "The user's id"), EmailListParams),
     responses(
         (status = 200, description = "One page of emails", body = EmailPage),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         Unauthenticated, Forbidden, BadQuery,
     ),
     security(("bearer" = [])),
@@ -50,7 +39,7 @@ pub async fn list_user_emails<S: Store>(
     Query(params): Query<EmailListParams>,
 ) -> Result<web::Json<EmailPage>, ApiError> {
     let actor = auth.require(Permission::UsersRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let emails = app.emails_of(actor, id.into_inner(), page).await?.ok_or_else(|| ApiError::not_found("user"))?;
     Ok(web::Json(EmailPage::new(emails, |e| EmailView::from(e))))
 }
@@ -65,7 +54,7 @@ pub async fn list_user_emails<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 202, description = "The email is on its way", body = EmailView),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         (status = 409, description = "`no_email_address`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),

@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
@@ -16,11 +16,11 @@ use voxport_domain::{
     values::Label,
 };
 
-use super::{nullable, page_request};
+use super::nullable;
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, ExtensionNotFound, Forbidden, Unauthenticated},
     views::{ExtensionPage, ExtensionTypeView, ExtensionView, SipCredentialsView},
 };
 
@@ -66,22 +66,15 @@ pub struct UpdateExtensionBody {
     pub voicemail_enabled: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExtensionListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
-    /// Matches the number or the name.
-    pub q: Option<String>,
-    /// Only extensions that ring nobody.
-    pub available: Option<bool>,
-    /// Only the extensions of this user.
-    pub user_id: Option<Uuid>,
+list_params! {
+    pub struct ExtensionListParams {
+        /// Matches the number or the name.
+        pub q: Option<String>,
+        /// Only extensions that ring nobody.
+        pub available: Option<bool>,
+        /// Only the extensions of this user.
+        pub user_id: Option<Uuid>,
+    }
 }
 
 impl CreateExtensionBody {
@@ -119,7 +112,7 @@ pub async fn list_extensions<S: Store>(
     Query(params): Query<ExtensionListParams>,
 ) -> Result<web::Json<ExtensionPage>, ApiError> {
     let actor = auth.require(Permission::ExtensionsRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let filter = ExtensionFilter { q: params.q, available: params.available.unwrap_or(false), user_id: params.user_id };
     let extensions = app.list_extensions(actor, &filter, page).await?;
     Ok(web::Json(ExtensionPage::new(extensions, |e| ExtensionView::from(e))))
@@ -163,7 +156,7 @@ pub async fn create_extension<S: Store>(
     params(("id" = Uuid, Path, description = "The extension's id")),
     responses(
         (status = 200, description = "The extension", body = ExtensionView),
-        (status = 404, description = "No such extension in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        ExtensionNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -188,7 +181,7 @@ pub async fn get_extension<S: Store>(
     request_body = UpdateExtensionBody,
     responses(
         (status = 200, description = "The changed extension", body = ExtensionView),
-        (status = 404, description = "No such extension in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        ExtensionNotFound,
         (status = 409, description = "`extension_number_taken`, or `extension_number_out_of_range` for the tenant's dial plan", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
@@ -230,7 +223,7 @@ pub async fn update_extension<S: Store>(
     params(("id" = Uuid, Path, description = "The extension's id")),
     responses(
         (status = 204, description = "The extension is gone"),
-        (status = 404, description = "No such extension in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        ExtensionNotFound,
         (status = 409, description = "`extension_in_use`, with `holder`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
@@ -257,7 +250,7 @@ pub async fn delete_extension<S: Store>(
     params(("id" = Uuid, Path, description = "The extension's id")),
     responses(
         (status = 200, description = "The credentials", body = SipCredentialsView),
-        (status = 404, description = "No such extension in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        ExtensionNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -286,7 +279,7 @@ pub async fn get_sip_credentials<S: Store>(
     params(("id" = Uuid, Path, description = "The extension's id")),
     responses(
         (status = 200, description = "The new credentials", body = SipCredentialsView),
-        (status = 404, description = "No such extension in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        ExtensionNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),

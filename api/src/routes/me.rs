@@ -60,7 +60,7 @@ pub struct UpdateMeBody {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordBody {
     pub current_password: String,
-    /// At least 12 characters (configurable), not a common password, and
+    /// At least `password_min_length` characters, not a common password, and
     /// not one's own login, email or name.
     #[schema(min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
     pub new_password: String,

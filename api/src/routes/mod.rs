@@ -2,6 +2,35 @@
 //! store so the API crate depends on the domain only; `crate::register`
 //! instantiates them.
 
+/// Declares the query parameters of a list operation: `page` and
+/// `per_page` (PRODUCT.md "The HTTP contract"), then the operation's own,
+/// with `page_request()` to read the page asked for.
+macro_rules! list_params {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Page number, from 1.
+            #[param(minimum = 1, maximum = 1000000, example = 1)]
+            pub page: Option<u64>,
+            /// Items per page, 1 to 200 (default 50).
+            #[param(minimum = 1, maximum = 200, example = 50)]
+            pub per_page: Option<u64>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The page asked for: 422 naming `page` or `per_page` when out
+            /// of range.
+            pub fn page_request(&self) -> Result<voxport_domain::paging::PageRequest, crate::problem::ApiError> {
+                crate::routes::page_request(self.page, self.per_page)
+            }
+        }
+    };
+}
+
 pub mod auth;
 pub mod devices;
 pub mod emails;

@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
@@ -15,11 +15,11 @@ use voxport_domain::{
     values::Label,
 };
 
-use super::{nullable, page_request};
+use super::nullable;
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, Forbidden, PhoneNumberNotFound, Unauthenticated, UserNotFound},
     views::{PhoneNumberPage, PhoneNumberView},
 };
 
@@ -58,22 +58,15 @@ pub struct AssignPhoneNumberBody {
     pub phone_number_id: Uuid,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PhoneNumberListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
-    /// The numbers of this tenant below the caller's; default the caller's own.
-    pub tenant_id: Option<Uuid>,
-    /// Only numbers that ring nobody.
-    pub available: Option<bool>,
-    /// Digits the number contains.
-    pub q: Option<String>,
+list_params! {
+    pub struct PhoneNumberListParams {
+        /// The numbers of this tenant below the caller's; default the caller's own.
+        pub tenant_id: Option<Uuid>,
+        /// Only numbers that ring nobody.
+        pub available: Option<bool>,
+        /// Digits the number contains.
+        pub q: Option<String>,
+    }
 }
 
 /// List phone numbers
@@ -98,7 +91,7 @@ pub async fn list_phone_numbers<S: Store>(
     Query(params): Query<PhoneNumberListParams>,
 ) -> Result<web::Json<PhoneNumberPage>, ApiError> {
     let actor = auth.require(Permission::PhoneNumbersRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let numbers = app
         .list_phone_numbers(actor, params.tenant_id, params.available.unwrap_or(false), params.q.as_deref(), page)
         .await?
@@ -148,7 +141,7 @@ pub async fn create_phone_number<S: Store>(
     params(("id" = Uuid, Path, description = "The number's id")),
     responses(
         (status = 200, description = "The number", body = PhoneNumberView),
-        (status = 404, description = "No such number in the caller's tenant or below", body = Problem, content_type = "application/problem+json"),
+        PhoneNumberNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -174,7 +167,7 @@ pub async fn get_phone_number<S: Store>(
     request_body = UpdatePhoneNumberBody,
     responses(
         (status = 200, description = "The changed number", body = PhoneNumberView),
-        (status = 404, description = "No such number in the caller's tenant or below", body = Problem, content_type = "application/problem+json"),
+        PhoneNumberNotFound,
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
@@ -206,7 +199,7 @@ pub async fn update_phone_number<S: Store>(
     params(("id" = Uuid, Path, description = "The number's id")),
     responses(
         (status = 204, description = "The number is gone"),
-        (status = 404, description = "No such number in the caller's tenant or below", body = Problem, content_type = "application/problem+json"),
+        PhoneNumberNotFound,
         (status = 409, description = "`phone_number_in_use`, with `holder`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
@@ -259,7 +252,7 @@ pub async fn assign_phone_number<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "The user holds no number"),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
@@ -15,27 +15,19 @@ use voxport_domain::{
     values::Label,
 };
 
-use super::{nullable, page_request};
+use super::nullable;
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, Forbidden, RoleNotFound, Unauthenticated},
     schema::PermissionCode,
     views::{PermissionPage, PermissionView, RolePage, RoleView},
 };
 
 const MAX_DESCRIPTION_CHARS: usize = 500;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
+list_params! {
+    pub struct PageParams {}
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -128,7 +120,7 @@ pub async fn list_permissions(
     Query(params): Query<PageParams>,
 ) -> Result<web::Json<PermissionPage>, ApiError> {
     auth.require(Permission::RolesRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let all = Permission::ALL;
     let items: Vec<Permission> = all
         .iter()
@@ -162,7 +154,7 @@ pub async fn list_roles<S: Store>(
     Query(params): Query<PageParams>,
 ) -> Result<web::Json<RolePage>, ApiError> {
     let actor = auth.require(Permission::RolesRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let roles = app.list_roles(actor, page).await?;
     Ok(web::Json(RolePage::new(roles, |r| RoleView::from(r))))
 }
@@ -214,7 +206,7 @@ pub async fn create_role<S: Store>(
     params(("id" = Uuid, Path, description = "The role's id")),
     responses(
         (status = 200, description = "The role", body = RoleView),
-        (status = 404, description = "No such role in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        RoleNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -240,7 +232,7 @@ pub async fn get_role<S: Store>(
     request_body = UpdateRoleBody,
     responses(
         (status = 200, description = "The changed role", body = RoleView),
-        (status = 404, description = "No such role in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        RoleNotFound,
         (status = 409, description = "`role_built_in` or `role_name_taken`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
@@ -281,7 +273,7 @@ pub async fn update_role<S: Store>(
     params(("id" = Uuid, Path, description = "The role's id")),
     responses(
         (status = 204, description = "The role is gone"),
-        (status = 404, description = "No such role in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        RoleNotFound,
         (status = 409, description = "`role_built_in` or `role_in_use`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),

@@ -17,11 +17,11 @@ use voxport_domain::{
     values::Cidr,
 };
 
-use super::{auth::TokenResponse, page_request};
+use super::auth::TokenResponse;
 use crate::{
     extract::{Auth, Enrolling, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, Forbidden, TenantNotFound, Unauthenticated, UserNotFound},
     schema::{AuditActionCode, AuditTargetType, NetworkEntry},
     views::{AuditEventPage, AuditEventView},
 };
@@ -150,7 +150,7 @@ pub async fn disable_two_factor<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Reset"),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         (status = 409, description = "`cannot_reset_own_two_factor`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
@@ -176,7 +176,7 @@ pub async fn reset_two_factor<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Unlocked"),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -244,7 +244,7 @@ fn parse_network(field: &str, raw: &str) -> Result<Cidr, ApiError> {
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 200, description = "The allowlist; empty means anywhere", body = NetworksView),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -273,7 +273,7 @@ pub async fn get_allowed_networks<S: Store>(
     request_body = NetworksBody,
     responses(
         (status = 200, description = "The allowlist as stored", body = NetworksView),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         (status = 409, description = "`allowlist_excludes_you`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
@@ -308,7 +308,7 @@ pub async fn set_allowed_networks<S: Store>(
     request_body = NetworkBody,
     responses(
         (status = 200, description = "The allowlist as stored", body = NetworksView),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         (status = 409, description = "`allowlist_excludes_you`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
@@ -336,7 +336,7 @@ pub async fn add_allowed_network<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id"), NetworkParam),
     responses(
         (status = 200, description = "The allowlist as stored", body = NetworksView),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         (status = 409, description = "`allowlist_excludes_you`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadQuery,
     ),
@@ -367,7 +367,7 @@ pub async fn remove_allowed_network<S: Store>(
     params(("id" = Uuid, Path, description = "The customer tenant's id")),
     responses(
         (status = 200, description = "A session inside the customer tenant", body = TokenResponse),
-        (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        TenantNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -383,29 +383,22 @@ pub async fn start_support_access<S: Store>(
     Ok(web::Json(super::auth::tokens(signed)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AuditParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
-    /// The events of this tenant below the caller's; default the caller's own.
-    pub tenant_id: Option<Uuid>,
-    /// Only what this user did.
-    pub actor: Option<Uuid>,
-    #[param(value_type = Option<AuditActionCode>)]
-    pub action: Option<String>,
-    #[param(value_type = Option<AuditTargetType>)]
-    pub target_type: Option<String>,
-    pub target_id: Option<Uuid>,
-    /// From this instant on.
-    pub from: Option<DateTime<Utc>>,
-    /// Before this instant.
-    pub to: Option<DateTime<Utc>>,
+list_params! {
+    pub struct AuditParams {
+        /// The events of this tenant below the caller's; default the caller's own.
+        pub tenant_id: Option<Uuid>,
+        /// Only what this user did.
+        pub actor: Option<Uuid>,
+        #[param(value_type = Option<AuditActionCode>)]
+        pub action: Option<String>,
+        #[param(value_type = Option<AuditTargetType>)]
+        pub target_type: Option<String>,
+        pub target_id: Option<Uuid>,
+        /// From this instant on.
+        pub from: Option<DateTime<Utc>>,
+        /// Before this instant.
+        pub to: Option<DateTime<Utc>>,
+    }
 }
 
 /// Read the audit log
@@ -432,7 +425,7 @@ pub async fn list_audit_events<S: Store>(
     Query(params): Query<AuditParams>,
 ) -> Result<web::Json<AuditEventPage>, ApiError> {
     let actor = auth.require(Permission::AuditRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let mut f = Fields::default();
     let action =
         f.optional("action", params.action.as_deref(), |a| AuditAction::parse(a).ok_or("is not an audit action"));

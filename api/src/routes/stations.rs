@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
@@ -14,11 +14,11 @@ use voxport_domain::{
     values::Label,
 };
 
-use super::{page_request, whole_number, whole_number_opt};
+use super::{whole_number, whole_number_opt};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, Forbidden, StationNotFound, Unauthenticated, UserNotFound},
     schema::ApplicationName,
     views::{StationPage, StationView},
 };
@@ -73,18 +73,11 @@ pub struct AssignStationBody {
     pub station_id: Uuid,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct StationListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
-    /// The pools of this tenant below the caller's; default the caller's own.
-    pub tenant_id: Option<Uuid>,
+list_params! {
+    pub struct StationListParams {
+        /// The pools of this tenant below the caller's; default the caller's own.
+        pub tenant_id: Option<Uuid>,
+    }
 }
 
 pub(crate) fn parse_applications(f: &mut Fields, codes: &[String]) -> Option<Vec<Application>> {
@@ -123,7 +116,7 @@ pub async fn list_stations<S: Store>(
     Query(params): Query<StationListParams>,
 ) -> Result<web::Json<StationPage>, ApiError> {
     let actor = auth.require(Permission::StationsRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let stations = app.list_stations(actor, params.tenant_id, page).await?.ok_or_else(ApiError::tenant_not_found)?;
     Ok(web::Json(StationPage::new(stations, |s| StationView::from(s))))
 }
@@ -174,7 +167,7 @@ pub async fn create_station<S: Store>(
     params(("id" = Uuid, Path, description = "The station's id")),
     responses(
         (status = 200, description = "The pool", body = StationView),
-        (status = 404, description = "No such station in or below the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        StationNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -201,7 +194,7 @@ pub async fn get_station<S: Store>(
     request_body = UpdateStationBody,
     responses(
         (status = 200, description = "The changed pool", body = StationView),
-        (status = 404, description = "No such station in or below the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        StationNotFound,
         (status = 409, description = "`quantity_below_in_use`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
@@ -242,7 +235,7 @@ pub async fn update_station<S: Store>(
     params(("id" = Uuid, Path, description = "The station's id")),
     responses(
         (status = 204, description = "The pool is gone"),
-        (status = 404, description = "No such station in or below the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        StationNotFound,
         (status = 409, description = "`station_in_use`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
@@ -297,7 +290,7 @@ pub async fn assign_station<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "The user holds no licence"),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
@@ -16,11 +16,11 @@ use voxport_domain::{
     values::{Email, Login, PersonName, Slug, TenantName},
 };
 
-use super::{new_password, page_request, whole_number};
+use super::{new_password, whole_number};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, Forbidden, TenantNotFound, Unauthenticated},
     views::{CreatedTenantView, CreatedUserView, TenantPage, TenantView},
 };
 
@@ -124,18 +124,11 @@ pub enum NewTenantKind {
     Reseller,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct TenantListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
-    /// Matches name and slug, ignoring case.
-    pub q: Option<String>,
+list_params! {
+    pub struct TenantListParams {
+        /// Matches name and slug, ignoring case.
+        pub q: Option<String>,
+    }
 }
 
 /// List tenants
@@ -158,7 +151,7 @@ pub async fn list_tenants<S: Store>(
     Query(params): Query<TenantListParams>,
 ) -> Result<web::Json<TenantPage>, ApiError> {
     let actor = auth.require(Permission::TenantsRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let tenants = app.list_tenants(actor, params.q.as_deref(), page).await?;
     Ok(web::Json(TenantPage::new(tenants, |t| TenantView::from(t))))
 }
@@ -249,7 +242,7 @@ pub async fn create_tenant<S: Store>(
     params(("id" = Uuid, Path, description = "The tenant's id")),
     responses(
         (status = 200, description = "The tenant", body = TenantView),
-        (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        TenantNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -276,7 +269,7 @@ pub async fn get_tenant<S: Store>(
     request_body = UpdateTenantBody,
     responses(
         (status = 200, description = "The changed tenant", body = TenantView),
-        (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        TenantNotFound,
         (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
@@ -314,7 +307,7 @@ pub async fn update_tenant<S: Store>(
     params(("id" = Uuid, Path, description = "The tenant's id")),
     responses(
         (status = 204, description = "The tenant is gone"),
-        (status = 404, description = "No such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        TenantNotFound,
         (status = 409, description = "`cannot_delete_own_tenant` or `tenant_has_children`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),

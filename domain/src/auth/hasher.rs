@@ -1,8 +1,9 @@
 //! Password hashing with argon2id (OWASP Password Storage; ASVS 5.0
-//! 11.4.2): m=19456 KiB, t=2, p=1, a random 16-byte salt, stored as a PHC
-//! string. Each hash holds 19 MiB and ~50 ms of a core, so hashing runs on
-//! the blocking pool behind a semaphore: memory stays bounded and the
-//! async executor keeps serving other requests.
+//! 11.4.2) at the cost of [`HashingParams`] (OWASP's by default), a random
+//! 16-byte salt, stored as a PHC string. Each hash holds its memory cost
+//! and tens of milliseconds of a core, so hashing runs on the blocking pool
+//! behind a semaphore: memory stays bounded and the async executor keeps
+//! serving other requests.
 //!
 //! A sign-in for an unknown login verifies against a dummy hash made with
 //! the same parameters, so it takes about as long as a real one (ASVS 5.0

@@ -4,7 +4,8 @@
 //! from it. A refresh token is opaque, stored only as its SHA-256, and
 //! spent on use: refreshing answers a new one. Presenting a spent token
 //! means it was stolen or replayed, and ends the whole session. A session
-//! lives at most 12 hours; a refresh token unused for an hour expires.
+//! has an absolute end, and a refresh token unused for a while expires
+//! ([`SessionLifetimes`]).
 //! Access tokens carry their session id and are refused once it ends.
 
 use std::fmt;

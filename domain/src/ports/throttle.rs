@@ -19,8 +19,8 @@ pub trait ThrottleStore {
     ) -> impl Future<Output = anyhow::Result<Taken>> + Send;
 
     /// Gives back an attempt taken under `key` that was no failure
-    /// ([`ThrottlePolicy::give_back`]).
-    fn give_back(&self, key: &ThrottleKey, policy: &ThrottlePolicy) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// ([`ThrottlePolicy::refunded`]).
+    fn refund(&self, key: &ThrottleKey, policy: &ThrottlePolicy) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Forgets the counter (a success, or an administrator's unlock, which
     /// is audited in the same transaction).

@@ -38,7 +38,7 @@ impl<S: Store> Voxport<S> {
         if self.recheck_password(me, current, actor.ip, now).await?.is_none() {
             return Err(ChangePasswordError::WrongPassword);
         }
-        self.settle(me).await?;
+        self.clear_failures(me).await?;
         let new = self.policy.check(new, &me.personal_words()).map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(&new).await?;
         let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id), now);
@@ -61,7 +61,7 @@ impl<S: Store> Voxport<S> {
         };
         let audit =
             AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(actor.user_id), now).with(json!({
-                "fields": super::changed(&[
+                "fields": super::touched_fields(&[
                     ("first_name", changes.first_name.is_some()),
                     ("last_name", changes.last_name.is_some()),
                     ("timezone", changes.timezone.is_some()),

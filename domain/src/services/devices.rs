@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Voxport, changed};
+use super::{Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -58,7 +58,7 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<Device, UpdateDeviceError> {
         let audit = AuditEvent::by(actor, AuditAction::DeviceUpdated, TargetType::Device, Some(id), now).with(json!({
-            "fields": changed(&[
+            "fields": touched_fields(&[
                 ("vendor", changes.vendor.is_some()),
                 ("model", changes.model.is_some()),
                 ("label", changes.label.is_some()),

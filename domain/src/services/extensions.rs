@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Voxport, changed};
+use super::{Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -125,7 +125,7 @@ impl<S: Store> Voxport<S> {
         }
         let audit =
             AuditEvent::by(actor, AuditAction::ExtensionUpdated, TargetType::Extension, Some(id), now).with(json!({
-                "fields": changed(&[
+                "fields": touched_fields(&[
                     ("number", changes.number.is_some()),
                     ("name", changes.name.is_some()),
                     ("type", changes.kind.is_some()),

@@ -78,7 +78,7 @@ target_refusal!(
 );
 
 /// The names of the fields a change touches, for an audit event.
-pub(crate) fn changed(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
+pub(crate) fn touched_fields(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
     fields.iter().filter(|(_, touched)| *touched).map(|(name, _)| *name).collect()
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Voxport, changed};
+use super::{Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -78,7 +78,7 @@ impl<S: Store> Voxport<S> {
     ) -> Result<PhoneNumber, UpdatePhoneNumberError> {
         self.store.phone_number_visible_to(actor.tenant_id, id).await?.ok_or(UpdatePhoneNumberError::NotFound)?;
         let audit = AuditEvent::by(actor, AuditAction::PhoneNumberUpdated, TargetType::PhoneNumber, Some(id), now)
-            .with(json!({"fields": changed(&[("label", changes.label.is_some())])}));
+            .with(json!({"fields": touched_fields(&[("label", changes.label.is_some())])}));
         self.store.update_phone_number(id, changes, &audit).await
     }
 

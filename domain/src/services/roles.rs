@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Voxport, changed};
+use super::{Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -66,7 +66,7 @@ impl<S: Store> Voxport<S> {
             }
         }
         let audit = AuditEvent::by(actor, AuditAction::RoleUpdated, TargetType::Role, Some(id), now).with(json!({
-            "fields": changed(&[
+            "fields": touched_fields(&[
                 ("name", changes.name.is_some()),
                 ("description", changes.description.is_some()),
                 ("permissions", changes.permissions.is_some()),

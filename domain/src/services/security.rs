@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{SignedIn, Voxport};
+use super::{SignedIn, Voxport, sign_in::Failure};
 use crate::{
     actor::Actor,
     allowlist::NetworkChange,
@@ -116,10 +116,10 @@ impl<S: Store> Voxport<S> {
             return Err(TwoFactorError::WrongCode);
         };
         if !self.check_code(me, code, now).await? {
-            self.failed(Some(me.into()), Some(&counted), actor.ip, "wrong_code", now).await?;
+            self.record_failure(Some(me.into()), Some(&counted), actor.ip, Failure::WrongCode, now).await?;
             return Err(TwoFactorError::WrongCode);
         }
-        self.settle(me).await?;
+        self.clear_failures(me).await?;
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorDisabled, TargetType::User, Some(me.id), now);
         self.store.remove_two_factor(me.id, false, now, &audit).await?;
         Ok(())
@@ -176,7 +176,7 @@ impl<S: Store> Voxport<S> {
             return Err(SecurityAdminError::LocksOutSelf);
         }
         let audit = AuditEvent::by(actor, AuditAction::AllowlistChanged, TargetType::User, Some(user), now)
-            .with(json!({"change": change.describe()}));
+            .with(json!({"change": change.audit_details()}));
         let keep = (user == actor.user_id).then_some(actor.session_id);
         let list = self
             .store

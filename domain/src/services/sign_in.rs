@@ -71,6 +71,54 @@ impl std::fmt::Debug for LoginAttempt<'_> {
     }
 }
 
+/// Why an attempt on an account failed (a sign-in, or a re-check of a
+/// password or code): the `reason` of its audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Failure {
+    UnknownLogin,
+    /// Refused uncounted while the account is locked.
+    Locked,
+    WrongPassword,
+    WrongCode,
+    WrongRecoveryCode,
+    WrongCurrentPassword,
+}
+
+impl Failure {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownLogin => "unknown_login",
+            Self::Locked => "locked",
+            Self::WrongPassword => "wrong_password",
+            Self::WrongCode => "wrong_code",
+            Self::WrongRecoveryCode => "wrong_recovery_code",
+            Self::WrongCurrentPassword => "wrong_current_password",
+        }
+    }
+}
+
+/// Why a sign-in with the right password was refused: the `reason` of its
+/// audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// Disabled, expired or not yet active.
+    NotActive,
+    IpNotAllowed,
+    ApplicationNotEnabled,
+    TwoFactorEnrolmentRequired,
+}
+
+impl Refusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::NotActive => "status",
+            Self::IpNotAllowed => "ip_not_allowed",
+            Self::ApplicationNotEnabled => "application_not_enabled",
+            Self::TwoFactorEnrolmentRequired => "two_factor_enrolment_required",
+        }
+    }
+}
+
 /// How the second factor was given.
 enum SecondFactor {
     None,
@@ -83,7 +131,7 @@ enum SecondFactorRefusal {
     /// No code given: the next step of a sign-in, not a failure.
     Missing,
     /// A wrong, spent or throttled code: a failure, for this reason.
-    Wrong(&'static str),
+    Wrong(Failure),
 }
 
 /// The throttle attempts a sign-in took.
@@ -135,42 +183,42 @@ impl<S: Store> Voxport<S> {
         let user = match user {
             Some(user) if user.status(now) == UserStatus::Active => user,
             Some(user) => {
-                self.refuse(&user, "status", ip, &taken, now).await?;
+                self.record_refusal(&user, Refusal::NotActive, ip, &taken, now).await?;
                 return Err(LoginError::InvalidCredentials);
             }
             None => {
                 let reason = match &whose {
-                    None => "unknown_login",
-                    Some(_) if counted.is_none() => "locked",
-                    Some(_) => "wrong_password",
+                    None => Failure::UnknownLogin,
+                    Some(_) if counted.is_none() => Failure::Locked,
+                    Some(_) => Failure::WrongPassword,
                 };
-                self.failed(whose, counted.as_ref(), ip, reason, now).await?;
+                self.record_failure(whose, counted.as_ref(), ip, reason, now).await?;
                 return Err(LoginError::InvalidCredentials);
             }
         };
         if !allowed(&user.allowed_networks, ip) {
-            self.refuse(&user, "ip_not_allowed", ip, &taken, now).await?;
+            self.record_refusal(&user, Refusal::IpNotAllowed, ip, &taken, now).await?;
             return Err(LoginError::IpNotAllowed);
         }
         // Before the second factor, so no code is spent on a sign-in that
         // cannot succeed.
         if !attempt.client.allowed_for(&user) {
-            self.refuse(&user, "application_not_enabled", ip, &taken, now).await?;
+            self.record_refusal(&user, Refusal::ApplicationNotEnabled, ip, &taken, now).await?;
             return Err(LoginError::ApplicationNotEnabled(Application::DesktopApp));
         }
         let factor = match self.second_factor(&user, attempt.otp, ip, now).await? {
             Ok(factor) => factor,
             Err(SecondFactorRefusal::Missing) => {
-                self.give_back(&taken).await?;
+                self.refund_attempts(&taken).await?;
                 return Err(LoginError::OtpRequired);
             }
             Err(SecondFactorRefusal::Wrong(reason)) => {
-                self.failed(Some(AccountId::from(&user)), counted.as_ref(), ip, reason, now).await?;
+                self.record_failure(Some(AccountId::from(&user)), counted.as_ref(), ip, reason, now).await?;
                 return Err(LoginError::OtpInvalid);
             }
         };
         if user.two_factor.required && !user.two_factor.enabled {
-            self.refuse(&user, "two_factor_enrolment_required", ip, &taken, now).await?;
+            self.record_refusal(&user, Refusal::TwoFactorEnrolmentRequired, ip, &taken, now).await?;
             let token = self.tokens.issue_enrolment(user.id, user.tenant_id, now)?;
             return Err(LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken(token) });
         }
@@ -178,7 +226,7 @@ impl<S: Store> Voxport<S> {
             self.store.clear(account, None).await?;
         }
         if let Some(address) = &taken.address {
-            self.store.give_back(address, policy).await?;
+            self.store.refund(address, policy).await?;
         }
         let session = Session {
             id: Uuid::now_v7(),
@@ -224,13 +272,13 @@ impl<S: Store> Voxport<S> {
             return Ok(if self.store.use_recovery_code(user.id, &RecoveryCode::hash_of(code), now, &audit).await? {
                 Ok(SecondFactor::RecoveryCode)
             } else {
-                Err(SecondFactorRefusal::Wrong("wrong_recovery_code"))
+                Err(SecondFactorRefusal::Wrong(Failure::WrongRecoveryCode))
             });
         }
         Ok(if self.check_code(user, code, now).await? {
             Ok(SecondFactor::Totp)
         } else {
-            Err(SecondFactorRefusal::Wrong("wrong_code"))
+            Err(SecondFactorRefusal::Wrong(Failure::WrongCode))
         })
     }
 
@@ -257,7 +305,7 @@ impl<S: Store> Voxport<S> {
     /// their second factor off). The attempt counts against their account
     /// as a sign-in's would, so a stolen session is no way around the
     /// lockout. Answers the attempt's counter when the password is right
-    /// (the attempt still counted until [`Self::settle`] clears it); a
+    /// (the attempt still counted until [`Self::clear_failures`] clears it); a
     /// wrong password or a locked account is audited and answers `None`.
     pub(super) async fn recheck_password(
         &self,
@@ -275,26 +323,27 @@ impl<S: Store> Voxport<S> {
         if password.chars().count() <= MAX_PASSWORD_CHARS && self.hasher.verify(password, hash.as_ref()).await? {
             return Ok(counted);
         }
-        let reason = if counted.is_some() { "wrong_current_password" } else { "locked" };
-        self.failed(Some(AccountId::from(user)), counted.as_ref(), ip, reason, now).await?;
+        let reason = if counted.is_some() { Failure::WrongCurrentPassword } else { Failure::Locked };
+        self.record_failure(Some(AccountId::from(user)), counted.as_ref(), ip, reason, now).await?;
         Ok(None)
     }
 
     /// Clears the user's failures after a successful [`Self::recheck_password`].
-    pub(super) async fn settle(&self, user: &User) -> anyhow::Result<()> {
+    pub(super) async fn clear_failures(&self, user: &User) -> anyhow::Result<()> {
         self.store.clear(&ThrottleKey::account(user.login.as_str()), None).await
     }
 
     /// Audits a failed attempt, whose count was taken in advance: with the
     /// lock it caused, if it did, in one transaction.
-    pub(super) async fn failed(
+    pub(super) async fn record_failure(
         &self,
         whose: Option<AccountId>,
         counted: Option<&Counter>,
         ip: Option<IpAddr>,
-        reason: &str,
+        reason: Failure,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        let reason = reason.as_str();
         let mut events = Vec::with_capacity(2);
         if let (Some(w), Some(counter)) = (&whose, counted)
             && matches!(ThrottlePolicy::verdict(Some(counter), now), Verdict::Closed(_))
@@ -317,24 +366,25 @@ impl<S: Store> Voxport<S> {
     }
 
     /// Gives back the attempts a sign-in took: it was no failure.
-    async fn give_back(&self, taken: &Attempts) -> anyhow::Result<()> {
+    async fn refund_attempts(&self, taken: &Attempts) -> anyhow::Result<()> {
         for key in [&taken.account, &taken.address].into_iter().flatten() {
-            self.store.give_back(key, &self.settings.throttle).await?;
+            self.store.refund(key, &self.settings.throttle).await?;
         }
         Ok(())
     }
 
     /// Audits a sign-in refused after the password matched, giving back
     /// the attempts it took.
-    async fn refuse(
+    async fn record_refusal(
         &self,
         user: &User,
-        reason: &str,
+        reason: Refusal,
         ip: Option<IpAddr>,
         taken: &Attempts,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        self.give_back(taken).await?;
+        let reason = reason.as_str();
+        self.refund_attempts(taken).await?;
         let audit = AuditEvent::anonymous(AuditAction::SignInRefused, Some(user.tenant_id), Some(user.id), ip, now)
             .with(json!({"reason": reason}));
         self.store.record(&audit).await?;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Voxport, changed};
+use super::{Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -79,7 +79,7 @@ impl<S: Store> Voxport<S> {
         }
         let audit =
             AuditEvent::by(actor, AuditAction::StationUpdated, TargetType::Station, Some(id), now).with(json!({
-                "fields": changed(&[
+                "fields": touched_fields(&[
                     ("name", changes.name.is_some()),
                     ("applications", changes.applications.is_some()),
                     ("quantity", changes.quantity.is_some()),

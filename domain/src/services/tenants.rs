@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{CreateOptions, CreateUser, CreatedUser, NewPassword, Telephony, Voxport, changed};
+use super::{CreateOptions, CreateUser, CreatedUser, NewPassword, Telephony, Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -199,7 +199,7 @@ impl<S: Store> Voxport<S> {
             return Err(UpdateTenantError::NotFound);
         }
         let audit = AuditEvent::by(actor, AuditAction::TenantUpdated, TargetType::Tenant, Some(id), now).with(json!({
-            "fields": changed(&[
+            "fields": touched_fields(&[
                 ("name", changes.name.is_some()),
                 ("slug", changes.slug.is_some()),
                 ("extension_digits", changes.extension_digits.is_some()),

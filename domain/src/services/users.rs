@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{NewExtensionRequest, NewPassword, Voxport, changed};
+use super::{NewExtensionRequest, NewPassword, Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -308,7 +308,7 @@ impl<S: Store> Voxport<S> {
         let end_sessions = (role_changes || shut_out || password_hash.is_some())
             .then(|| EndSessions { keep: (id == actor.user_id).then_some(actor.session_id) });
         let audit = AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(id), now).with(json!({
-            "fields": changed(&[
+            "fields": touched_fields(&[
                 ("login", changes.login.is_some()),
                 ("email", changes.email.is_some()),
                 ("first_name", changes.first_name.is_some()),

@@ -1,6 +1,6 @@
 //! A new password that meets the password policy (SECURITY.md, NIST SP
-//! 800-63B-4 3.1.1.2, ASVS 5.0 6.2.x): a minimum length (12 by default,
-//! configurable), at most 128 characters so an attacker cannot make us hash
+//! 800-63B-4 3.1.1.2, ASVS 5.0 6.2.x): a configured minimum length, at
+//! most 128 characters so an attacker cannot make us hash
 //! megabytes, length counted in Unicode code points, no composition rules,
 //! no truncation, and not a common password nor the user's own login,
 //! email or names.

@@ -59,7 +59,8 @@ pub struct IdempotencyHeader {
     /// Makes a retried creation answer what the first one answered instead
     /// of creating a second user. The same key with another body is a 422
     /// (`validation_failed`); while the first request still runs, a 409
-    /// (`idempotency_key_in_progress`). Keys are kept for a day per caller.
+    /// (`idempotency_key_in_progress`). Keys are kept per caller for the
+    /// configured `idempotency_key_hours`.
     #[param(rename = "Idempotency-Key", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)]
     pub idempotency_key: Option<String>,
 }
@@ -95,8 +96,8 @@ pub struct CreateUserBody {
     pub role_id: Option<Uuid>,
     /// The initial password; omit it (with an email) to let the user set
     /// one through the emailed link, or use `generate_password`. At least
-    /// 12 characters (configurable), not a common password, and not the
-    /// user's own login, email or name.
+    /// `password_min_length` characters, not a common password, and not
+    /// the user's own login, email or name.
     #[schema(value_type = Option<String>, min_length = 12, max_length = 128, example = "quiet-harbour-lights")]
     pub password: Option<Secret>,
     /// Generate a password and return it once in the answer.
@@ -179,24 +180,17 @@ pub struct UpdateUserBody {
     pub two_factor_required: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct UserListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<u64>,
-    /// The order; a leading `-` sorts descending. Default `login`.
-    pub sort: Option<UserSort>,
-    /// Matches login, names and email, ignoring case.
-    pub q: Option<String>,
-    /// Only users with this role.
-    pub role: Option<Uuid>,
-    /// Only users with this status.
-    pub status: Option<Status>,
+list_params! {
+    pub struct UserListParams {
+        /// The order; a leading `-` sorts descending. Default `login`.
+        pub sort: Option<UserSort>,
+        /// Matches login, names and email, ignoring case.
+        pub q: Option<String>,
+        /// Only users with this role.
+        pub role: Option<Uuid>,
+        /// Only users with this status.
+        pub status: Option<Status>,
+    }
 }
 
 /// How `GET /v1/users` orders its items.

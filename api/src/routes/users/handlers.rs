@@ -12,11 +12,11 @@ use voxport_domain::{
     user::{UserFilter, UserStatus},
 };
 
-use crate::routes::{created, page_request};
+use crate::routes::created;
 use crate::{
     extract::{Auth, IdempotencyKeyHeader, Json, JsonWithValue, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, Unauthenticated},
+    responses::{BadBody, BadQuery, Forbidden, Unauthenticated, UserNotFound},
     views::{CreatedUserView, DryRunView, Status, UserPage, UserView},
 };
 
@@ -44,7 +44,7 @@ pub async fn list_users<S: Store>(
     Query(params): Query<UserListParams>,
 ) -> Result<web::Json<UserPage>, ApiError> {
     let actor = auth.require(Permission::UsersRead)?;
-    let page = page_request(params.page, params.per_page)?;
+    let page = params.page_request()?;
     let sort = params.sort.unwrap_or(UserSort::Login).into();
     let filter = UserFilter {
         q: params.q,
@@ -125,7 +125,7 @@ pub async fn create_user<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 200, description = "The user", body = UserView),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
@@ -185,7 +185,7 @@ pub async fn update_user<S: Store>(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "The user is gone"),
-        (status = 404, description = "No such user in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+        UserNotFound,
         (status = 409, description = "`cannot_delete_self` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
