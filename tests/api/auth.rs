@@ -249,3 +249,25 @@ async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_on_start() {
         .expect("a server with another key refuses to start");
     assert!(format!("{refused:#}").contains("at-rest key"), "{refused:#}");
 }
+
+#[tokio::test]
+async fn passwords_are_stored_at_owasps_cost() {
+    // The one server of the suite at the production cost (the others hash
+    // cheaply): what the deployment's defaults store, and that they sign in.
+    let defaults = voxport::config::Settings::default();
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.argon2_memory_kib = defaults.argon2_memory_kib;
+        s.argon2_iterations = defaults.argon2_iterations;
+        s.argon2_parallelism = defaults.argon2_parallelism;
+    })
+    .await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    app.token(user["login"].as_str().unwrap(), PASSWORD).await;
+    let stored = crate::helpers::stored_strings(
+        &app,
+        &format!("SELECT password_hash FROM users WHERE login = '{}'", user["login"].as_str().unwrap()),
+    )
+    .await;
+    assert!(stored[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", stored[0]);
+}

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::{
     helpers::{
         PASSWORD, Reply, TestApp, execute, fresh_database, id, reply, spawn_app, spawn_app_with, spawn_with_settings,
-        test_settings,
+        stored_strings, test_settings,
     },
     outage::{Proxy, WriteLock, through},
 };
@@ -32,6 +32,11 @@ const WRONG: &str = "surely-not-the-password";
 /// Lets every timed lock run out, as time passing would.
 async fn let_time_pass(app: &TestApp) {
     execute(app, "UPDATE login_throttle SET locked_until = last_failure_at").await;
+}
+
+/// The failures the accounts' counters hold, as stored.
+async fn account_failures(app: &TestApp) -> Vec<String> {
+    stored_strings(app, "SELECT CAST(failures AS TEXT) FROM login_throttle WHERE key LIKE 'login:%'").await
 }
 
 fn login(user: &Value) -> &str {
@@ -80,11 +85,15 @@ async fn a_lock_runs_out_and_attempts_during_it_do_not_count() {
     for _ in 0..3 {
         attempt(&app, login(&user), WRONG).await;
     }
+    assert_eq!(account_failures(&app).await, ["3"]);
     // Locked: many more attempts change nothing, not even the count.
     for _ in 0..10 {
         attempt(&app, login(&user), WRONG).await.problem(401, "invalid_credentials");
     }
     attempt(&app, login(&user), PASSWORD).await.problem(401, "invalid_credentials");
+    assert_eq!(account_failures(&app).await, ["3"], "attempts during the lock were not counted");
+    let reasons = failure_reasons(&app, &c.admin, &user).await;
+    assert_eq!(reasons.iter().filter(|r| *r == "locked").count(), 11, "{reasons:?}");
     let_time_pass(&app).await;
     attempt(&app, login(&user), PASSWORD).await.expect(200);
 }

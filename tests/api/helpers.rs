@@ -52,8 +52,14 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     }
 }
 
+/// The settings every test server starts with. Passwords are hashed at a
+/// fraction of the production cost, so the suite spends its time on what it
+/// tests; `auth::passwords_are_stored_at_owasps_cost` runs one server at the
+/// production cost.
 pub fn test_settings(database_url: String) -> Settings {
     Settings {
+        argon2_memory_kib: 256,
+        argon2_iterations: 1,
         bind: "127.0.0.1:0".into(),
         database_url,
         database_max_connections: 5,

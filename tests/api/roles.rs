@@ -41,7 +41,12 @@ async fn custom_roles_are_created_changed_and_deleted() {
         .await;
     let role = reply.expect(201);
     assert_eq!(role["permissions"], json!(["users:read", "call_records:read"]));
+    assert_eq!(role["description"], "Front desk");
     assert_eq!(role["builtin"], false);
+    assert_eq!(
+        app.get(&format!("/v1/roles/{}", role["id"].as_str().unwrap()), &c.admin).await.expect(200)["description"],
+        "Front desk"
+    );
     let path = format!("/v1/roles/{}", role["id"].as_str().unwrap());
     let changed =
         app.patch(&path, &c.admin, json!({"permissions": ["users:read"], "description": null})).await.expect(200);

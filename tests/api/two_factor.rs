@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use futures::future::join;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use voxport_domain::auth::totp::{TotpSecret, code_at, current_step};
 
 use crate::helpers::{Customer, PASSWORD, Reply, TestApp, id, spawn_app, spawn_app_with};
@@ -63,7 +63,8 @@ async fn enrolment_answers_a_secret_a_uri_and_a_qr_code_and_confirms_with_a_code
     let confirmed = app.post("/v1/me/2fa/confirm", &token, json!({"code": code(secret, 0)})).await.expect(200);
     let codes = confirmed["recovery_codes"].as_array().unwrap();
     assert_eq!(codes.len(), 10);
-    let mut distinct: Vec<&Value> = codes.iter().collect();
+    let mut distinct: Vec<&str> = codes.iter().map(|c| c.as_str().unwrap()).collect();
+    distinct.sort_unstable();
     distinct.dedup();
     assert_eq!(distinct.len(), 10);
     assert_eq!(app.get("/v1/me", &token).await.expect(200)["two_factor"], json!({"enabled": true, "required": false}));

@@ -392,9 +392,10 @@ async fn two_admins_demoting_each_other_at_once_leave_one_administrator() {
     let oks = statuses.iter().filter(|s| **s == 200).count();
     assert_eq!(oks, 1, "exactly one demotion wins: {statuses:?} {} {}", a.body, b.body);
     // The demoted one's sessions ended; the survivor's token still works.
-    let survivor = if a.status == 200 { &c.admin } else { &second_token };
+    let (survivor, demoted) = if a.status == 200 { (&c.admin, &second_token) } else { (&second_token, &c.admin) };
     let admins = app.get(&format!("/v1/users?role={admin_role}&status=active"), survivor).await.expect(200);
     assert_eq!(admins["total"], 1);
+    app.get("/v1/me", demoted).await.problem(401, "unauthenticated");
 }
 
 #[tokio::test]

@@ -12,6 +12,9 @@ use crate::{
 pub trait DeviceStore {
     /// The desk phones of `tenant` by MAC; with `available`, only those
     /// serving nobody.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn list_devices(
         &self,
         tenant: Uuid,
@@ -19,6 +22,10 @@ pub trait DeviceStore {
         page: PageRequest,
     ) -> impl Future<Output = anyhow::Result<Page<Device>>> + Send;
 
+    /// The device `id` of `tenant`, with its holder.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn device(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Device>>> + Send;
 
     /// # Errors

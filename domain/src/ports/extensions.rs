@@ -10,6 +10,10 @@ use crate::{
 };
 
 pub trait ExtensionStore {
+    /// The extensions of `tenant` that `filter` lets through, by number.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn list_extensions(
         &self,
         tenant: Uuid,
@@ -17,6 +21,10 @@ pub trait ExtensionStore {
         page: PageRequest,
     ) -> impl Future<Output = anyhow::Result<Page<Extension>>> + Send;
 
+    /// The extension `id` of `tenant`, with its holder.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn extension(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Extension>>> + Send;
 
     /// # Errors
@@ -49,6 +57,9 @@ pub trait ExtensionStore {
 
     /// The extensions of `tenant` with their sealed SIP secrets: the one
     /// `id`, or those `user` holds.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn sealed_sip_secrets(
         &self,
         tenant: Uuid,
@@ -56,6 +67,9 @@ pub trait ExtensionStore {
     ) -> impl Future<Output = anyhow::Result<Vec<(Extension, String)>>> + Send;
 
     /// Replaces the sealed SIP secret; answers whether the extension exists.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn set_sip_secret(
         &self,
         tenant: Uuid,

@@ -10,6 +10,9 @@ pub trait IdempotencyStore {
     /// `lease_until`. A key older than `forget_before` is forgotten first;
     /// a claimed key without an answer whose lease ran out is taken over
     /// when the fingerprint matches.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn claim_idempotency_key(
         &self,
         scope: Uuid,
@@ -21,5 +24,8 @@ pub trait IdempotencyStore {
     ) -> impl Future<Output = anyhow::Result<KeyState>> + Send;
 
     /// Lets the key go after the request failed, so a retry runs again.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn release_idempotency_key(&self, claim: &Claim) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

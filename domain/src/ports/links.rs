@@ -23,6 +23,9 @@ pub trait LinkStore {
     /// Spends the link and sets the password in one transaction, ending
     /// every session of the user; false when the link was no longer valid
     /// (of two concurrent uses exactly one succeeds).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn redeem_link(
         &self,
         hash: &str,

@@ -85,5 +85,8 @@ pub trait Store:
     ) -> impl Future<Output = anyhow::Result<Self::Tx>> + Send;
 
     /// Whether storage answers, for `/readyz`.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn ping(&self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

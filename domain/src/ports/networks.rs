@@ -9,6 +9,9 @@ pub trait NetworkStore {
     /// Applies `change` to a user's allowlist and ends their sessions (but
     /// `keep`), in one transaction with the user locked; answers the list as
     /// stored, or `None` when there is no such user.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn change_networks(
         &self,
         tenant: Uuid,

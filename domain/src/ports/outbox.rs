@@ -21,6 +21,9 @@ pub struct QueuedEmail {
 
 pub trait OutboxStore {
     /// The emails written for `user` of `tenant`, newest first.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn emails_of(
         &self,
         tenant: Uuid,
@@ -29,12 +32,18 @@ pub trait OutboxStore {
     ) -> impl Future<Output = anyhow::Result<Page<OutboxEmail>>> + Send;
 
     /// Writes an email (and its link) in one transaction.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn queue_email(&self, email: QueuedEmail, audit: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Leases up to `limit` emails due at `now` until `lease_until` under
     /// the token `lease`. Concurrent workers (other replicas) never lease
     /// the same row: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock
     /// on SQLite.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn claim_due_emails(
         &self,
         now: DateTime<Utc>,
@@ -45,6 +54,9 @@ pub trait OutboxStore {
 
     /// Records one attempt and ends the lease; false (and nothing
     /// recorded) when the lease ran out and another worker took the row.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn record_delivery(
         &self,
         id: Uuid,

@@ -12,6 +12,9 @@ use crate::{
 pub trait PhoneNumberStore {
     /// The numbers of `tenant` in E.164 order; with `available`, only free
     /// ones; `q` matches digits anywhere in the number.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn list_phone_numbers(
         &self,
         tenant: Uuid,
@@ -21,6 +24,9 @@ pub trait PhoneNumberStore {
     ) -> impl Future<Output = anyhow::Result<Page<PhoneNumber>>> + Send;
 
     /// The number `id` when it belongs to `viewer` or a tenant below it.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn phone_number_visible_to(
         &self,
         viewer: Uuid,

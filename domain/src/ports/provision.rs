@@ -68,28 +68,53 @@ pub trait ProvisionTx: Send {
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 
     /// Sets the applications of a user (already checked against the station).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn set_applications(
         &mut self,
         user: Uuid,
         applications: &[Application],
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
+    /// The user `id` of `tenant`, with everything they hold.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn user(&mut self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
 
+    /// Writes an email (and its link) with the rest.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn queue_email(&mut self, email: QueuedEmail) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Writes an audit event with the rest.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn record(&mut self, event: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Stores the sealed answer on a claimed idempotency key; false when
     /// the claim was lost (then nothing may commit).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn complete_idempotency_key(
         &mut self,
         claim: &Claim,
         sealed_response: &str,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
+    /// Makes everything written in the transaction visible at once.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn commit(self) -> impl Future<Output = anyhow::Result<()>> + Send;
 
+    /// Forgets everything written in the transaction (a dry run).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn rollback(self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

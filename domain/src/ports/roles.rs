@@ -10,10 +10,22 @@ use crate::{
 };
 
 pub trait RoleStore {
+    /// The roles of `tenant`, built-in ones first.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn list_roles(&self, tenant: Uuid, page: PageRequest) -> impl Future<Output = anyhow::Result<Page<Role>>> + Send;
 
+    /// The role `id` of `tenant`.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn role(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Role>>> + Send;
 
+    /// The built-in role `which` of `tenant`.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn builtin_role(
         &self,
         tenant: Uuid,

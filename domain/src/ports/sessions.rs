@@ -22,6 +22,9 @@ pub enum RefreshUse {
 
 pub trait SessionStore {
     /// Stores a new session with its first refresh token.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn create_session(
         &self,
         session: &Session,
@@ -30,16 +33,27 @@ pub trait SessionStore {
         audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
+    /// The session `id`, live or not.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn session(&self, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Session>>> + Send;
 
     /// Spends the refresh token with this hash, atomically: of two
     /// concurrent uses exactly one sees `Fresh`.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn use_refresh_token(
         &self,
         hash: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<RefreshUse>> + Send;
 
+    /// Adds the next refresh token of a session, expiring at `expires_at`.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn add_refresh_token(
         &self,
         session_id: Uuid,
@@ -48,6 +62,10 @@ pub trait SessionStore {
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
+    /// Ends a session, recording `audit` with it.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn revoke_session(
         &self,
         id: Uuid,
@@ -56,5 +74,8 @@ pub trait SessionStore {
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// The session a refresh token belongs to, spent or not.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn session_of_refresh_token(&self, hash: &str) -> impl Future<Output = anyhow::Result<Option<Uuid>>> + Send;
 }

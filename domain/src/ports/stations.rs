@@ -11,6 +11,9 @@ use crate::{
 
 pub trait StationStore {
     /// The pools of `tenant`, by name.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn list_stations(
         &self,
         tenant: Uuid,
@@ -18,6 +21,9 @@ pub trait StationStore {
     ) -> impl Future<Output = anyhow::Result<Page<Station>>> + Send;
 
     /// The station `id` when it belongs to `viewer` or a tenant below it.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn station_visible_to(
         &self,
         viewer: Uuid,

@@ -17,9 +17,15 @@ use crate::{
 pub trait TenantStore {
     /// The tenant `id` when `viewer` is its parent, an ancestor of its
     /// parent, or the tenant itself.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn tenant_visible_to(&self, viewer: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Tenant>>> + Send;
 
     /// The tenants below `ancestor` (children, grandchildren, ...), ordered by slug.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn list_tenants_below(
         &self,
         ancestor: Uuid,
@@ -59,6 +65,9 @@ pub trait TenantStore {
     -> impl Future<Output = Result<(), DeleteTenantError>> + Send;
 
     /// The platform tenant, if the installation has been bootstrapped.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn platform_tenant(&self) -> impl Future<Output = anyhow::Result<Option<Tenant>>> + Send;
 
     /// Creates the platform tenant with its roles and first operator at

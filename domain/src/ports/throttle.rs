@@ -11,6 +11,9 @@ pub trait ThrottleStore {
     /// Takes one attempt under `key` by `policy`'s rule
     /// ([`ThrottlePolicy::take`]), atomically across replicas: of parallel
     /// attempts, no more are counted than one after another would be.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn take_attempt(
         &self,
         key: &ThrottleKey,
@@ -20,9 +23,15 @@ pub trait ThrottleStore {
 
     /// Gives back an attempt taken under `key` that was no failure
     /// ([`ThrottlePolicy::refunded`]).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn refund(&self, key: &ThrottleKey, policy: &ThrottlePolicy) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Forgets the counter (a success, or an administrator's unlock, which
     /// is audited in the same transaction).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn clear(&self, key: &ThrottleKey, audit: Option<&AuditEvent>) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

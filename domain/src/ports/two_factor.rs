@@ -22,10 +22,17 @@ impl std::fmt::Debug for TotpRecord {
 }
 
 pub trait TwoFactorStore {
+    /// The user's TOTP enrolment, confirmed or not.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn totp(&self, user: Uuid) -> impl Future<Output = anyhow::Result<Option<TotpRecord>>> + Send;
 
     /// Stores a new, unconfirmed secret, replacing an unconfirmed one;
     /// false when enrolment is already confirmed.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn begin_enrolment(
         &self,
         user: Uuid,
@@ -37,6 +44,9 @@ pub trait TwoFactorStore {
     /// Confirms the enrolment with the first accepted `step` and stores the
     /// recovery codes (hashed); false when there was nothing to confirm or
     /// the step was used.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn confirm_enrolment(
         &self,
         user: Uuid,
@@ -48,6 +58,9 @@ pub trait TwoFactorStore {
 
     /// Removes the secret and the recovery codes. With `end_sessions`, the
     /// user's sessions end too (an administrator's reset).
+    ///
+    /// # Errors
+    /// When storage fails.
     fn remove_two_factor(
         &self,
         user: Uuid,
@@ -58,14 +71,23 @@ pub trait TwoFactorStore {
 
     /// Accepts `step` for the user if it is later than the last accepted
     /// one, atomically: of two uses of one code exactly one passes.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn accept_step(&self, user: Uuid, step: u64) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// Counts a wrong code in `step`; answers how many wrong codes that
     /// step has seen.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn count_wrong_code(&self, user: Uuid, step: u64) -> impl Future<Output = anyhow::Result<u32>> + Send;
 
     /// Spends an unused recovery code, recording `audit` with it; false
     /// when there is none such.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn use_recovery_code(
         &self,
         user: Uuid,

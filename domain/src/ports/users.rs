@@ -12,22 +12,39 @@ use crate::{
 };
 
 pub trait UserStore {
+    /// The user `id` of `tenant`, with everything they hold.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn user(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<User>>> + Send;
 
     /// What every request checks of user `id` of `tenant`.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn principal(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Principal>>> + Send;
 
     /// Whose a login typed at sign-in is (matched case-insensitively on the
     /// whole platform), with their password hash if they have one: one
     /// indexed read, the same work whether or not the login exists.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn login_credentials(
         &self,
         login_key: &str,
     ) -> impl Future<Output = anyhow::Result<Option<LoginCredentials>>> + Send;
 
     /// The password hash of a user, for checks that need the current password.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn password_hash(&self, user_id: Uuid) -> impl Future<Output = anyhow::Result<Option<PasswordHash>>> + Send;
 
+    /// The users of `tenant` that `filter` lets through (statuses at `now`), in `sort` order.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn list_users(
         &self,
         tenant: Uuid,
@@ -69,6 +86,9 @@ pub trait UserStore {
 
     /// Stores a new password hash and revokes every session of the user
     /// but `keep` in the same transaction.
+    ///
+    /// # Errors
+    /// When storage fails.
     fn set_password(
         &self,
         user_id: Uuid,
