@@ -52,7 +52,8 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// How many password hashes may run at once.
+    /// Threads that hash passwords (at the lowest priority); 0 means one
+    /// per core. Each holds one argon2 work area (`argon2_memory_kib`).
     pub password_hash_concurrency: usize,
     /// Admin-app origins allowed by CORS (a list, or comma-separated).
     #[serde(deserialize_with = "string_or_list")]
@@ -106,21 +107,30 @@ pub struct Settings {
     pub email_max_attempts: u32,
     /// The wait after the first failed attempt; it doubles after each.
     pub email_retry_seconds: u64,
-    /// Failed sign-ins in a row before an account is locked.
+    /// Failed sign-ins of a login from one address before that address is
+    /// locked out of it.
     pub lockout_free_failures: u32,
     /// How much longer each further lock lasts.
     pub lockout_step_seconds: u64,
     /// The longest lock.
     pub lockout_max_seconds: u64,
-    /// Failures in a row that lock an account until an administrator unlocks it.
+    /// Failures in a row from addresses a login is not known at that stop
+    /// it there until an administrator unlocks it.
     pub lockout_hard_limit: u32,
-    /// Failed sign-ins from one address (any accounts) per window.
+    /// Failed sign-ins from one address (any logins) per window.
     pub address_max_failures: u32,
     pub address_window_seconds: u64,
+    /// How long an address stays known for a user after they signed in
+    /// from it: failures of others never lock them out of it.
+    pub known_address_days: u64,
     /// Password-reset emails one login may be sent per window; further
     /// requests are answered alike and send nothing.
     pub reset_emails_max: u32,
     pub reset_emails_window_seconds: u64,
+    /// Password-reset requests one address may make per window; further
+    /// ones answer 429.
+    pub reset_requests_max: u32,
+    pub reset_requests_window_seconds: u64,
     /// The issuer authenticator apps show next to the account.
     pub totp_issuer: String,
 }
@@ -157,7 +167,7 @@ impl Default for Settings {
             argon2_memory_kib: hashing.memory_kib,
             argon2_iterations: hashing.iterations,
             argon2_parallelism: hashing.parallelism,
-            password_hash_concurrency: 4,
+            password_hash_concurrency: 0,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             forwarded_header: ForwardedHeaderSetting::XForwardedFor,
@@ -181,14 +191,17 @@ impl Default for Settings {
             email_timeout_seconds: 10,
             email_max_attempts: 8,
             email_retry_seconds: 30,
-            lockout_free_failures: throttle.account_free_failures,
-            lockout_step_seconds: seconds(throttle.account_lock_step),
-            lockout_max_seconds: seconds(throttle.account_max_lock),
+            lockout_free_failures: throttle.pair_free_failures,
+            lockout_step_seconds: seconds(throttle.pair_lock_step),
+            lockout_max_seconds: seconds(throttle.pair_max_lock),
             lockout_hard_limit: throttle.account_hard_limit,
             address_max_failures: throttle.address_max_failures,
             address_window_seconds: seconds(throttle.address_window),
+            known_address_days: u64::try_from(throttle.known_for.num_days()).unwrap_or(30),
             reset_emails_max: throttle.reset_emails_max,
             reset_emails_window_seconds: seconds(throttle.reset_emails_window),
+            reset_requests_max: throttle.reset_requests_max,
+            reset_requests_window_seconds: seconds(throttle.reset_requests_window),
             totp_issuer: "voxport".into(),
         }
     }
@@ -292,9 +305,6 @@ impl Settings {
                     .with_context(|| format!("setting `trusted_proxies`: {p:?} is not an address or CIDR"))
             })
             .collect::<anyhow::Result<_>>()?;
-        if self.password_hash_concurrency == 0 {
-            bail!("setting `password_hash_concurrency`: must be at least 1");
-        }
         let secret_key = self
             .secret_key
             .as_deref()
@@ -327,6 +337,9 @@ impl Settings {
             ("address_window_seconds", self.address_window_seconds, 86_400),
             ("reset_emails_max", u64::from(self.reset_emails_max), 1_000),
             ("reset_emails_window_seconds", self.reset_emails_window_seconds, 86_400),
+            ("known_address_days", self.known_address_days, 3_650),
+            ("reset_requests_max", u64::from(self.reset_requests_max), 1_000_000),
+            ("reset_requests_window_seconds", self.reset_requests_window_seconds, 86_400),
         ] {
             if value == 0 || value > max {
                 bail!("setting `{name}`: must be between 1 and {max}");
@@ -345,14 +358,17 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
             secret_key,
             throttle: ThrottlePolicy {
-                account_free_failures: self.lockout_free_failures,
-                account_lock_step: duration(self.lockout_step_seconds),
-                account_max_lock: duration(self.lockout_max_seconds),
+                pair_free_failures: self.lockout_free_failures,
+                pair_lock_step: duration(self.lockout_step_seconds),
+                pair_max_lock: duration(self.lockout_max_seconds),
                 account_hard_limit: self.lockout_hard_limit,
                 address_max_failures: self.address_max_failures,
                 address_window: duration(self.address_window_seconds),
+                known_for: duration(self.known_address_days.saturating_mul(86_400)),
                 reset_emails_max: self.reset_emails_max,
                 reset_emails_window: duration(self.reset_emails_window_seconds),
+                reset_requests_max: self.reset_requests_max,
+                reset_requests_window: duration(self.reset_requests_window_seconds),
             },
         })
     }

@@ -65,7 +65,11 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
             access_lifetime: checked.lifetimes.access,
         },
     )?;
-    let hasher = PasswordHasher::new(checked.hashing, settings.password_hash_concurrency)?;
+    let threads = match settings.password_hash_concurrency {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        n => n,
+    };
+    let hasher = PasswordHasher::new(checked.hashing, threads)?;
     let hours = |h: u64| Duration::hours(i64::try_from(h).unwrap_or(i64::MAX));
     let service = ServiceSettings {
         portal_url: settings.portal_url.clone().unwrap_or_else(|| settings.public_base_url.clone()),

@@ -10,6 +10,7 @@ mod m20261123_000002_stations;
 mod m20261123_000003_devices;
 mod m20261125_000004_telephony;
 mod m20261125_000005_security;
+mod m20261201_000006_known_addresses;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_devices::Migration),
             Box::new(m20261125_000004_telephony::Migration),
             Box::new(m20261125_000005_security::Migration),
+            Box::new(m20261201_000006_known_addresses::Migration),
         ]
     }
 }

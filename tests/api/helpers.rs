@@ -60,6 +60,7 @@ pub fn test_settings(database_url: String) -> Settings {
     Settings {
         argon2_memory_kib: 256,
         argon2_iterations: 1,
+        password_hash_concurrency: 2,
         bind: "127.0.0.1:0".into(),
         database_url,
         database_max_connections: 5,

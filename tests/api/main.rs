@@ -30,6 +30,7 @@ mod roles;
 mod setup;
 mod smtp;
 mod stations;
+mod storms;
 mod tenants;
 mod two_factor;
 mod users;

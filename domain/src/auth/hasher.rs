@@ -1,20 +1,39 @@
 //! Password hashing with argon2id (OWASP Password Storage; ASVS 5.0
 //! 11.4.2) at the cost of [`HashingParams`] (OWASP's by default), a random
-//! 16-byte salt, stored as a PHC string. Each hash holds its memory cost
-//! and tens of milliseconds of a core, so hashing runs on the blocking pool
-//! behind a semaphore: memory stays bounded and the async executor keeps
-//! serving other requests.
+//! 16-byte salt, stored as a PHC string.
 //!
-//! A sign-in for an unknown login verifies against a dummy hash made with
-//! the same parameters, so it takes about as long as a real one (ASVS 5.0
-//! 6.3.8).
+//! A hash holds its memory cost and tens of milliseconds of a core, so
+//! hashing runs on a fixed set of threads of its own:
+//!
+//! - **Memory stays bounded.** Each thread keeps one argon2 work area and
+//!   reuses it for every hash (`hash_password_into_with_memory`), so the
+//!   process holds at most `threads × memory cost`, however many sign-ins
+//!   arrive. Allocating the area per hash, on a pool that grows with load,
+//!   let the allocator keep one set of areas per thread it ever used.
+//! - **Requests keep their cores.** The threads run at the lowest
+//!   scheduling priority: they use every idle cycle, and yield the CPU at
+//!   once to the threads that serve requests.
+//! - **A hash is admitted when it starts.** [`PasswordHasher::slot`] waits
+//!   for a free thread; whoever holds a slot hashes at once. A sign-in
+//!   judges its throttle counters only once it holds one, so attempts that
+//!   queue count as nothing until they run.
+//!
+//! A sign-in for an unknown login verifies against a dummy hash with the
+//! same parameters, so it takes as long as a real one (ASVS 5.0 6.3.8).
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    sync::{Arc, Mutex, mpsc},
+    time::Instant,
+};
 
 use anyhow::Context as _;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
-use tokio::sync::Semaphore;
-use tracing::Instrument as _;
+use argon2::{
+    Algorithm, Argon2, Block, Params, Version,
+    password_hash::phc::{Output, ParamsString, PasswordHash as Phc, Salt},
+};
+use rand::RngCore as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::values::Password;
 
@@ -41,8 +60,8 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
-/// The argon2id cost. The default is OWASP's recommendation; tests of the
-/// HTTP layer may lower it, a unit test below pins the default.
+/// The argon2id cost. The default is OWASP's recommendation; a unit test
+/// pins it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashingParams {
     pub memory_kib: u32,
@@ -56,10 +75,17 @@ impl Default for HashingParams {
     }
 }
 
+const SALT_BYTES: usize = 16;
+const OUTPUT_BYTES: usize = 32;
+
+/// Work for a hashing thread, given its reusable work area.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
-    permits: Arc<Semaphore>,
+    slots: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     dummy: PasswordHash,
 }
 
@@ -69,59 +95,184 @@ impl fmt::Debug for PasswordHasher {
     }
 }
 
+/// The right to run one hash now, on a thread that is free.
+pub struct HashSlot {
+    hasher: PasswordHasher,
+    _permit: OwnedSemaphorePermit,
+}
+
 impl PasswordHasher {
-    /// `concurrency` bounds how many hashes run at once (and so the memory
-    /// they hold: `concurrency` × `memory_kib`).
+    /// Starts `threads` hashing threads (at least one). Memory held for
+    /// hashing is at most `threads` × `memory_kib`, taken by each thread on
+    /// its first hash.
     ///
     /// # Errors
-    /// When argon2 refuses the parameters.
-    pub fn new(params: HashingParams, concurrency: usize) -> anyhow::Result<Self> {
-        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32))
+    /// When argon2 refuses the parameters or a thread cannot start.
+    pub fn new(params: HashingParams, threads: usize) -> anyhow::Result<Self> {
+        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, Some(OUTPUT_BYTES))
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
-        let dummy = hash_now(&params, "voxport dummy password, never valid")?;
-        Ok(Self { params, permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy })
+        let threads = threads.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(&queue))
+                .context("starting a password hashing thread")?;
+        }
+        // Never matched (`verify` says so without comparing): only its
+        // parameters matter, which make checking it cost a real hash.
+        let dummy = phc(&params, &random_bytes::<SALT_BYTES>(), &random_bytes::<OUTPUT_BYTES>())?;
+        Ok(Self { params, slots: Arc::new(Semaphore::new(threads)), jobs, dummy })
     }
 
-    /// # Errors
-    /// When the blocking pool is gone or argon2 fails.
-    pub async fn hash(&self, password: &Password) -> anyhow::Result<PasswordHash> {
-        let params = self.params.clone();
-        let secret = password.clone();
-        self.blocking(move || hash_now(&params, secret.expose())).await?
-    }
-
-    /// Whether `attempt` matches `hash`; with no hash (unknown login, or a
-    /// user who never set a password) it checks a dummy and answers false.
+    /// Waits for a free hashing thread.
     ///
     /// # Errors
-    /// When the blocking pool is gone.
-    pub async fn verify(&self, attempt: &str, hash: Option<&PasswordHash>) -> anyhow::Result<bool> {
-        let (stored, real) = match hash {
-            Some(h) => (h.clone(), true),
-            None => (self.dummy.clone(), false),
-        };
-        let attempt = attempt.to_owned();
-        let matches = self
-            .blocking(move || Argon2::default().verify_password(attempt.as_bytes(), stored.as_phc()).is_ok())
-            .await?;
-        Ok(real && matches)
+    /// When the hasher is shut down.
+    pub async fn slot(&self) -> anyhow::Result<HashSlot> {
+        let queued = Instant::now();
+        metrics::gauge!("voxport_password_hash_queue").increment(1.0);
+        let permit = self.slots.clone().acquire_owned().await;
+        metrics::gauge!("voxport_password_hash_queue").decrement(1.0);
+        metrics::histogram!("voxport_password_hash_wait_seconds").record(queued.elapsed().as_secs_f64());
+        Ok(HashSlot { hasher: self.clone(), _permit: permit.context("the password hasher is shut down")? })
     }
 
-    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-        let _permit = self.permits.acquire().await.context("password hashing semaphore closed")?;
+    /// Hashes a new password, waiting for a free thread first.
+    ///
+    /// # Errors
+    /// When the hashing threads are gone or argon2 fails.
+    pub async fn hash(&self, password: &Password) -> anyhow::Result<PasswordHash> {
+        self.slot().await?.hash(password).await
+    }
+
+    /// [`HashSlot::verify`], waiting for a free thread first.
+    ///
+    /// # Errors
+    /// When the hashing threads are gone.
+    pub async fn verify(&self, attempt: &str, hash: Option<&PasswordHash>) -> anyhow::Result<bool> {
+        self.slot().await?.verify(attempt, hash).await
+    }
+
+    /// Runs `job` on a hashing thread and answers what it answered.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (reply, answer) = oneshot::channel();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(work))
-            .instrument(tracing::debug_span!("argon2"))
-            .await
-            .context("password hashing task failed")
+        self.jobs
+            .send(Box::new(move |blocks| {
+                let started = Instant::now();
+                let result = span.in_scope(|| job(blocks));
+                metrics::histogram!("voxport_password_hash_seconds").record(started.elapsed().as_secs_f64());
+                let _ = reply.send(result);
+            }))
+            .map_err(|_| anyhow::anyhow!("the password hashing threads are gone"))?;
+        answer.await.context("a password hashing thread died")
     }
 }
 
-fn hash_now(params: &Params, password: &str) -> anyhow::Result<PasswordHash> {
+impl HashSlot {
+    /// Hashes a new password with a fresh salt.
+    ///
+    /// # Errors
+    /// When the hashing threads are gone or argon2 fails.
+    pub async fn hash(self, password: &Password) -> anyhow::Result<PasswordHash> {
+        let params = self.hasher.params.clone();
+        let secret = password.clone();
+        self.hasher
+            .run(move |blocks| {
+                let salt = random_bytes::<SALT_BYTES>();
+                let mut out = [0u8; OUTPUT_BYTES];
+                argon2(&params, secret.expose().as_bytes(), &salt, &mut out, blocks)?;
+                phc(&params, &salt, &out)
+            })
+            .await?
+    }
+
+    /// Whether `attempt` matches `hash`; with no hash (unknown login, or a
+    /// user who never set a password) it checks the dummy and answers
+    /// false, in the same time. The slot stays taken until it is dropped,
+    /// so a sign-in can record its failure before the next one is judged.
+    ///
+    /// # Errors
+    /// When the hashing threads are gone.
+    pub async fn verify(&self, attempt: &str, hash: Option<&PasswordHash>) -> anyhow::Result<bool> {
+        let real = hash.is_some();
+        let stored = hash.unwrap_or(&self.hasher.dummy).clone();
+        let attempt = attempt.to_owned();
+        let matches = self.hasher.run(move |blocks| matches(&attempt, &stored, blocks)).await?;
+        Ok(real && matches)
+    }
+}
+
+/// A hashing thread: lowest priority, one work area for life.
+fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
+    if let Err(e) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+        tracing::warn!(error = ?e, "a password hashing thread keeps normal priority");
+    }
+    let mut blocks = Vec::new();
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(&mut blocks),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Hashes into `out`, growing the work area when `params` need more.
+fn argon2(
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    blocks: &mut Vec<Block>,
+) -> anyhow::Result<()> {
+    let needed = params.block_count();
+    if blocks.len() < needed {
+        blocks.resize(needed, Block::default());
+    }
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password(password.as_bytes())
-        .map(|phc| PasswordHash(phc.to_string()))
+        .hash_password_into_with_memory(password, salt, out, &mut blocks[..needed])
         .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+}
+
+/// Whether `attempt` hashes to `stored` (compared in constant time). A
+/// stored string that does not parse matches nothing.
+fn matches(attempt: &str, stored: &PasswordHash, blocks: &mut Vec<Block>) -> bool {
+    let Ok(phc) = Phc::new(stored.as_phc()) else { return false };
+    let (Some(salt), Some(expected), Ok(params)) = (&phc.salt, &phc.hash, Params::try_from(&phc)) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if argon2(&params, attempt.as_bytes(), salt.as_ref(), &mut out, blocks).is_err() {
+        return false;
+    }
+    Output::new(&out).is_ok_and(|computed| computed == *expected)
+}
+
+fn phc(params: &Params, salt: &[u8], out: &[u8]) -> anyhow::Result<PasswordHash> {
+    let phc = Phc {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?,
+        salt: Some(Salt::new(salt).map_err(|e| anyhow::anyhow!("a salt: {e}"))?),
+        hash: Some(Output::new(out).map_err(|e| anyhow::anyhow!("a hash: {e}"))?),
+    };
+    Ok(PasswordHash(phc.to_string()))
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
 }
 
 #[cfg(test)]
@@ -139,6 +290,7 @@ mod tests {
         // 16-byte salt: 22 characters of unpadded base64.
         let salt = phc.split('$').nth(4).unwrap();
         assert_eq!(salt.len(), 22, "{phc}");
+        assert!(hasher.verify(pw.expose(), Some(&hash)).await.unwrap());
     }
 
     #[tokio::test]
@@ -149,6 +301,31 @@ mod tests {
         assert!(hasher.verify(pw.expose(), Some(&hash)).await.unwrap());
         assert!(!hasher.verify("not the password", Some(&hash)).await.unwrap());
         assert!(!hasher.verify(pw.expose(), None).await.unwrap(), "no hash never matches");
+        let garbage = PasswordHash::from_phc("not a phc string".into());
+        assert!(!hasher.verify(pw.expose(), Some(&garbage)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_made_by_the_argon2_crate_verify_and_the_other_way_round() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let params = HashingParams { memory_kib: 256, iterations: 1, parallelism: 1 };
+        let hasher = PasswordHasher::new(params, 1).unwrap();
+        let theirs =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(256, 1, 1, Some(OUTPUT_BYTES)).unwrap());
+        let phc = theirs.hash_password(b"correct horse battery").unwrap().to_string();
+        assert!(hasher.verify("correct horse battery", Some(&PasswordHash::from_phc(phc))).await.unwrap());
+        let pw = PasswordPolicy::default().generate();
+        let ours = hasher.hash(&pw).await.unwrap();
+        assert!(theirs.verify_password(pw.expose().as_bytes(), ours.as_phc()).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_stored_hash_of_another_cost_still_verifies() {
+        let small = PasswordHasher::new(HashingParams { memory_kib: 64, iterations: 1, parallelism: 1 }, 1).unwrap();
+        let large = PasswordHasher::new(HashingParams { memory_kib: 512, iterations: 1, parallelism: 1 }, 1).unwrap();
+        let pw = PasswordPolicy::default().generate();
+        let made_large = large.hash(&pw).await.unwrap();
+        assert!(small.verify(pw.expose(), Some(&made_large)).await.unwrap(), "the work area grows");
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod session;
 mod tokens;
 pub mod totp;
 
-pub use hasher::{HashingParams, PasswordHash, PasswordHasher};
+pub use hasher::{HashSlot, HashingParams, PasswordHash, PasswordHasher};
 pub use link::{LinkPurpose, LinkToken, NewLinkToken};
 pub use session::{Client, RefreshToken, Session, SessionLifetimes};
 pub use tokens::{AccessClaims, Jwk, SigningKeySeed, TokenError, TokenSettings, TokenSigner};

@@ -35,10 +35,10 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<(), ChangePasswordError> {
         let me = &self.me(actor).await?;
-        if self.recheck_password(me, current, actor.ip, now).await?.is_none() {
+        let Some(check) = self.recheck_password(me, current, actor.ip, now).await? else {
             return Err(ChangePasswordError::WrongPassword);
-        }
-        self.clear_failures(me).await?;
+        };
+        self.record_success(&check, me.id, now).await?;
         let new = self.policy.check(new, &me.personal_words()).map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(&new).await?;
         let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id), now);

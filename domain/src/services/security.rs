@@ -112,14 +112,14 @@ impl<S: Store> Voxport<S> {
         }
         // Both count against the account like a sign-in: a stolen session
         // guesses neither the password nor codes.
-        let Some(counted) = self.recheck_password(me, password, actor.ip, now).await? else {
+        let Some(check) = self.recheck_password(me, password, actor.ip, now).await? else {
             return Err(TwoFactorError::WrongCode);
         };
         if !self.check_code(me, code, now).await? {
-            self.record_failure(Some(me.into()), Some(&counted), actor.ip, Failure::WrongCode, now).await?;
+            self.record_failure(&check, Failure::WrongCode, actor.ip, now).await?;
             return Err(TwoFactorError::WrongCode);
         }
-        self.clear_failures(me).await?;
+        self.record_success(&check, me.id, now).await?;
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorDisabled, TargetType::User, Some(me.id), now);
         self.store.remove_two_factor(me.id, false, now, &audit).await?;
         Ok(())
@@ -155,7 +155,7 @@ impl<S: Store> Voxport<S> {
     pub async fn unlock(&self, actor: &Actor, user: Uuid, now: DateTime<Utc>) -> Result<(), SecurityAdminError> {
         let target = self.target::<SecurityAdminError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::AccountUnlocked, TargetType::User, Some(user), now);
-        self.store.clear(&ThrottleKey::account(target.login.as_str()), Some(&audit)).await?;
+        self.store.unlock_login(target.login.as_str(), &audit).await?;
         Ok(())
     }
 

@@ -1,15 +1,15 @@
-//! Sign-in, refresh, sign-out, and turning a bearer token into an actor.
+//! Signing in, and checking a signed-in user's password again.
 //!
-//! A sign-in passes, in order: the source address's failure limit (429),
-//! the password (one answer for every refusal, locked accounts and unknown
-//! logins included, after the same work), the account's status, the
+//! A sign-in waits for a free hashing thread, then passes, in order: the
+//! throttle counters (429 for a spraying address; a locked login answers
+//! like a wrong password, after the same work), the password (one answer
+//! for every refusal, unknown logins included), the account's status, the
 //! user's IP allowlist (403, only after the password matched, so it tells
 //! a stranger nothing), the client's application, the second factor, and
-//! the administrator's demand for one. The attempt is taken against the
-//! source address and the login in the database before the password is
-//! checked, and given back when it matched (SECURITY.md "Brute force",
-//! [`crate::throttle`]); a storage failure is a 503, and one before the
-//! attempt was taken counts nothing. Every outcome is audited.
+//! the administrator's demand for one. Whatever does not end in a session
+//! is counted as a failure (SECURITY.md "Brute force", [`crate::throttle`]);
+//! a storage failure is a 503 and counts nothing. Every outcome is
+//! audited.
 
 use std::net::IpAddr;
 
@@ -22,13 +22,13 @@ use super::Voxport;
 use crate::{
     audit::{AuditAction, AuditEvent},
     auth::{
-        Client, RefreshToken, Session,
+        Client, HashSlot, RefreshToken, Session,
         totp::{RecoveryCode, TotpSecret, current_step, matching_step},
     },
     errors::{EnrolmentToken, LoginError},
-    ports::Store,
+    ports::{LoginCredentials, Store},
     station::Application,
-    throttle::{Counter, Taken, ThrottleKey, ThrottlePolicy, Verdict},
+    throttle::{Counter, Judgement, SignInKeys, ThrottlePolicy, ThrottleState, Verdict},
     user::{AccountId, User, UserStatus},
     values::{Login, MAX_PASSWORD_CHARS, allowed},
 };
@@ -103,6 +103,8 @@ impl Failure {
 enum Refusal {
     /// Disabled, expired or not yet active.
     NotActive,
+    /// The user has a second factor and gave no code.
+    OtpRequired,
     IpNotAllowed,
     ApplicationNotEnabled,
     TwoFactorEnrolmentRequired,
@@ -112,6 +114,7 @@ impl Refusal {
     fn as_str(self) -> &'static str {
         match self {
             Self::NotActive => "status",
+            Self::OtpRequired => "otp_required",
             Self::IpNotAllowed => "ip_not_allowed",
             Self::ApplicationNotEnabled => "application_not_enabled",
             Self::TwoFactorEnrolmentRequired => "two_factor_enrolment_required",
@@ -134,100 +137,78 @@ enum SecondFactorRefusal {
     Wrong(Failure),
 }
 
-/// The throttle attempts a sign-in took.
-struct Attempts {
-    /// The login's; none when refused uncounted while locked.
-    account: Option<ThrottleKey>,
-    /// The source address's, when it is known.
-    address: Option<ThrottleKey>,
+/// A password checked against an account, as its throttle counters judged
+/// it when its hash started: what its outcome is recorded against.
+pub(super) struct PasswordCheck {
+    keys: SignInKeys,
+    state: ThrottleState,
+    judged: Judgement,
+    /// The account the login names, if any.
+    whose: Option<AccountId>,
+    /// Whether the password matched.
+    matched: bool,
+    /// The hashing slot of a password that did not match, held until its
+    /// failure is recorded: the next attempt waiting for it is judged by
+    /// counters that include this one.
+    _held: Option<HashSlot>,
 }
 
 impl<S: Store> Voxport<S> {
-    /// Signs a user in (PRODUCT.md rules 1, 6, 8 and 9).
+    /// Signs a user in (PRODUCT.md rules 1, 6, 8, 9 and 15).
     ///
     /// # Errors
     /// See [`LoginError`]; every refusal of the password is `InvalidCredentials`.
     pub async fn login(&self, attempt: LoginAttempt<'_>, now: DateTime<Utc>) -> Result<SignedIn, LoginError> {
         let ip = attempt.ip;
-        let policy = &self.settings.throttle;
-        let address = ip.map(ThrottleKey::Address);
-        if let Some(key) = &address
-            && let Taken::Closed(until) = self.store.take_attempt(key, policy, now).await?
-        {
-            let wait = until.map_or(policy.address_window, |u| u - now);
+        let found = self.store.login_credentials(&Login::key_of(attempt.login)).await?;
+        let check = self.check_password(attempt.login, found.as_ref(), attempt.password, ip, now).await?;
+        if let Judgement::TooMany { until } = check.judged {
+            metrics::counter!("voxport_throttle_refusals_total", "kind" => "address").increment(1);
             return Err(LoginError::TooManyAttempts {
-                retry_after: u64::try_from(wait.num_seconds()).unwrap_or(1).max(1),
+                retry_after: u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1),
             });
         }
-        // Refused before hashing: an oversized password costs nothing.
-        let oversized = attempt.password.chars().count() > MAX_PASSWORD_CHARS;
-        let found = self.store.login_credentials(&Login::key_of(attempt.login)).await?;
-        // Known or not, the login's attempt is taken (the same work either
-        // way); a locked account is checked against the dummy hash: the
-        // same answer, in the same time, as a wrong password.
-        let account = ThrottleKey::account(attempt.login);
-        let counted = match self.store.take_attempt(&account, policy, now).await? {
-            Taken::Counted(counter) => Some(counter),
-            Taken::Closed(_) => None,
-        };
-        let hash = found.as_ref().and_then(|f| f.hash.as_ref()).filter(|_| counted.is_some());
-        let matches = !oversized && self.hasher.verify(attempt.password, hash).await?;
-        let taken = Attempts { account: counted.is_some().then_some(account), address };
-        let whose = found.as_ref().map(|f| AccountId { tenant_id: f.tenant_id, user_id: f.user_id });
         // Only now the whole user: loading it for a known login alone would
         // take time an unknown one does not.
-        let user = match &whose {
-            Some(w) if matches => self.store.user(w.tenant_id, w.user_id).await?,
+        let user = match &check.whose {
+            Some(w) if check.matched => self.store.user(w.tenant_id, w.user_id).await?,
             _ => None,
         };
         let user = match user {
             Some(user) if user.status(now) == UserStatus::Active => user,
-            Some(user) => {
-                self.record_refusal(&user, Refusal::NotActive, ip, &taken, now).await?;
-                return Err(LoginError::InvalidCredentials);
-            }
+            Some(user) => return Err(self.refuse(&check, &user, Refusal::NotActive, ip, now).await?),
             None => {
-                let reason = match &whose {
-                    None => Failure::UnknownLogin,
-                    Some(_) if counted.is_none() => Failure::Locked,
-                    Some(_) => Failure::WrongPassword,
+                let reason = match (&check.whose, check.judged) {
+                    (_, Judgement::Locked) => Failure::Locked,
+                    (None, _) => Failure::UnknownLogin,
+                    (Some(_), _) => Failure::WrongPassword,
                 };
-                self.record_failure(whose, counted.as_ref(), ip, reason, now).await?;
+                self.record_failure(&check, reason, ip, now).await?;
                 return Err(LoginError::InvalidCredentials);
             }
         };
         if !allowed(&user.allowed_networks, ip) {
-            self.record_refusal(&user, Refusal::IpNotAllowed, ip, &taken, now).await?;
-            return Err(LoginError::IpNotAllowed);
+            return Err(self.refuse(&check, &user, Refusal::IpNotAllowed, ip, now).await?);
         }
         // Before the second factor, so no code is spent on a sign-in that
         // cannot succeed.
         if !attempt.client.allowed_for(&user) {
-            self.record_refusal(&user, Refusal::ApplicationNotEnabled, ip, &taken, now).await?;
-            return Err(LoginError::ApplicationNotEnabled(Application::DesktopApp));
+            return Err(self.refuse(&check, &user, Refusal::ApplicationNotEnabled, ip, now).await?);
         }
         let factor = match self.second_factor(&user, attempt.otp, ip, now).await? {
             Ok(factor) => factor,
             Err(SecondFactorRefusal::Missing) => {
-                self.refund_attempts(&taken).await?;
-                return Err(LoginError::OtpRequired);
+                return Err(self.refuse(&check, &user, Refusal::OtpRequired, ip, now).await?);
             }
             Err(SecondFactorRefusal::Wrong(reason)) => {
-                self.record_failure(Some(AccountId::from(&user)), counted.as_ref(), ip, reason, now).await?;
+                self.record_failure(&check, reason, ip, now).await?;
                 return Err(LoginError::OtpInvalid);
             }
         };
         if user.two_factor.required && !user.two_factor.enabled {
-            self.record_refusal(&user, Refusal::TwoFactorEnrolmentRequired, ip, &taken, now).await?;
-            let token = self.tokens.issue_enrolment(user.id, user.tenant_id, now)?;
-            return Err(LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken(token) });
+            return Err(self.refuse(&check, &user, Refusal::TwoFactorEnrolmentRequired, ip, now).await?);
         }
-        if let Some(account) = &taken.account {
-            self.store.clear(account, None).await?;
-        }
-        if let Some(address) = &taken.address {
-            self.store.refund(address, policy).await?;
-        }
+        self.record_success(&check, user.id, now).await?;
         let session = Session {
             id: Uuid::now_v7(),
             user_id: user.id,
@@ -249,7 +230,41 @@ impl<S: Store> Voxport<S> {
         }));
         let refresh = RefreshToken::generate();
         self.store.create_session(&session, &refresh.hash(), self.refresh_expiry(&session, now), &audit).await?;
+        metrics::counter!("voxport_sign_ins_total", "outcome" => "succeeded").increment(1);
         Ok(self.signed_in(user, &session, refresh, now)?)
+    }
+
+    /// Checks `password` against the account `found` of `login`, as a
+    /// sign-in from `ip` does: once a hashing thread is free, the
+    /// throttle counters judge the attempt; then the password is hashed
+    /// (against the dummy when the login names nobody or is locked). A
+    /// spraying address gets no hash. Answers the check, whose outcome the
+    /// caller records.
+    async fn check_password(
+        &self,
+        login: &str,
+        found: Option<&LoginCredentials>,
+        password: &str,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<PasswordCheck> {
+        let policy = &self.settings.throttle;
+        let keys = SignInKeys::new(login, ip);
+        let whose = found.map(|f| AccountId { tenant_id: f.tenant_id, user_id: f.user_id });
+        let slot = self.hasher.slot().await?;
+        let state = self.store.throttle_state(&keys, whose.map(|w| w.user_id), now - policy.known_for).await?;
+        let judged = policy.judge(&state, now);
+        // Refused before hashing: an oversized password costs nothing, and
+        // tells nothing either.
+        let oversized = password.chars().count() > MAX_PASSWORD_CHARS;
+        let matched = match judged {
+            Judgement::TooMany { .. } => false,
+            _ if oversized => false,
+            Judgement::Locked => slot.verify(password, None).await?,
+            Judgement::Open => slot.verify(password, found.and_then(|f| f.hash.as_ref())).await?,
+        };
+        let held = (!matched).then_some(slot);
+        Ok(PasswordCheck { keys, state, judged, whose, matched, _held: held })
     }
 
     /// Checks the second factor of a user who has one; passes users who
@@ -302,94 +317,106 @@ impl<S: Store> Voxport<S> {
     }
 
     /// Checks a signed-in user's password again (to change it, or to turn
-    /// their second factor off). The attempt counts against their account
-    /// as a sign-in's would, so a stolen session is no way around the
-    /// lockout. Answers the attempt's counter when the password is right
-    /// (the attempt still counted until [`Self::clear_failures`] clears it); a
-    /// wrong password or a locked account is audited and answers `None`.
+    /// their second factor off), as a sign-in from `ip` would: the same
+    /// counters judge it and count its failure, so a stolen session is no
+    /// way around the lockout. Answers the check when the password is right
+    /// (record its success once the whole change passed); a wrong password
+    /// or a locked login is recorded and answers `None`.
     pub(super) async fn recheck_password(
         &self,
         user: &User,
         password: &str,
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Counter>> {
-        let key = ThrottleKey::account(user.login.as_str());
-        let counted = match self.store.take_attempt(&key, &self.settings.throttle, now).await? {
-            Taken::Counted(counter) => Some(counter),
-            Taken::Closed(_) => None,
+    ) -> anyhow::Result<Option<PasswordCheck>> {
+        let found = LoginCredentials {
+            user_id: user.id,
+            tenant_id: user.tenant_id,
+            hash: self.store.password_hash(user.id).await?,
         };
-        let hash = self.store.password_hash(user.id).await?.filter(|_| counted.is_some());
-        if password.chars().count() <= MAX_PASSWORD_CHARS && self.hasher.verify(password, hash.as_ref()).await? {
-            return Ok(counted);
+        let check = self.check_password(user.login.as_str(), Some(&found), password, ip, now).await?;
+        if check.matched {
+            return Ok(Some(check));
         }
-        let reason = if counted.is_some() { Failure::WrongCurrentPassword } else { Failure::Locked };
-        self.record_failure(Some(AccountId::from(user)), counted.as_ref(), ip, reason, now).await?;
+        let reason = if check.judged == Judgement::Open { Failure::WrongCurrentPassword } else { Failure::Locked };
+        self.record_failure(&check, reason, ip, now).await?;
         Ok(None)
     }
 
-    /// Clears the user's failures after a successful [`Self::recheck_password`].
-    pub(super) async fn clear_failures(&self, user: &User) -> anyhow::Result<()> {
-        self.store.clear(&ThrottleKey::account(user.login.as_str()), None).await
+    /// Records that a check ended in success: the login's counters at the
+    /// address clear, and the address is remembered as known.
+    pub(super) async fn record_success(
+        &self,
+        check: &PasswordCheck,
+        user: Uuid,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let success = self.settings.throttle.success(&check.state, now);
+        self.store.record_success(&check.keys, user, success, now).await
     }
 
-    /// Audits a failed attempt, whose count was taken in advance: with the
-    /// lock it caused, if it did, in one transaction.
+    /// Counts a failed check against the counters it moves and audits it,
+    /// with the lock it caused, if it did.
     pub(super) async fn record_failure(
         &self,
-        whose: Option<AccountId>,
-        counted: Option<&Counter>,
-        ip: Option<IpAddr>,
+        check: &PasswordCheck,
         reason: Failure,
+        ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let reason = reason.as_str();
+        let counters = self.count_failure(check, now).await?;
         let mut events = Vec::with_capacity(2);
-        if let (Some(w), Some(counter)) = (&whose, counted)
-            && matches!(ThrottlePolicy::verdict(Some(counter), now), Verdict::Closed(_))
+        if let Some(w) = &check.whose
+            && let Some(lock) = lock_details(check, &counters, now)
         {
-            events.push(AuditEvent::own(AuditAction::AccountLocked, w.tenant_id, w.user_id, ip, now).with(json!({
-                "failures": counter.failures,
-                "locked_until": counter.locked_until,
-                "until_unlocked": counter.hard_locked,
-            })));
+            events.push(AuditEvent::own(AuditAction::AccountLocked, w.tenant_id, w.user_id, ip, now).with(lock));
         }
-        let failures = whose.and(counted).map(|c| c.failures);
-        let (tenant, user) = (whose.map(|w| w.tenant_id), whose.map(|w| w.user_id));
+        let failures = counters.first().map(|c| c.failures).filter(|_| check.judged == Judgement::Open);
+        let (tenant, user) = (check.whose.map(|w| w.tenant_id), check.whose.map(|w| w.user_id));
         events.push(
             AuditEvent::anonymous(AuditAction::SignInFailed, tenant, user, ip, now)
                 .with(json!({"reason": reason, "failures": failures})),
         );
         self.store.record_all(&events).await?;
+        metrics::counter!("voxport_sign_ins_total", "outcome" => "failed", "reason" => reason).increment(1);
         tracing::info!(?user, ?ip, reason, "sign-in failed");
         Ok(())
     }
 
-    /// Gives back the attempts a sign-in took: it was no failure.
-    async fn refund_attempts(&self, taken: &Attempts) -> anyhow::Result<()> {
-        for key in [&taken.account, &taken.address].into_iter().flatten() {
-            self.store.refund(key, &self.settings.throttle).await?;
-        }
-        Ok(())
-    }
-
-    /// Audits a sign-in refused after the password matched, giving back
-    /// the attempts it took.
-    async fn record_refusal(
+    /// Refuses a sign-in whose password matched: it counts like a failure
+    /// (it cost a hash), and is audited with its reason. Answers the error
+    /// to return.
+    async fn refuse(
         &self,
+        check: &PasswordCheck,
         user: &User,
         reason: Refusal,
         ip: Option<IpAddr>,
-        taken: &Attempts,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        let reason = reason.as_str();
-        self.refund_attempts(taken).await?;
+    ) -> anyhow::Result<LoginError> {
+        self.count_failure(check, now).await?;
         let audit = AuditEvent::anonymous(AuditAction::SignInRefused, Some(user.tenant_id), Some(user.id), ip, now)
-            .with(json!({"reason": reason}));
+            .with(json!({"reason": reason.as_str()}));
         self.store.record(&audit).await?;
-        tracing::info!(user = %user.id, ?ip, reason, "sign-in refused");
-        Ok(())
+        metrics::counter!("voxport_sign_ins_total", "outcome" => "refused", "reason" => reason.as_str()).increment(1);
+        tracing::info!(user = %user.id, ?ip, reason = reason.as_str(), "sign-in refused");
+        Ok(match reason {
+            Refusal::NotActive => LoginError::InvalidCredentials,
+            Refusal::IpNotAllowed => LoginError::IpNotAllowed,
+            Refusal::ApplicationNotEnabled => LoginError::ApplicationNotEnabled(Application::DesktopApp),
+            Refusal::OtpRequired => LoginError::OtpRequired,
+            Refusal::TwoFactorEnrolmentRequired => LoginError::TwoFactorEnrolmentRequired {
+                token: EnrolmentToken(self.tokens.issue_enrolment(user.id, user.tenant_id, now)?),
+            },
+        })
+    }
+
+    /// Counts one failure against the counters `check` moves; answers them
+    /// after, in [`ThrottlePolicy::failing`]'s order.
+    async fn count_failure(&self, check: &PasswordCheck, now: DateTime<Utc>) -> anyhow::Result<Vec<Counter>> {
+        let keys = ThrottlePolicy::failing(&check.keys, &check.state, check.judged);
+        self.store.record_failures(&keys, &self.settings.throttle, now).await
     }
 
     pub(super) fn signed_in(
@@ -407,4 +434,21 @@ impl<S: Store> Voxport<S> {
             user,
         })
     }
+}
+
+/// What the audit log says of a lock that a failure of `check` just
+/// caused: the login stopped at unknown addresses for good, or locked at
+/// this address for a while; `None` when it caused none.
+fn lock_details(check: &PasswordCheck, after: &[Counter], now: DateTime<Utc>) -> Option<serde_json::Value> {
+    if check.judged != Judgement::Open {
+        return None;
+    }
+    let hard_stop = (!check.state.known()).then(|| after.get(1)).flatten().filter(|c| c.hard_locked);
+    if let Some(account) = hard_stop {
+        return Some(json!({"failures": account.failures, "locked_until": null, "until_unlocked": true}));
+    }
+    after
+        .first()
+        .filter(|pair| matches!(ThrottlePolicy::verdict(Some(pair), now), Verdict::Closed(_)))
+        .map(|pair| json!({"failures": pair.failures, "locked_until": pair.locked_until, "until_unlocked": false}))
 }

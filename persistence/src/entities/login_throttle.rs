@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "login_throttle")]
 pub struct Model {
-    /// `user:<id>` or `ip:<address>`.
+    /// See `voxport_domain::throttle::ThrottleKey::as_string`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     pub failures: i32,

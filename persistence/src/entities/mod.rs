@@ -6,6 +6,7 @@ pub mod device_assignments;
 pub mod devices;
 pub mod extensions;
 pub mod idempotency_keys;
+pub mod known_addresses;
 pub mod login_throttle;
 pub mod outbox;
 pub mod password_tokens;
