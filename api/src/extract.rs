@@ -58,9 +58,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonWithValue<T> {
         Box::pin(async move {
             let bytes = body.await?;
             let parsed = parse_json(&bytes)?;
-            let value = serde_json::from_slice(&bytes).map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {e}"))
-            })?;
+            let value = serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
             Ok(JsonWithValue(parsed, value))
         })
     }
@@ -100,6 +98,11 @@ fn json_bytes(req: &HttpRequest, payload: &mut Payload) -> LocalFuture<Result<we
     })
 }
 
+/// 400 for a body that is not JSON at all.
+fn malformed_json(e: &serde_json::Error) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {e}"))
+}
+
 /// Every request body of the API is a JSON object; serde would otherwise
 /// also read a struct from an array (`[null, null]`).
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -107,16 +110,9 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if first != Some(&b'{') {
         return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
             Ok(_) => Err(ApiError::field("body", "must be a JSON object")),
-            Err(e) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("The body is not valid JSON: {e}"),
-            )),
+            Err(e) => Err(malformed_json(&e)),
         };
     }
-    let malformed = |e: &serde_json::Error| {
-        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {e}"))
-    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -125,14 +121,14 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             // A type error in the first value of `{} {}` is still a malformed body.
             serde_json::error::Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
                 Ok(_) => ApiError::validation(vec![field_error(&path, &inner.to_string())]),
-                Err(syntax) => malformed(&syntax),
+                Err(syntax) => malformed_json(&syntax),
             },
             serde_json::error::Category::Syntax
             | serde_json::error::Category::Eof
-            | serde_json::error::Category::Io => malformed(&inner),
+            | serde_json::error::Category::Io => malformed_json(&inner),
         }
     })?;
-    de.end().map_err(|e| malformed(&e))?;
+    de.end().map_err(|e| malformed_json(&e))?;
     Ok(value)
 }
 
@@ -221,24 +217,28 @@ impl Fields {
     }
 }
 
-/// The `Idempotency-Key` request header, when the client sent one: 422
-/// naming it when it is not 1 to 255 visible ASCII characters.
-pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+/// The `Idempotency-Key` request header, when the client sent one. It is
+/// read by the handler ([`IdempotencyKeyHeader::parse`]) once the caller's
+/// permission is checked, so a bad key never hides a 403.
+pub struct IdempotencyKeyHeader(Option<Result<IdempotencyKey, InvalidIdempotencyKey>>);
+
+impl IdempotencyKeyHeader {
+    /// # Errors
+    /// 422 naming the header when it is not 1 to 255 visible ASCII
+    /// characters.
+    pub fn parse(self) -> Result<Option<IdempotencyKey>, ApiError> {
+        self.0.transpose().map_err(|e| ApiError::field("Idempotency-Key", e))
+    }
+}
 
 impl FromRequest for IdempotencyKeyHeader {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(match req.headers().get("idempotency-key") {
-            None => Ok(Self(None)),
-            Some(v) => v
-                .to_str()
-                .map_err(|_| InvalidIdempotencyKey)
-                .and_then(IdempotencyKey::parse)
-                .map(|key| Self(Some(key)))
-                .map_err(|e| ApiError::field("Idempotency-Key", e)),
-        })
+        let raw = req.headers().get("idempotency-key");
+        let key = raw.map(|v| v.to_str().map_err(|_| InvalidIdempotencyKey).and_then(IdempotencyKey::parse));
+        std::future::ready(Ok(Self(key)))
     }
 }
 

@@ -123,8 +123,13 @@ fn resource(path: &str, allow: &'static str) -> Resource {
     }))
 }
 
+/// 404 for a path the API does not have.
+fn no_resource(req: &HttpRequest) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No resource at {}.", req.path()))
+}
+
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No resource at {}.", req.path())))
+    Err(no_resource(&req))
 }
 
 /// Registers every route of the API and the documentation.
@@ -140,9 +145,7 @@ pub fn configure<S: Store>(
             .app_data(web::Data::new(draining))
             .app_data(web::Data::new(trusted_proxies))
             .app_data(web::PayloadConfig::new(MAX_JSON_BYTES))
-            .app_data(web::PathConfig::default().error_handler(|_, req| {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No resource at {}.", req.path())).into()
-            }))
+            .app_data(web::PathConfig::default().error_handler(|_, req| no_resource(req).into()))
             .service(resource("/v1/auth/login", "POST").route(web::post().to(auth::login::<S>)))
             .service(resource("/v1/auth/refresh", "POST").route(web::post().to(auth::refresh::<S>)))
             .service(resource("/v1/auth/logout", "POST").route(web::post().to(auth::logout::<S>)))

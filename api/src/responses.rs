@@ -55,22 +55,22 @@ pub enum BadQuery {
 /// A 404 for an object the path names, of the caller's tenant (or below
 /// it): missing there, or another tenant's, which reads the same.
 macro_rules! not_found {
-    ($($name:ident => $what:literal,)*) => {$(
+    ($($name:ident => $description:literal,)*) => {$(
         #[derive(IntoResponses)]
         pub enum $name {
-            #[doc = concat!("No such ", $what, " (`not_found`).")]
-            #[response(status = 404, content_type = "application/problem+json")]
+            #[response(status = 404, description = $description, content_type = "application/problem+json")]
             NotFound(Problem),
         }
     )*};
 }
 
 not_found! {
-    UserNotFound => "user in the caller's tenant",
-    RoleNotFound => "role in the caller's tenant",
-    DeviceNotFound => "device in the caller's tenant",
-    ExtensionNotFound => "extension in the caller's tenant",
-    StationNotFound => "station in or below the caller's tenant",
-    PhoneNumberNotFound => "number in or below the caller's tenant",
-    TenantNotFound => "tenant below the caller's",
+    UserNotFound => "No such user in the caller's tenant (`not_found`).",
+    RoleNotFound => "No such role in the caller's tenant (`not_found`).",
+    DeviceNotFound => "No such device in the caller's tenant (`not_found`).",
+    ExtensionNotFound => "No such extension in the caller's tenant (`not_found`).",
+    StationNotFound => "No such station in or below the caller's tenant (`not_found`).",
+    PhoneNumberNotFound => "No such number in or below the caller's tenant (`not_found`).",
+    TenantNotFound => "No such tenant below the caller's (`not_found`).",
+    ForeignTenantNotFound => "No such tenant (`tenant_id`) below the caller's (`tenant_not_found`).",
 }

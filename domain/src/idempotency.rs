@@ -134,6 +134,10 @@ pub enum IdempotencyRefusal {
     /// request took its claim over).
     #[error("a request with this idempotency key is still running")]
     InProgress,
+    /// What the first request answered was remembered in a form this
+    /// release no longer reads.
+    #[error("the answer remembered for this idempotency key can no longer be read")]
+    Forgotten,
 }
 
 /// The associated data the result remembered for `key` of `scope` is

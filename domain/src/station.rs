@@ -136,6 +136,19 @@ impl Station {
     pub fn unlocked(&self, enabled: &[Application]) -> Vec<Application> {
         enabled.iter().copied().filter(|a| self.applications.contains(a)).collect()
     }
+
+    /// [`Self::locked`] for a user holding `station`, or none: without a
+    /// station, nothing is unlocked.
+    #[must_use]
+    pub fn locked_for(station: Option<&Station>, wanted: &[Application]) -> Vec<Application> {
+        station.map_or_else(|| wanted.to_vec(), |s| s.locked(wanted))
+    }
+
+    /// [`Self::unlocked`] for a user holding `station`, or none.
+    #[must_use]
+    pub fn unlocked_for(station: Option<&Station>, enabled: &[Application]) -> Vec<Application> {
+        station.map_or_else(Vec::new, |s| s.unlocked(enabled))
+    }
 }
 
 /// What a user view shows of their station.

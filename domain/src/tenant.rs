@@ -74,6 +74,25 @@ pub struct NewTenant {
     pub kind: TenantKind,
     pub name: TenantName,
     pub slug: Slug,
+    pub extension_digits: ExtensionDigits,
+    pub own_phone_numbers: bool,
+}
+
+impl NewTenant {
+    /// A tenant as it starts: the default dial plan, and phone numbers that
+    /// only its parent adds.
+    #[must_use]
+    pub fn new(parent_id: Option<Uuid>, kind: TenantKind, name: TenantName, slug: Slug) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            parent_id,
+            kind,
+            name,
+            slug,
+            extension_digits: ExtensionDigits::default(),
+            own_phone_numbers: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

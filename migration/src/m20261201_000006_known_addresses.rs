@@ -79,7 +79,7 @@ impl MigrationTrait for Migration {
             .exec_stmt(
                 Query::update()
                     .table(LoginThrottle::Table)
-                    .value(LoginThrottle::LockedUntil, Option::<String>::None)
+                    .value(LoginThrottle::LockedUntil, Expr::cust("NULL"))
                     .to_owned(),
             )
             .await?;

@@ -1,44 +1,119 @@
-//! Forgetting what outlived its use.
+//! Forgetting what outlived its use, in batches: each statement deletes at
+//! most a batch of rows it selects by primary key, so no purge holds locks
+//! for long, and a purge running on two replicas deletes each row once.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
-use voxport_domain::ports::PurgeStore;
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter,
+    sea_query::{Query, SelectStatement},
+};
+use voxport_domain::ports::{Purge, PurgeStore};
 
 use crate::{
     SeaStore, db_err,
-    entities::{idempotency_keys, login_throttle, password_tokens},
+    entities::{idempotency_keys, known_addresses, login_throttle, password_tokens, sessions},
 };
 
+impl SeaStore {
+    /// Deletes the rows of `E` whose `key` is among those `select` picks,
+    /// a batch at a time, until none is left; answers how many went.
+    async fn delete_in_batches<E: EntityTrait>(
+        &self,
+        key: impl ColumnTrait + Copy,
+        select: impl Fn() -> SelectStatement,
+        what: &'static str,
+    ) -> anyhow::Result<u64> {
+        let mut gone = 0;
+        loop {
+            let res =
+                E::delete_many().filter(key.in_subquery(select())).exec(&self.db).await.map_err(|e| db_err(e, what))?;
+            gone += res.rows_affected;
+            if res.rows_affected == 0 {
+                return Ok(gone);
+            }
+        }
+    }
+}
+
 impl PurgeStore for SeaStore {
-    async fn purge(&self, now: DateTime<Utc>, keys_before: DateTime<Utc>) -> anyhow::Result<u64> {
-        let keys = idempotency_keys::Entity::delete_many()
-            .filter(idempotency_keys::Column::CreatedAt.lt(crate::stamp(keys_before)))
-            .exec(&self.db)
-            .await
-            .map_err(|e| db_err(e, "forgetting idempotency keys"))?;
-        let links = password_tokens::Entity::delete_many()
-            .filter(
-                Condition::any()
-                    .add(password_tokens::Column::ExpiresAt.lt(crate::stamp(now)))
-                    .add(password_tokens::Column::UsedAt.is_not_null()),
+    async fn purge(&self, p: &Purge) -> anyhow::Result<u64> {
+        let now = crate::stamp(p.now);
+        let batch = p.batch.max(1);
+        let picked = |table: sea_orm::sea_query::TableRef, key: sea_orm::sea_query::ColumnRef, cond: Condition| {
+            let mut q = Query::select();
+            q.column(key).from(table).cond_where(cond).limit(batch);
+            q
+        };
+        let keys = self
+            .delete_in_batches::<idempotency_keys::Entity>(
+                idempotency_keys::Column::Id,
+                || {
+                    picked(
+                        idempotency_keys::Entity.into(),
+                        idempotency_keys::Column::Id.into(),
+                        Condition::all().add(idempotency_keys::Column::CreatedAt.lt(crate::stamp(p.keys_before))),
+                    )
+                },
+                "forgetting idempotency keys",
             )
-            .exec(&self.db)
-            .await
-            .map_err(|e| db_err(e, "forgetting spent links"))?;
-        // A counter nobody has failed against for a day has nothing to say,
-        // unless it holds a lock still running or one only an
-        // administrator lifts.
-        let counters = login_throttle::Entity::delete_many()
-            .filter(login_throttle::Column::LastFailureAt.lt(crate::stamp(now - chrono::Duration::days(1))))
-            .filter(login_throttle::Column::HardLocked.eq(false))
-            .filter(
-                Condition::any()
-                    .add(login_throttle::Column::LockedUntil.is_null())
-                    .add(login_throttle::Column::LockedUntil.lt(crate::stamp(now))),
+            .await?;
+        let links = self
+            .delete_in_batches::<password_tokens::Entity>(
+                password_tokens::Column::Id,
+                || {
+                    picked(
+                        password_tokens::Entity.into(),
+                        password_tokens::Column::Id.into(),
+                        Condition::any()
+                            .add(password_tokens::Column::ExpiresAt.lt(now))
+                            .add(password_tokens::Column::UsedAt.is_not_null()),
+                    )
+                },
+                "forgetting spent links",
             )
+            .await?;
+        let counters = self
+            .delete_in_batches::<login_throttle::Entity>(
+                login_throttle::Column::Key,
+                || {
+                    picked(
+                        login_throttle::Entity.into(),
+                        login_throttle::Column::Key.into(),
+                        Condition::all()
+                            .add(login_throttle::Column::LastFailureAt.lt(crate::stamp(p.counters_before)))
+                            .add(login_throttle::Column::HardLocked.eq(false))
+                            .add(
+                                Condition::any()
+                                    .add(login_throttle::Column::LockedUntil.is_null())
+                                    .add(login_throttle::Column::LockedUntil.lt(now)),
+                            ),
+                    )
+                },
+                "forgetting old counters",
+            )
+            .await?;
+        let known = known_addresses::Entity::delete_many()
+            .filter(known_addresses::Column::LastSuccessAt.lt(crate::stamp(p.known_before)))
             .exec(&self.db)
             .await
-            .map_err(|e| db_err(e, "forgetting old counters"))?;
-        Ok(keys.rows_affected + links.rows_affected + counters.rows_affected)
+            .map_err(|e| db_err(e, "forgetting known addresses"))?
+            .rows_affected;
+        // Refresh tokens go with their session (ON DELETE CASCADE).
+        let ended = crate::stamp(p.sessions_before);
+        let sessions = self
+            .delete_in_batches::<sessions::Entity>(
+                sessions::Column::Id,
+                || {
+                    picked(
+                        sessions::Entity.into(),
+                        sessions::Column::Id.into(),
+                        Condition::any()
+                            .add(sessions::Column::ExpiresAt.lt(ended))
+                            .add(sessions::Column::RevokedAt.lt(ended)),
+                    )
+                },
+                "forgetting ended sessions",
+            )
+            .await?;
+        Ok(keys + links + counters + known + sessions)
     }
 }

@@ -101,9 +101,6 @@ impl RoleStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "loading a role"))?
             .ok_or(UpdateRoleError::NotFound)?;
-        if row.builtin.is_some() {
-            return Err(UpdateRoleError::BuiltIn);
-        }
         let mut row = row.into_active_model();
         if let Some(name) = changes.name {
             row.name_key = Set(name.as_str().to_lowercase());
@@ -136,15 +133,13 @@ impl RoleStore for SeaStore {
         if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
             return Err(DeleteRoleError::NotFound);
         }
-        let row = roles::Entity::find_by_id(id)
+        // Deleted meanwhile: the domain found it before the transaction.
+        roles::Entity::find_by_id(id)
             .filter(roles::Column::TenantId.eq(tenant))
             .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading a role"))?
             .ok_or(DeleteRoleError::NotFound)?;
-        if row.builtin.is_some() {
-            return Err(DeleteRoleError::BuiltIn);
-        }
         let holders = users::Entity::find()
             .filter(users::Column::RoleId.eq(id))
             .count(&txn)

@@ -15,7 +15,6 @@ use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
     errors::{CreateTenantError, DeleteTenantError, UpdateTenantError},
-    extension::ExtensionDigits,
     paging::{Page, PageRequest},
     ports::{QueuedEmail, TenantStore},
     tenant::{Tenant, TenantChanges, TenantKind, TenantSeed},
@@ -45,7 +44,6 @@ async fn insert_seed(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let TenantSeed { tenant, roles, admin } = seed;
-    let defaults = ExtensionDigits::default();
     let path = format!("{}{}/", parent.map_or("/", |p| p.path.as_str()), tenant.id);
     tenants::ActiveModel {
         id: Set(tenant.id),
@@ -54,9 +52,9 @@ async fn insert_seed(
         name: Set(tenant.name.as_str().to_owned()),
         slug: Set(tenant.slug.as_str().to_owned()),
         path: Set(path),
-        extension_min_digits: Set(i32::from(defaults.min())),
-        extension_max_digits: Set(i32::from(defaults.max())),
-        own_phone_numbers: Set(false),
+        extension_min_digits: Set(i32::from(tenant.extension_digits.min())),
+        extension_max_digits: Set(i32::from(tenant.extension_digits.max())),
+        own_phone_numbers: Set(tenant.own_phone_numbers),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -19,7 +19,7 @@ use voxport_domain::{
     paging::{Direction, Page, PageRequest, Sort},
     ports::{LoginCredentials, UserStore, UserUpdate},
     role::BuiltinRole,
-    station::Application,
+    station::{Application, Station},
     user::{NewUser, Principal, User, UserFilter, UserSortKey, UserStatus},
 };
 
@@ -44,7 +44,8 @@ use crate::{
 };
 
 /// Users of `tenant` whose status at `now` is `status`, as SQL. Mirrors
-/// `UserStatus::at`, which a test keeps in step.
+/// `UserStatus::at`; `activation::users_sign_in_only_inside_their_window_and_the_status_filter_agrees`
+/// keeps the two in step.
 pub(crate) fn status_condition(status: UserStatus, now: DateTime<Utc>) -> Condition {
     let not_expired = Condition::any().add(users::Column::ExpiresAt.is_null()).add(users::Column::ExpiresAt.gt(now));
     let started = Condition::any().add(users::Column::ActivationAt.is_null()).add(users::Column::ActivationAt.lte(now));
@@ -289,10 +290,7 @@ impl UserStore for SeaStore {
         }
         if let Some(wanted) = &changes.applications {
             // Rule 9, checked against the station the user holds now.
-            let locked = match station_of(&txn, id).await? {
-                Some(station) => station.locked(wanted),
-                None => wanted.clone(),
-            };
+            let locked = Station::locked_for(station_of(&txn, id).await?.as_ref(), wanted);
             if !locked.is_empty() {
                 return Err(UpdateUserError::ApplicationsNotUnlocked(locked));
             }
@@ -340,7 +338,7 @@ impl UserStore for SeaStore {
         }
         let target = find_user(&txn, tenant, id).await?.ok_or(DeleteUserError::NotFound)?;
         // PRODUCT.md rule 10: what the user held is freed with them.
-        release_everything(&txn, id, crate::at(audit)).await.map_err(|e| db_err(e, "freeing what a user held"))?;
+        release_everything(&txn, id, crate::stamp(now)).await.map_err(|e| db_err(e, "freeing what a user held"))?;
         users::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a user"))?;
         if target.is_active_admin(now)
             && active_admins(&txn, tenant, now).await.map_err(|e| db_err(e, "counting administrators"))? == 0

@@ -11,13 +11,15 @@ fn the_committed_openapi_yaml_matches_the_code() {
 }
 
 #[test]
-fn every_operation_has_an_id_a_tag_and_problem_answers_for_errors() {
+fn every_operation_has_an_id_a_tag_and_described_problem_answers_for_errors() {
     let spec = serde_json::to_value(voxport_api::openapi()).unwrap();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             assert!(op["operationId"].is_string(), "{method} {path} has no operationId");
             assert!(op["tags"].is_array(), "{method} {path} has no tag");
             for (status, response) in op["responses"].as_object().unwrap() {
+                let described = response["description"].as_str().is_some_and(|d| !d.trim().is_empty());
+                assert!(described, "{method} {path} {status} has no description (OpenAPI requires one)");
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(
                         response["content"].get("application/problem+json").is_some(),

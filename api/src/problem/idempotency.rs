@@ -22,6 +22,11 @@ impl From<IdempotencyRefusal> for ApiError {
         match e {
             IdempotencyRefusal::KeyReused => idempotency_key_reused(),
             IdempotencyRefusal::InProgress => idempotency_in_progress(),
+            IdempotencyRefusal::Forgotten => ApiError::conflict(
+                "idempotency_key_forgotten",
+                "The answer to the first request with this Idempotency-Key can no longer be shown; \
+                 check whether it took effect, and use a new key.",
+            ),
         }
     }
 }

@@ -29,7 +29,7 @@ use crate::{
 #[schema(example = json!({"number": "204", "type": "sip", "name": "John Smith", "force_login": false, "voicemail_enabled": true}))]
 pub struct CreateExtensionBody {
     /// Digits only, unique in the tenant, as many as the tenant's dial plan
-    /// allows (2 to 6 unless changed).
+    /// (`extension_digits`) allows.
     #[schema(pattern = r"^[0-9]{1,15}$", example = "204")]
     pub number: String,
     #[serde(rename = "type")]

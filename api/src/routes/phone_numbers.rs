@@ -19,7 +19,9 @@ use super::nullable;
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, PhoneNumberNotFound, Unauthenticated, UserNotFound},
+    responses::{
+        BadBody, BadQuery, Forbidden, ForeignTenantNotFound, PhoneNumberNotFound, Unauthenticated, UserNotFound,
+    },
     views::{PhoneNumberPage, PhoneNumberView},
 };
 
@@ -79,7 +81,7 @@ list_params! {
     params(PhoneNumberListParams),
     responses(
         (status = 200, description = "One page of numbers", body = PhoneNumberPage),
-        (status = 404, description = "`tenant_not_found`: no such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        ForeignTenantNotFound,
         Unauthenticated, Forbidden, BadQuery,
     ),
     security(("bearer" = [])),
@@ -110,7 +112,7 @@ pub async fn list_phone_numbers<S: Store>(
     request_body = CreatePhoneNumberBody,
     responses(
         (status = 201, description = "The number was added", body = PhoneNumberView),
-        (status = 404, description = "`tenant_not_found`: no such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        ForeignTenantNotFound,
         (status = 409, description = "`phone_number_taken`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),

@@ -21,7 +21,7 @@ use super::auth::TokenResponse;
 use crate::{
     extract::{Auth, Enrolling, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, TenantNotFound, Unauthenticated, UserNotFound},
+    responses::{BadBody, BadQuery, Forbidden, ForeignTenantNotFound, TenantNotFound, Unauthenticated, UserNotFound},
     schema::{AuditActionCode, AuditTargetType, NetworkEntry},
     views::{AuditEventPage, AuditEventView},
 };
@@ -169,7 +169,8 @@ pub async fn reset_two_factor<S: Store>(
 
 /// Unlock a user's account
 ///
-/// Lifts a lock after failed sign-ins, the one after 100 failures too.
+/// Lifts every lock failed sign-ins put on the login: at any address, and
+/// the hard stop that holds back unknown addresses.
 /// Needs `users:write` and every permission the user holds.
 #[utoipa::path(
     post, path = "/v1/users/{id}/unlock", tag = "users", operation_id = "unlock_user",
@@ -413,7 +414,7 @@ list_params! {
     params(AuditParams),
     responses(
         (status = 200, description = "One page of events", body = AuditEventPage),
-        (status = 404, description = "`tenant_not_found`: no such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        ForeignTenantNotFound,
         Unauthenticated, Forbidden, BadQuery,
     ),
     security(("bearer" = [])),

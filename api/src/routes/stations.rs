@@ -18,7 +18,7 @@ use super::{whole_number, whole_number_opt};
 use crate::{
     extract::{Auth, Fields, Json, Query},
     problem::{ApiError, Problem},
-    responses::{BadBody, BadQuery, Forbidden, StationNotFound, Unauthenticated, UserNotFound},
+    responses::{BadBody, BadQuery, Forbidden, ForeignTenantNotFound, StationNotFound, Unauthenticated, UserNotFound},
     schema::ApplicationName,
     views::{StationPage, StationView},
 };
@@ -104,7 +104,7 @@ pub(crate) fn parse_applications(f: &mut Fields, codes: &[String]) -> Option<Vec
     params(StationListParams),
     responses(
         (status = 200, description = "One page of pools", body = StationPage),
-        (status = 404, description = "`tenant_not_found`: no such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        ForeignTenantNotFound,
         Unauthenticated, Forbidden, BadQuery,
     ),
     security(("bearer" = [])),
@@ -130,7 +130,7 @@ pub async fn list_stations<S: Store>(
     request_body = CreateStationBody,
     responses(
         (status = 201, description = "The pool was created", body = StationView),
-        (status = 404, description = "`tenant_not_found`: no such tenant below the caller's", body = Problem, content_type = "application/problem+json"),
+        ForeignTenantNotFound,
         (status = 409, description = "`station_code_taken`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),

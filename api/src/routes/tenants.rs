@@ -209,6 +209,7 @@ pub async fn create_tenant<S: Store>(
     else {
         return Err(f.into_error());
     };
+    let now = Utc::now();
     let created = app
         .create_tenant(
             actor,
@@ -224,12 +225,12 @@ pub async fn create_tenant<S: Store>(
                 admin_password: password,
                 send_welcome_email: admin.send_welcome_email.unwrap_or(true),
             },
-            Utc::now(),
+            now,
         )
         .await?;
     let view = CreatedTenantView {
         tenant: TenantView::from(&created.tenant),
-        admin: CreatedUserView::new(&created.admin, Utc::now()),
+        admin: CreatedUserView::new(&created.admin, now),
     };
     Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/tenants/{}", created.tenant.id))).json(view))
 }

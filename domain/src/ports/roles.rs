@@ -42,7 +42,7 @@ pub trait RoleStore {
     ) -> impl Future<Output = Result<Role, CreateRoleError>> + Send;
 
     /// # Errors
-    /// `NotFound`, `BuiltIn` for the four product roles, `NameTaken`.
+    /// `NotFound`, `NameTaken`. (The domain refuses built-in roles before.)
     fn update_role(
         &self,
         tenant: Uuid,
@@ -52,7 +52,8 @@ pub trait RoleStore {
     ) -> impl Future<Output = Result<Role, UpdateRoleError>> + Send;
 
     /// # Errors
-    /// `NotFound`, `BuiltIn`, `InUse` while any user holds the role.
+    /// `NotFound`, `InUse` while any user holds the role. (The domain
+    /// refuses built-in roles before.)
     fn delete_role(
         &self,
         tenant: Uuid,

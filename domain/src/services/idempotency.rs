@@ -4,7 +4,8 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use uuid::Uuid;
 
 use super::Voxport;
 use crate::{
@@ -16,6 +17,27 @@ use crate::{
 /// How long a claim without an answer keeps a retry out: longer than any
 /// request runs.
 const LEASE_SECONDS: i64 = 60;
+
+/// The form remembered results are written in. A release that changes
+/// the shape of a result bumps it: a retry across such a release is told
+/// its answer is gone instead of answered wrongly.
+const RESULT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Remembered<T> {
+    version: u32,
+    result: T,
+}
+
+/// Whose keys a key is among: the caller's, in the tenant they act in (a
+/// support agent's keys in one customer are not their keys in another).
+fn scope(actor: &Actor) -> Uuid {
+    if actor.tenant_id == actor.home_tenant_id {
+        actor.user_id
+    } else {
+        Uuid::new_v5(&actor.tenant_id, actor.user_id.as_bytes())
+    }
+}
 
 impl<S: Store> Voxport<S> {
     /// Runs `work` once per idempotency key of the actor. Without a key it
@@ -37,10 +59,11 @@ impl<S: Store> Voxport<S> {
         E: From<anyhow::Error> + From<IdempotencyRefusal>,
     {
         let Some(request) = request else { return work(None).await.map(Outcome::Done) };
+        let scope = scope(actor);
         let state = self
             .store
             .claim_idempotency_key(
-                actor.user_id,
+                scope,
                 &request.key,
                 &request.fingerprint,
                 now,
@@ -55,15 +78,21 @@ impl<S: Store> Voxport<S> {
             }
             KeyState::Taken { response: None, .. } => return Err(IdempotencyRefusal::InProgress.into()),
             KeyState::Taken { response: Some(sealed), .. } => {
-                let opened = self.secrets.open(&sealed, &sealing_context(actor.user_id, &request.key))?;
-                let result = serde_json::from_slice(&opened).context("reading a remembered result")?;
-                return Ok(Outcome::Replayed(result));
+                let opened = self.secrets.open(&sealed, &sealing_context(scope, &request.key))?;
+                return match serde_json::from_slice::<Remembered<T>>(&opened) {
+                    Ok(Remembered { version: RESULT_VERSION, result }) => Ok(Outcome::Replayed(result)),
+                    Ok(_) | Err(_) => Err(IdempotencyRefusal::Forgotten.into()),
+                };
             }
         };
         match work(Some(&claim)).await {
             Ok(result) => Ok(Outcome::Done(result)),
             Err(e) => {
-                self.store.release_idempotency_key(&claim).await?;
+                // The work's own error is the answer; a key that could not
+                // be let go runs out with its lease.
+                if let Err(release) = self.store.release_idempotency_key(&claim).await {
+                    tracing::warn!(error = ?release, "an idempotency key could not be let go");
+                }
                 Err(e)
             }
         }
@@ -71,17 +100,9 @@ impl<S: Store> Voxport<S> {
 
     /// The sealed form of the result remembered for `claim`: it may hold a
     /// generated password.
-    pub(super) fn seal_result(&self, claim: &Claim, result: &impl Serialize) -> anyhow::Result<String> {
-        let json = serde_json::to_vec(result).context("writing a remembered result")?;
+    pub(super) fn seal_result<T: Serialize>(&self, claim: &Claim, result: &T) -> anyhow::Result<String> {
+        let json = serde_json::to_vec(&Remembered { version: RESULT_VERSION, result })
+            .context("writing a remembered result")?;
         self.secrets.seal(&json, &sealing_context(claim.scope, &claim.key))
-    }
-
-    /// Forgets idempotency keys older than their lifetime, and links and
-    /// throttle counters past their use; answers how many rows went.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn purge(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
-        self.store.purge(now, now - self.settings.idempotency_lifetime).await
     }
 }

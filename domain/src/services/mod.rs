@@ -11,6 +11,7 @@ mod extensions;
 mod idempotency;
 mod passwords;
 mod phone_numbers;
+mod purge;
 mod roles;
 mod security;
 mod sessions;

@@ -65,6 +65,11 @@ impl<S: Store> Voxport<S> {
                 return Err(UpdateRoleError::PermissionNotHeld(missing));
             }
         }
+        // The product's four roles are fixed (and stay built in: nothing
+        // makes a role built in after it was created).
+        if current.builtin.is_some() {
+            return Err(UpdateRoleError::BuiltIn);
+        }
         let audit = AuditEvent::by(actor, AuditAction::RoleUpdated, TargetType::Role, Some(id), now).with(json!({
             "fields": touched_fields(&[
                 ("name", changes.name.is_some()),
@@ -81,6 +86,10 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`DeleteRoleError`].
     pub async fn delete_role(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteRoleError> {
+        let current = self.store.role(actor.tenant_id, id).await?.ok_or(DeleteRoleError::NotFound)?;
+        if current.builtin.is_some() {
+            return Err(DeleteRoleError::BuiltIn);
+        }
         let audit = AuditEvent::by(actor, AuditAction::RoleDeleted, TargetType::Role, Some(id), now);
         self.store.delete_role(actor.tenant_id, id, &audit).await?;
         tracing::info!(actor = %actor.user_id, role = %id, "deleted role");

@@ -126,13 +126,7 @@ impl<S: Store> Voxport<S> {
             req.admin_last_name.as_str(),
         ];
         let password = self.choose_password(&req.admin_password, &personal, req.send_welcome_email, true).await?;
-        let tenant = NewTenant {
-            id: Uuid::now_v7(),
-            parent_id: Some(parent.id),
-            kind: req.kind,
-            name: req.name,
-            slug: req.slug,
-        };
+        let tenant = NewTenant::new(Some(parent.id), req.kind, req.name, req.slug);
         let seed = TenantSeed::new(
             tenant,
             FirstAdmin {
@@ -246,13 +240,12 @@ impl<S: Store> Voxport<S> {
             .choose_password(&choice, &[login.as_str()], false, true)
             .await
             .map_err(|e| anyhow::anyhow!("VOXPORT_ADMIN_PASSWORD: {e}"))?;
-        let tenant = NewTenant {
-            id: Uuid::now_v7(),
-            parent_id: None,
-            kind: TenantKind::Platform,
-            name: TenantName::parse(PLATFORM_NAME).map_err(anyhow::Error::msg)?,
-            slug: Slug::parse(PLATFORM_SLUG).map_err(anyhow::Error::msg)?,
-        };
+        let tenant = NewTenant::new(
+            None,
+            TenantKind::Platform,
+            TenantName::parse(PLATFORM_NAME).map_err(anyhow::Error::msg)?,
+            Slug::parse(PLATFORM_SLUG).map_err(anyhow::Error::msg)?,
+        );
         let seed = TenantSeed::new(tenant, FirstAdmin::operator(login, password.hash)?)?;
         let created = self.store.bootstrap_platform(seed, now).await?;
         Ok(created.map(|admin| Bootstrapped { admin, generated_password: password.generated }))

@@ -96,11 +96,12 @@ pub async fn list_users<S: Store>(
 pub async fn create_user<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
-    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    key: IdempotencyKeyHeader,
     Query(params): Query<CreateUserParams>,
     JsonWithValue(body, raw): JsonWithValue<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
+    let key = key.parse()?;
     let request = parse_create_user(body)?;
     let dry_run = params.dry_run.unwrap_or(false);
     let idempotency = key.map(|key| IdempotentRequest { key, fingerprint: fingerprint("create_user", &raw) });
@@ -114,7 +115,8 @@ pub async fn create_user<S: Store>(
             welcome_email: created.welcome_email,
         }));
     }
-    Ok(created(outcome, |c| format!("/v1/users/{}", c.user.id), |c| CreatedUserView::new(c, now)))
+    // As it was when it was created, for a replay too.
+    Ok(created(outcome, |c| format!("/v1/users/{}", c.user.id), |c| CreatedUserView::new(c, c.user.created_at)))
 }
 
 /// Show a user
