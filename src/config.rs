@@ -70,6 +70,9 @@ pub struct Settings {
     pub admin_password: Option<String>,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Where `/metrics` (Prometheus) is served, apart from the API so it is
+    /// never public by accident; off when unset.
+    pub metrics_bind: Option<String>,
     /// How long in-flight requests may take to finish on shutdown.
     pub shutdown_timeout_seconds: u64,
     /// The at-rest key (32 bytes, standard base64) that seals SIP secrets
@@ -175,6 +178,7 @@ impl Default for Settings {
             admin_login: "admin".into(),
             admin_password: None,
             workers: 0,
+            metrics_bind: None,
             shutdown_timeout_seconds: 30,
             secret_key: None,
             secret_key_file: "voxport.key".into(),
@@ -236,6 +240,7 @@ pub struct Checked {
     /// The at-rest key, when given inline (else it lives in `secret_key_file`).
     pub secret_key: Option<AtRestKey>,
     pub throttle: ThrottlePolicy,
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Settings {
@@ -345,7 +350,16 @@ impl Settings {
                 bail!("setting `{name}`: must be between 1 and {max}");
             }
         }
+        let metrics_bind = self
+            .metrics_bind
+            .as_deref()
+            .map(|b| {
+                b.parse()
+                    .with_context(|| format!("setting `metrics_bind`: {b:?} is not an address such as 127.0.0.1:9100"))
+            })
+            .transpose()?;
         Ok(Checked {
+            metrics_bind,
             bind,
             policy,
             hashing: HashingParams {

@@ -5,5 +5,6 @@
 
 pub mod config;
 pub mod mail;
+pub mod metrics;
 pub mod startup;
 pub mod telemetry;

@@ -2,7 +2,11 @@
 
 use std::{net::TcpListener, path::Path, sync::Arc, time::Duration as StdDuration};
 
-use actix_web::{App, HttpServer, dev::Server, dev::ServerHandle};
+use actix_web::{
+    App, HttpServer,
+    dev::{Server, ServerHandle},
+    middleware::{Condition, from_fn},
+};
 use anyhow::Context as _;
 use chrono::Duration;
 use tracing_actix_web::TracingLogger;
@@ -200,6 +204,7 @@ pub async fn bootstrap(app: &Voxport<SeaStore>, settings: &Settings) -> anyhow::
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     draining: Draining,
     outbox: Arc<Outbox>,
@@ -213,7 +218,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let checked = settings.check()?;
         let store = connect(&settings).await?;
-        let app = voxport(store, &settings, &checked).await?;
+        let app = voxport(store.clone(), &settings, &checked).await?;
         bootstrap(&app, &settings).await?;
         let outbox = Arc::new(outbox(&app, &settings)?);
         let voxport = Arc::new(app);
@@ -222,6 +227,15 @@ impl Application {
             tokio::spawn(run_outbox(outbox.clone(), voxport.clone(), voxport.outbox_signal(), poll));
         }
 
+        let metrics_port = match checked.metrics_bind {
+            Some(bind) => {
+                let (server, port) = crate::metrics::serve(bind, voxport.clone(), store)?;
+                tokio::spawn(server);
+                Some(port)
+            }
+            None => None,
+        };
+        let record_metrics = metrics_port.is_some();
         let listener = TcpListener::bind(checked.bind).with_context(|| format!("binding {}", checked.bind))?;
         let port = listener.local_addr().context("reading the bound address")?.port();
         let draining = Draining::default();
@@ -239,6 +253,7 @@ impl Application {
                 .wrap(voxport_api::cors(&origins))
                 .wrap(voxport_api::security_headers())
                 .wrap(TracingLogger::default())
+                .wrap(Condition::new(record_metrics, from_fn(voxport_api::metrics::record)))
                 .configure(voxport_api::configure(voxport.clone(), state.clone(), proxies.clone()))
         })
         .disable_signals()
@@ -248,7 +263,7 @@ impl Application {
         }
         let server = server.listen(listener).context("listening")?.run();
         tracing::info!(port, "voxport is listening");
-        Ok(Self { port, server, draining, outbox })
+        Ok(Self { port, metrics_port, server, draining, outbox })
     }
 
     /// This process's outbox worker, to deliver due emails on demand.
@@ -260,6 +275,12 @@ impl Application {
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where `/metrics` is served, when it is.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// A handle that stops the server: readiness turns 503 first, then

@@ -6,6 +6,7 @@
 
 pub mod client_ip;
 pub mod extract;
+pub mod metrics;
 pub mod problem;
 pub mod responses;
 pub mod routes;

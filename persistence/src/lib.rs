@@ -101,6 +101,21 @@ impl SeaStore {
         Migrator::up(&self.db, None).await.context("applying migrations")
     }
 
+    /// The connection pool: connections open, and of those idle.
+    #[must_use]
+    pub fn pool(&self) -> (u32, usize) {
+        match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     /// How many migrations are applied and pending, for `voxport migrate`.
     ///
     /// # Errors

@@ -175,4 +175,18 @@ impl OutboxStore for SeaStore {
             .map_err(|e| db_err(e, "recording a delivery"))?;
         Ok(res.rows_affected == 1)
     }
+
+    async fn outbox_backlog(&self) -> anyhow::Result<(u64, Option<DateTime<Utc>>)> {
+        let pending = outbox::Entity::find().filter(outbox::Column::Status.eq(EmailStatus::Pending.as_str()));
+        let count = pending.clone().count(&self.db).await.map_err(|e| db_err(e, "counting waiting emails"))?;
+        let oldest: Option<DateTime<Utc>> = pending
+            .select_only()
+            .column(outbox::Column::CreatedAt)
+            .order_by(outbox::Column::CreatedAt, Order::Asc)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "finding the oldest waiting email"))?;
+        Ok((count, oldest))
+    }
 }

@@ -19,6 +19,8 @@ pub const PASSWORD: &str = "plausible-quiet-harbour";
 
 pub struct TestApp {
     pub address: String,
+    /// Where `/metrics` is served, when the settings asked for it.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// A signed-in platform operator.
     pub operator: String,
@@ -91,10 +93,11 @@ pub async fn spawn_with_settings(settings: Settings, dir: Option<tempfile::TempD
     init_logs();
     let app = Application::build(settings.clone()).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let outbox = app.outbox();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut test = TestApp { address, client, operator: String::new(), outbox, settings, _dir: dir };
+    let mut test = TestApp { address, metrics_address, client, operator: String::new(), outbox, settings, _dir: dir };
     test.operator = test.token(OPERATOR, OPERATOR_PASSWORD).await;
     test
 }

@@ -22,6 +22,7 @@ mod helpers;
 mod http;
 mod idempotency;
 mod me;
+mod metrics;
 mod openapi;
 mod outage;
 mod password_reset;

@@ -63,4 +63,10 @@ pub trait OutboxStore {
         lease: Uuid,
         delivery: Delivery,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// How many emails wait to be sent, and since when the oldest waits.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn outbox_backlog(&self) -> impl Future<Output = anyhow::Result<(u64, Option<DateTime<Utc>>)>> + Send;
 }

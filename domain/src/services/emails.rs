@@ -152,6 +152,14 @@ impl<S: Store> Voxport<S> {
         Ok(Some(self.store.emails_of(actor.tenant_id, user, page).await?))
     }
 
+    /// How many emails wait in the outbox, and since when the oldest waits.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn outbox_backlog(&self) -> anyhow::Result<(u64, Option<DateTime<Utc>>)> {
+        self.store.outbox_backlog().await
+    }
+
     /// Sets a password through a single-use link and ends every session of
     /// its user.
     ///
