@@ -136,6 +136,11 @@ pub struct Settings {
     pub reset_requests_window_seconds: u64,
     /// The issuer authenticator apps show next to the account.
     pub totp_issuer: String,
+    /// How long (milliseconds) what a request's token names is reused
+    /// before it is read again: a session ended or an account changed on
+    /// another replica is refused after at most this long. 0 reads it for
+    /// every request.
+    pub auth_cache_ms: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -207,6 +212,7 @@ impl Default for Settings {
             reset_requests_max: throttle.reset_requests_max,
             reset_requests_window_seconds: seconds(throttle.reset_requests_window),
             totp_issuer: "voxport".into(),
+            auth_cache_ms: 500,
         }
     }
 }
@@ -325,6 +331,11 @@ impl Settings {
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
         {
             bail!("setting `smtp_url`: must start with smtp:// or smtps://");
+        }
+        // The product promises that a change shows on every replica within
+        // a second.
+        if self.auth_cache_ms > 1_000 {
+            bail!("setting `auth_cache_ms`: must be at most 1000");
         }
         for (name, value, max) in [
             ("set_password_link_hours", self.set_password_link_hours, 24 * 30),

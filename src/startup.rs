@@ -82,6 +82,7 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         idempotency_lifetime: hours(settings.idempotency_key_hours),
         throttle: checked.throttle,
         totp_issuer: settings.totp_issuer.clone(),
+        auth_cache_lifetime: Duration::milliseconds(i64::try_from(settings.auth_cache_ms).unwrap_or(0)),
     };
     Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes, secrets, service))
 }

@@ -11,6 +11,7 @@ mod m20261123_000003_devices;
 mod m20261125_000004_telephony;
 mod m20261125_000005_security;
 mod m20261201_000006_known_addresses;
+mod m20261201_000007_list_indexes;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_telephony::Migration),
             Box::new(m20261125_000005_security::Migration),
             Box::new(m20261201_000006_known_addresses::Migration),
+            Box::new(m20261201_000007_list_indexes::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
-    device::{Device, DeviceChanges, DeviceRef, Holder, MacAddress, NewDevice},
+    device::{Device, DeviceChanges, Holder, MacAddress, NewDevice},
     errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
     ports::DeviceStore,
@@ -59,34 +59,6 @@ async fn holders_of(db: &impl ConnectionTrait, devices: &[Uuid]) -> anyhow::Resu
         .map_err(|e| db_err(e, "loading device assignments"))?;
     let mut named = holders(db, rows.iter().map(|a| a.user_id)).await?;
     Ok(rows.into_iter().filter_map(|a| Some((a.device_id, named.remove(&a.user_id)?))).collect())
-}
-
-/// The devices held by `users`, in two queries (no N+1 on lists).
-pub(crate) async fn devices_of(db: &impl ConnectionTrait, users: &[Uuid]) -> anyhow::Result<HashMap<Uuid, DeviceRef>> {
-    if users.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = device_assignments::Entity::find()
-        .filter(device_assignments::Column::UserId.is_in(users.iter().copied()))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading device assignments"))?;
-    let found: HashMap<Uuid, devices::Model> = devices::Entity::find()
-        .filter(devices::Column::Id.is_in(rows.iter().map(|a| a.device_id)))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading devices"))?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|a| {
-            let d = found.get(&a.device_id)?;
-            let ports = u8::try_from(a.ports).ok()?;
-            Some((a.user_id, DeviceRef { id: d.id, mac: d.mac.clone(), model: d.model.clone(), ports }))
-        })
-        .collect())
 }
 
 async fn find_device(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<Device>> {

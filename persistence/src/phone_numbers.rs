@@ -4,8 +4,6 @@
 //! the number with a conditional update (`user_id IS NULL OR user_id = the
 //! user`), after letting go of the one the user held.
 
-use std::collections::HashMap;
-
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -18,7 +16,7 @@ use voxport_domain::{
     device::Holder,
     errors::{CreatePhoneNumberError, DeletePhoneNumberError, TelephonyError, UpdatePhoneNumberError},
     paging::{Page, PageRequest},
-    phone_number::{E164, NewPhoneNumber, PhoneNumber, PhoneNumberChanges, PhoneNumberRef},
+    phone_number::{E164, NewPhoneNumber, PhoneNumber, PhoneNumberChanges},
     ports::PhoneNumberStore,
     values::Label,
 };
@@ -57,22 +55,6 @@ async fn with_holders(db: &impl ConnectionTrait, rows: Vec<phone_numbers::Model>
 async fn find_number(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<PhoneNumber>> {
     let row = phone_numbers::Entity::find_by_id(id).one(db).await.map_err(|e| db_err(e, "loading a phone number"))?;
     Ok(with_holders(db, row.into_iter().collect()).await?.pop())
-}
-
-/// The numbers held by `users`, in one query (no N+1 on lists).
-pub(crate) async fn phone_numbers_of(
-    db: &impl ConnectionTrait,
-    users: &[Uuid],
-) -> anyhow::Result<HashMap<Uuid, PhoneNumberRef>> {
-    if users.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = phone_numbers::Entity::find()
-        .filter(phone_numbers::Column::UserId.is_in(users.iter().copied()))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading users' phone numbers"))?;
-    Ok(rows.into_iter().filter_map(|m| Some((m.user_id?, PhoneNumberRef { id: m.id, number: m.number }))).collect())
 }
 
 /// Gives `user` the number `id` of `tenant`, letting go of the one they

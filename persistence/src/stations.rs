@@ -4,8 +4,6 @@
 //! assignment runs in a write transaction that first locks the user's row,
 //! so one user's concurrent changes apply one after the other.
 
-use std::collections::HashMap;
-
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -21,7 +19,7 @@ use voxport_domain::{
     errors::{CreateStationError, DeleteStationError, TelephonyError, UpdateStationError},
     paging::{Page, PageRequest},
     ports::StationStore,
-    station::{Application, NewStation, Station, StationChanges, StationCode, StationRef},
+    station::{Application, NewStation, Station, StationChanges, StationCode},
     values::Label,
 };
 
@@ -49,36 +47,6 @@ fn station(m: stations::Model) -> anyhow::Result<Station> {
 fn quantity(q: u32) -> i32 {
     // Quantities are bounded by `MAX_QUANTITY`, far below i32::MAX.
     i32::try_from(q).unwrap_or(i32::MAX)
-}
-
-/// The stations held by `users`, in one query (no N+1 on lists).
-pub(crate) async fn stations_of(
-    db: &impl ConnectionTrait,
-    users: &[Uuid],
-) -> anyhow::Result<HashMap<Uuid, StationRef>> {
-    if users.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = station_assignments::Entity::find()
-        .filter(station_assignments::Column::UserId.is_in(users.iter().copied()))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading station assignments"))?;
-    let ids: Vec<Uuid> = rows.iter().map(|a| a.station_id).collect();
-    let names: HashMap<Uuid, String> = stations::Entity::find()
-        .filter(stations::Column::Id.is_in(ids))
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading stations"))?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|a| {
-            names.get(&a.station_id).map(|name| (a.user_id, StationRef { id: a.station_id, name: name.clone() }))
-        })
-        .collect())
 }
 
 /// Frees the licence `user` holds, if any, and with it their

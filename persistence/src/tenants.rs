@@ -27,7 +27,7 @@ use crate::{
     begin_write, convert, db_err,
     entities::{roles, tenants, users},
     is_unique_violation, like_pattern, lock_tenant, outbox, unique_violation,
-    users::{hydrate, new_user_model},
+    users::{find_user, new_user_model},
 };
 
 fn below(ancestor: Uuid) -> Condition {
@@ -90,13 +90,8 @@ async fn find_tenant(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Opti
         .transpose()
 }
 
-async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<User> {
-    let row = users::Entity::find_by_id(id)
-        .find_also_related(roles::Entity)
-        .one(db)
-        .await
-        .map_err(|e| db_err(e, "loading a user"))?;
-    hydrate(db, row.into_iter().collect()).await?.pop().context("reading back a new administrator")
+async fn load_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<User> {
+    find_user(db, tenant, id).await?.context("reading back a new administrator")
 }
 
 impl TenantStore for SeaStore {
@@ -166,7 +161,7 @@ impl TenantStore for SeaStore {
         }
         record(&txn, audit, None).await?;
         let created = find_tenant(&txn, id).await?.context("reading back a new tenant")?;
-        let admin = load_user(&txn, admin_id).await?;
+        let admin = load_user(&txn, id, admin_id).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a new tenant"))?;
         Ok((created, admin))
     }
@@ -252,7 +247,7 @@ impl TenantStore for SeaStore {
         let txn = begin_write(&self.db).await?;
         match insert_seed(&txn, None, &seed, now).await {
             Ok(()) => {
-                let admin = load_user(&txn, seed.admin.id).await?;
+                let admin = load_user(&txn, seed.tenant.id, seed.admin.id).await?;
                 txn.commit().await.map_err(|e| db_err(e, "committing the bootstrap"))?;
                 Ok(Some(admin))
             }

@@ -2,13 +2,11 @@
 //! (`last_step < step`), so a code works once even if two replicas see it
 //! at once.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, LockType},
 };
 use uuid::Uuid;
@@ -24,20 +22,6 @@ use crate::{
     entities::{recovery_codes, user_totp},
     sessions::revoke_sessions,
 };
-
-/// Whose second factor is confirmed, of `users`, in one query.
-pub(crate) async fn two_factor_of(db: &impl ConnectionTrait, users: &[Uuid]) -> anyhow::Result<HashSet<Uuid>> {
-    if users.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let rows = user_totp::Entity::find()
-        .filter(user_totp::Column::UserId.is_in(users.iter().copied()))
-        .filter(user_totp::Column::ConfirmedAt.is_not_null())
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading second factors"))?;
-    Ok(rows.into_iter().map(|r| r.user_id).collect())
-}
 
 fn step(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)

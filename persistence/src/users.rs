@@ -7,19 +7,21 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _,
-    QueryFilter, QueryOrder, QuerySelect, Select,
-    sea_query::{Expr, ExprTrait as _, Func},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult as _, IdenStatic as _, IntoActiveModel as _,
+    Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
+    sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, Func, IntoColumnRef as _, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
     auth::PasswordHash,
+    device::DeviceRef,
     errors::{DeleteUserError, UpdateUserError},
     paging::{Direction, Page, PageRequest, Sort},
+    phone_number::PhoneNumberRef,
     ports::{LoginCredentials, UserStore, UserUpdate},
     role::BuiltinRole,
-    station::{Application, Station},
+    station::{Application, Station, StationRef},
     user::{NewUser, Principal, User, UserFilter, UserSortKey, UserStatus},
 };
 
@@ -29,17 +31,15 @@ use crate::{
     begin_write,
     convert::{self, Holdings},
     db_err,
-    devices::devices_of,
-    entities::{device_assignments, roles, users},
+    entities::{device_assignments, devices, phone_numbers, roles, station_assignments, stations, user_totp, users},
     extensions::{extensions_of, free_extensions},
     like_pattern,
     links::{self, retire_links},
     lock_tenant, lock_user,
     networks::networks_of,
-    phone_numbers::{free_number_of, phone_numbers_of},
+    phone_numbers::free_number_of,
     sessions::revoke_sessions,
-    stations::{release, station_of, stations_of},
-    two_factor::two_factor_of,
+    stations::{release, station_of},
     unique_violation,
 };
 
@@ -77,40 +77,148 @@ async fn active_admins(txn: &impl ConnectionTrait, tenant: Uuid, now: DateTime<U
         .await
 }
 
-/// Users with their role and everything they hold, in a fixed number of
-/// queries whatever their count (no N+1 on lists).
-pub(crate) async fn hydrate(
-    db: &impl ConnectionTrait,
-    rows: Vec<(users::Model, Option<roles::Model>)>,
-) -> anyhow::Result<Vec<User>> {
-    let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
-    let mut stations = stations_of(db, &ids).await?;
-    let mut devices = devices_of(db, &ids).await?;
+/// A query of users with their role and what they hold one of (station,
+/// desk phone, number, second factor) joined in; `filter` picks the users.
+fn users_joined(filter: Condition) -> SelectStatement {
+    let mut q = Query::select();
+    for c in users::Column::iter() {
+        q.expr_as(Expr::col((users::Entity, c)), Alias::new(format!("u_{}", c.as_str())));
+    }
+    for c in roles::Column::iter() {
+        q.expr_as(Expr::col((roles::Entity, c)), Alias::new(format!("r_{}", c.as_str())));
+    }
+    let on = |a: ColumnRef, b: ColumnRef| Expr::col(a).equals(b);
+    q.expr_as(Expr::col((stations::Entity, stations::Column::Id)), Alias::new("s_id"))
+        .expr_as(Expr::col((stations::Entity, stations::Column::Name)), Alias::new("s_name"))
+        .expr_as(Expr::col((devices::Entity, devices::Column::Id)), Alias::new("d_id"))
+        .expr_as(Expr::col((devices::Entity, devices::Column::Mac)), Alias::new("d_mac"))
+        .expr_as(Expr::col((devices::Entity, devices::Column::Model)), Alias::new("d_model"))
+        .expr_as(Expr::col((device_assignments::Entity, device_assignments::Column::Ports)), Alias::new("d_ports"))
+        .expr_as(Expr::col((phone_numbers::Entity, phone_numbers::Column::Id)), Alias::new("n_id"))
+        .expr_as(Expr::col((phone_numbers::Entity, phone_numbers::Column::Number)), Alias::new("n_number"))
+        .expr_as(Expr::col((user_totp::Entity, user_totp::Column::UserId)), Alias::new("t_user"))
+        .from(users::Entity)
+        .join(
+            JoinType::InnerJoin,
+            roles::Entity,
+            on(
+                (roles::Entity, roles::Column::Id).into_column_ref(),
+                (users::Entity, users::Column::RoleId).into_column_ref(),
+            ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            station_assignments::Entity,
+            on(
+                (station_assignments::Entity, station_assignments::Column::UserId).into_column_ref(),
+                (users::Entity, users::Column::Id).into_column_ref(),
+            ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            stations::Entity,
+            on(
+                (stations::Entity, stations::Column::Id).into_column_ref(),
+                (station_assignments::Entity, station_assignments::Column::StationId).into_column_ref(),
+            ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            device_assignments::Entity,
+            on(
+                (device_assignments::Entity, device_assignments::Column::UserId).into_column_ref(),
+                (users::Entity, users::Column::Id).into_column_ref(),
+            ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            devices::Entity,
+            on(
+                (devices::Entity, devices::Column::Id).into_column_ref(),
+                (device_assignments::Entity, device_assignments::Column::DeviceId).into_column_ref(),
+            ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            phone_numbers::Entity,
+            on(
+                (phone_numbers::Entity, phone_numbers::Column::UserId).into_column_ref(),
+                (users::Entity, users::Column::Id).into_column_ref(),
+            ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            user_totp::Entity,
+            Condition::all()
+                .add(on(
+                    (user_totp::Entity, user_totp::Column::UserId).into_column_ref(),
+                    (users::Entity, users::Column::Id).into_column_ref(),
+                ))
+                .add(Expr::col((user_totp::Entity, user_totp::Column::ConfirmedAt)).is_not_null()),
+        )
+        .cond_where(filter);
+    q
+}
+
+/// The users `query` (from [`users_joined`]) picks, with their role and
+/// everything they hold, in three queries whatever their number (no N+1
+/// on lists): the joined rows, their extensions, their allowlists.
+async fn load_users(db: &impl ConnectionTrait, query: &SelectStatement) -> anyhow::Result<Vec<User>> {
+    let rows =
+        db.query_all_raw(db.get_database_backend().build(query)).await.map_err(|e| db_err(e, "loading users"))?;
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "u_id"))
+        .collect::<Result<_, _>>()
+        .map_err(|e| db_err(e, "a user id"))?;
     let mut extensions = extensions_of(db, &ids).await?;
-    let mut numbers = phone_numbers_of(db, &ids).await?;
-    let two_factor = two_factor_of(db, &ids).await?;
     let mut networks = networks_of(db, &ids).await?;
-    rows.into_iter()
-        .map(|(u, r)| {
+    rows.iter()
+        .map(|row| {
+            let get = |e: sea_orm::DbErr| db_err(e, "reading a user row");
+            let u = users::Model::from_query_result(row, "u_").map_err(get)?;
+            let r = roles::Model::from_query_result(row, "r_").map_err(get)?;
+            let station = match (
+                row.try_get::<Option<Uuid>>("", "s_id").map_err(get)?,
+                row.try_get::<Option<String>>("", "s_name").map_err(get)?,
+            ) {
+                (Some(id), Some(name)) => Some(StationRef { id, name }),
+                _ => None,
+            };
+            let device = match (
+                row.try_get::<Option<Uuid>>("", "d_id").map_err(get)?,
+                row.try_get::<Option<String>>("", "d_mac").map_err(get)?,
+                row.try_get::<Option<String>>("", "d_model").map_err(get)?,
+                row.try_get::<Option<i32>>("", "d_ports").map_err(get)?,
+            ) {
+                (Some(id), Some(mac), Some(model), Some(ports)) => {
+                    Some(DeviceRef { id, mac, model, ports: u8::try_from(ports).context("a device's ports")? })
+                }
+                _ => None,
+            };
+            let phone_number = match (
+                row.try_get::<Option<Uuid>>("", "n_id").map_err(get)?,
+                row.try_get::<Option<String>>("", "n_number").map_err(get)?,
+            ) {
+                (Some(id), Some(number)) => Some(PhoneNumberRef { id, number }),
+                _ => None,
+            };
             let holdings = Holdings {
-                station: stations.remove(&u.id),
-                device: devices.remove(&u.id),
+                station,
+                device,
                 extensions: extensions.remove(&u.id).unwrap_or_default(),
-                phone_number: numbers.remove(&u.id),
-                two_factor_enabled: two_factor.contains(&u.id),
+                phone_number,
+                two_factor_enabled: row.try_get::<Option<Uuid>>("", "t_user").map_err(get)?.is_some(),
                 allowed_networks: networks.remove(&u.id).unwrap_or_default(),
             };
-            convert::user(u, r, holdings)
+            convert::user(u, Some(r), holdings)
         })
         .collect()
 }
 
 pub(crate) async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {
-    let row = with_role(users::Entity::find_by_id(id).filter(users::Column::TenantId.eq(tenant)))
-        .one(db)
-        .await
-        .map_err(|e| db_err(e, "loading a user"))?;
-    Ok(hydrate(db, row.into_iter().collect()).await?.pop())
+    let query = users_joined(Condition::all().add(users::Column::Id.eq(id)).add(users::Column::TenantId.eq(tenant)));
+    Ok(load_users(db, &query).await?.pop())
 }
 
 /// Frees everything a user holds: station licence, phone number, device
@@ -191,10 +299,10 @@ impl UserStore for SeaStore {
         page: PageRequest,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Page<User>> {
-        let mut select = users::Entity::find().filter(users::Column::TenantId.eq(tenant));
+        let mut filter_by = Condition::all().add(users::Column::TenantId.eq(tenant));
         if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let lower = |c: users::Column| Expr::expr(Func::lower(Expr::col(c)));
-            select = select.filter(
+            let lower = |c: users::Column| Expr::expr(Func::lower(Expr::col((users::Entity, c))));
+            filter_by = filter_by.add(
                 Condition::any()
                     .add(users::Column::LoginKey.like(like_pattern(q)))
                     .add(lower(users::Column::Email).like(like_pattern(q)))
@@ -203,12 +311,16 @@ impl UserStore for SeaStore {
             );
         }
         if let Some(role) = filter.role_id {
-            select = select.filter(users::Column::RoleId.eq(role));
+            filter_by = filter_by.add(users::Column::RoleId.eq(role));
         }
         if let Some(status) = filter.status {
-            select = select.filter(status_condition(status, now));
+            filter_by = filter_by.add(status_condition(status, now));
         }
-        let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting users"))?;
+        let total = users::Entity::find()
+            .filter(filter_by.clone())
+            .count(&self.db)
+            .await
+            .map_err(|e| db_err(e, "counting users"))?;
         let column = match sort.key {
             UserSortKey::Login => users::Column::LoginKey,
             UserSortKey::Email => users::Column::Email,
@@ -220,13 +332,13 @@ impl UserStore for SeaStore {
             Direction::Asc => Order::Asc,
             Direction::Desc => Order::Desc,
         };
-        let rows = with_role(select.order_by(column, order).order_by(users::Column::Id, Order::Asc))
+        let mut query = users_joined(filter_by);
+        query
+            .order_by((users::Entity, column), order)
+            .order_by((users::Entity, users::Column::Id), Order::Asc)
             .offset(page.offset())
-            .limit(page.per_page())
-            .all(&self.db)
-            .await
-            .map_err(|e| db_err(e, "listing users"))?;
-        let items = hydrate(&self.db, rows).await?;
+            .limit(page.per_page());
+        let items = load_users(&self.db, &query).await?;
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }
 

@@ -27,6 +27,7 @@ mod openapi;
 mod outage;
 mod password_reset;
 mod phone_numbers;
+mod replicas;
 mod roles;
 mod setup;
 mod smtp;

@@ -1,12 +1,14 @@
 //! Credentials and sessions: password hashing, access tokens, refresh
 //! tokens. The rules come from SECURITY.md ("Credentials", "Tokens").
 
+mod cache;
 mod hasher;
 mod link;
 mod session;
 mod tokens;
 pub mod totp;
 
+pub use cache::{AuthCache, Authenticated};
 pub use hasher::{HashSlot, HashingParams, PasswordHash, PasswordHasher};
 pub use link::{LinkPurpose, LinkToken, NewLinkToken};
 pub use session::{Client, RefreshToken, Session, SessionLifetimes};

@@ -260,6 +260,16 @@ impl TokenSigner {
         self.verify_kind(token, ENROLMENT_KIND)
     }
 
+    /// Whether claims that verified are still within their time at `now`,
+    /// by the rule [`Self::verify`] applies (with its leeway), for a token
+    /// whose signature was checked before.
+    #[must_use]
+    pub fn in_time(claims: &AccessClaims, now: DateTime<Utc>) -> bool {
+        let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
+        let now = now.timestamp();
+        claims.nbf - leeway <= now && now <= claims.exp + leeway
+    }
+
     fn verify_kind(&self, token: &str, kind: &str) -> Result<AccessClaims, TokenError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
@@ -287,6 +297,17 @@ mod tests {
         let h = URL_SAFE_NO_PAD.encode(header.to_string());
         let c = URL_SAFE_NO_PAD.encode(claims.to_string());
         format!("{h}.{c}.")
+    }
+
+    #[test]
+    fn claims_stay_in_time_until_their_end_and_the_leeway() {
+        let s = signer();
+        let now = Utc::now();
+        let claims = s.verify(&s.issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), now).unwrap()).unwrap();
+        assert!(TokenSigner::in_time(&claims, now));
+        assert!(TokenSigner::in_time(&claims, now + Duration::seconds(600 + 30)));
+        assert!(!TokenSigner::in_time(&claims, now + Duration::seconds(600 + 31)));
+        assert!(!TokenSigner::in_time(&claims, now - Duration::seconds(31)));
     }
 
     #[test]

@@ -43,6 +43,7 @@ impl<S: Store> Voxport<S> {
         let hash = self.hasher.hash(&new).await?;
         let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id), now);
         self.store.set_password(actor.user_id, hash, Some(actor.session_id), now, &audit).await?;
+        self.tokens_may_have_changed();
         Ok(())
     }
 

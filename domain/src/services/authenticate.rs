@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::Voxport;
 use crate::{
     actor::Actor,
+    auth::{Authenticated, TokenSigner},
     errors::AuthenticateError,
     ports::Store,
     role::BuiltinRole,
@@ -22,7 +23,8 @@ impl<S: Store> Voxport<S> {
     /// The actor behind an access token: the token must verify, its
     /// session must be live, its user active now (so disabling or expiring
     /// an account takes effect on the next request) and calling from an
-    /// allowed network.
+    /// allowed network. What the token names is read once per cache
+    /// lifetime (`crate::auth::AuthCache`); the rules apply every time.
     ///
     /// # Errors
     /// `InvalidToken` for every refusal of the token; `IpNotAllowed`.
@@ -32,33 +34,71 @@ impl<S: Store> Voxport<S> {
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<Actor, AuthenticateError> {
+        let read = match self.auth_cache.get(bearer, now) {
+            Some(read) if TokenSigner::in_time(&read.claims, now) => read,
+            Some(_) => return Err(AuthenticateError::InvalidToken),
+            None => {
+                let generation = self.auth_cache.generation();
+                let read = self.read_token(bearer).await?;
+                self.auth_cache.keep(bearer, read.clone(), generation, now);
+                read
+            }
+        };
+        let Authenticated { session, principal, acting_in, .. } = read;
+        if !session.is_live(now) || principal.status(now) != UserStatus::Active {
+            return Err(AuthenticateError::InvalidToken);
+        }
+        if !allowed(&principal.allowed_networks, ip) {
+            return Err(AuthenticateError::IpNotAllowed);
+        }
+        let mut actor = Actor {
+            user_id: principal.id,
+            tenant_id: principal.tenant_id,
+            home_tenant_id: principal.tenant_id,
+            session_id: session.id,
+            permissions: principal.role.permissions,
+            ip,
+        };
+        if let (Some(customer), Some(kind)) = (session.acting_tenant_id, acting_in) {
+            // A support agent acts in the customer tenant with at most what
+            // its own administrators may do there.
+            let theirs = BuiltinRole::Administrator.permissions(kind);
+            actor.tenant_id = customer;
+            actor.permissions = actor.permissions.iter().filter(|p| theirs.contains(*p)).collect();
+        }
+        Ok(actor)
+    }
+
+    /// Verifies a token and reads what it names: its session, its user
+    /// and, for a support session, the customer tenant's kind.
+    async fn read_token(&self, bearer: &str) -> Result<Authenticated, AuthenticateError> {
         let claims = self.tokens.verify(bearer).map_err(|e| {
             tracing::debug!(error = %e, "refused an access token");
             AuthenticateError::InvalidToken
         })?;
         let session = match self.store.session(claims.sid).await? {
-            Some(s) if s.is_live(now) && s.user_id == claims.sub => s,
+            Some(s) if s.user_id == claims.sub => s,
             _ => return Err(AuthenticateError::InvalidToken),
         };
-        let user = self.principal(claims.tid, claims.sub, ip, now).await?;
-        let mut actor = Actor {
-            user_id: user.id,
-            tenant_id: user.tenant_id,
-            home_tenant_id: user.tenant_id,
-            session_id: claims.sid,
-            permissions: user.role.permissions,
-            ip,
+        let principal = self.store.principal(claims.tid, claims.sub).await?.ok_or(AuthenticateError::InvalidToken)?;
+        let acting_in = match session.acting_tenant_id {
+            Some(customer) => Some(
+                self.store
+                    .tenant_visible_to(principal.tenant_id, customer)
+                    .await?
+                    .ok_or(AuthenticateError::InvalidToken)?
+                    .kind,
+            ),
+            None => None,
         };
-        if let Some(customer) = session.acting_tenant_id {
-            // A support agent acts in the customer tenant with at most what
-            // its own administrators may do there.
-            let tenant =
-                self.store.tenant_visible_to(user.tenant_id, customer).await?.ok_or(AuthenticateError::InvalidToken)?;
-            let theirs = BuiltinRole::Administrator.permissions(tenant.kind);
-            actor.tenant_id = customer;
-            actor.permissions = actor.permissions.iter().filter(|p| theirs.contains(*p)).collect();
-        }
-        Ok(actor)
+        Ok(Authenticated { claims, session, principal, acting_in })
+    }
+
+    /// Something changed that can refuse a token (a session ended, an
+    /// account, role or allowlist changed): this replica forgets what it
+    /// read, the others within the cache's lifetime.
+    pub(super) fn tokens_may_have_changed(&self) {
+        self.auth_cache.forget_all();
     }
 
     /// The user behind a two-factor enrolment token, who may do nothing but

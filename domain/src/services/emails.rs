@@ -183,6 +183,7 @@ impl<S: Store> Voxport<S> {
         if !self.store.redeem_link(&hash, purpose, password, now, &audit).await? {
             return Err(SetPasswordError::InvalidToken);
         }
+        self.tokens_may_have_changed();
         tracing::info!(user = %user.id, purpose = purpose.as_str(), "password set through a link");
         Ok(())
     }

@@ -38,7 +38,7 @@ use uuid::Uuid;
 use crate::{
     actor::Actor,
     audit::AuditEvent,
-    auth::{PasswordHasher, SessionLifetimes, TokenSigner},
+    auth::{AuthCache, PasswordHasher, SessionLifetimes, TokenSigner},
     crypto::SecretBox,
     errors::{DeleteUserError, SecurityAdminError, SendEmailError, TelephonyError, UpdateUserError},
     permission::Permission,
@@ -98,6 +98,9 @@ pub struct ServiceSettings {
     pub throttle: ThrottlePolicy,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
+    /// How long what authenticating a token read is reused; a change made
+    /// on another replica shows after at most this long.
+    pub auth_cache_lifetime: Duration,
 }
 
 /// The application: the store and what the operations need besides it.
@@ -111,6 +114,8 @@ pub struct Voxport<S> {
     settings: ServiceSettings,
     /// Woken whenever an email is written, so the worker sends it at once.
     outbox: Arc<Notify>,
+    /// What authenticating a token read, for a moment.
+    auth_cache: AuthCache,
 }
 
 impl<S: Store> Voxport<S> {
@@ -124,7 +129,18 @@ impl<S: Store> Voxport<S> {
         secrets: SecretBox,
         settings: ServiceSettings,
     ) -> Self {
-        Self { store, hasher, policy, tokens, lifetimes, secrets, settings, outbox: Arc::new(Notify::new()) }
+        let auth_cache = AuthCache::new(settings.auth_cache_lifetime);
+        Self {
+            store,
+            hasher,
+            policy,
+            tokens,
+            lifetimes,
+            secrets,
+            settings,
+            outbox: Arc::new(Notify::new()),
+            auth_cache,
+        }
     }
 
     /// The user of the actor's tenant an operation acts on, who must hold

@@ -79,6 +79,7 @@ impl<S: Store> Voxport<S> {
             ]),
         }));
         let role = self.store.update_role(actor.tenant_id, id, changes, &audit).await?;
+        self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, role = %role.id, "changed role");
         Ok(role)
     }
@@ -92,6 +93,7 @@ impl<S: Store> Voxport<S> {
         }
         let audit = AuditEvent::by(actor, AuditAction::RoleDeleted, TargetType::Role, Some(id), now);
         self.store.delete_role(actor.tenant_id, id, &audit).await?;
+        self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, role = %id, "deleted role");
         Ok(())
     }

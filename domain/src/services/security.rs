@@ -144,6 +144,7 @@ impl<S: Store> Voxport<S> {
         self.target::<SecurityAdminError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user), now);
         self.store.remove_two_factor(user, true, now, &audit).await?;
+        self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, user = %user, "second factor reset");
         Ok(())
     }
@@ -183,6 +184,7 @@ impl<S: Store> Voxport<S> {
             .change_networks(actor.tenant_id, user, &change, keep, now, &audit)
             .await?
             .ok_or(SecurityAdminError::UserNotFound)?;
+        self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, user = %user, entries = list.len(), "changed IP allowlist");
         Ok(list)
     }

@@ -44,6 +44,7 @@ impl<S: Store> Voxport<S> {
                 )
                 .with(json!({"session_id": session_id}));
                 self.store.revoke_session(session_id, now, &audit).await?;
+                self.tokens_may_have_changed();
                 return Err(RefreshError::InvalidToken);
             }
             RefreshUse::NotFound => return Err(RefreshError::InvalidToken),
@@ -76,6 +77,7 @@ impl<S: Store> Voxport<S> {
             let audit = AuditEvent::own(AuditAction::SignedOut, found.tenant_id, found.user_id, ip, now)
                 .with(json!({"session_id": session}));
             self.store.revoke_session(session, now, &audit).await?;
+            self.tokens_may_have_changed();
         }
         Ok(())
     }

@@ -216,6 +216,7 @@ impl<S: Store> Voxport<S> {
         }
         let audit = AuditEvent::by(actor, AuditAction::TenantDeleted, TargetType::Tenant, Some(id), now);
         self.store.delete_tenant(id, &audit).await?;
+        self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, tenant = %id, "deleted tenant");
         Ok(())
     }

@@ -340,6 +340,7 @@ impl<S: Store> Voxport<S> {
                 &audit,
             )
             .await?;
+        self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, user = %id, "changed user");
         Ok(user)
     }
@@ -354,6 +355,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::UserDeleted, TargetType::User, Some(id), now)
             .with(json!({"login": target.login.as_str()}));
         self.store.delete_user(actor.tenant_id, id, now, &audit).await?;
+        self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, user = %id, "deleted user");
         Ok(())
     }

@@ -1,0 +1,433 @@
+//! The benchmark suite (issue 12; `bench/run`). For SQLite and then
+//! PostgreSQL it starts the release binary on a fresh database, seeds it
+//! through the real API (a tenant with 100,000 users, each set up in one
+//! call with an extension and a station licence), drives load with `wrk`,
+//! reads `/metrics` and the process's resident memory, and writes
+//! `BENCHMARKS.md`: every figure beside its ceiling, measured in the same
+//! run (a bare actix-web JSON hello; argon2 verifications per second at
+//! voxport's parameters). Goals live here and in the report, never in a
+//! timed test.
+
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line tool reports on the console")]
+
+mod report;
+mod wrk;
+
+use std::{
+    path::PathBuf,
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, bail};
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::{
+    report::{DbFigures, Report},
+    wrk::Wrk,
+};
+
+const OPERATOR_PASSWORD: &str = "bench-operator-password";
+const PASSWORD: &str = "bench-quiet-harbour-lights";
+
+struct Args {
+    voxport: PathBuf,
+    users: usize,
+    postgres: String,
+    out: PathBuf,
+}
+
+fn args() -> anyhow::Result<Option<Args>> {
+    let mut argv = std::env::args().skip(1);
+    let mut args = Args {
+        voxport: PathBuf::from("target/release/voxport"),
+        users: 100_000,
+        postgres: std::env::var("VOXPORT_BENCH_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+        out: PathBuf::from("BENCHMARKS.md"),
+    };
+    while let Some(arg) = argv.next() {
+        match arg.as_str() {
+            "hello" => {
+                let port = argv.next().context("hello PORT")?.parse().context("hello PORT")?;
+                hello(port)?;
+                return Ok(None);
+            }
+            "--voxport" => args.voxport = argv.next().context("--voxport PATH")?.into(),
+            "--users" => args.users = argv.next().context("--users N")?.parse().context("--users N")?,
+            "--quick" => args.users = 5_000,
+            "--out" => args.out = argv.next().context("--out PATH")?.into(),
+            other => bail!("unknown argument {other:?} (expected --voxport, --users, --quick, --out)"),
+        }
+    }
+    Ok(Some(args))
+}
+
+fn main() -> anyhow::Result<()> {
+    let Some(args) = args()? else { return Ok(()) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run(args))
+}
+
+/// The ceiling of every HTTP figure: actix-web answering a constant JSON
+/// object, on as many workers as voxport runs.
+fn hello(port: u16) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::HttpServer::new(|| {
+            actix_web::App::new().route(
+                "/hello",
+                actix_web::web::get().to(|| async { actix_web::HttpResponse::Ok().json(json!({"hello": "world"})) }),
+            )
+        })
+        .bind(("127.0.0.1", port))?
+        .run()
+        .await
+    })?;
+    Ok(())
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let mut report = Report::new(args.users);
+    let (verify, ceiling) = argon2_ceiling().await?;
+    report.argon2_verify = verify;
+    report.sign_in_ceiling = ceiling;
+    println!("argon2id verify at voxport's parameters: {:.1} ms, ceiling {ceiling:.1} sign-ins/s", verify * 1000.0);
+    for db in [Db::Sqlite, Db::Postgres] {
+        let figures = bench_db(&args, db).await.with_context(|| format!("benchmarking {}", db.name()))?;
+        report.databases.push(figures);
+    }
+    std::fs::write(&args.out, report.render()).with_context(|| format!("writing {}", args.out.display()))?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// One argon2id verification at voxport's default parameters, timed on
+/// one thread, and what all cores would sign in per second at that cost.
+async fn argon2_ceiling() -> anyhow::Result<(f64, f64)> {
+    use voxport_domain::{
+        auth::{HashingParams, PasswordHasher},
+        values::PasswordPolicy,
+    };
+    let hasher = PasswordHasher::new(HashingParams::default(), 1)?;
+    let password = PasswordPolicy::default().generate();
+    let hash = hasher.hash(&password).await?;
+    let rounds = 20;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        hasher.verify(password.expose(), Some(&hash)).await?;
+    }
+    let verify = started.elapsed().as_secs_f64() / f64::from(rounds);
+    Ok((verify, cores() as f64 / verify))
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+#[derive(Clone, Copy)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A running voxport.
+struct Server {
+    child: Child,
+    base: String,
+    metrics: String,
+    client: reqwest::Client,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Server {
+    async fn start(args: &Args, db: Db) -> anyhow::Result<Self> {
+        let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+        let (url, dir) = match db {
+            Db::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("voxport-bench-{stamp}"));
+                std::fs::create_dir_all(&dir)?;
+                (format!("sqlite://{}?mode=rwc", dir.join("voxport.db").display()), Some(TempDir(dir)))
+            }
+            Db::Postgres => {
+                let name = format!("voxport_bench_{stamp}");
+                psql(&args.postgres, &format!("CREATE DATABASE {name}")).await?;
+                let (prefix, _) = args.postgres.rsplit_once('/').context("the PostgreSQL URL names a database")?;
+                (format!("{prefix}/{name}"), None)
+            }
+        };
+        let (port, metrics_port) = (free_port()?, free_port()?);
+        let key = voxport_domain::crypto::AtRestKey::generate().to_base64();
+        let child = Command::new(&args.voxport)
+            .env("VOXPORT_BIND", format!("127.0.0.1:{port}"))
+            .env("VOXPORT_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
+            .env("VOXPORT_DATABASE_URL", &url)
+            .env("VOXPORT_DATABASE_MAX_CONNECTIONS", "16")
+            .env("VOXPORT_ADMIN_PASSWORD", OPERATOR_PASSWORD)
+            .env("VOXPORT_SECRET_KEY", key)
+            .env("VOXPORT_EMAIL_WORKER", "false")
+            .env("VOXPORT_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", args.voxport.display()))?;
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),
+            client: reqwest::Client::builder().pool_max_idle_per_host(64).build()?,
+            _dir: dir,
+        };
+        for _ in 0..300 {
+            if server.client.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status() == 200) {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("voxport did not become ready at {}", server.base)
+    }
+
+    /// Resident memory, in MB.
+    fn rss_mb(&self) -> anyhow::Result<f64> {
+        let pid = self.child.id().context("the server has exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .context("no VmRSS")?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()?;
+        Ok(kb / 1024.0)
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> anyhow::Result<Value> {
+        let mut req = self.client.request(method, format!("{}{path}", self.base)).json(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{path} answered {status}: {body}");
+        }
+        Ok(body)
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, path, token, &body).await
+    }
+
+    async fn sign_in(&self, login: &str, password: &str) -> anyhow::Result<Value> {
+        self.post("/v1/auth/login", None, json!({"login": login, "password": password})).await
+    }
+
+    async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(self.client.get(&self.metrics).send().await?.text().await?)
+    }
+}
+
+async fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
+    let status = Command::new("psql").arg(url).arg("-qc").arg(sql).status().await.context("running psql")?;
+    if !status.success() {
+        bail!("psql failed: {sql}");
+    }
+    Ok(())
+}
+
+/// A value of a Prometheus text exposition, summed over its series.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
+    println!("\n== {}", db.name());
+    let hello_port = free_port()?;
+    let mut hello = Command::new(std::env::current_exe()?)
+        .arg("hello")
+        .arg(hello_port.to_string())
+        .kill_on_drop(true)
+        .stdout(Stdio::null())
+        .spawn()?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let server = Server::start(args, db).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut f = DbFigures::new(db.name());
+    f.rss_idle = server.rss_mb()?;
+    println!("resident memory idle: {:.1} MB", f.rss_idle);
+
+    let op = server.sign_in("admin", OPERATOR_PASSWORD).await?["access_token"].as_str().context("a token")?.to_owned();
+    let tenant = server
+        .post(
+            "/v1/tenants",
+            Some(&op),
+            json!({"name": "Bench Corp", "slug": "bench", "admin": {"login": "bench-admin", "email": "it@bench.example",
+                "first_name": "Bea", "last_name": "Admin", "password": PASSWORD}}),
+        )
+        .await?;
+    let station = server
+        .post(
+            "/v1/stations",
+            Some(&op),
+            json!({"tenant_id": tenant["id"], "name": "Standard", "code": "standard",
+                   "applications": ["desktop_app", "web_dialer"], "quantity": 100_000}),
+        )
+        .await?;
+    let admin = server.sign_in("bench-admin", PASSWORD).await?["access_token"].as_str().context("a token")?.to_owned();
+
+    // One-call set-ups without a password, through the API.
+    let started = Instant::now();
+    let station_id = station["id"].as_str().context("a station id")?.to_owned();
+    let seeded = futures::stream::iter(0..args.users)
+        .map(|n| {
+            let (server, admin, station_id) = (&server, &admin, &station_id);
+            async move {
+                server
+                    .post(
+                        "/v1/users",
+                        Some(admin),
+                        json!({"email": format!("agent{n:06}@bench.example"), "first_name": format!("Agent{n}"),
+                               "last_name": "Bench", "extension": {"number": format!("{}", 100_000 + n), "type": "sip"},
+                               "station_id": station_id, "applications": ["desktop_app"]}),
+                    )
+                    .await
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let first_user = match seeded.into_iter().collect::<anyhow::Result<Vec<_>>>()?.first() {
+        Some(u) => u["id"].as_str().context("a user id")?.to_owned(),
+        None => bail!("no user was seeded"),
+    };
+    f.setups_per_second = args.users as f64 / seconds;
+    println!("{} one-call set-ups: {:.0}/s", args.users, f.setups_per_second);
+
+    // Users who sign in, with passwords hashed at the defaults.
+    let signers: Vec<String> = (0..200).map(|n| format!("signer{n:03}@bench.example")).collect();
+    futures::stream::iter(&signers)
+        .map(|login| {
+            server.post(
+                "/v1/users",
+                Some(&admin),
+                json!({"email": login, "first_name": "Sign", "last_name": "In", "password": PASSWORD,
+                       "send_welcome_email": false}),
+            )
+        })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let logins = std::env::temp_dir().join("voxport-bench-logins.txt");
+    std::fs::write(&logins, signers.join("\n"))?;
+
+    let auth = format!("Authorization: Bearer {admin}");
+    f.hello = Wrk::new(&format!("http://127.0.0.1:{hello_port}/hello")).connections(32).run().await?;
+    println!("bare actix-web hello: {:.0} req/s", f.hello.rps);
+    f.read_one =
+        Wrk::new(&format!("{}/v1/users/{first_user}", server.base)).header(&auth).connections(32).run().await?;
+    println!("GET /v1/users/{{id}}: {:.0} req/s, p99 {:.1} ms", f.read_one.rps, f.read_one.p99_ms);
+    hello.kill().await?;
+
+    for (label, query) in report::list_variants() {
+        let url = format!("{}/v1/users?per_page=50{query}", server.base);
+        let run = Wrk::new(&url).header(&auth).connections(8).seconds(5).run().await?;
+        println!("GET /v1/users {label}: {:.0} req/s, p99 {:.1} ms", run.rps, run.p99_ms);
+        f.lists.push((label, run));
+    }
+
+    // Idle reads at the concurrency the flood test uses.
+    let read_url = format!("{}/v1/users/{first_user}", server.base);
+    f.read_idle = Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
+
+    // Sign-ins until 10,000 are done, with reads measured in the middle.
+    let mut sign_ins = 0.0;
+    let mut flood_rps = Vec::new();
+    while sign_ins < 10_000.0 {
+        let flood = Wrk::new(&format!("{}/v1/auth/login", server.base))
+            .script("bench/lua/login.lua")
+            .env("LOGINS", logins.display().to_string())
+            .env("PASSWORD", PASSWORD.to_owned())
+            .connections(16)
+            .seconds(60);
+        let reads = async {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await
+        };
+        let (flood, reads) = tokio::join!(flood.run(), reads);
+        let flood = flood?;
+        if f.read_during_flood.is_none() {
+            f.read_during_flood = Some(reads?);
+        }
+        sign_ins += flood.requests;
+        flood_rps.push(flood.rps);
+        f.sign_in_errors += flood.errors;
+        println!("sign-ins: {:.1}/s over {:.0} so far ({} not 200)", flood.rps, sign_ins, flood.errors);
+    }
+    f.sign_ins_per_second = flood_rps.iter().sum::<f64>() / flood_rps.len() as f64;
+    f.sign_ins = sign_ins;
+    f.rss_after_sign_ins = server.rss_mb()?;
+    println!("resident memory after {sign_ins:.0} sign-ins: {:.1} MB", f.rss_after_sign_ins);
+
+    // Refreshes: each answer's new token feeds the next request.
+    let mut tokens = Vec::new();
+    for login in signers.iter().take(64) {
+        tokens.push(server.sign_in(login, PASSWORD).await?["refresh_token"].as_str().context("a token")?.to_owned());
+    }
+    let token_file = std::env::temp_dir().join("voxport-bench-tokens.txt");
+    std::fs::write(&token_file, tokens.join("\n"))?;
+    f.refresh = Wrk::new(&format!("{}/v1/auth/refresh", server.base))
+        .script("bench/lua/refresh.lua")
+        .env("TOKENS", token_file.display().to_string())
+        .connections(16)
+        .seconds(10)
+        .run()
+        .await?;
+    println!("refreshes: {:.0}/s", f.refresh.rps);
+
+    let metrics = server.metrics().await?;
+    f.hash_wait_mean_ms = 1000.0 * metric(&metrics, "voxport_password_hash_wait_seconds_sum")
+        / metric(&metrics, "voxport_password_hash_wait_seconds_count").max(1.0);
+    f.hash_mean_ms = 1000.0 * metric(&metrics, "voxport_password_hash_seconds_sum")
+        / metric(&metrics, "voxport_password_hash_seconds_count").max(1.0);
+    f.pool_in_use = metric(&metrics, "voxport_db_pool_in_use");
+    Ok(f)
+}

@@ -1,0 +1,200 @@
+//! `BENCHMARKS.md`: each figure with its ceiling or goal, the machine and
+//! the date.
+
+use std::fmt::Write as _;
+
+use crate::wrk::Run;
+
+/// The list queries measured: every sort, without and with a search.
+pub fn list_variants() -> Vec<(String, String)> {
+    let mut variants = Vec::new();
+    for sort in [
+        "login",
+        "-login",
+        "email",
+        "-email",
+        "first_name",
+        "-first_name",
+        "last_name",
+        "-last_name",
+        "created_at",
+        "-created_at",
+    ] {
+        variants.push((format!("sort={sort}"), format!("&sort={sort}")));
+        variants.push((format!("sort={sort}&q=agent0042"), format!("&sort={sort}&q=agent0042")));
+    }
+    variants.push(("page=1000 (deep)".to_owned(), "&page=1000".to_owned()));
+    variants
+}
+
+#[derive(Debug, Default)]
+pub struct DbFigures {
+    pub name: &'static str,
+    pub rss_idle: f64,
+    pub rss_after_sign_ins: f64,
+    pub sign_ins: f64,
+    pub setups_per_second: f64,
+    pub hello: Run,
+    pub read_one: Run,
+    pub read_idle: Run,
+    pub read_during_flood: Option<Run>,
+    pub lists: Vec<(String, Run)>,
+    pub sign_ins_per_second: f64,
+    pub sign_in_errors: u64,
+    pub refresh: Run,
+    pub hash_wait_mean_ms: f64,
+    pub hash_mean_ms: f64,
+    pub pool_in_use: f64,
+}
+
+impl DbFigures {
+    pub fn new(name: &'static str) -> Self {
+        Self { name, ..Self::default() }
+    }
+}
+
+pub struct Report {
+    pub users: usize,
+    pub argon2_verify: f64,
+    pub sign_in_ceiling: f64,
+    pub databases: Vec<DbFigures>,
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_owned())))
+        .unwrap_or_default();
+    format!("{} cores ({cpu}), {mem} memory", crate::cores())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+impl Report {
+    pub fn new(users: usize) -> Self {
+        Self { users, argon2_verify: 0.0, sign_in_ceiling: 0.0, databases: Vec::new() }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# Benchmarks\n");
+        let _ = writeln!(
+            out,
+            "Written by `bench/run` on {} on {}. Release build; voxport, PostgreSQL, `wrk` \
+             (one thread) and the ceilings share the machine. Every ratio compares two figures of \
+             this same run.\n",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            machine(),
+        );
+        let _ = writeln!(
+            out,
+            "- Seeded through the API: one tenant with {} users, each set up in one call \
+             (`POST /v1/users`) with an extension, a station licence and an application, and no \
+             password (a set-password link in the outbox instead); 200 more users with passwords \
+             hashed at the defaults sign in.",
+            self.users
+        );
+        let _ = writeln!(
+            out,
+            "- argon2id verification at voxport's parameters (m=19456 KiB, t=2, p=1), one thread: \
+             {:.1} ms; the sign-in ceiling is cores ÷ that = **{:.1} sign-ins/s**.\n",
+            self.argon2_verify * 1000.0,
+            self.sign_in_ceiling
+        );
+        for db in &self.databases {
+            self.render_db(&mut out, db);
+        }
+        out
+    }
+
+    fn render_db(&self, out: &mut String, db: &DbFigures) {
+        let ratio = |a: f64, b: f64| if b > 0.0 { 100.0 * a / b } else { 0.0 };
+        let read_goal = if db.name == "SQLite" { 15.0 } else { 8.0 };
+        let read_ratio = ratio(db.read_one.rps, db.hello.rps);
+        let sign_in_ratio = ratio(db.sign_ins_per_second, self.sign_in_ceiling);
+        let refresh_per_core = db.refresh.rps / crate::cores() as f64;
+        let _ = writeln!(out, "## {}\n", db.name);
+        let _ = writeln!(out, "| figure | measured | ceiling or goal | ratio | goal |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| authenticated `GET /v1/users/{{id}}`, 32 connections | {:.0} req/s (p99 {:.1} ms) | bare actix-web JSON hello {:.0} req/s | {:.1} % | ≥ {read_goal} %: {} |",
+            db.read_one.rps,
+            db.read_one.p99_ms,
+            db.hello.rps,
+            read_ratio,
+            verdict(read_ratio >= read_goal)
+        );
+        let worst = db.lists.iter().map(|(_, r)| r.p99_ms).fold(0.0, f64::max);
+        let _ = writeln!(
+            out,
+            "| `GET /v1/users?per_page=50` over {} users, 8 connections, worst p99 of every sort with and without `q` | {worst:.1} ms | 20 ms | | {} |",
+            self.users,
+            verdict(worst <= 20.0)
+        );
+        let _ = writeln!(
+            out,
+            "| sign-ins, 16 connections, right passwords | {:.1}/s ({} not 200) | argon2 ceiling {:.1}/s | {sign_in_ratio:.0} % | ≥ 90 %: {} |",
+            db.sign_ins_per_second,
+            db.sign_in_errors,
+            self.sign_in_ceiling,
+            verdict(sign_in_ratio >= 90.0)
+        );
+        let _ = writeln!(
+            out,
+            "| refreshes, 16 connections | {:.0}/s ({refresh_per_core:.0} per core) | 2,000 per core | | {} |",
+            db.refresh.rps,
+            verdict(refresh_per_core >= 2000.0)
+        );
+        if let Some(flood) = &db.read_during_flood {
+            let times = if db.read_idle.p99_ms > 0.0 { flood.p99_ms / db.read_idle.p99_ms } else { 0.0 };
+            let _ = writeln!(
+                out,
+                "| p99 of authenticated reads during a sign-in flood, 8 connections | {:.1} ms | idle p99 {:.1} ms | {times:.1} × | ≤ 3 ×: {} |",
+                flood.p99_ms,
+                db.read_idle.p99_ms,
+                verdict(times <= 3.0)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "| resident memory, idle after start | {:.1} MB | 40 MB | | {} |",
+            db.rss_idle,
+            verdict(db.rss_idle <= 40.0)
+        );
+        let _ = writeln!(
+            out,
+            "| resident memory after {:.0} sign-ins | {:.1} MB | 200 MB | | {} |",
+            db.sign_ins,
+            db.rss_after_sign_ins,
+            verdict(db.rss_after_sign_ins <= 200.0)
+        );
+        let _ = writeln!(
+            out,
+            "| one-call set-ups without a password, 16 connections | {:.0}/s | 500/s | | {} |\n",
+            db.setups_per_second,
+            verdict(db.setups_per_second >= 500.0)
+        );
+        let _ = writeln!(
+            out,
+            "From `/metrics` after the run: a hash waited {:.1} ms on average for a free hashing thread and took {:.1} ms; {:.0} database connections were in use at the end.\n",
+            db.hash_wait_mean_ms, db.hash_mean_ms, db.pool_in_use
+        );
+        let _ = writeln!(out, "<details><summary>Every list query</summary>\n");
+        let _ = writeln!(out, "| query | req/s | p50 | p99 |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for (label, run) in &db.lists {
+            let _ = writeln!(out, "| `{label}` | {:.0} | {:.1} ms | {:.1} ms |", run.rps, run.p50_ms, run.p99_ms);
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+}
