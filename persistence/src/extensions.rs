@@ -100,10 +100,14 @@ pub(crate) async fn extensions_of(
     Ok(held)
 }
 
+/// Inserts an extension, ringing `holder` from the start when given (a
+/// user being created holds nothing else yet). Part of the caller's
+/// transaction.
 pub(crate) async fn insert_extension(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     new: &NewExtension,
+    holder: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<extensions::Model, CreateExtensionError> {
     let row = extensions::ActiveModel {
@@ -114,7 +118,7 @@ pub(crate) async fn insert_extension(
         kind: Set(new.kind.as_str().to_owned()),
         force_login: Set(new.force_login),
         voicemail_enabled: Set(new.voicemail_enabled),
-        user_id: Set(None),
+        user_id: Set(holder),
         sip_username: Set(new.sip_username.clone()),
         sip_secret: Set(new.sealed_secret.clone()),
         created_at: Set(now),
@@ -219,7 +223,7 @@ impl ExtensionStore for SeaStore {
         audit: &AuditEvent,
     ) -> Result<Extension, CreateExtensionError> {
         let txn = begin_write(&self.db).await?;
-        let row = insert_extension(&txn, tenant, new, crate::at(audit)).await?;
+        let row = insert_extension(&txn, tenant, new, None, crate::at(audit)).await?;
         record(&txn, audit, Some(row.id)).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing an extension"))?;
         Ok(extension(row, None)?)

@@ -130,8 +130,8 @@ pub use provision::SeaTx;
 impl Store for SeaStore {
     type Tx = SeaTx;
 
-    async fn begin_provisioning(&self, tenant: Uuid, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<SeaTx> {
-        SeaTx::begin(&self.db, tenant, now).await
+    async fn begin_provisioning(&self, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<SeaTx> {
+        SeaTx::begin(&self.db, now).await
     }
 
     async fn ping(&self) -> anyhow::Result<()> {

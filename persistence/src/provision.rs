@@ -1,11 +1,13 @@
 //! The provisioning transaction: a user and everything they need, written
-//! in one write transaction that begins by locking the tenant (so
-//! creations and deletions in one tenant apply one after the other, and
-//! the last-administrator and role checks see a stable tenant). Each step
-//! is the same function the single-purpose endpoints use.
+//! in one write transaction. It locks nothing tenant-wide, so creations in
+//! one tenant run side by side on PostgreSQL: what they could contend for
+//! is kept consistent by the rows themselves (a UNIQUE login, extension
+//! number and holder; a licence taken by a conditional update; the role
+//! and the tenant by foreign keys). Each step is the same function the
+//! single-purpose endpoints use.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, SqlErr};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, SqlErr};
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
@@ -21,9 +23,9 @@ use crate::{
     audit, begin_write, db_err,
     devices::give_device,
     extensions::{give_extension, insert_extension},
-    idempotency, lock_tenant, outbox,
+    idempotency, outbox,
     phone_numbers::give_phone_number,
-    stations::{set_applications, take_station},
+    stations::take_first_station,
     unique_violation,
     users::{find_user, new_user_model},
 };
@@ -35,18 +37,16 @@ pub struct SeaTx {
 }
 
 impl SeaTx {
-    pub(crate) async fn begin(pool: &DatabaseConnection, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<Self> {
-        let txn = begin_write(pool).await?;
-        if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
-            anyhow::bail!("tenant {tenant} vanished");
-        }
-        Ok(Self { txn, now: crate::stamp(now) })
+    pub(crate) async fn begin(pool: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<Self> {
+        Ok(Self { txn: begin_write(pool).await?, now: crate::stamp(now) })
     }
 }
 
 impl ProvisionTx for SeaTx {
-    async fn insert_user(&mut self, user: &NewUser) -> Result<(), CreateUserError> {
-        match sea_orm::ActiveModelTrait::insert(new_user_model(user, self.now), &self.txn).await {
+    async fn insert_user(&mut self, user: &NewUser, applications: &[Application]) -> Result<(), CreateUserError> {
+        let mut row = new_user_model(user, self.now);
+        row.applications = Set(Application::to_codes(applications));
+        match sea_orm::ActiveModelTrait::insert(row, &self.txn).await {
             Ok(_) => Ok(()),
             Err(e) if unique_violation(&e, "login_key") => Err(CreateUserError::LoginTaken),
             // The domain found the role in the tenant before the
@@ -58,8 +58,13 @@ impl ProvisionTx for SeaTx {
         }
     }
 
-    async fn create_extension(&mut self, tenant: Uuid, extension: &NewExtension) -> Result<(), TelephonyError> {
-        insert_extension(&self.txn, tenant, extension, self.now).await?;
+    async fn create_extension(
+        &mut self,
+        tenant: Uuid,
+        extension: &NewExtension,
+        user: Uuid,
+    ) -> Result<(), TelephonyError> {
+        insert_extension(&self.txn, tenant, extension, Some(user), self.now).await?;
         Ok(())
     }
 
@@ -72,7 +77,7 @@ impl ProvisionTx for SeaTx {
     }
 
     async fn assign_station(&mut self, tenant: Uuid, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
-        take_station(&self.txn, tenant, user, station, self.now).await
+        take_first_station(&self.txn, tenant, user, station, self.now).await
     }
 
     async fn assign_device(
@@ -83,10 +88,6 @@ impl ProvisionTx for SeaTx {
         ports: Option<u8>,
     ) -> Result<(), TelephonyError> {
         give_device(&self.txn, tenant, user, device, ports, self.now).await.map(drop)
-    }
-
-    async fn set_applications(&mut self, user: Uuid, applications: &[Application]) -> anyhow::Result<()> {
-        set_applications(&self.txn, user, applications).await.map_err(|e| db_err(e, "setting applications"))
     }
 
     async fn user(&mut self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {

@@ -184,6 +184,49 @@ pub(crate) async fn take_station(
     Ok(updated)
 }
 
+/// Gives a user who holds no licence yet (one being created) a licence of
+/// `station_id`: the licence is taken first, and the applications they
+/// were given are checked against what it unlocks (PRODUCT.md rule 9, by
+/// [`Station::locked`]). Part of the caller's transaction.
+pub(crate) async fn take_first_station(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    user: Uuid,
+    station_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Station, TelephonyError> {
+    let taken = stations::Entity::update_many()
+        .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(1))
+        .filter(stations::Column::Id.eq(station_id))
+        .filter(stations::Column::TenantId.eq(tenant))
+        .filter(Expr::col(stations::Column::InUse).lt(Expr::col(stations::Column::Quantity)))
+        .exec_with_returning(db)
+        .await
+        .map_err(|e| db_err(e, "taking a station licence"))?;
+    let Some(row) = taken.into_iter().next() else {
+        let current = stations::Entity::find_by_id(station_id)
+            .filter(stations::Column::TenantId.eq(tenant))
+            .one(db)
+            .await
+            .map_err(|e| db_err(e, "loading a station"))?
+            .ok_or(TelephonyError::StationNotFound)?;
+        return Err(TelephonyError::StationUnavailable {
+            quantity: u32::try_from(current.quantity).unwrap_or(0),
+            in_use: u32::try_from(current.in_use).unwrap_or(0),
+        });
+    };
+    station_assignments::ActiveModel {
+        user_id: Set(user),
+        station_id: Set(station_id),
+        tenant_id: Set(tenant),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| db_err(e, "recording a station assignment"))?;
+    Ok(station(row)?)
+}
+
 impl StationStore for SeaStore {
     async fn list_stations(&self, tenant: Uuid, page: PageRequest) -> anyhow::Result<Page<Station>> {
         let select = stations::Entity::find().filter(stations::Column::TenantId.eq(tenant));

@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult as _, IdenStatic as _, IntoActiveModel as _,
     Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
-    sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, Func, IntoColumnRef as _, JoinType, Query, SelectStatement},
+    sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, IntoColumnRef as _, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
 use voxport_domain::{
@@ -23,6 +23,7 @@ use voxport_domain::{
     role::BuiltinRole,
     station::{Application, Station, StationRef},
     user::{NewUser, Principal, User, UserFilter, UserSortKey, UserStatus},
+    values::Email,
 };
 
 use crate::{
@@ -231,6 +232,12 @@ async fn release_everything(db: &impl ConnectionTrait, user: Uuid, now: DateTime
     Ok(())
 }
 
+/// What `q` finds a user by: their login, email and names, lower case
+/// (all of Unicode), in one column an index can cover.
+fn search_key(login: &str, email: Option<&str>, first_name: &str, last_name: &str) -> String {
+    [login, email.unwrap_or(""), first_name, last_name].join(" ").to_lowercase()
+}
+
 pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::ActiveModel {
     users::ActiveModel {
         id: Set(user.id),
@@ -249,6 +256,12 @@ pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::Activ
         language: Set(user.language.as_str().to_owned()),
         applications: Set(String::new()),
         two_factor_required: Set(false),
+        search: Set(search_key(
+            user.login.as_str(),
+            user.email.as_ref().map(Email::as_str),
+            user.first_name.as_str(),
+            user.last_name.as_str(),
+        )),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -301,14 +314,7 @@ impl UserStore for SeaStore {
     ) -> anyhow::Result<Page<User>> {
         let mut filter_by = Condition::all().add(users::Column::TenantId.eq(tenant));
         if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let lower = |c: users::Column| Expr::expr(Func::lower(Expr::col((users::Entity, c))));
-            filter_by = filter_by.add(
-                Condition::any()
-                    .add(users::Column::LoginKey.like(like_pattern(q)))
-                    .add(lower(users::Column::Email).like(like_pattern(q)))
-                    .add(lower(users::Column::FirstName).like(like_pattern(q)))
-                    .add(lower(users::Column::LastName).like(like_pattern(q))),
-            );
+            filter_by = filter_by.add(users::Column::Search.like(like_pattern(q)));
         }
         if let Some(role) = filter.role_id {
             filter_by = filter_by.add(users::Column::RoleId.eq(role));
@@ -416,6 +422,22 @@ impl UserStore for SeaStore {
         }
         if retire_links {
             links::retire_links(&txn, id, None, now).await?;
+        }
+        if changes.login.is_some()
+            || changes.email.is_some()
+            || changes.first_name.is_some()
+            || changes.last_name.is_some()
+        {
+            let email = match &changes.email {
+                Some(email) => email.as_ref(),
+                None => before.email.as_ref(),
+            };
+            row.search = Set(search_key(
+                changes.login.as_ref().unwrap_or(&before.login).as_str(),
+                email.map(Email::as_str),
+                changes.first_name.as_ref().unwrap_or(&before.first_name).as_str(),
+                changes.last_name.as_ref().unwrap_or(&before.last_name).as_str(),
+            ));
         }
         row.updated_at = Set(crate::stamp(now));
         match row.update(&txn).await {

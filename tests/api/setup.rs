@@ -287,6 +287,27 @@ async fn twenty_parallel_set_ups_for_the_last_licence_yield_one_user() {
 }
 
 #[tokio::test]
+async fn parallel_set_ups_in_one_tenant_all_succeed_and_one_number_goes_to_one_user() {
+    let app = spawn_app().await;
+    let k = kit(&app, 30).await;
+    let body = |i: usize, number: String| {
+        json!({"email": format!("team{i}-{}@acme.example", unique()), "first_name": "T", "last_name": "Eam",
+               "extension": {"number": number, "type": "sip"}, "station_id": k.station["id"],
+               "applications": ["desktop_app"]})
+    };
+    let team = join_all((0..20).map(|i| app.post("/v1/users", &k.c.admin, body(i, format!("{}", 300 + i))))).await;
+    assert!(team.iter().all(|r| r.status == 201), "{:?}", team.iter().map(|r| (r.status, r.code())).collect::<Vec<_>>());
+
+    let same = join_all((0..10).map(|i| app.post("/v1/users", &k.c.admin, body(100 + i, "299".into())))).await;
+    let created = same.iter().filter(|r| r.status == 201).count();
+    let taken = same.iter().filter(|r| r.status == 409 && r.code() == "extension_number_taken").count();
+    assert_eq!((created, taken), (1, 9), "{:?}", same.iter().map(|r| (r.status, r.code())).collect::<Vec<_>>());
+    let pool = app.get(&format!("/v1/stations/{}", id(&k.station)), &k.c.admin).await.expect(200);
+    assert_eq!(pool["in_use"], 21, "a refused set-up holds no licence");
+    assert_eq!(app.get("/v1/users", &k.c.admin).await.expect(200)["total"], 22, "the admin and 21 set up");
+}
+
+#[tokio::test]
 async fn deleting_a_user_frees_everything_they_held() {
     let app = spawn_app().await;
     let k = kit(&app, 1).await;

@@ -158,6 +158,21 @@ async fn the_list_pages_sorts_searches_and_filters() {
     let wildcard = app.get("/v1/users?q=%25", &c.admin).await.expect(200);
     assert_eq!(wildcard["total"], 0, "a % in q is a literal percent sign");
 
+    // q follows a rename and finds an email by any part of it.
+    let renamed = &q["items"][0]["id"];
+    app.patch(
+        &format!("/v1/users/{}", renamed.as_str().unwrap()),
+        &c.admin,
+        json!({"last_name": "Ångström", "email": format!("ada.{n}@Example.org")}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(app.get("/v1/users?q=lovelace3", &c.admin).await.expect(200)["total"], 0, "the old name is gone");
+    let by_new_name = app.get("/v1/users?q=ÅNGSTR", &c.admin).await.expect(200);
+    assert_eq!(by_new_name["items"][0]["id"], *renamed, "case folds beyond ASCII");
+    let by_email = app.get(&format!("/v1/users?q=a.{n}@example"), &c.admin).await.expect(200);
+    assert_eq!(by_email["items"][0]["id"], *renamed);
+
     let by_role = app.get(&format!("/v1/users?role={cc_role}"), &c.admin).await.expect(200);
     assert_eq!(by_role["total"], 1);
     for (status, want) in [("active", 3), ("expired", 1), ("pending", 1), ("disabled", 1)] {

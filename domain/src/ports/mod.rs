@@ -8,8 +8,6 @@
 
 use std::future::Future;
 
-use uuid::Uuid;
-
 mod audit;
 mod devices;
 mod extensions;
@@ -74,13 +72,12 @@ pub trait Store:
 {
     type Tx: ProvisionTx;
 
-    /// Begins a provisioning transaction in `tenant`, happening at `now`.
+    /// Begins a provisioning transaction, happening at `now`.
     ///
     /// # Errors
-    /// When storage fails or the tenant is gone.
+    /// When storage fails.
     fn begin_provisioning(
         &self,
-        tenant: Uuid,
         now: chrono::DateTime<chrono::Utc>,
     ) -> impl Future<Output = anyhow::Result<Self::Tx>> + Send;
 

@@ -14,20 +14,29 @@ use crate::{
 };
 
 /// One write transaction in which a user is set up with everything at once
-/// (issue 3 "Set up a user in one call"). It begins by serialising on the
-/// tenant, and ends with `commit` or `rollback` (a dry run); dropped, it
-/// rolls back.
+/// (issue 3 "Set up a user in one call"). It ends with `commit` or
+/// `rollback` (a dry run); dropped, it rolls back.
 pub trait ProvisionTx: Send {
+    /// Inserts the user with the applications the domain enables, which
+    /// [`Self::assign_station`] then proves unlocked.
+    ///
     /// # Errors
     /// `LoginTaken`, `RoleNotFound`.
-    fn insert_user(&mut self, user: &NewUser) -> impl Future<Output = Result<(), CreateUserError>> + Send;
+    fn insert_user(
+        &mut self,
+        user: &NewUser,
+        applications: &[Application],
+    ) -> impl Future<Output = Result<(), CreateUserError>> + Send;
 
+    /// Creates an extension that rings the new `user`.
+    ///
     /// # Errors
     /// `ExtensionNumberTaken`.
     fn create_extension(
         &mut self,
         tenant: Uuid,
         extension: &NewExtension,
+        user: Uuid,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 
     /// # Errors
@@ -48,6 +57,8 @@ pub trait ProvisionTx: Send {
         number: Uuid,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 
+    /// Gives the new `user` a licence of `station` (they hold none yet).
+    ///
     /// # Errors
     /// As [`StationStore::assign_station`].
     fn assign_station(
@@ -66,16 +77,6 @@ pub trait ProvisionTx: Send {
         device: Uuid,
         ports: Option<u8>,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
-
-    /// Sets the applications of a user (already checked against the station).
-    ///
-    /// # Errors
-    /// When storage fails.
-    fn set_applications(
-        &mut self,
-        user: Uuid,
-        applications: &[Application],
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// The user `id` of `tenant`, with everything they hold.
     ///

@@ -172,28 +172,28 @@ impl<S: Store> Voxport<S> {
         let can_link = req.email.is_some() && req.send_welcome_email;
         let password = self.choose_password(&req.password, &personal, can_link, !dry_run).await?;
         let id = Uuid::now_v7();
-        let mut tx = self.store.begin_provisioning(actor.tenant_id, now).await?;
-        tx.insert_user(&NewUser {
-            id,
-            tenant_id: actor.tenant_id,
-            login: req.login,
-            email: req.email,
-            first_name: req.first_name,
-            last_name: req.last_name,
-            role_id: role.id,
-            password_hash: password.hash,
-            disabled: req.disabled,
-            activation_at: req.activation_at,
-            expires_at: req.expires_at,
-            timezone: req.timezone,
-            language: req.language,
-        })
+        let mut tx = self.store.begin_provisioning(now).await?;
+        tx.insert_user(
+            &NewUser {
+                id,
+                tenant_id: actor.tenant_id,
+                login: req.login,
+                email: req.email,
+                first_name: req.first_name,
+                last_name: req.last_name,
+                role_id: role.id,
+                password_hash: password.hash,
+                disabled: req.disabled,
+                activation_at: req.activation_at,
+                expires_at: req.expires_at,
+                timezone: req.timezone,
+                language: req.language,
+            },
+            &wanted_apps,
+        )
         .await?;
         match (&telephony.extension, &new_extension) {
-            (_, Some(extension)) => {
-                tx.create_extension(actor.tenant_id, extension).await?;
-                tx.assign_extension(actor.tenant_id, id, extension.id).await?;
-            }
+            (_, Some(extension)) => tx.create_extension(actor.tenant_id, extension, id).await?,
             (Some(ExtensionRequest::Existing(extension)), None) => {
                 tx.assign_extension(actor.tenant_id, id, *extension).await?;
             }
@@ -208,7 +208,6 @@ impl<S: Store> Voxport<S> {
             if !locked.is_empty() {
                 return Err(TelephonyError::ApplicationsNotUnlocked(locked).into());
             }
-            tx.set_applications(id, &wanted_apps).await?;
         }
         if let Some(device) = telephony.device {
             tx.assign_device(actor.tenant_id, id, device.id, device.ports).await?;

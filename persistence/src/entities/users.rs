@@ -21,6 +21,8 @@ pub struct Model {
     /// Application codes separated by spaces.
     pub applications: String,
     pub two_factor_required: bool,
+    /// What `q` matches: login, email and names, lower case.
+    pub search: String,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }
