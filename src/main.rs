@@ -60,6 +60,15 @@ struct CreateAdmin {
     secret: Secret,
 }
 
+/// jemalloc, not glibc's malloc: a password hash takes a 19 MiB work area,
+/// and glibc raises its mmap threshold after the first free of one, so
+/// later areas land in an arena that never shrinks (resident memory grew
+/// by ~39 MB per sign-in burst and never came back). jemalloc purges such
+/// large extents when they are freed, so memory returns to its idle level
+/// (BENCHMARKS.md, "Memory").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run(Cli::parse()).await {

@@ -32,6 +32,7 @@ pub struct DbFigures {
     pub name: &'static str,
     pub rss_idle: f64,
     pub rss_after_sign_ins: f64,
+    pub rss_settled: f64,
     pub sign_ins: f64,
     pub setups_per_second: f64,
     pub hello: Run,
@@ -177,6 +178,13 @@ impl Report {
             db.sign_ins,
             db.rss_after_sign_ins,
             verdict(db.rss_after_sign_ins <= 200.0)
+        );
+        let _ = writeln!(
+            out,
+            "| resident memory {} s after the last sign-in | {:.1} MB | idle + 10 MB | | {} |",
+            crate::SETTLE.as_secs(),
+            db.rss_settled,
+            verdict(db.rss_settled <= db.rss_idle + 10.0)
         );
         let _ = writeln!(
             out,

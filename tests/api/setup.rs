@@ -296,7 +296,11 @@ async fn parallel_set_ups_in_one_tenant_all_succeed_and_one_number_goes_to_one_u
                "applications": ["desktop_app"]})
     };
     let team = join_all((0..20).map(|i| app.post("/v1/users", &k.c.admin, body(i, format!("{}", 300 + i))))).await;
-    assert!(team.iter().all(|r| r.status == 201), "{:?}", team.iter().map(|r| (r.status, r.code())).collect::<Vec<_>>());
+    assert!(
+        team.iter().all(|r| r.status == 201),
+        "{:?}",
+        team.iter().map(|r| (r.status, r.code())).collect::<Vec<_>>()
+    );
 
     let same = join_all((0..10).map(|i| app.post("/v1/users", &k.c.admin, body(100 + i, "299".into())))).await;
     let created = same.iter().filter(|r| r.status == 201).count();

@@ -10,6 +10,8 @@
 //!   process holds at most `threads × memory cost`, however many sign-ins
 //!   arrive. Allocating the area per hash, on a pool that grows with load,
 //!   let the allocator keep one set of areas per thread it ever used.
+//!   A thread that has hashed nothing for [`IDLE_RELEASE`] gives its area
+//!   back, so an idle server holds none.
 //! - **Requests keep their cores.** The threads run at the lowest
 //!   scheduling priority: they use every idle cycle, and yield the CPU at
 //!   once to the threads that serve requests.
@@ -23,8 +25,8 @@
 
 use std::{
     fmt,
-    sync::{Arc, Mutex, mpsc},
-    time::Instant,
+    sync::Arc,
+    time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
@@ -85,7 +87,7 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 pub struct PasswordHasher {
     params: Params,
     slots: Arc<Semaphore>,
-    jobs: mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
     dummy: PasswordHash,
 }
 
@@ -112,8 +114,7 @@ impl PasswordHasher {
         let params = Params::new(params.memory_kib, params.iterations, params.parallelism, Some(OUTPUT_BYTES))
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
         let threads = threads.max(1);
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let (jobs, queue) = flume::unbounded::<Job>();
         for n in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -209,20 +210,27 @@ impl HashSlot {
     }
 }
 
-/// A hashing thread: lowest priority, one work area for life.
-fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
+/// How long a hashing thread keeps its work area without hashing: long
+/// enough that a sign-in storm reuses it, short enough that an idle server
+/// holds none.
+const IDLE_RELEASE: Duration = Duration::from_secs(10);
+
+/// A hashing thread: lowest priority, one work area while it is busy.
+fn work(queue: &flume::Receiver<Job>) {
     if let Err(e) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
         tracing::warn!(error = ?e, "a password hashing thread keeps normal priority");
     }
     let mut blocks = Vec::new();
     loop {
-        let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
-            Err(_) => return,
+        let job = if blocks.is_empty() {
+            queue.recv().map_err(|_| flume::RecvTimeoutError::Disconnected)
+        } else {
+            queue.recv_timeout(IDLE_RELEASE)
         };
         match job {
             Ok(job) => job(&mut blocks),
-            Err(_) => return,
+            Err(flume::RecvTimeoutError::Timeout) => blocks = Vec::new(),
+            Err(flume::RecvTimeoutError::Disconnected) => return,
         }
     }
 }
