@@ -13,7 +13,7 @@ use voxport_domain::{
     ports::AuditStore,
 };
 
-use crate::{SeaStore, begin_write, db_err, entities::audit_events};
+use crate::{SeaStore, db_err, entities::audit_events};
 
 /// Writes an audit event; `target` fills in the object when the event
 /// left it to storage (an object storage created). Part of the caller's
@@ -64,7 +64,7 @@ impl AuditStore for SeaStore {
     }
 
     async fn record_all(&self, events: &[AuditEvent]) -> anyhow::Result<()> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         for event in events {
             record(&txn, event, None).await?;
         }

@@ -25,7 +25,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, change_holdings, db_err,
+    change_holdings, db_err,
     entities::{device_assignments, devices},
     holders, unique_violation,
 };
@@ -175,7 +175,7 @@ impl DeviceStore for SeaStore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let created = match row.insert(&txn).await {
             Ok(m) => device(m, None)?,
             Err(e) if unique_violation(&e, "mac") => return Err(CreateDeviceError::MacTaken),
@@ -193,7 +193,7 @@ impl DeviceStore for SeaStore {
         changes: DeviceChanges,
         audit: &AuditEvent,
     ) -> Result<Device, UpdateDeviceError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let row = devices::Entity::find_by_id(id)
             .filter(devices::Column::TenantId.eq(tenant))
             .one(&txn)
@@ -219,7 +219,7 @@ impl DeviceStore for SeaStore {
     }
 
     async fn delete_device(&self, tenant: Uuid, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteDeviceError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let found = find_device(&txn, tenant, id).await?.ok_or(DeleteDeviceError::NotFound)?;
         if let Some(holder) = found.holder {
             return Err(DeleteDeviceError::Assigned(holder));
@@ -238,14 +238,14 @@ impl DeviceStore for SeaStore {
         ports: Option<u8>,
         audit: &AuditEvent,
     ) -> Result<Device, TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             Ok((give_device(txn, tenant, user, id, ports, crate::at(audit)).await?, true))
         })
         .await
     }
 
     async fn release_device(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> Result<(), TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             let freed = device_assignments::Entity::delete_by_id(user)
                 .exec(txn)
                 .await

@@ -29,8 +29,7 @@ use voxport_domain::{
 };
 
 use crate::{
-    SeaStore, audit::record, begin_write, change_holdings, db_err, entities::extensions, holders, like_pattern,
-    unique_violation,
+    SeaStore, audit::record, change_holdings, db_err, entities::extensions, holders, like_pattern, unique_violation,
 };
 
 fn kind(m: &extensions::Model) -> anyhow::Result<ExtensionType> {
@@ -222,7 +221,7 @@ impl ExtensionStore for SeaStore {
         new: &NewExtension,
         audit: &AuditEvent,
     ) -> Result<Extension, CreateExtensionError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let row = insert_extension(&txn, tenant, new, None, crate::at(audit)).await?;
         record(&txn, audit, Some(row.id)).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing an extension"))?;
@@ -236,7 +235,7 @@ impl ExtensionStore for SeaStore {
         changes: ExtensionChanges,
         audit: &AuditEvent,
     ) -> Result<Extension, UpdateExtensionError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let row = extensions::Entity::find_by_id(id)
             .filter(extensions::Column::TenantId.eq(tenant))
             .one(&txn)
@@ -272,7 +271,7 @@ impl ExtensionStore for SeaStore {
     }
 
     async fn delete_extension(&self, tenant: Uuid, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteExtensionError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let res = extensions::Entity::delete_many()
             .filter(extensions::Column::Id.eq(id))
             .filter(extensions::Column::TenantId.eq(tenant))
@@ -309,7 +308,7 @@ impl ExtensionStore for SeaStore {
     }
 
     async fn set_sip_secret(&self, tenant: Uuid, id: Uuid, sealed: &str, audit: &AuditEvent) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let res = extensions::Entity::update_many()
             .col_expr(extensions::Column::SipSecret, Expr::value(sealed.to_owned()))
             .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::at(audit)))
@@ -333,7 +332,7 @@ impl ExtensionStore for SeaStore {
         id: Uuid,
         audit: &AuditEvent,
     ) -> Result<Extension, TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             Ok((give_extension(txn, tenant, user, id, crate::at(audit)).await?, true))
         })
         .await
@@ -346,7 +345,7 @@ impl ExtensionStore for SeaStore {
         id: Uuid,
         audit: &AuditEvent,
     ) -> Result<(), TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             find_extension(txn, tenant, id).await?.ok_or(TelephonyError::ExtensionNotFound)?;
             let freed = free_extensions(txn, user, Some(id), crate::at(audit))
                 .await

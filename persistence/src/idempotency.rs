@@ -12,7 +12,7 @@ use voxport_domain::{
     ports::IdempotencyStore,
 };
 
-use crate::{SeaStore, begin_write, db_err, entities::idempotency_keys, is_unique_violation};
+use crate::{SeaStore, db_err, entities::idempotency_keys, is_unique_violation};
 
 fn taken(row: idempotency_keys::Model) -> KeyState {
     KeyState::Taken { fingerprint: row.fingerprint, response: row.response }
@@ -43,7 +43,7 @@ impl IdempotencyStore for SeaStore {
         lease_until: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> anyhow::Result<KeyState> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let of_key = || {
             idempotency_keys::Entity::find()
                 .filter(idempotency_keys::Column::Scope.eq(scope))

@@ -30,7 +30,9 @@ mod throttle;
 mod two_factor;
 mod users;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use anyhow::Context as _;
 use sea_orm::{
@@ -52,7 +54,18 @@ use voxport_migration::MigratorTrait as _;
 #[derive(Clone, Debug)]
 pub struct SeaStore {
     db: DatabaseConnection,
+    /// SQLite's one write lock, taken in this process first: a writer that
+    /// finds the file locked polls it with growing sleeps (SQLite's busy
+    /// handler), which left the lock idle between writers and halved the
+    /// set-up rate. Waiting here, the next writer starts the moment the
+    /// last one ends. `None` on PostgreSQL, whose writers lock rows.
+    writer: Option<Arc<Semaphore>>,
+    /// How long a writer waits for its turn, as for SQLite's lock.
+    busy_timeout: Duration,
 }
+
+/// The turn of a writer on SQLite, held until its transaction ends.
+pub(crate) struct Writing(#[allow(dead_code, reason = "held for its drop")] Option<OwnedSemaphorePermit>);
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -90,7 +103,33 @@ impl SeaStore {
         let db = Database::connect(options)
             .await
             .with_context(|| format!("connecting to the database at {}", redact_url(&settings.url)))?;
-        Ok(Self { db })
+        let writer = (db.get_database_backend() == sea_orm::DbBackend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        Ok(Self { db, writer, busy_timeout })
+    }
+
+    /// Begins a transaction that will write: on SQLite after this
+    /// process's earlier writers, and then with `BEGIN IMMEDIATE`, taking
+    /// the write lock up front (a deferred transaction that reads first
+    /// fails with "database is locked" when another writer got in
+    /// between). On PostgreSQL it is a plain `BEGIN`. Keep the second value
+    /// until the transaction ends.
+    pub(crate) async fn begin_write(&self) -> anyhow::Result<(DatabaseTransaction, Writing)> {
+        let turn = match &self.writer {
+            Some(gate) => match tokio::time::timeout(self.busy_timeout, gate.clone().acquire_owned()).await {
+                Ok(turn) => Some(turn.context("the write gate closed")?),
+                Err(_) => return Err(anyhow::anyhow!("no turn to write within the busy timeout").context(Unavailable)),
+            },
+            None => None,
+        };
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+            .map_err(|e| db_err(e, "starting a transaction"))?;
+        Ok((txn, Writing(turn)))
     }
 
     /// Applies every pending migration.
@@ -131,7 +170,7 @@ impl Store for SeaStore {
     type Tx = SeaTx;
 
     async fn begin_provisioning(&self, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<SeaTx> {
-        SeaTx::begin(&self.db, now).await
+        SeaTx::begin(self, now).await
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
@@ -160,13 +199,13 @@ pub(crate) fn at(audit: &AuditEvent) -> chrono::DateTime<chrono::Utc> {
 /// # Errors
 /// `UserNotFound` when the user is not in `tenant`; whatever `change` answers.
 pub(crate) async fn change_holdings<T>(
-    db: &DatabaseConnection,
+    store: &SeaStore,
     tenant: Uuid,
     user: Uuid,
     audit: &AuditEvent,
     change: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, bool), TelephonyError>,
 ) -> Result<T, TelephonyError> {
-    let txn = begin_write(db).await?;
+    let (txn, _writing) = store.begin_write().await?;
     if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
         return Err(TelephonyError::UserNotFound);
     }
@@ -176,19 +215,6 @@ pub(crate) async fn change_holdings<T>(
     }
     txn.commit().await.map_err(|e| db_err(e, "committing a change to what a user holds"))?;
     Ok(value)
-}
-
-/// Begins a transaction that will write. On SQLite it is `BEGIN
-/// IMMEDIATE`, taking the write lock up front: a deferred transaction that
-/// reads first fails with "database is locked" when another writer got in
-/// between. On PostgreSQL it is a plain `BEGIN`.
-pub(crate) async fn begin_write(db: &DatabaseConnection) -> anyhow::Result<DatabaseTransaction> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
-    .map_err(|e| db_err(e, "starting a transaction"))
 }
 
 /// Turns a database error into the domain's unknown error, marking

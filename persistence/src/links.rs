@@ -21,7 +21,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, db_err,
+    db_err,
     entities::{password_tokens, users},
     sessions::revoke_sessions,
 };
@@ -117,7 +117,7 @@ impl LinkStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let Some(link) = password_tokens::Entity::find()
             .filter(valid_link(hash, purpose, now))
             .one(&txn)

@@ -9,9 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 use voxport_domain::{allowlist::NetworkChange, audit::AuditEvent, ports::NetworkStore, values::Cidr};
 
-use crate::{
-    SeaStore, audit::record, begin_write, db_err, entities::user_networks, lock_user, sessions::revoke_sessions,
-};
+use crate::{SeaStore, audit::record, db_err, entities::user_networks, lock_user, sessions::revoke_sessions};
 
 /// The allowlists of `users`, in one query.
 pub(crate) async fn networks_of(db: &impl ConnectionTrait, users: &[Uuid]) -> anyhow::Result<HashMap<Uuid, Vec<Cidr>>> {
@@ -43,7 +41,7 @@ impl NetworkStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<Option<Vec<Cidr>>> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         if !lock_user(&txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))? {
             return Ok(None);
         }

@@ -27,7 +27,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, db_err,
+    db_err,
     entities::{outbox, users},
     links::insert_link,
 };
@@ -106,7 +106,7 @@ impl OutboxStore for SeaStore {
     }
 
     async fn queue_email(&self, queued: QueuedEmail, audit: &AuditEvent) -> anyhow::Result<()> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         queue(&txn, queued).await?;
         record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing an email"))
@@ -119,7 +119,7 @@ impl OutboxStore for SeaStore {
         lease_until: DateTime<Utc>,
         lease: Uuid,
     ) -> anyhow::Result<Vec<ClaimedEmail>> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let due = outbox::Entity::find()
             .filter(outbox::Column::Status.eq(EmailStatus::Pending.as_str()))
             .filter(outbox::Column::NextAttemptAt.lte(now))

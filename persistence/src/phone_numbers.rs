@@ -24,7 +24,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, change_holdings, db_err,
+    change_holdings, db_err,
     entities::{phone_numbers, tenants},
     holders, is_unique_violation, like_pattern,
 };
@@ -169,7 +169,7 @@ impl PhoneNumberStore for SeaStore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let created = match row.insert(&txn).await {
             Ok(m) => phone_number(m, None)?,
             Err(e) if is_unique_violation(&e) => return Err(CreatePhoneNumberError::NumberTaken),
@@ -186,7 +186,7 @@ impl PhoneNumberStore for SeaStore {
         changes: PhoneNumberChanges,
         audit: &AuditEvent,
     ) -> Result<PhoneNumber, UpdatePhoneNumberError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let row = phone_numbers::Entity::find_by_id(id)
             .one(&txn)
             .await
@@ -205,7 +205,7 @@ impl PhoneNumberStore for SeaStore {
     }
 
     async fn delete_phone_number(&self, id: Uuid, audit: &AuditEvent) -> Result<(), DeletePhoneNumberError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let res = phone_numbers::Entity::delete_many()
             .filter(phone_numbers::Column::Id.eq(id))
             .filter(phone_numbers::Column::UserId.is_null())
@@ -232,14 +232,14 @@ impl PhoneNumberStore for SeaStore {
         id: Uuid,
         audit: &AuditEvent,
     ) -> Result<PhoneNumber, TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             Ok((give_phone_number(txn, tenant, user, id, crate::at(audit)).await?, true))
         })
         .await
     }
 
     async fn release_phone_number(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> Result<(), TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             let freed =
                 free_number_of(txn, user, crate::at(audit)).await.map_err(|e| db_err(e, "freeing a phone number"))?;
             Ok(((), freed))

@@ -7,7 +7,7 @@
 //! single-purpose endpoints use.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, SqlErr};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, SqlErr};
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
@@ -20,7 +20,7 @@ use voxport_domain::{
 };
 
 use crate::{
-    audit, begin_write, db_err,
+    audit, db_err,
     devices::give_device,
     extensions::{give_extension, insert_extension},
     idempotency, outbox,
@@ -32,13 +32,15 @@ use crate::{
 
 pub struct SeaTx {
     txn: DatabaseTransaction,
+    _writing: crate::Writing,
     /// When the provisioning happens: every row it writes says so.
     now: DateTime<Utc>,
 }
 
 impl SeaTx {
-    pub(crate) async fn begin(pool: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<Self> {
-        Ok(Self { txn: begin_write(pool).await?, now: crate::stamp(now) })
+    pub(crate) async fn begin(store: &crate::SeaStore, now: DateTime<Utc>) -> anyhow::Result<Self> {
+        let (txn, writing) = store.begin_write().await?;
+        Ok(Self { txn, _writing: writing, now: crate::stamp(now) })
     }
 }
 

@@ -18,7 +18,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, convert, db_err,
+    convert, db_err,
     entities::{roles, users},
     lock_tenant, unique_violation,
 };
@@ -74,7 +74,7 @@ impl RoleStore for SeaStore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let created = match row.insert(&txn).await {
             Ok(m) => convert::role(m)?,
             Err(e) if unique_violation(&e, "name_key") || unique_violation(&e, "tenant_name") => {
@@ -94,7 +94,7 @@ impl RoleStore for SeaStore {
         changes: RoleChanges,
         audit: &AuditEvent,
     ) -> Result<Role, UpdateRoleError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let row = roles::Entity::find_by_id(id)
             .filter(roles::Column::TenantId.eq(tenant))
             .one(&txn)
@@ -129,7 +129,7 @@ impl RoleStore for SeaStore {
     }
 
     async fn delete_role(&self, tenant: Uuid, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteRoleError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
             return Err(DeleteRoleError::NotFound);
         }

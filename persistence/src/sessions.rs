@@ -17,7 +17,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, convert, db_err,
+    convert, db_err,
     entities::{refresh_tokens, sessions},
 };
 
@@ -59,7 +59,7 @@ impl SessionStore for SeaStore {
         refresh_expires_at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<()> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         sessions::ActiveModel {
             id: Set(session.id),
             user_id: Set(session.user_id),
@@ -128,7 +128,7 @@ impl SessionStore for SeaStore {
     }
 
     async fn revoke_session(&self, id: Uuid, now: DateTime<Utc>, audit: &AuditEvent) -> anyhow::Result<()> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(now))
             .filter(sessions::Column::Id.eq(id))

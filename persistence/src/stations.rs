@@ -26,7 +26,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, change_holdings, db_err,
+    change_holdings, db_err,
     entities::{station_assignments, stations, tenants, users},
     unique_violation,
 };
@@ -273,7 +273,7 @@ impl StationStore for SeaStore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let created = match row.insert(&txn).await {
             Ok(m) => station(m)?,
             Err(e) if unique_violation(&e, "code") => return Err(CreateStationError::CodeTaken),
@@ -290,7 +290,7 @@ impl StationStore for SeaStore {
         changes: StationChanges,
         audit: &AuditEvent,
     ) -> Result<Station, UpdateStationError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let row = stations::Entity::find_by_id(id)
             .one(&txn)
             .await
@@ -333,7 +333,7 @@ impl StationStore for SeaStore {
     }
 
     async fn delete_station(&self, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteStationError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let res = stations::Entity::delete_many()
             .filter(stations::Column::Id.eq(id))
             .filter(stations::Column::InUse.eq(0))
@@ -358,14 +358,14 @@ impl StationStore for SeaStore {
         station_id: Uuid,
         audit: &AuditEvent,
     ) -> Result<Station, TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             Ok((take_station(txn, tenant, user, station_id, crate::at(audit)).await?, true))
         })
         .await
     }
 
     async fn release_station(&self, tenant: Uuid, user: Uuid, audit: &AuditEvent) -> Result<(), TelephonyError> {
-        change_holdings(&self.db, tenant, user, audit, async |txn| {
+        change_holdings(self, tenant, user, audit, async |txn| {
             Ok(((), release(txn, user).await.map_err(|e| db_err(e, "releasing a station licence"))?))
         })
         .await

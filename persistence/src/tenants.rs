@@ -24,7 +24,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, convert, db_err,
+    convert, db_err,
     entities::{roles, tenants, users},
     is_unique_violation, like_pattern, lock_tenant, outbox, unique_violation,
     users::{find_user, new_user_model},
@@ -139,7 +139,7 @@ impl TenantStore for SeaStore {
     ) -> Result<(Tenant, User), CreateTenantError> {
         let now = crate::at(audit);
         let parent_id = seed.tenant.parent_id.context("a customer or reseller tenant without a parent")?;
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         // Locks the parent so a concurrent deletion of it waits, then sees the child.
         if !lock_tenant(&txn, parent_id).await.map_err(|e| db_err(e, "locking the parent tenant"))? {
             return Err(CreateTenantError::ParentNotFound);
@@ -172,7 +172,7 @@ impl TenantStore for SeaStore {
         changes: TenantChanges,
         audit: &AuditEvent,
     ) -> Result<Tenant, UpdateTenantError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let row = tenants::Entity::find_by_id(id)
             .one(&txn)
             .await
@@ -204,7 +204,7 @@ impl TenantStore for SeaStore {
     }
 
     async fn delete_tenant(&self, id: Uuid, audit: &AuditEvent) -> Result<(), DeleteTenantError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         if !lock_tenant(&txn, id).await.map_err(|e| db_err(e, "locking a tenant"))? {
             return Err(DeleteTenantError::NotFound);
         }
@@ -244,7 +244,7 @@ impl TenantStore for SeaStore {
 
     async fn bootstrap_platform(&self, seed: TenantSeed, now: DateTime<Utc>) -> anyhow::Result<Option<User>> {
         let now = crate::stamp(now);
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         match insert_seed(&txn, None, &seed, now).await {
             Ok(()) => {
                 let admin = load_user(&txn, seed.tenant.id, seed.admin.id).await?;

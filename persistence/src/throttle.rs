@@ -22,7 +22,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, db_err,
+    db_err,
     entities::{known_addresses, login_throttle},
 };
 
@@ -117,7 +117,7 @@ impl ThrottleStore for SeaStore {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<Counter>> {
         let now = crate::stamp(now);
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let mut after = Vec::with_capacity(keys.len());
         for key in keys {
             let id = key.as_string();
@@ -140,7 +140,7 @@ impl ThrottleStore for SeaStore {
         if !success.writes() {
             return Ok(());
         }
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         if success.clear_pair {
             login_throttle::Entity::delete_by_id(keys.pair.as_string())
                 .exec(&txn)
@@ -181,7 +181,7 @@ impl ThrottleStore for SeaStore {
     ) -> anyhow::Result<Taken> {
         let id = key.as_string();
         let now = crate::stamp(now);
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let before = locked_counter(&txn, &id, now).await?;
         let taken = policy.take(key, before.as_ref(), now);
         if let Taken::Counted(after) = &taken {
@@ -193,7 +193,7 @@ impl ThrottleStore for SeaStore {
 
     async fn unlock_login(&self, login: &str, audit: &AuditEvent) -> anyhow::Result<()> {
         let (pairs, account) = ThrottleKey::of_login(login);
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         login_throttle::Entity::delete_many()
             .filter(
                 sea_orm::Condition::any()

@@ -18,7 +18,7 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write, db_err,
+    db_err,
     entities::{recovery_codes, user_totp},
     sessions::revoke_sessions,
 };
@@ -46,7 +46,7 @@ impl TwoFactorStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let existing = user_totp::Entity::find_by_id(user).one(&txn).await.map_err(|e| db_err(e, "loading a TOTP"))?;
         if existing.as_ref().is_some_and(|r| r.confirmed_at.is_some()) {
             return Ok(false);
@@ -77,7 +77,7 @@ impl TwoFactorStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let confirmed = user_totp::Entity::update_many()
             .col_expr(user_totp::Column::ConfirmedAt, Expr::value(crate::stamp(now)))
             .col_expr(user_totp::Column::LastStep, Expr::value(step(at_step)))
@@ -118,7 +118,7 @@ impl TwoFactorStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<()> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         user_totp::Entity::delete_by_id(user).exec(&txn).await.map_err(|e| db_err(e, "removing a TOTP"))?;
         recovery_codes::Entity::delete_many()
             .filter(recovery_codes::Column::UserId.eq(user))
@@ -149,7 +149,7 @@ impl TwoFactorStore for SeaStore {
     }
 
     async fn count_wrong_code(&self, user: Uuid, at_step: u64) -> anyhow::Result<u32> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let Some(row) = user_totp::Entity::find_by_id(user)
             .lock(LockType::Update)
             .one(&txn)
@@ -177,7 +177,7 @@ impl TwoFactorStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<bool> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         let res = recovery_codes::Entity::update_many()
             .col_expr(recovery_codes::Column::UsedAt, Expr::value(crate::stamp(now)))
             .filter(recovery_codes::Column::UserId.eq(user))

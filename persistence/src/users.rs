@@ -29,7 +29,6 @@ use voxport_domain::{
 use crate::{
     SeaStore,
     audit::record,
-    begin_write,
     convert::{self, Holdings},
     db_err,
     entities::{device_assignments, devices, phone_numbers, roles, station_assignments, stations, user_totp, users},
@@ -357,7 +356,7 @@ impl UserStore for SeaStore {
         audit: &AuditEvent,
     ) -> Result<User, UpdateUserError> {
         let UserUpdate { changes, password, end_sessions, retire_links } = update;
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         if changes.may_remove_an_administrator()
             && !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))?
         {
@@ -466,7 +465,7 @@ impl UserStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<(), DeleteUserError> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         if !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
             return Err(DeleteUserError::NotFound);
         }
@@ -492,7 +491,7 @@ impl UserStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<()> {
-        let txn = begin_write(&self.db).await?;
+        let (txn, _writing) = self.begin_write().await?;
         users::Entity::update_many()
             .col_expr(users::Column::PasswordHash, Expr::value(hash.as_phc().to_owned()))
             .col_expr(users::Column::UpdatedAt, Expr::value(crate::stamp(now)))
