@@ -67,6 +67,14 @@ pub enum UpdateUserError {
     OwnRole,
     #[error("nobody disables or ends their own account")]
     OwnAccess,
+    /// One's own password changes at `/v1/me/password`, which asks for the
+    /// current one (ASVS 6.2.3).
+    #[error("one's own password changes only with the current one")]
+    OwnPassword,
+    /// Nobody loosens a restriction on their own account (PRODUCT.md rule
+    /// 8 in spirit): another administrator must.
+    #[error("nobody loosens a restriction on their own account")]
+    OwnRestriction,
     #[error("the tenant would be left without an active administrator")]
     LastAdministrator,
     #[error("the password does not meet the policy: {0}")]
@@ -167,6 +175,20 @@ pub enum DeleteTenantError {
     OwnTenant,
     #[error("the tenant still owns other tenants")]
     HasChildren,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// Why a password-reset request is not taken. Neither depends on the
+/// login asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetRequestRefused {
+    /// The address asked too often for the window.
+    #[error("too many password-reset requests from the address")]
+    TooMany { retry_after: u64 },
+    /// As many requests as may wait are waiting.
+    #[error("too many password-reset requests are waiting")]
+    Busy,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -468,6 +490,9 @@ pub enum SecurityAdminError {
     /// Nobody locks themself out by their own allowlist.
     #[error("the allowlist would shut out the caller's own address")]
     LocksOutSelf,
+    /// Nobody widens their own allowlist: another administrator must.
+    #[error("nobody loosens a restriction on their own account")]
+    OwnRestriction,
     /// One's own second factor is turned off with the password and a code
     /// (`DELETE /v1/me/2fa`), not reset.
     #[error("nobody resets their own second factor")]

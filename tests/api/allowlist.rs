@@ -197,5 +197,31 @@ async fn nobody_shuts_out_the_address_they_call_from() {
     assert_eq!(kept["networks"], json!(["127.0.0.1/32"]));
     // Their own session survives their own change.
     app.get("/v1/me", &c.admin).await.expect(200);
-    app.call(Method::DELETE, &format!("{me}?network=127.0.0.1"), Some(&c.admin), None).await.expect(200);
+}
+
+#[tokio::test]
+async fn nobody_widens_their_own_allowlist() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let me = format!("/v1/users/{}/allowed-networks", c.admin_id);
+    app.put(&me, &c.admin, json!({"networks": ["127.0.0.1", "192.0.2.0/24"]})).await.expect(200);
+    // Narrowing is theirs to do: one entry less, a smaller network.
+    app.call(Method::DELETE, &format!("{me}?network=192.0.2.0/24"), Some(&c.admin), None).await.expect(200);
+    for widen in [
+        json!({"networks": []}),
+        json!({"networks": ["127.0.0.0/8"]}),
+        json!({"networks": ["127.0.0.1", "198.51.100.0/24"]}),
+    ] {
+        app.put(&me, &c.admin, widen).await.problem(409, "cannot_loosen_own_restrictions");
+    }
+    app.post(&me, &c.admin, json!({"network": "198.51.100.0/24"})).await.problem(409, "cannot_loosen_own_restrictions");
+    app.call(Method::DELETE, &format!("{me}?network=127.0.0.1"), Some(&c.admin), None)
+        .await
+        .problem(409, "cannot_loosen_own_restrictions");
+    assert_eq!(app.get(&me, &c.admin).await.expect(200)["networks"], json!(["127.0.0.1/32"]));
+    // Another administrator lifts it.
+    let admin_role = app.role_id(&c.admin, "Administrator").await;
+    let other = app.user(&c.admin, json!({"role_id": admin_role})).await;
+    let other = app.token(other["login"].as_str().unwrap(), PASSWORD).await;
+    app.put(&me, &other, json!({"networks": []})).await.expect(200);
 }

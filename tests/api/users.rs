@@ -359,6 +359,52 @@ async fn nobody_changes_their_own_role_or_switches_themself_off() {
 }
 
 #[tokio::test]
+async fn an_admin_changes_their_own_password_only_where_the_current_one_is_asked() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let path = format!("/v1/users/{}", c.admin_id);
+    let refused = app
+        .patch(&path, &c.admin, json!({"password": "a-brand-new-passphrase-77", "first_name": "Changed"}))
+        .await
+        .problem(409, "own_password_needs_current");
+    assert!(refused["detail"].as_str().unwrap().contains("/v1/me/password"), "{refused}");
+    // Nothing of the request happened.
+    app.login(&c.admin_login, "a-brand-new-passphrase-77").await.problem(401, "invalid_credentials");
+    app.login(&c.admin_login, PASSWORD).await.expect(200);
+    assert_ne!(app.get(&path, &c.admin).await.expect(200)["first_name"], "Changed");
+    // Another admin still sets it for them.
+    let admin_role = app.role_id(&c.admin, "Administrator").await;
+    let other = app.user(&c.admin, json!({"role_id": admin_role})).await;
+    let other = app.token(other["login"].as_str().unwrap(), PASSWORD).await;
+    app.patch(&path, &other, json!({"password": "a-brand-new-passphrase-77"})).await.expect(200);
+    app.login(&c.admin_login, "a-brand-new-passphrase-77").await.expect(200);
+}
+
+#[tokio::test]
+async fn nobody_loosens_a_restriction_on_their_own_account() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let admin_role = app.role_id(&c.admin, "Administrator").await;
+    let other = app.user(&c.admin, json!({"role_id": admin_role})).await;
+    let other_token = app.token(other["login"].as_str().unwrap(), PASSWORD).await;
+    let path = format!("/v1/users/{}", c.admin_id);
+    // Another admin restricts them: an expiry and a required second factor.
+    app.patch(&path, &other_token, json!({"expires_at": "2099-01-01T00:00:00Z", "two_factor_required": true}))
+        .await
+        .expect(200);
+    let admin = &c.admin;
+    for lift in [json!({"expires_at": null}), json!({"two_factor_required": false})] {
+        app.patch(&path, admin, lift.clone()).await.problem(409, "cannot_loosen_own_restrictions");
+    }
+    let kept = app.get(&path, &other_token).await.expect(200);
+    assert_eq!(kept["expires_at"], "2099-01-01T00:00:00Z");
+    assert_eq!(kept["two_factor"]["required"], true);
+    // Tightening stays theirs to do, lifting is the other admin's.
+    app.patch(&format!("/v1/users/{}", id(&other)), admin, json!({"two_factor_required": true})).await.expect(200);
+    app.patch(&path, &other_token, json!({"expires_at": null, "two_factor_required": false})).await.expect(200);
+}
+
+#[tokio::test]
 async fn demoting_or_deleting_the_last_admin_is_409_last_administrator() {
     let app = spawn_app().await;
     let c = app.customer().await;

@@ -1,7 +1,9 @@
 //! Problems of signing in, sessions and passwords.
 
 use actix_web::http::StatusCode;
-use voxport_domain::errors::{AuthenticateError, ChangePasswordError, LoginError, RefreshError, SetPasswordError};
+use voxport_domain::errors::{
+    AuthenticateError, ChangePasswordError, LoginError, RefreshError, ResetRequestRefused, SetPasswordError,
+};
 
 use super::{ApiError, weak_password};
 
@@ -110,5 +112,31 @@ impl From<SetPasswordError> for ApiError {
             SetPasswordError::WeakPassword(e) => weak_password("password", &e),
             SetPasswordError::Unknown(e) => Self::internal(e),
         }
+    }
+}
+
+impl From<ResetRequestRefused> for ApiError {
+    fn from(e: ResetRequestRefused) -> Self {
+        let (mut e, seconds) = match e {
+            ResetRequestRefused::TooMany { retry_after } => (
+                Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many password-reset requests from your address; wait and try again.",
+                ),
+                retry_after,
+            ),
+            ResetRequestRefused::Busy => (
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Too many password-reset requests are waiting; try again in a moment.",
+                ),
+                1,
+            ),
+            ResetRequestRefused::Unknown(e) => return Self::internal(e),
+        };
+        e.extra_mut().retry_after = Some(seconds);
+        e
     }
 }

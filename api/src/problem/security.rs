@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use voxport_domain::errors::{SecurityAdminError, SupportAccessError, TwoFactorError};
 
-use super::ApiError;
+use super::{ApiError, users::own_restriction};
 
 impl From<TwoFactorError> for ApiError {
     fn from(e: TwoFactorError) -> Self {
@@ -39,6 +39,7 @@ impl From<SecurityAdminError> for ApiError {
                 "allowlist_excludes_you",
                 "The allowlist would shut out the address you are calling from.",
             ),
+            SecurityAdminError::OwnRestriction => own_restriction(),
             SecurityAdminError::OwnSecondFactor => Self::conflict(
                 "cannot_reset_own_two_factor",
                 "Turn your own second factor off with your password and a code (DELETE /v1/me/2fa).",

@@ -54,6 +54,11 @@ impl From<UpdateUserError> for ApiError {
             UpdateUserError::OwnAccess => {
                 Self::conflict("cannot_disable_self", "Nobody disables, ends or postpones their own account.")
             }
+            UpdateUserError::OwnPassword => Self::conflict(
+                "own_password_needs_current",
+                "Change your own password at POST /v1/me/password, which asks for the current one.",
+            ),
+            UpdateUserError::OwnRestriction => own_restriction(),
             UpdateUserError::LastAdministrator => last_administrator(),
             UpdateUserError::WeakPassword(e) => weak_password("password", &e),
             UpdateUserError::InvalidWindow(e) => Self::field("expires_at", e),
@@ -91,4 +96,12 @@ pub(crate) fn login_taken() -> ApiError {
 /// PRODUCT.md rule 7: a tenant keeps an active administrator.
 fn last_administrator() -> ApiError {
     ApiError::conflict("last_administrator", "The tenant would be left without an active administrator.")
+}
+
+pub(crate) fn own_restriction() -> ApiError {
+    ApiError::conflict(
+        "cannot_loosen_own_restrictions",
+        "Nobody loosens a restriction on their own account (allowlist, expiry, required second factor); \
+         another administrator must.",
+    )
 }

@@ -224,8 +224,11 @@ pub struct PasswordResetBody {
 
 /// Ask for a password reset link
 ///
-/// Always answers 202 at once, whether or not the login exists, so neither
-/// the answer nor its time tells anybody which logins exist. When it does
+/// Answers 202 at once, whether or not the login exists, so neither the
+/// answer nor its time tells anybody which logins exist. An address asks
+/// at most `reset_requests_max` times per window (429 with `Retry-After`
+/// past it), and while 64 requests wait for their work a further one is
+/// 503; neither depends on the login. When it does
 /// (and the account is active and has an email address), a single-use
 /// reset link goes out through the email outbox; it expires like a
 /// set-password link. One login is sent at most a configured number of
@@ -237,6 +240,8 @@ pub struct PasswordResetBody {
     responses(
         (status = 202, description = "If the login exists, a link is on its way"),
         BadBody,
+        (status = 429, description = "`too_many_attempts`: the address asked too often; `Retry-After` says when to ask again", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: too many requests are waiting; `Retry-After` says when to ask again", body = Problem, content_type = "application/problem+json"),
     ),
     security(()),
 )]
@@ -247,10 +252,11 @@ pub async fn request_password_reset<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     // The work happens after the answer: its length depends on whether the
     // login exists. A failure is logged; the user asks again.
-    let app = app.into_inner();
     let now = Utc::now();
+    let admitted = app.admit_password_reset(ip.0, now).await?;
+    let app = app.into_inner();
     actix_web::rt::spawn(async move {
-        if let Err(e) = app.request_password_reset(&body.login, ip.0, now).await {
+        if let Err(e) = app.request_password_reset(admitted, &body.login, ip.0, now).await {
             tracing::error!(error = %format!("{e:#}"), "a password reset request failed");
         }
     });

@@ -266,7 +266,8 @@ pub async fn get_allowed_networks<S: Store>(
 /// With any entry, the user signs in, refreshes and calls the API only
 /// from those networks (403 `ip_not_allowed`); an empty list allows
 /// anywhere. The user's sessions end. Nobody shuts out the address they
-/// call from (409 `allowlist_excludes_you`). Needs `users:write` and
+/// call from (409 `allowlist_excludes_you`), nor widens their own list
+/// (409 `cannot_loosen_own_restrictions`). Needs `users:write` and
 /// every permission the user holds.
 #[utoipa::path(
     put, path = "/v1/users/{id}/allowed-networks", tag = "users", operation_id = "set_allowed_networks",
@@ -275,7 +276,7 @@ pub async fn get_allowed_networks<S: Store>(
     responses(
         (status = 200, description = "The allowlist as stored", body = NetworksView),
         UserNotFound,
-        (status = 409, description = "`allowlist_excludes_you`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`allowlist_excludes_you` or `cannot_loosen_own_restrictions`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
@@ -302,7 +303,8 @@ pub async fn set_allowed_networks<S: Store>(
 
 /// Add an entry to a user's IP allowlist
 ///
-/// As replacing the list: the user's sessions end. Needs `users:write`.
+/// As replacing the list: the user's sessions end; nobody adds to their
+/// own list. Needs `users:write`.
 #[utoipa::path(
     post, path = "/v1/users/{id}/allowed-networks", tag = "users", operation_id = "add_allowed_network",
     params(("id" = Uuid, Path, description = "The user's id")),
@@ -310,7 +312,7 @@ pub async fn set_allowed_networks<S: Store>(
     responses(
         (status = 200, description = "The allowlist as stored", body = NetworksView),
         UserNotFound,
-        (status = 409, description = "`allowlist_excludes_you`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`allowlist_excludes_you` or `cannot_loosen_own_restrictions`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
@@ -331,14 +333,15 @@ pub async fn add_allowed_network<S: Store>(
 /// Remove an entry from a user's IP allowlist
 ///
 /// `network` names the entry (any spelling of it). Removing the last entry
-/// allows anywhere again. The user's sessions end. Needs `users:write`.
+/// allows anywhere again, so nobody removes their own last entry. The
+/// user's sessions end. Needs `users:write`.
 #[utoipa::path(
     delete, path = "/v1/users/{id}/allowed-networks", tag = "users", operation_id = "remove_allowed_network",
     params(("id" = Uuid, Path, description = "The user's id"), NetworkParam),
     responses(
         (status = 200, description = "The allowlist as stored", body = NetworksView),
         UserNotFound,
-        (status = 409, description = "`allowlist_excludes_you`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`allowlist_excludes_you` or `cannot_loosen_own_restrictions`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadQuery,
     ),
     security(("bearer" = [])),

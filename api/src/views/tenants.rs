@@ -65,7 +65,7 @@ impl From<&Tenant> for TenantView {
 }
 
 /// A tenant just created, with its first administrator.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedTenantView {
     #[serde(flatten)]
     pub tenant: TenantView,

@@ -172,7 +172,7 @@ impl UserView {
 
 /// A user just created: the user, plus the generated password, shown
 /// this once.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedUserView {
     #[serde(flatten)]
     pub user: UserView,

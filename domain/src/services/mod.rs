@@ -25,13 +25,13 @@ use std::sync::Arc;
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
 pub use passwords::NewPassword;
-pub use security::Enrollee;
+pub use security::{Enrollee, RESET_REQUESTS_WAITING, ResetTicket};
 pub use sign_in::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
 pub use tenants::{Bootstrapped, CreateTenant, CreatedTenant};
 pub use users::{CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, Telephony, UpdateUser};
 
 use chrono::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use uuid::Uuid;
 
@@ -116,6 +116,9 @@ pub struct Voxport<S> {
     outbox: Arc<Notify>,
     /// What authenticating a token read, for a moment.
     auth_cache: AuthCache,
+    /// Password-reset requests whose work may wait in the background at
+    /// once ([`security::RESET_REQUESTS_WAITING`]).
+    reset_work: Arc<Semaphore>,
 }
 
 impl<S: Store> Voxport<S> {
@@ -140,6 +143,7 @@ impl<S: Store> Voxport<S> {
             settings,
             outbox: Arc::new(Notify::new()),
             auth_cache,
+            reset_work: Arc::new(Semaphore::new(security::RESET_REQUESTS_WAITING)),
         }
     }
 

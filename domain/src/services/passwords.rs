@@ -93,3 +93,27 @@ impl<S: Store> Voxport<S> {
         Ok(ChosenPassword { hash, generated: generated.then_some(password), by_link: false })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::users::UpdateUser;
+
+    /// SECURITY.md: secrets never reach a log line, `Debug` included.
+    #[test]
+    fn passwords_on_their_way_to_the_hasher_stay_out_of_debug_output() {
+        let password = "quiet-harbour-lights-42";
+        let given = NewPassword::Given(Secret::new(password.to_owned()));
+        let update = UpdateUser { password: Some(Secret::new(password.to_owned())), ..UpdateUser::default() };
+        let chosen = ChosenPassword {
+            hash: None,
+            generated: Some(crate::values::PasswordPolicy::default().generate()),
+            by_link: false,
+        };
+        let generated = chosen.generated.as_ref().map(|p| p.expose().to_owned()).unwrap();
+        for shown in [format!("{given:?}"), format!("{update:?}")] {
+            assert!(!shown.contains(password), "{shown}");
+        }
+        assert!(!format!("{chosen:?}").contains(&generated));
+    }
+}

@@ -19,13 +19,23 @@ use crate::{
         Client, RefreshToken, Session,
         totp::{Enrolment, RECOVERY_CODES, RecoveryCode, TotpSecret, enrolment, matching_step},
     },
-    errors::{SecurityAdminError, SupportAccessError, TwoFactorError},
+    errors::{ResetRequestRefused, SecurityAdminError, SupportAccessError, TwoFactorError},
     paging::{Page, PageRequest},
     ports::Store,
     throttle::{Taken, ThrottleKey},
     user::{User, UserStatus},
     values::{Cidr, Login, allowed},
 };
+
+/// How many password-reset requests may wait for their work at once; past
+/// it a request answers 503 at once instead of queueing.
+pub const RESET_REQUESTS_WAITING: usize = 64;
+
+/// A password-reset request that was let in
+/// ([`Voxport::admit_password_reset`]): its place in the queue, given back
+/// when its work ends.
+#[derive(Debug)]
+pub struct ResetTicket(#[allow(dead_code, reason = "held until the work ends")] tokio::sync::OwnedSemaphorePermit);
 
 /// Who enrols a second factor: a signed-in user, or one holding an
 /// enrolment token.
@@ -173,8 +183,13 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<Vec<Cidr>, SecurityAdminError> {
         let target = self.target::<SecurityAdminError>(actor, user).await?;
-        if user == actor.user_id && !allowed(&change.apply(&target.allowed_networks), actor.ip) {
-            return Err(SecurityAdminError::LocksOutSelf);
+        if user == actor.user_id {
+            if change.loosens(&target.allowed_networks) {
+                return Err(SecurityAdminError::OwnRestriction);
+            }
+            if !allowed(&change.apply(&target.allowed_networks), actor.ip) {
+                return Err(SecurityAdminError::LocksOutSelf);
+            }
         }
         let audit = AuditEvent::by(actor, AuditAction::AllowlistChanged, TargetType::User, Some(user), now)
             .with(json!({"change": change.audit_details()}));
@@ -189,18 +204,47 @@ impl<S: Store> Voxport<S> {
         Ok(list)
     }
 
+    /// Lets a password-reset request in, before anything about its login
+    /// is looked at: at most `reset_requests_max` per address and window,
+    /// and at most [`RESET_REQUESTS_WAITING`] waiting for their work at
+    /// once. The ticket goes to [`Self::request_password_reset`].
+    ///
+    /// # Errors
+    /// `TooMany` past the address's share, `Busy` when the queue is full.
+    pub async fn admit_password_reset(
+        &self,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<ResetTicket, ResetRequestRefused> {
+        let Ok(turn) = self.reset_work.clone().try_acquire_owned() else {
+            metrics::counter!("voxport_throttle_refusals_total", "kind" => "reset_queue").increment(1);
+            return Err(ResetRequestRefused::Busy);
+        };
+        match self.store.take_attempt(&ThrottleKey::reset_requests(ip), &self.settings.throttle, now).await? {
+            Taken::Counted(_) => Ok(ResetTicket(turn)),
+            Taken::Closed(until) => {
+                metrics::counter!("voxport_throttle_refusals_total", "kind" => "reset_address").increment(1);
+                let seconds = until.map_or(1, |until| (until - now).num_seconds());
+                Err(ResetRequestRefused::TooMany { retry_after: u64::try_from(seconds).unwrap_or(1).max(1) })
+            }
+        }
+    }
+
     /// A forgotten password: writes a single-use reset link to the user's
     /// email when the login exists, the account is active and has an
     /// address, and the login has not had its share of reset emails for
-    /// the window. Every request is audited, sent or not (one for a login
-    /// nobody has belongs to no tenant). The caller answers before this
-    /// finishes, alike in every case, so neither the answer nor its time
-    /// tells whether a login exists.
+    /// the window. A request for a login of a tenant is audited there,
+    /// sent or not; one for a login nobody has writes nothing of its own
+    /// (the address's counter and `voxport_password_reset_requests_total`
+    /// count it), so a flood of made-up logins cannot fill the platform's
+    /// log. The caller answers before this finishes, alike in every case,
+    /// so neither the answer nor its time tells whether a login exists.
     ///
     /// # Errors
     /// Only when storage fails.
     pub async fn request_password_reset(
         &self,
+        _admitted: ResetTicket,
         login: &str,
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
@@ -228,8 +272,12 @@ impl<S: Store> Voxport<S> {
         let (tenant, user) = (found.as_ref().map(|u| u.tenant_id), found.as_ref().map(|u| u.id));
         let audit =
             |details| AuditEvent::anonymous(AuditAction::PasswordResetRequested, tenant, user, ip, now).with(details);
+        let outcome = refusal.unwrap_or("sent");
+        metrics::counter!("voxport_password_reset_requests_total", "outcome" => outcome).increment(1);
         let Some(queued) = queued else {
-            self.store.record(&audit(json!({"sent": false, "reason": refusal}))).await?;
+            if found.is_some() {
+                self.store.record(&audit(json!({"sent": false, "reason": refusal}))).await?;
+            }
             tracing::info!(?user, ?ip, reason = refusal, "no password reset email sent");
             return Ok(());
         };

@@ -270,6 +270,14 @@ impl<S: Store> Voxport<S> {
             if locks_out {
                 return Err(UpdateUserError::OwnAccess);
             }
+            if req.password.is_some() {
+                return Err(UpdateUserError::OwnPassword);
+            }
+            let loosens = (changes.expires_at == Some(None) && target.expires_at.is_some())
+                || (changes.two_factor_required == Some(false) && target.two_factor.required);
+            if loosens {
+                return Err(UpdateUserError::OwnRestriction);
+            }
         }
         if let Some(role_id) = changes.role_id {
             let role = self.store.role(actor.tenant_id, role_id).await?.ok_or(UpdateUserError::RoleNotFound)?;

@@ -75,6 +75,12 @@ impl Cidr {
         }))
     }
 
+    /// Whether every address of `other` is inside this network.
+    #[must_use]
+    pub fn covers(&self, other: &Cidr) -> bool {
+        self.0.contains(&other.0)
+    }
+
     /// Whether `client` is inside the network, comparing canonical forms.
     #[must_use]
     pub fn contains(&self, client: IpAddr) -> bool {

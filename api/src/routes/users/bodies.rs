@@ -236,3 +236,29 @@ impl From<UserSort> for Sort<UserSortKey> {
         Sort { key, direction }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::tenants::CreateTenantBody;
+
+    /// SECURITY.md: secrets never reach a log line, `Debug` included.
+    #[test]
+    fn bodies_with_a_password_keep_it_out_of_debug_output() {
+        let password = "quiet-harbour-lights-42";
+        let create: CreateUserBody = serde_json::from_value(serde_json::json!({
+            "email": "a@example.com", "first_name": "A", "last_name": "B", "password": password
+        }))
+        .unwrap();
+        let update: UpdateUserBody = serde_json::from_value(serde_json::json!({"password": password})).unwrap();
+        let tenant: CreateTenantBody = serde_json::from_value(serde_json::json!({
+            "name": "Acme", "slug": "acme",
+            "admin": {"email": "it@acme.example", "first_name": "Ada", "last_name": "Admin", "password": password}
+        }))
+        .unwrap();
+        for shown in [format!("{create:?}"), format!("{update:?}"), format!("{tenant:?}")] {
+            assert!(!shown.contains(password), "{shown}");
+            assert!(shown.contains("redacted"), "{shown}");
+        }
+    }
+}

@@ -148,7 +148,10 @@ pub async fn get_user<S: Store>(
 /// Only the fields given change. Needs `users:write` and every permission
 /// the user's current and new role hold. Nobody changes their own role or
 /// switches off their own account; a tenant keeps an active
-/// administrator. A role change, disabling, or a new password ends the
+/// administrator. One's own password changes at `POST /v1/me/password`,
+/// which asks for the current one (409 `own_password_needs_current`
+/// here), and nobody lifts their own expiry or required second factor
+/// (409 `cannot_loosen_own_restrictions`): another administrator does. A role change, disabling, or a new password ends the
 /// user's sessions. `applications` replaces the set of enabled
 /// applications, which must all be unlocked by the user's station (422
 /// otherwise).
@@ -159,7 +162,7 @@ pub async fn get_user<S: Store>(
     responses(
         (status = 200, description = "The changed user", body = UserView),
         (status = 404, description = "No such user (`not_found`) or role (`role_not_found`) in the caller's tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`login_taken`, `cannot_change_own_role`, `cannot_disable_self` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`login_taken`, `cannot_change_own_role`, `cannot_disable_self`, `own_password_needs_current`, `cannot_loosen_own_restrictions` or `last_administrator`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, BadBody,
     ),
     security(("bearer" = [])),
