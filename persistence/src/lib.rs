@@ -56,9 +56,9 @@ pub struct SeaStore {
     db: DatabaseConnection,
     /// SQLite's one write lock, taken in this process first: a writer that
     /// finds the file locked polls it with growing sleeps (SQLite's busy
-    /// handler), which left the lock idle between writers and halved the
-    /// set-up rate. Waiting here, the next writer starts the moment the
-    /// last one ends. `None` on PostgreSQL, whose writers lock rows.
+    /// handler), which can leave the lock idle between writers. Waiting
+    /// here, the next writer starts the moment the last one ends, in the
+    /// order they came. `None` on PostgreSQL, whose writers lock rows.
     writer: Option<Arc<Semaphore>>,
     /// How long a writer waits for its turn, as for SQLite's lock.
     busy_timeout: Duration,
