@@ -137,24 +137,7 @@ pub(crate) async fn take_station(
     if held.as_ref().is_some_and(|h| h.station_id == station_id) {
         return Ok(station(wanted)?);
     }
-    let taken = stations::Entity::update_many()
-        .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(1))
-        .filter(stations::Column::Id.eq(station_id))
-        .filter(Expr::col(stations::Column::InUse).lt(Expr::col(stations::Column::Quantity)))
-        .exec(db)
-        .await
-        .map_err(|e| db_err(e, "taking a station licence"))?;
-    if taken.rows_affected == 0 {
-        let current = stations::Entity::find_by_id(station_id)
-            .one(db)
-            .await
-            .map_err(|e| db_err(e, "loading a station"))?
-            .unwrap_or(wanted);
-        return Err(TelephonyError::StationUnavailable {
-            quantity: u32::try_from(current.quantity).unwrap_or(0),
-            in_use: u32::try_from(current.in_use).unwrap_or(0),
-        });
-    }
+    let taken = take_licence(db, tenant, station_id).await?;
     let enabled = users::Entity::find_by_id(user)
         .one(db)
         .await
@@ -162,22 +145,8 @@ pub(crate) async fn take_station(
         .map(|u| Application::from_codes(&u.applications))
         .unwrap_or_default();
     release(db, user).await.map_err(|e| db_err(e, "releasing a station licence"))?;
-    station_assignments::ActiveModel {
-        user_id: Set(user),
-        station_id: Set(station_id),
-        tenant_id: Set(tenant),
-        created_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .map_err(|e| db_err(e, "recording a station assignment"))?;
-    let updated = station(
-        stations::Entity::find_by_id(station_id)
-            .one(db)
-            .await
-            .map_err(|e| db_err(e, "reloading a station"))?
-            .context("a station vanished while it was assigned")?,
-    )?;
+    record_assignment(db, tenant, user, station_id, now).await?;
+    let updated = station(taken)?;
     set_applications(db, user, &updated.unlocked(&enabled))
         .await
         .map_err(|e| db_err(e, "keeping a user's applications"))?;
@@ -195,6 +164,19 @@ pub(crate) async fn take_first_station(
     station_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Station, TelephonyError> {
+    let row = take_licence(db, tenant, station_id).await?;
+    record_assignment(db, tenant, user, station_id, now).await?;
+    Ok(station(row)?)
+}
+
+/// Takes one licence of the tenant's `station_id` by one conditional
+/// update (rule 2: concurrent requests never overbook a pool), answering
+/// the pool as it is after.
+async fn take_licence(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    station_id: Uuid,
+) -> Result<stations::Model, TelephonyError> {
     let taken = stations::Entity::update_many()
         .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(1))
         .filter(stations::Column::Id.eq(station_id))
@@ -203,18 +185,28 @@ pub(crate) async fn take_first_station(
         .exec_with_returning(db)
         .await
         .map_err(|e| db_err(e, "taking a station licence"))?;
-    let Some(row) = taken.into_iter().next() else {
-        let current = stations::Entity::find_by_id(station_id)
-            .filter(stations::Column::TenantId.eq(tenant))
-            .one(db)
-            .await
-            .map_err(|e| db_err(e, "loading a station"))?
-            .ok_or(TelephonyError::StationNotFound)?;
-        return Err(TelephonyError::StationUnavailable {
-            quantity: u32::try_from(current.quantity).unwrap_or(0),
-            in_use: u32::try_from(current.in_use).unwrap_or(0),
-        });
-    };
+    if let Some(row) = taken.into_iter().next() {
+        return Ok(row);
+    }
+    let current = stations::Entity::find_by_id(station_id)
+        .filter(stations::Column::TenantId.eq(tenant))
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a station"))?
+        .ok_or(TelephonyError::StationNotFound)?;
+    Err(TelephonyError::StationUnavailable {
+        quantity: u32::try_from(current.quantity).unwrap_or(0),
+        in_use: u32::try_from(current.in_use).unwrap_or(0),
+    })
+}
+
+async fn record_assignment(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    user: Uuid,
+    station_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), TelephonyError> {
     station_assignments::ActiveModel {
         user_id: Set(user),
         station_id: Set(station_id),
@@ -224,7 +216,7 @@ pub(crate) async fn take_first_station(
     .insert(db)
     .await
     .map_err(|e| db_err(e, "recording a station assignment"))?;
-    Ok(station(row)?)
+    Ok(())
 }
 
 impl StationStore for SeaStore {
