@@ -251,6 +251,7 @@ impl Application {
         let state = draining.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(voxport_api::request::context))
                 .wrap(voxport_api::cors(&origins))
                 .wrap(voxport_api::security_headers())
                 .wrap(TracingLogger::default())

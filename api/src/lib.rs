@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod extract;
 pub mod metrics;
 pub mod problem;
+pub mod request;
 pub mod responses;
 pub mod routes;
 pub mod schema;
@@ -110,17 +111,27 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// A resource that answers 405 with `Allow` for the methods it lacks.
+/// A resource that answers 405 with `Allow` for the methods it lacks;
+/// `HEAD` is allowed wherever `GET` is (see [`request::context`]).
 fn resource(path: &str, allow: &'static str) -> Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        let error = ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!("This resource answers {allow}."),
-        );
-        let mut response = actix_web::ResponseError::error_response(&error);
-        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
-        response
+    let allow = match allow.strip_prefix("GET") {
+        Some(rest) => format!("GET, HEAD{rest}"),
+        None => allow.to_owned(),
+    };
+    web::resource(path).default_service(web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let error = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("This resource answers {allow}."),
+            );
+            let mut response = actix_web::ResponseError::error_response(&error);
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
     }))
 }
 
@@ -321,14 +332,19 @@ pub fn security_headers() -> DefaultHeaders {
 /// browsers get no cross-origin access at all.
 pub fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::LOCATION, header::RETRY_AFTER, header::HeaderName::from_static("idempotent-replayed")])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("idempotent-replayed"),
+            request::REQUEST_ID_HEADER,
+        ])
         .max_age(600);
     for origin in origins {
         cors = cors.allowed_origin(origin);

@@ -157,6 +157,8 @@ pub struct AuditEvent {
     /// The object; storage fills it in for objects it creates.
     pub target_id: Option<Uuid>,
     pub ip: Option<IpAddr>,
+    /// The request that caused it (its `X-Request-Id`), if any.
+    pub request_id: Option<Uuid>,
     /// What changed or why; never a secret.
     pub details: Value,
 }
@@ -182,6 +184,7 @@ impl AuditEvent {
             target_type: Some(target_type),
             target_id,
             ip: actor.ip,
+            request_id: crate::request::current(),
             details: json!({}),
         }
     }
@@ -207,6 +210,7 @@ impl AuditEvent {
             target_type: user.map(|_| TargetType::User),
             target_id: user,
             ip,
+            request_id: crate::request::current(),
             details: json!({}),
         }
     }

@@ -18,6 +18,7 @@ pub mod paging;
 pub mod permission;
 pub mod phone_number;
 pub mod ports;
+pub mod request;
 pub mod role;
 pub mod services;
 pub mod station;

@@ -12,6 +12,7 @@ mod m20261125_000004_telephony;
 mod m20261125_000005_security;
 mod m20261201_000006_known_addresses;
 mod m20261201_000007_list_indexes;
+mod m20261202_000008_request_ids;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_security::Migration),
             Box::new(m20261201_000006_known_addresses::Migration),
             Box::new(m20261201_000007_list_indexes::Migration),
+            Box::new(m20261202_000008_request_ids::Migration),
         ]
     }
 }

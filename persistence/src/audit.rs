@@ -30,6 +30,7 @@ pub(crate) async fn record(db: &impl ConnectionTrait, event: &AuditEvent, target
         target_type: Set(event.target_type.map(|t| t.as_str().to_owned())),
         target_id: Set(event.target_id.or(target)),
         ip: Set(event.ip.map(|ip| ip.to_canonical().to_string())),
+        request_id: Set(event.request_id),
         details: Set(event.details.to_string()),
     }
     .insert(db)
@@ -54,6 +55,7 @@ fn event(m: audit_events::Model) -> anyhow::Result<AuditEvent> {
             .transpose()?,
         target_id: m.target_id,
         ip: m.ip.as_deref().map(str::parse).transpose().with_context(|| format!("audit event {} address", m.id))?,
+        request_id: m.request_id,
         details: serde_json::from_str(&m.details).with_context(|| format!("audit event {} details", m.id))?,
     })
 }

@@ -40,17 +40,75 @@ async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
     app.get("/v1/nothing-here", &app.operator).await.problem(404, "not_found");
     app.get("/v1/users/not-a-uuid", &app.operator).await.problem(404, "not_found");
     let cases = [
-        (Method::PUT, "/v1/users", "GET, POST"),
-        (Method::DELETE, "/v1/users", "GET, POST"),
-        (Method::POST, "/v1/users/0192f0c4-7a4e-7cc1-9a51-2c1d1c1e8a10", "GET, PATCH, DELETE"),
+        (Method::PUT, "/v1/users", "GET, HEAD, POST"),
+        (Method::DELETE, "/v1/users", "GET, HEAD, POST"),
+        (Method::POST, "/v1/users/0192f0c4-7a4e-7cc1-9a51-2c1d1c1e8a10", "GET, HEAD, PATCH, DELETE"),
         (Method::GET, "/v1/auth/login", "POST"),
-        (Method::POST, "/livez", "GET"),
+        (Method::POST, "/livez", "GET, HEAD"),
     ];
     for (method, path, allow) in cases {
         let r = app.call(method.clone(), path, Some(&app.operator), None).await;
         assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
         r.problem(405, "method_not_allowed");
     }
+}
+
+#[tokio::test]
+async fn head_answers_what_get_does_without_the_body() {
+    let app = spawn_app().await;
+    for path in ["/v1/users", "/v1/me", "/livez", "/.well-known/jwks.json", "/openapi.json"] {
+        let get = app.client.get(app.url(path)).bearer_auth(&app.operator).send().await.unwrap();
+        let head = app.client.head(app.url(path)).bearer_auth(&app.operator).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!(head.headers().get("content-type"), get.headers().get("content-type"), "HEAD {path}");
+        let length = get.bytes().await.unwrap().len();
+        assert!(length > 0, "GET {path} has a body");
+        assert_eq!(
+            head.headers().get("content-length").and_then(|v| v.to_str().ok()),
+            Some(length.to_string().as_str()),
+            "HEAD {path} announces the GET body's length"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path} sends no body");
+    }
+    let refused = app.client.head(app.url("/v1/users")).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "HEAD needs what GET needs");
+}
+
+#[tokio::test]
+async fn every_answer_names_its_request_and_the_audit_log_and_logs_name_it_too() {
+    let app = spawn_app().await;
+    let mut seen = std::collections::HashSet::new();
+    for path in ["/livez", "/v1/me", "/v1/nope"] {
+        let r = app.get(path, &app.operator).await;
+        let id = r.headers["x-request-id"].to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{path}: {id}");
+        assert!(seen.insert(id), "every request has its own id");
+    }
+    let login = crate::helpers::unique();
+    let created = app
+        .client
+        .post(app.url("/v1/users"))
+        .bearer_auth(&app.operator)
+        .json(&json!({"login": login, "first_name": "Req", "last_name": "Id", "password": "a long passphrase 7"}))
+        .send()
+        .await
+        .unwrap();
+    let request_id = created.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let user = reply(created).await.expect(201);
+    let events = app
+        .get(&format!("/v1/audit-events?action=user.created&target_id={}", user["id"].as_str().unwrap()), &app.operator)
+        .await
+        .expect(200);
+    assert_eq!(events["items"][0]["request_id"], request_id.as_str(), "{events}");
+    let failed = app.login(&login, "not the password at all").await;
+    let failed_id = failed.headers["x-request-id"].to_str().unwrap().to_owned();
+    failed.problem(401, "invalid_credentials");
+    let logs = crate::helpers::captured_logs();
+    assert!(
+        std::env::var("TEST_LOG").is_ok() || logs.lines().any(|l| l.contains(&failed_id) && l.contains("sign-in failed")),
+        "the log line of the failed sign-in names its request"
+    );
 }
 
 #[tokio::test]

@@ -42,6 +42,8 @@ pub struct AuditEventView {
     /// The client address.
     #[schema(example = "203.0.113.9")]
     pub ip: Option<String>,
+    /// The request that caused it: the `X-Request-Id` its answer carried.
+    pub request_id: Option<Uuid>,
     /// What changed or why; never a secret.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
@@ -58,6 +60,7 @@ impl From<&AuditEvent> for AuditEventView {
             action: e.action.code(),
             target: e.target_type.map(|t| AuditTargetView { kind: t.as_str(), id: e.target_id }),
             ip: e.ip.map(|ip| ip.to_string()),
+            request_id: e.request_id,
             details: e.details.clone(),
         }
     }

@@ -14,6 +14,7 @@ pub struct Model {
     pub target_type: Option<String>,
     pub target_id: Option<Uuid>,
     pub ip: Option<String>,
+    pub request_id: Option<Uuid>,
     /// A JSON object.
     pub details: String,
 }
