@@ -226,6 +226,15 @@ impl AuditEvent {
         }
     }
 
+    /// An event of `actor` changing their own account. It belongs to
+    /// their home tenant even while they act inside a customer as a support
+    /// agent: the customer's log is not told about the agent's account,
+    /// nor sees the agent's address (issue 11, finding 7).
+    #[must_use]
+    pub fn of_own_account(actor: &Actor, action: AuditAction, now: DateTime<Utc>) -> Self {
+        Self::own(action, actor.home_tenant_id, actor.user_id, actor.ip, now)
+    }
+
     #[must_use]
     pub fn with(mut self, details: Value) -> Self {
         self.details = details;

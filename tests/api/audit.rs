@@ -173,6 +173,13 @@ async fn a_support_agent_acts_in_a_customer_tenant_and_both_identities_are_recor
     // The agent is still themself for their own profile.
     let renamed = app.patch("/v1/me", token, json!({"first_name": "Agent"})).await.expect(200);
     assert_eq!((&renamed["id"], &renamed["first_name"]), (&operator["id"], &json!("Agent")));
+    // And that change is the agent's own business: it is logged at home,
+    // and the customer's log shows neither it nor the agent's address.
+    let own = format!("action=user.updated&target_id={}", operator["id"].as_str().unwrap());
+    assert!(events(&app, &c.admin, &own).await["items"].as_array().unwrap().is_empty());
+    let home = events(&app, &app.operator, &own).await;
+    assert_eq!(home["items"][0]["tenant_id"], operator["tenant_id"], "{home}");
+    assert_eq!(home["items"][0]["on_behalf_of"], Value::Null, "{home}");
     assert_eq!(actions(&events(&app, &c.admin, "action=support_access.started").await), ["support_access.started"]);
     // Only a parent, and only into a tenant below it.
     app.post(&format!("/v1/tenants/{}/access", c.id), &c.admin, json!({})).await.problem(403, "permission_denied");

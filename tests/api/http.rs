@@ -106,7 +106,8 @@ async fn every_answer_names_its_request_and_the_audit_log_and_logs_name_it_too()
     failed.problem(401, "invalid_credentials");
     let logs = crate::helpers::captured_logs();
     assert!(
-        std::env::var("TEST_LOG").is_ok() || logs.lines().any(|l| l.contains(&failed_id) && l.contains("sign-in failed")),
+        std::env::var("TEST_LOG").is_ok()
+            || logs.lines().any(|l| l.contains(&failed_id) && l.contains("sign-in failed")),
         "the log line of the failed sign-in names its request"
     );
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::Voxport;
 use crate::{
     actor::Actor,
-    audit::{AuditAction, AuditEvent, TargetType},
+    audit::{AuditAction, AuditEvent},
     errors::{ChangePasswordError, UpdateUserError},
     ports::{Store, UserUpdate},
     user::{User, UserChanges},
@@ -41,7 +41,7 @@ impl<S: Store> Voxport<S> {
         self.record_success(&check, me.id, now).await?;
         let new = self.policy.check(new, &me.personal_words()).map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(&new).await?;
-        let audit = AuditEvent::by(actor, AuditAction::PasswordChanged, TargetType::User, Some(actor.user_id), now);
+        let audit = AuditEvent::of_own_account(actor, AuditAction::PasswordChanged, now);
         self.store.set_password(actor.user_id, hash, Some(actor.session_id), now, &audit).await?;
         self.tokens_may_have_changed();
         Ok(())
@@ -60,15 +60,14 @@ impl<S: Store> Voxport<S> {
             language: changes.language,
             ..UserChanges::default()
         };
-        let audit =
-            AuditEvent::by(actor, AuditAction::UserUpdated, TargetType::User, Some(actor.user_id), now).with(json!({
-                "fields": super::touched_fields(&[
-                    ("first_name", changes.first_name.is_some()),
-                    ("last_name", changes.last_name.is_some()),
-                    ("timezone", changes.timezone.is_some()),
-                    ("language", changes.language.is_some()),
-                ]),
-            }));
+        let audit = AuditEvent::of_own_account(actor, AuditAction::UserUpdated, now).with(json!({
+            "fields": super::touched_fields(&[
+                ("first_name", changes.first_name.is_some()),
+                ("last_name", changes.last_name.is_some()),
+                ("timezone", changes.timezone.is_some()),
+                ("language", changes.language.is_some()),
+            ]),
+        }));
         let update = UserUpdate { changes, ..UserUpdate::default() };
         match self.store.update_user(actor.home_tenant_id, actor.user_id, update, now, &audit).await {
             Ok(user) => Ok(user),

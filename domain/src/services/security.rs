@@ -130,7 +130,7 @@ impl<S: Store> Voxport<S> {
             return Err(TwoFactorError::WrongCode);
         }
         self.record_success(&check, me.id, now).await?;
-        let audit = AuditEvent::by(actor, AuditAction::TwoFactorDisabled, TargetType::User, Some(me.id), now);
+        let audit = AuditEvent::of_own_account(actor, AuditAction::TwoFactorDisabled, now);
         self.store.remove_two_factor(me.id, false, now, &audit).await?;
         Ok(())
     }
