@@ -146,6 +146,11 @@ pub enum CreateTenantError {
     ParentNotFound,
     #[error("a customer tenant cannot own tenants")]
     ParentIsCustomer,
+    /// The new tenant's administrator would hold these, which the creator
+    /// lacks (PRODUCT.md rule 7): choosing that administrator's password
+    /// would be a way to them.
+    #[error("the new administrator would hold permissions the creator lacks: {0:?}")]
+    PermissionNotHeld(Vec<Permission>),
     #[error("the administrator's login is already in use")]
     AdminLoginTaken,
     #[error("the administrator's password does not meet the policy: {0}")]

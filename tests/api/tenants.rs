@@ -180,3 +180,23 @@ async fn invalid_tenant_fields_are_422_naming_each_field() {
         assert_eq!(app.post("/v1/tenants", &app.operator, body.clone()).await.invalid_fields(), fields, "{body}");
     }
 }
+
+#[tokio::test]
+async fn creating_a_tenant_grants_its_administrator_no_more_than_the_creator_holds() {
+    let app = spawn_app().await;
+    let onboarding = app
+        .post("/v1/roles", &app.operator, json!({"name": "Onboarding", "permissions": ["tenants:read", "tenants:write"]}))
+        .await
+        .expect(201);
+    let clerk = app.user(&app.operator, json!({"role_id": onboarding["id"]})).await;
+    let token = app.token(clerk["login"].as_str().unwrap(), PASSWORD).await;
+    let n = unique();
+    let body = json!({"name": "Back door", "slug": format!("door-{n}"), "kind": "customer",
+        "admin": {"email": format!("door{n}@customer.example"), "first_name": "D", "last_name": "Oor", "password": PASSWORD}});
+    let refused = app.post("/v1/tenants", &token, body.clone()).await.problem(403, "permission_not_held");
+    let missing = refused["missing_permissions"].as_array().unwrap();
+    assert!(missing.contains(&json!("users:write")) && !missing.contains(&json!("tenants:write")), "{refused}");
+    app.login(&format!("door{n}@customer.example"), PASSWORD).await.problem(401, "invalid_credentials");
+    // Someone who holds all of it creates the same tenant.
+    app.post("/v1/tenants", &app.operator, body).await.expect(201);
+}

@@ -16,6 +16,7 @@ impl From<CreateTenantError> for ApiError {
                 "parent_cannot_own_tenants",
                 "The parent (parent_id) is a customer; only resellers own tenants.",
             ),
+            CreateTenantError::PermissionNotHeld(missing) => Self::not_held(&missing),
             CreateTenantError::AdminLoginTaken => {
                 Self::conflict("login_taken", "The administrator's login is already in use.")
             }

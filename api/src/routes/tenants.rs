@@ -159,8 +159,11 @@ pub async fn list_tenants<S: Store>(
 /// Create a tenant
 ///
 /// Creates a customer (or reseller) tenant with the four built-in roles and
-/// its first administrator. Needs `tenants:write`. The administrator's
-/// `password` and `generate_password` exclude each other (422).
+/// its first administrator. Needs `tenants:write`, and every permission
+/// the new tenant's Administrator role holds (403 `permission_not_held`
+/// otherwise): whoever chooses that administrator's password could use
+/// them. The administrator's `password` and `generate_password` exclude
+/// each other (422).
 #[utoipa::path(
     post, path = "/v1/tenants", tag = "tenants", operation_id = "create_tenant",
     request_body = CreateTenantBody,

@@ -119,6 +119,14 @@ impl<S: Store> Voxport<S> {
         if !parent.kind.can_have_children() {
             return Err(CreateTenantError::ParentIsCustomer);
         }
+        // Its first administrator gets its kind's Administrator role, so
+        // the creator must hold all of that (rule 7): otherwise creating a
+        // tenant with an administrator's password of one's choosing would
+        // hand oneself what one was never given.
+        let missing = actor.cannot_grant(&BuiltinRole::Administrator.permissions(req.kind));
+        if !missing.is_empty() {
+            return Err(CreateTenantError::PermissionNotHeld(missing));
+        }
         let personal = [
             req.admin_login.as_str(),
             req.admin_email.as_str(),
