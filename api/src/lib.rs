@@ -57,7 +57,7 @@ impl Modify for BearerScheme {
         title = "voxport",
         description = "Provisioning and identity for a cloud phone system: tenants, portal users, roles, extensions, phone numbers, station licences, desk phones and sign-in.\n\n\
             Errors are `application/problem+json` (RFC 9457) with a stable `code`. Lists answer \
-            `{items, total, page, per_page}`. Operations say the permission they need in `x-required-permission`.",
+            `{items, total, page, per_page}`. Operations say the permission they need in `x-required-permission` (a list when they need several).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = "0.1.0",
     ),

@@ -132,30 +132,35 @@ pub(crate) async fn insert_extension(
 
 /// Makes extension `id` ring `user` unless it rings someone else. Part of
 /// the caller's transaction.
+///
+/// A free extension that starts ringing `user` gets `fresh_secret` (sealed):
+/// whoever held it before, and whoever read its secret then, registers no
+/// more. One that already rings `user` keeps its secret.
 pub(crate) async fn give_extension(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     user: Uuid,
     id: Uuid,
+    fresh_secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Extension, TelephonyError> {
     let taken = extensions::Entity::update_many()
         .col_expr(extensions::Column::UserId, Expr::value(user))
+        .col_expr(extensions::Column::SipSecret, Expr::value(fresh_secret))
         .col_expr(extensions::Column::UpdatedAt, Expr::value(now))
         .filter(extensions::Column::Id.eq(id))
         .filter(extensions::Column::TenantId.eq(tenant))
-        .filter(Condition::any().add(extensions::Column::UserId.is_null()).add(extensions::Column::UserId.eq(user)))
+        .filter(extensions::Column::UserId.is_null())
         .exec(db)
         .await
         .map_err(|e| db_err(e, "assigning an extension"))?;
     let found = find_extension(db, tenant, id).await?.ok_or(TelephonyError::ExtensionNotFound)?;
-    if taken.rows_affected == 0 {
-        return Err(match found.holder {
-            Some(holder) => TelephonyError::ExtensionAssigned(holder),
-            None => anyhow!("extension {id} was freed while it was assigned").into(),
-        });
+    match &found.holder {
+        _ if taken.rows_affected > 0 => Ok(found),
+        Some(holder) if holder.user_id == user => Ok(found),
+        Some(holder) => Err(TelephonyError::ExtensionAssigned(holder.clone())),
+        None => Err(anyhow!("extension {id} was freed while it was assigned").into()),
     }
-    Ok(found)
 }
 
 /// Stops the extensions of `user` (only `only`, when given) ringing them;
@@ -330,10 +335,11 @@ impl ExtensionStore for SeaStore {
         tenant: Uuid,
         user: Uuid,
         id: Uuid,
+        fresh_secret: &str,
         audit: &AuditEvent,
     ) -> Result<Extension, TelephonyError> {
         change_holdings(self, tenant, user, audit, async |txn| {
-            Ok((give_extension(txn, tenant, user, id, crate::at(audit)).await?, true))
+            Ok((give_extension(txn, tenant, user, id, fresh_secret, crate::at(audit)).await?, true))
         })
         .await
     }

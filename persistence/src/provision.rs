@@ -70,8 +70,14 @@ impl ProvisionTx for SeaTx {
         Ok(())
     }
 
-    async fn assign_extension(&mut self, tenant: Uuid, user: Uuid, extension: Uuid) -> Result<(), TelephonyError> {
-        give_extension(&self.txn, tenant, user, extension, self.now).await.map(drop)
+    async fn assign_extension(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        extension: Uuid,
+        fresh_secret: &str,
+    ) -> Result<(), TelephonyError> {
+        give_extension(&self.txn, tenant, user, extension, fresh_secret, self.now).await.map(drop)
     }
 
     async fn assign_phone_number(&mut self, tenant: Uuid, user: Uuid, number: Uuid) -> Result<(), TelephonyError> {

@@ -62,8 +62,18 @@ async fn extensions_get_sip_credentials_that_only_their_holder_and_secret_reader
     assert_eq!(app.get("/v1/me/sip-credentials", &token).await.expect(200), json!([]));
     app.put(&holding(&user, &created), &c.admin, json!({})).await.expect(200);
     let mine = app.get("/v1/me/sip-credentials", &token).await.expect(200);
-    assert_eq!(mine[0]["secret"], secret.as_str());
+    // Assigned, the line got a fresh secret: the one read while it was
+    // free registers nothing. The administrator reads the same new one.
+    assert_ne!(mine[0]["secret"], secret.as_str());
+    assert_eq!(
+        app.get(&format!("{}/sip-credentials", path(&created)), &c.admin).await.expect(200)["secret"],
+        mine[0]["secret"]
+    );
+    let secret = mine[0]["secret"].as_str().unwrap().to_owned();
     assert_eq!(mine[0]["username"], username.as_str());
+    // Assigning it again to the same holder changes nothing.
+    app.put(&holding(&user, &created), &c.admin, json!({})).await.expect(200);
+    assert_eq!(app.get("/v1/me/sip-credentials", &token).await.expect(200)[0]["secret"], secret.as_str());
 
     // Rotating gives a new secret; the holder sees it at once.
     let rotated = app.post(&format!("{}/rotate-secret", path(&created)), &c.admin, json!({})).await.expect(200);
@@ -175,4 +185,54 @@ async fn extensions_are_changed_and_another_tenants_are_404() {
     app.delete(&path(&ext), &other.admin).await.problem(404, "not_found");
     app.get(&format!("{}/sip-credentials", path(&ext)), &other.admin).await.problem(404, "not_found");
     app.put(&holding(&user, &ext), &other.admin, json!({})).await.problem(404, "extension_not_found");
+}
+
+#[tokio::test]
+async fn moving_a_line_needs_extensions_write_gives_it_a_fresh_secret_and_every_secret_read_is_audited() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let victim = app.user(&c.admin, json!({})).await;
+    let victim_token = app.token(victim["login"].as_str().unwrap(), crate::helpers::PASSWORD).await;
+    let line = extension(&app, &c.admin, "301").await;
+    app.put(&holding(&victim, &line), &c.admin, json!({})).await.expect(200);
+    let before = app.get("/v1/me/sip-credentials", &victim_token).await.expect(200)[0]["secret"].clone();
+
+    // An administrator of users only cannot move lines (nor take them).
+    let role = app
+        .post("/v1/roles", &c.admin, json!({"name": "People", "permissions": ["users:read", "users:write"]}))
+        .await
+        .expect(201);
+    let people = app.user(&c.admin, json!({"role_id": role["id"]})).await;
+    let people_token = app.token(people["login"].as_str().unwrap(), crate::helpers::PASSWORD).await;
+    app.delete(&holding(&victim, &line), &people_token).await.problem(403, "permission_denied");
+    app.put(&holding(&people, &line), &people_token, json!({})).await.problem(403, "permission_denied");
+    let spare = extension(&app, &c.admin, "302").await;
+    let setup = json!({"first_name": "Set", "last_name": "Up", "password": crate::helpers::PASSWORD,
+        "login": format!("setup{}", crate::helpers::unique()), "extension": {"id": id(&spare)}});
+    app.post("/v1/users", &people_token, setup).await.problem(403, "permission_not_held");
+
+    // Whoever may move it: the line that reaches a new holder has a new
+    // secret, and the one read there is worthless once it moves back.
+    app.delete(&holding(&victim, &line), &c.admin).await;
+    let admin_me = app.get("/v1/me", &c.admin).await.expect(200);
+    app.put(&holding(&admin_me, &line), &c.admin, json!({})).await.expect(200);
+    let read_while_held = app.get("/v1/me/sip-credentials", &c.admin).await.expect(200);
+    let stolen =
+        read_while_held.as_array().unwrap().iter().find(|x| x["extension_id"] == line["id"]).unwrap()["secret"].clone();
+    assert_ne!(stolen, before);
+    app.delete(&holding(&admin_me, &line), &c.admin).await;
+    app.put(&holding(&victim, &line), &c.admin, json!({})).await.expect(200);
+    let after = app.get("/v1/me/sip-credentials", &victim_token).await.expect(200)[0]["secret"].clone();
+    assert_ne!(after, stolen);
+    assert_ne!(after, before);
+
+    // Every read of a secret is in the audit log, one's own included.
+    let reads = app
+        .get(&format!("/v1/audit-events?action=extension.sip_secret_read&target_id={}", id(&line)), &c.admin)
+        .await
+        .expect(200);
+    let readers: Vec<&str> =
+        reads["items"].as_array().unwrap().iter().map(|e| e["actor"]["user_id"].as_str().unwrap()).collect();
+    assert_eq!(readers.iter().filter(|r| **r == id(&victim)).count(), 2, "{reads}");
+    assert_eq!(readers.iter().filter(|r| **r == id(&admin_me)).count(), 1, "{reads}");
 }

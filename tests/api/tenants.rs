@@ -185,7 +185,11 @@ async fn invalid_tenant_fields_are_422_naming_each_field() {
 async fn creating_a_tenant_grants_its_administrator_no_more_than_the_creator_holds() {
     let app = spawn_app().await;
     let onboarding = app
-        .post("/v1/roles", &app.operator, json!({"name": "Onboarding", "permissions": ["tenants:read", "tenants:write"]}))
+        .post(
+            "/v1/roles",
+            &app.operator,
+            json!({"name": "Onboarding", "permissions": ["tenants:read", "tenants:write"]}),
+        )
         .await
         .expect(201);
     let clerk = app.user(&app.operator, json!({"role_id": onboarding["id"]})).await;

@@ -302,7 +302,9 @@ pub async fn rotate_sip_secret<S: Store>(
 ///
 /// The extension rings the user too; a user may hold several. One that
 /// rings another user is 409 `extension_assigned`, naming the holder.
-/// Needs `users:write`.
+/// A free extension gets a fresh SIP secret as it starts ringing the
+/// user: whoever held it before registers no more. Needs `users:write` and
+/// `extensions:write`.
 #[utoipa::path(
     put, path = "/v1/users/{id}/extensions/{extension_id}", tag = "users", operation_id = "assign_extension",
     params(
@@ -316,13 +318,14 @@ pub async fn rotate_sip_secret<S: Store>(
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
-    extensions(("x-required-permission" = json!("users:write"))),
+    extensions(("x-required-permission" = json!(["users:write", "extensions:write"]))),
 )]
 pub async fn assign_extension<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<ExtensionView>, ApiError> {
+    auth.require(Permission::ExtensionsWrite)?;
     let actor = auth.require(Permission::UsersWrite)?;
     let (user, extension) = path.into_inner();
     let extension = app.assign_extension(actor, user, extension, Utc::now()).await?;
@@ -332,7 +335,7 @@ pub async fn assign_extension<S: Store>(
 /// Take an extension from a user
 ///
 /// Nothing happens when the extension does not ring the user. Needs
-/// `users:write`.
+/// `users:write` and `extensions:write`.
 #[utoipa::path(
     delete, path = "/v1/users/{id}/extensions/{extension_id}", tag = "users", operation_id = "release_extension",
     params(
@@ -345,13 +348,14 @@ pub async fn assign_extension<S: Store>(
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),
-    extensions(("x-required-permission" = json!("users:write"))),
+    extensions(("x-required-permission" = json!(["users:write", "extensions:write"]))),
 )]
 pub async fn release_extension<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require(Permission::ExtensionsWrite)?;
     let actor = auth.require(Permission::UsersWrite)?;
     let (user, extension) = path.into_inner();
     app.release_extension(actor, user, extension, Utc::now()).await?;

@@ -163,6 +163,6 @@ pub async fn my_sip_credentials<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
 ) -> Result<web::Json<Vec<SipCredentialsView>>, ApiError> {
-    let found = app.my_sip_credentials(&auth.actor).await?;
+    let found = app.my_sip_credentials(&auth.actor, Utc::now()).await?;
     Ok(web::Json(found.into_iter().map(Into::into).collect()))
 }

@@ -82,12 +82,15 @@ pub trait ExtensionStore {
     ///
     /// # Errors
     /// `UserNotFound`, `ExtensionNotFound`, `ExtensionAssigned` naming the
-    /// holder when it rings another user.
+    /// holder when it rings another user. A free extension takes
+    /// `fresh_secret` (sealed) as its SIP secret; one that already rings
+    /// `user` keeps its own.
     fn assign_extension(
         &self,
         tenant: Uuid,
         user: Uuid,
         extension: Uuid,
+        fresh_secret: &str,
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<Extension, TelephonyError>> + Send;
 

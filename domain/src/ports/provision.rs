@@ -46,6 +46,7 @@ pub trait ProvisionTx: Send {
         tenant: Uuid,
         user: Uuid,
         extension: Uuid,
+        fresh_secret: &str,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 
     /// # Errors

@@ -61,7 +61,7 @@ impl<S: Store> Voxport<S> {
             return Err(CreateExtensionError::NumberOutOfRange { min: digits.min(), max: digits.max() });
         }
         let id = Uuid::now_v7();
-        let sealed_secret = self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(id))?;
+        let sealed_secret = self.fresh_sip_secret(id)?;
         Ok(NewExtension {
             id,
             number: req.number,
@@ -72,6 +72,11 @@ impl<S: Store> Voxport<S> {
             sip_username: generate_sip_username(),
             sealed_secret,
         })
+    }
+
+    /// A new SIP secret for `extension`, sealed.
+    pub(super) fn fresh_sip_secret(&self, extension: Uuid) -> anyhow::Result<String> {
+        self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(extension))
     }
 
     /// # Errors
@@ -173,12 +178,24 @@ impl<S: Store> Voxport<S> {
         Ok(found)
     }
 
-    /// The SIP credentials of every extension the actor holds.
+    /// The SIP credentials of every extension the actor holds. Each read
+    /// is audited, as an administrator's is.
     ///
     /// # Errors
     /// When storage fails or a secret does not open.
-    pub async fn my_sip_credentials(&self, actor: &Actor) -> anyhow::Result<Vec<SipCredentials>> {
-        self.credentials(actor, SecretsOf::User(actor.user_id)).await
+    pub async fn my_sip_credentials(&self, actor: &Actor, now: DateTime<Utc>) -> anyhow::Result<Vec<SipCredentials>> {
+        let found = self.credentials(actor, SecretsOf::User(actor.user_id)).await?;
+        let reads: Vec<AuditEvent> = found
+            .iter()
+            .map(|c| {
+                AuditEvent::by(actor, AuditAction::SipSecretRead, TargetType::Extension, Some(c.extension_id), now)
+                    .with(json!({"holder": true}))
+            })
+            .collect();
+        if !reads.is_empty() {
+            self.store.record_all(&reads).await?;
+        }
+        Ok(found)
     }
 
     /// Replaces the SIP secret of an extension; the phones registered with
@@ -192,7 +209,7 @@ impl<S: Store> Voxport<S> {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SipCredentials>> {
-        let sealed = self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(id))?;
+        let sealed = self.fresh_sip_secret(id)?;
         let audit = AuditEvent::by(actor, AuditAction::SipSecretRotated, TargetType::Extension, Some(id), now);
         if !self.store.set_sip_secret(actor.tenant_id, id, &sealed, &audit).await? {
             return Ok(None);
@@ -222,7 +239,10 @@ impl<S: Store> Voxport<S> {
             .collect()
     }
 
-    /// Makes an extension ring a user of the actor's tenant.
+    /// Makes an extension ring a user of the actor's tenant. A free one
+    /// gets a fresh SIP secret, as a real PBX gives a reassigned line: the
+    /// phones of whoever held it before stop registering, and a secret read
+    /// while someone else held it is worthless (issue 11, finding 3).
     ///
     /// # Errors
     /// See [`TelephonyError`].
@@ -235,8 +255,9 @@ impl<S: Store> Voxport<S> {
     ) -> Result<Extension, TelephonyError> {
         let audit = AuditEvent::by(actor, AuditAction::ExtensionAssigned, TargetType::User, Some(user), now)
             .with(json!({"extension_id": extension}));
+        let fresh = self.fresh_sip_secret(extension)?;
         self.change_holdings(actor, user, audit, async |audit| {
-            self.store.assign_extension(actor.tenant_id, user, extension, audit).await
+            self.store.assign_extension(actor.tenant_id, user, extension, &fresh, audit).await
         })
         .await
     }

@@ -150,11 +150,13 @@ impl<S: Store> Voxport<S> {
             return Err(CreateUserError::NeedsNumberOrExtension);
         }
         let tenant = self.own_tenant(actor).await?;
+        // Making an extension or moving one to a user is extension work
+        // (issue 11, finding 3), beyond users:write.
+        if telephony.extension.is_some() && !actor.can(Permission::ExtensionsWrite) {
+            return Err(TelephonyError::PermissionNotHeld(vec![Permission::ExtensionsWrite]).into());
+        }
         let new_extension = match &telephony.extension {
             Some(ExtensionRequest::New(wanted)) => {
-                if !actor.can(Permission::ExtensionsWrite) {
-                    return Err(TelephonyError::PermissionNotHeld(vec![Permission::ExtensionsWrite]).into());
-                }
                 Some(self.new_extension(&tenant, wanted.clone()).map_err(TelephonyError::from)?)
             }
             _ => None,
@@ -195,7 +197,8 @@ impl<S: Store> Voxport<S> {
         match (&telephony.extension, &new_extension) {
             (_, Some(extension)) => tx.create_extension(actor.tenant_id, extension, id).await?,
             (Some(ExtensionRequest::Existing(extension)), None) => {
-                tx.assign_extension(actor.tenant_id, id, *extension).await?;
+                let fresh = self.fresh_sip_secret(*extension)?;
+                tx.assign_extension(actor.tenant_id, id, *extension, &fresh).await?;
             }
             (_, None) => {}
         }

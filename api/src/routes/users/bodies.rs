@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// The extension of a new user: an existing one, or a new one to create
-/// (which needs `extensions:write`).
+/// (either needs `extensions:write`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum ExtensionChoice {

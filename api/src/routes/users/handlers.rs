@@ -68,7 +68,8 @@ pub async fn list_users<S: Store>(
 /// `generate_password` to receive one once in the answer, or give neither
 /// (with an email) so the user sets it through the welcome email's link.
 /// Needs `users:write`, every permission of the role given, and
-/// `extensions:write` to create an extension.
+/// `extensions:write` to give an extension, new or existing (a free one
+/// gets a fresh SIP secret).
 ///
 /// Optionally sets the user up to make calls at the same time: an
 /// extension, a phone number, a station licence, a desk phone and
