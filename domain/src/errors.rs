@@ -482,6 +482,9 @@ pub enum TwoFactorError {
     /// The user or their role requires a second factor.
     #[error("a second factor is required for this user")]
     Required,
+    /// A signed-in user enrols only with their password.
+    #[error("enrolling with a session needs the password")]
+    PasswordRequired,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }

@@ -74,6 +74,7 @@ impl TwoFactorStore for SeaStore {
         user: Uuid,
         at_step: u64,
         recovery_hashes: &[String],
+        keep: Option<Uuid>,
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<bool> {
@@ -106,6 +107,7 @@ impl TwoFactorStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "storing a recovery code"))?;
         }
+        revoke_sessions(&txn, user, keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
         record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a second factor"))?;
         Ok(true)
@@ -114,7 +116,7 @@ impl TwoFactorStore for SeaStore {
     async fn remove_two_factor(
         &self,
         user: Uuid,
-        end_sessions: bool,
+        keep: Option<Uuid>,
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> anyhow::Result<()> {
@@ -125,9 +127,7 @@ impl TwoFactorStore for SeaStore {
             .exec(&txn)
             .await
             .map_err(|e| db_err(e, "removing recovery codes"))?;
-        if end_sessions {
-            revoke_sessions(&txn, user, None, now).await.map_err(|e| db_err(e, "ending sessions"))?;
-        }
+        revoke_sessions(&txn, user, keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
         record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a second factor's removal"))
     }

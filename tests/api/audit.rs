@@ -204,7 +204,7 @@ async fn no_secret_reaches_the_audit_log_or_a_log_line() {
         app.post(&format!("/v1/extensions/{}/rotate-secret", id(&ext)), &c.admin, json!({})).await.expect(200);
     secrets.push(rotated["secret"].as_str().unwrap().to_owned());
     let token = app.token(generated["login"].as_str().unwrap(), &secrets[1]).await;
-    let started = app.post("/v1/me/2fa", &token, json!({})).await.expect(200);
+    let started = app.post("/v1/me/2fa", &token, json!({"password": secrets[1]})).await.expect(200);
     let secret = started["secret"].as_str().unwrap().to_owned();
     let totp = TotpSecret::from_base32(&secret).unwrap();
     let confirmed = app

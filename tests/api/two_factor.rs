@@ -36,7 +36,7 @@ async fn enrolled(app: &TestApp, c: &Customer) -> Enrolled {
     let user = app.user(&c.admin, json!({})).await;
     let login = user["login"].as_str().unwrap().to_owned();
     let token = app.token(&login, PASSWORD).await;
-    let started = app.post("/v1/me/2fa", &token, json!({})).await.expect(200);
+    let started = app.post("/v1/me/2fa", &token, json!({"password": PASSWORD})).await.expect(200);
     let secret = started["secret"].as_str().unwrap().to_owned();
     let spent = code(&secret, 0);
     let codes = app.post("/v1/me/2fa/confirm", &token, json!({"code": spent})).await.expect(200);
@@ -51,7 +51,7 @@ async fn enrolment_answers_a_secret_a_uri_and_a_qr_code_and_confirms_with_a_code
     let c = app.customer().await;
     let user = app.user(&c.admin, json!({})).await;
     let token = app.token(user["login"].as_str().unwrap(), PASSWORD).await;
-    let started = app.post("/v1/me/2fa", &token, json!({})).await.expect(200);
+    let started = app.post("/v1/me/2fa", &token, json!({"password": PASSWORD})).await.expect(200);
     let secret = started["secret"].as_str().unwrap();
     assert_eq!(secret.len(), 32, "160 bits, base32");
     assert!(started["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
@@ -68,7 +68,7 @@ async fn enrolment_answers_a_secret_a_uri_and_a_qr_code_and_confirms_with_a_code
     distinct.dedup();
     assert_eq!(distinct.len(), 10);
     assert_eq!(app.get("/v1/me", &token).await.expect(200)["two_factor"], json!({"enabled": true, "required": false}));
-    app.post("/v1/me/2fa", &token, json!({})).await.problem(409, "two_factor_already_enabled");
+    app.post("/v1/me/2fa", &token, json!({"password": PASSWORD})).await.problem(409, "two_factor_already_enabled");
     app.post("/v1/me/2fa/confirm", &token, json!({"code": code(secret, 0)}))
         .await
         .problem(409, "two_factor_already_enabled");
@@ -282,4 +282,50 @@ async fn wrong_codes_when_turning_the_second_factor_off_count_against_the_accoun
     sign_in(&app, &login, Some(&recovery_codes[1])).await.problem(401, "invalid_credentials");
     let me = app.get("/v1/me", &token).await.expect(200);
     assert_eq!(me["two_factor"]["enabled"], true);
+}
+
+#[tokio::test]
+async fn second_factor_changes_need_the_password_and_end_the_other_sessions() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let login = user["login"].as_str().unwrap().to_owned();
+    let here = app.token(&login, PASSWORD).await;
+    let elsewhere = app.token(&login, PASSWORD).await;
+    // A stolen session alone enrols nothing.
+    let missing = app.post("/v1/me/2fa", &here, json!({})).await.problem(422, "validation_failed");
+    assert_eq!(missing["errors"][0]["field"], "password", "{missing}");
+    app.post("/v1/me/2fa", &here, json!({"password": "not my password"})).await.problem(403, "verification_failed");
+    let started = app.post("/v1/me/2fa", &here, json!({"password": PASSWORD})).await.expect(200);
+    let secret = started["secret"].as_str().unwrap().to_owned();
+    app.get("/v1/me", &elsewhere).await.expect(200);
+    let confirmed = app.post("/v1/me/2fa/confirm", &here, json!({"code": code(&secret, 0)})).await.expect(200);
+    // Enabling it ends the sessions signed in without it, not this one.
+    app.get("/v1/me", &elsewhere).await.problem(401, "unauthenticated");
+    app.get("/v1/me", &here).await.expect(200);
+    // Turning it off ends the others too.
+    let recovery = confirmed["recovery_codes"][0].as_str().unwrap();
+    let third = sign_in(&app, &login, Some(recovery)).await.expect(200);
+    let third = third["access_token"].as_str().unwrap().to_owned();
+    app.call(Method::DELETE, "/v1/me/2fa", Some(&here), Some(json!({"password": PASSWORD, "code": code(&secret, 30)})))
+        .await
+        .expect(204);
+    app.get("/v1/me", &third).await.problem(401, "unauthenticated");
+    app.get("/v1/me", &here).await.expect(200);
+}
+
+#[tokio::test]
+async fn an_enrolment_token_dies_when_the_password_changes() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let login = user["login"].as_str().unwrap().to_owned();
+    app.patch(&format!("/v1/users/{}", id(&user)), &c.admin, json!({"two_factor_required": true})).await.expect(200);
+    let refused = sign_in(&app, &login, None).await.problem(403, "two_factor_enrolment_required");
+    let enrolment = refused["enrolment_token"].as_str().unwrap().to_owned();
+    app.post("/v1/me/2fa", &enrolment, json!({})).await.expect(200);
+    let changed = format!("{PASSWORD} changed");
+    app.patch(&format!("/v1/users/{}", id(&user)), &c.admin, json!({"password": changed})).await.expect(200);
+    app.post("/v1/me/2fa", &enrolment, json!({})).await.problem(401, "unauthenticated");
+    app.post("/v1/me/2fa/confirm", &enrolment, json!({"code": "000000"})).await.problem(401, "unauthenticated");
 }

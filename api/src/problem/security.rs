@@ -25,6 +25,10 @@ impl From<TwoFactorError> for ApiError {
                 "two_factor_required",
                 "Your administrator requires a second factor; it cannot be turned off.",
             ),
+            TwoFactorError::PasswordRequired => Self::field(
+                "password",
+                "enrolling while signed in needs your current password (an enrolment token needs none)",
+            ),
             TwoFactorError::Unknown(e) => Self::internal(e),
         }
     }

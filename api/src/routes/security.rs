@@ -54,6 +54,15 @@ pub struct RecoveryCodesView {
     pub recovery_codes: Vec<String>,
 }
 
+/// Proof that a signed-in user is who enrols.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartTwoFactorBody {
+    /// The current password; required with an access token, not needed
+    /// with an enrolment token.
+    pub password: Option<String>,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisableTwoFactorBody {
@@ -68,22 +77,27 @@ pub struct DisableTwoFactorBody {
 /// Starts (or restarts) enrolment: answers a fresh TOTP secret (RFC 6238:
 /// SHA-1, 6 digits, 30 s) with its `otpauth://` URI and QR code. Nothing
 /// changes at sign-in until `POST /v1/me/2fa/confirm`. Accepts an access
-/// token, or the `enrolment_token` of a sign-in that answered
-/// `two_factor_enrolment_required`.
+/// token with the current `password` (a wrong one counts like a failed
+/// sign-in), or the `enrolment_token` of a sign-in that answered
+/// `two_factor_enrolment_required`, which works only until the password
+/// changes.
 #[utoipa::path(
     post, path = "/v1/me/2fa", tag = "me", operation_id = "start_two_factor",
+    request_body = StartTwoFactorBody,
     responses(
         (status = 200, description = "Scan the QR code, then confirm with a code", body = EnrolmentView),
+        (status = 403, description = "`verification_failed`: the password is wrong", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`two_factor_already_enabled`", body = Problem, content_type = "application/problem+json"),
-        Unauthenticated,
+        Unauthenticated, BadBody,
     ),
     security(("bearer" = [])),
 )]
 pub async fn start_two_factor<S: Store>(
     app: web::Data<Voxport<S>>,
     who: Enrolling,
+    Json(body): Json<StartTwoFactorBody>,
 ) -> Result<web::Json<EnrolmentView>, ApiError> {
-    let e = app.start_two_factor(who.0, Utc::now()).await?;
+    let e = app.start_two_factor(who.0, body.password.as_deref(), Utc::now()).await?;
     Ok(web::Json(EnrolmentView { secret: e.secret, otpauth_uri: e.otpauth_uri, qr_code: e.qr_code }))
 }
 
@@ -91,7 +105,8 @@ pub async fn start_two_factor<S: Store>(
 ///
 /// Turns the second factor on with a current code of the new secret and
 /// answers ten recovery codes, shown this once. From now on sign-in needs
-/// a code. Accepts an access token or an enrolment token.
+/// a code, and every other session of the user ends. Accepts an access
+/// token or an enrolment token.
 #[utoipa::path(
     post, path = "/v1/me/2fa/confirm", tag = "me", operation_id = "confirm_two_factor",
     request_body = ConfirmTwoFactorBody,
@@ -117,7 +132,8 @@ pub async fn confirm_two_factor<S: Store>(
 /// Needs the password and a current code; refused while an administrator
 /// requires a second factor for the user or their role. A wrong password
 /// or code counts against the account like a failed sign-in, and a locked
-/// account is refused like a wrong password.
+/// account is refused like a wrong password. Every other session of the
+/// user ends.
 #[utoipa::path(
     delete, path = "/v1/me/2fa", tag = "me", operation_id = "disable_two_factor",
     request_body = DisableTwoFactorBody,

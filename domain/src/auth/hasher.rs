@@ -54,6 +54,16 @@ impl PasswordHash {
     pub fn as_phc(&self) -> &str {
         &self.0
     }
+
+    /// A short fingerprint of this hash (not of the password: the hash's
+    /// random salt is in it), for tokens that must die when the password
+    /// changes: they carry it and are checked against the current one.
+    #[must_use]
+    pub fn stamp(&self) -> String {
+        use sha2::{Digest as _, Sha256};
+        let digest = Sha256::digest(self.0.as_bytes());
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 impl fmt::Debug for PasswordHash {

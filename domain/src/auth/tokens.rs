@@ -132,6 +132,10 @@ pub struct AccessClaims {
     pub jti: Uuid,
     /// The kind of token: `access`, or `two_factor_enrolment`.
     pub typ: String,
+    /// An enrolment token's [`crate::auth::PasswordHash::stamp`]: it works
+    /// only while the password it was issued for stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pwd: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -203,25 +207,34 @@ impl TokenSigner {
     /// # Errors
     /// When signing fails.
     pub fn issue(&self, user: Uuid, tenant: Uuid, session: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
-        self.sign(ACCESS_KIND, user, tenant, session, now + self.settings.access_lifetime, now)
+        self.sign(ACCESS_KIND, user, tenant, session, None, now + self.settings.access_lifetime, now)
     }
 
     /// A token with which `user` may only enrol a second factor; it has no
-    /// session and lasts [`ENROLMENT_LIFETIME_MINUTES`].
+    /// session, lasts [`ENROLMENT_LIFETIME_MINUTES`] and carries the
+    /// `password_stamp` of the password that earned it.
     ///
     /// # Errors
     /// When signing fails.
-    pub fn issue_enrolment(&self, user: Uuid, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+    pub fn issue_enrolment(
+        &self,
+        user: Uuid,
+        tenant: Uuid,
+        password_stamp: String,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
         let end = now + Duration::minutes(ENROLMENT_LIFETIME_MINUTES);
-        self.sign(ENROLMENT_KIND, user, tenant, Uuid::nil(), end, now)
+        self.sign(ENROLMENT_KIND, user, tenant, Uuid::nil(), Some(password_stamp), end, now)
     }
 
+    #[allow(clippy::too_many_arguments, reason = "the claims of a token, each set by its caller")]
     fn sign(
         &self,
         kind: &str,
         user: Uuid,
         tenant: Uuid,
         session: Uuid,
+        pwd: Option<String>,
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
@@ -236,6 +249,7 @@ impl TokenSigner {
             exp: end.timestamp(),
             jti: Uuid::new_v4(),
             typ: kind.to_owned(),
+            pwd,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.jwk.kid.clone());
@@ -342,12 +356,12 @@ mod tests {
     fn access_and_enrolment_tokens_cannot_stand_in_for_each_other() {
         let s = signer();
         let (user, tenant) = (Uuid::new_v4(), Uuid::new_v4());
-        let enrol = s.issue_enrolment(user, tenant, Utc::now()).unwrap();
+        let enrol = s.issue_enrolment(user, tenant, "stamp".into(), Utc::now()).unwrap();
         assert_eq!(s.verify_enrolment(&enrol).unwrap().sub, user);
         assert!(s.verify(&enrol).is_err(), "an enrolment token is no access token");
         let access = s.issue(user, tenant, Uuid::new_v4(), Utc::now()).unwrap();
         assert!(s.verify_enrolment(&access).is_err(), "an access token is no enrolment token");
-        let stale = s.issue_enrolment(user, tenant, Utc::now() - Duration::minutes(11)).unwrap();
+        let stale = s.issue_enrolment(user, tenant, "stamp".into(), Utc::now() - Duration::minutes(11)).unwrap();
         assert!(s.verify_enrolment(&stale).is_err(), "enrolment tokens are short-lived");
     }
 

@@ -42,8 +42,9 @@ pub trait TwoFactorStore {
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// Confirms the enrolment with the first accepted `step` and stores the
-    /// recovery codes (hashed); false when there was nothing to confirm or
-    /// the step was used.
+    /// recovery codes (hashed), and ends every session of the user but
+    /// `keep`; false when there was nothing to confirm or the step was
+    /// used.
     ///
     /// # Errors
     /// When storage fails.
@@ -52,19 +53,20 @@ pub trait TwoFactorStore {
         user: Uuid,
         step: u64,
         recovery_hashes: &[String],
+        keep: Option<Uuid>,
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
-    /// Removes the secret and the recovery codes. With `end_sessions`, the
-    /// user's sessions end too (an administrator's reset).
+    /// Removes the secret and the recovery codes, and ends every session of
+    /// the user but `keep` (none for an administrator's reset).
     ///
     /// # Errors
     /// When storage fails.
     fn remove_two_factor(
         &self,
         user: Uuid,
-        end_sessions: bool,
+        keep: Option<Uuid>,
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;

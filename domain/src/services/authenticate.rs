@@ -115,7 +115,12 @@ impl<S: Store> Voxport<S> {
     ) -> Result<super::Enrollee, AuthenticateError> {
         let claims = self.tokens.verify_enrolment(bearer).map_err(|_| AuthenticateError::InvalidToken)?;
         let user = self.principal(claims.tid, claims.sub, ip, now).await?;
-        Ok(super::Enrollee { user_id: user.id, tenant_id: user.tenant_id, ip })
+        // The token dies with the password that earned it.
+        let current = self.store.password_hash(user.id).await?.map(|h| h.stamp());
+        if current.is_none() || current != claims.pwd {
+            return Err(AuthenticateError::InvalidToken);
+        }
+        Ok(super::Enrollee { user_id: user.id, tenant_id: user.tenant_id, session: None, ip })
     }
 
     /// The user a token names, who must be active now and call from an

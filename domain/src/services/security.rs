@@ -43,12 +43,15 @@ pub struct ResetTicket(#[allow(dead_code, reason = "held until the work ends")] 
 pub struct Enrollee {
     pub user_id: Uuid,
     pub tenant_id: Uuid,
+    /// The session of a signed-in user; `None` with an enrolment token,
+    /// which a sign-in with the password gave moments ago.
+    pub session: Option<Uuid>,
     pub ip: Option<IpAddr>,
 }
 
 impl From<&Actor> for Enrollee {
     fn from(actor: &Actor) -> Self {
-        Self { user_id: actor.user_id, tenant_id: actor.home_tenant_id, ip: actor.ip }
+        Self { user_id: actor.user_id, tenant_id: actor.home_tenant_id, session: Some(actor.session_id), ip: actor.ip }
     }
 }
 
@@ -58,12 +61,27 @@ impl<S: Store> Voxport<S> {
     }
 
     /// Starts (or restarts) enrolment: a fresh secret, unconfirmed until a
-    /// code from it is confirmed.
+    /// code from it is confirmed. A signed-in user proves it is them with
+    /// their password (ASVS 5.0 re-authentication); it counts like a
+    /// sign-in. An enrolment token is that proof already.
     ///
     /// # Errors
-    /// `AlreadyEnabled` while a confirmed second factor exists.
-    pub async fn start_two_factor(&self, who: Enrollee, now: DateTime<Utc>) -> Result<Enrolment, TwoFactorError> {
+    /// `AlreadyEnabled` while a confirmed second factor exists;
+    /// `PasswordRequired`, `WrongCode` (the password).
+    pub async fn start_two_factor(
+        &self,
+        who: Enrollee,
+        password: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Enrolment, TwoFactorError> {
         let user = self.enrollee(who).await?;
+        if who.session.is_some() {
+            let password = password.ok_or(TwoFactorError::PasswordRequired)?;
+            let Some(check) = self.recheck_password(&user, password, who.ip, now).await? else {
+                return Err(TwoFactorError::WrongCode);
+            };
+            self.record_success(&check, user.id, now).await?;
+        }
         let secret = TotpSecret::generate();
         let sealed = self.secrets.seal(secret.as_bytes(), &TotpSecret::context(user.id))?;
         let audit = AuditEvent::own(AuditAction::TwoFactorEnrolmentStarted, user.tenant_id, user.id, who.ip, now);
@@ -74,7 +92,8 @@ impl<S: Store> Voxport<S> {
     }
 
     /// Confirms enrolment with a code from the new secret; answers the ten
-    /// recovery codes, shown this once.
+    /// recovery codes, shown this once. Every other session of the user
+    /// ends: they were signed in without the second factor.
     ///
     /// # Errors
     /// `NotEnrolling`, `AlreadyEnabled`, `WrongCode`.
@@ -94,15 +113,17 @@ impl<S: Store> Voxport<S> {
         let codes: Vec<RecoveryCode> = (0..RECOVERY_CODES).map(|_| RecoveryCode::generate()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| RecoveryCode::hash_of(c.expose())).collect();
         let audit = AuditEvent::own(AuditAction::TwoFactorEnabled, user.tenant_id, user.id, who.ip, now);
-        if !self.store.confirm_enrolment(user.id, step, &hashes, now, &audit).await? {
+        if !self.store.confirm_enrolment(user.id, step, &hashes, who.session, now, &audit).await? {
             return Err(TwoFactorError::WrongCode);
         }
+        self.tokens_may_have_changed();
         tracing::info!(user = %user.id, "second factor enabled");
         Ok(codes)
     }
 
     /// Turns the actor's own second factor off; needs the password and a
-    /// current code, and is refused while it is required.
+    /// current code, and is refused while it is required. Every other
+    /// session of theirs ends.
     ///
     /// # Errors
     /// `NotEnabled`, `Required`, `WrongCode`.
@@ -131,7 +152,8 @@ impl<S: Store> Voxport<S> {
         }
         self.record_success(&check, me.id, now).await?;
         let audit = AuditEvent::of_own_account(actor, AuditAction::TwoFactorDisabled, now);
-        self.store.remove_two_factor(me.id, false, now, &audit).await?;
+        self.store.remove_two_factor(me.id, Some(actor.session_id), now, &audit).await?;
+        self.tokens_may_have_changed();
         Ok(())
     }
 
@@ -153,7 +175,7 @@ impl<S: Store> Voxport<S> {
         }
         self.target::<SecurityAdminError>(actor, user).await?;
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user), now);
-        self.store.remove_two_factor(user, true, now, &audit).await?;
+        self.store.remove_two_factor(user, None, now, &audit).await?;
         self.tokens_may_have_changed();
         tracing::info!(actor = %actor.user_id, user = %user, "second factor reset");
         Ok(())

@@ -406,9 +406,11 @@ impl<S: Store> Voxport<S> {
             Refusal::IpNotAllowed => LoginError::IpNotAllowed,
             Refusal::ApplicationNotEnabled => LoginError::ApplicationNotEnabled(Application::DesktopApp),
             Refusal::OtpRequired => LoginError::OtpRequired,
-            Refusal::TwoFactorEnrolmentRequired => LoginError::TwoFactorEnrolmentRequired {
-                token: EnrolmentToken(self.tokens.issue_enrolment(user.id, user.tenant_id, now)?),
-            },
+            Refusal::TwoFactorEnrolmentRequired => {
+                let hash = self.store.password_hash(user.id).await?.context("a signed-in user has no password")?;
+                let token = self.tokens.issue_enrolment(user.id, user.tenant_id, hash.stamp(), now)?;
+                LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken(token) }
+            }
         })
     }
 
