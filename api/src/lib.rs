@@ -33,7 +33,9 @@ use voxport_domain::{Voxport, ports::Store};
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     problem::ApiError,
-    routes::{auth, devices, emails, extensions, me, phone_numbers, roles, security, stations, system, tenants, users},
+    routes::{
+        auth, claims, devices, emails, extensions, me, phone_numbers, roles, security, stations, system, tenants, users,
+    },
 };
 
 pub use client_ip::{ClientIp, ForwardedHeader, TrustedProxies};
@@ -73,6 +75,7 @@ impl Modify for BearerScheme {
         users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
         emails::list_user_emails, emails::resend_welcome_email,
         roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
+        claims::list_claims, claims::grant_claim,
         tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant,
         stations::list_stations, stations::create_station, stations::get_station, stations::update_station, stations::delete_station,
         stations::assign_station, stations::release_station,
@@ -308,6 +311,8 @@ pub fn configure<S: Store>(
                     .route(web::patch().to(tenants::update_tenant::<S>))
                     .route(web::delete().to(tenants::delete_tenant::<S>)),
             )
+            .service(resource("/v1/claims", "GET").route(web::get().to(claims::list_claims::<S>)))
+            .service(resource("/v1/claims/{id}/grant", "POST").route(web::post().to(claims::grant_claim::<S>)))
             .service(resource("/livez", "GET").route(web::get().to(system::livez)))
             .service(resource("/readyz", "GET").route(web::get().to(system::readyz::<S>)))
             .service(resource("/.well-known/jwks.json", "GET").route(web::get().to(system::jwks::<S>)))

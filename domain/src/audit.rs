@@ -80,6 +80,8 @@ actions! {
     DeviceDeleted => "device.deleted",
     DeviceAssigned => "device.assigned",
     DeviceReleased => "device.released",
+    DeviceClaimed => "device.claimed",
+    DeviceMoved => "device.moved",
     ExtensionCreated => "extension.created",
     ExtensionUpdated => "extension.updated",
     ExtensionDeleted => "extension.deleted",
@@ -92,6 +94,8 @@ actions! {
     PhoneNumberDeleted => "phone_number.deleted",
     PhoneNumberAssigned => "phone_number.assigned",
     PhoneNumberReleased => "phone_number.released",
+    PhoneNumberClaimed => "phone_number.claimed",
+    PhoneNumberMoved => "phone_number.moved",
 }
 
 /// The kind of object an event is about.

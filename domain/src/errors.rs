@@ -510,6 +510,20 @@ pub enum SecurityAdminError {
 }
 
 #[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    /// Claims are the platform operator's: only they see every tenant.
+    #[error("only the platform operator handles claims")]
+    NotOperator,
+    #[error("no such claim")]
+    NotFound,
+    /// The object moved or went since it was claimed; the claim is gone.
+    #[error("the claimed object is no longer where the claim found it")]
+    Stale,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum SupportAccessError {
     #[error("no such tenant below the caller's")]
     TenantNotFound,

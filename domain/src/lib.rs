@@ -8,6 +8,7 @@ pub mod actor;
 pub mod allowlist;
 pub mod audit;
 pub mod auth;
+pub mod claim;
 pub mod crypto;
 pub mod device;
 pub mod email;

@@ -13,6 +13,7 @@ mod m20261125_000005_security;
 mod m20261201_000006_known_addresses;
 mod m20261201_000007_list_indexes;
 mod m20261202_000008_request_ids;
+mod m20261202_000009_claims;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_known_addresses::Migration),
             Box::new(m20261201_000007_list_indexes::Migration),
             Box::new(m20261202_000008_request_ids::Migration),
+            Box::new(m20261202_000009_claims::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ mod allowlist;
 mod audit;
 mod auth;
 mod brute_force;
+mod claims;
 mod devices;
 mod emails;
 mod extensions;

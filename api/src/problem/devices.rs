@@ -1,15 +1,18 @@
 //! Problems of desk phones.
 
-use voxport_domain::errors::{CreateDeviceError, DeleteDeviceError, UpdateDeviceError};
+use actix_web::http::StatusCode;
+use voxport_domain::errors::{ClaimError, CreateDeviceError, DeleteDeviceError, UpdateDeviceError};
 
 use super::ApiError;
 
 impl From<CreateDeviceError> for ApiError {
     fn from(e: CreateDeviceError) -> Self {
         match e {
-            CreateDeviceError::MacTaken => {
-                Self::conflict("mac_taken", "A device with that MAC address is already registered.")
-            }
+            CreateDeviceError::MacTaken => Self::conflict(
+                "mac_taken",
+                "A device with that MAC address is already registered. If it is yours and registered \
+                 elsewhere, your claim is on record: the platform operator can move it to you.",
+            ),
             CreateDeviceError::Unknown(e) => Self::internal(e),
         }
     }
@@ -36,6 +39,24 @@ impl From<DeleteDeviceError> for ApiError {
             DeleteDeviceError::NotFound => Self::not_found("device"),
             DeleteDeviceError::Assigned(holder) => held_by("device_in_use", "The device serves", holder),
             DeleteDeviceError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<ClaimError> for ApiError {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::NotOperator => Self::new(
+                StatusCode::FORBIDDEN,
+                "platform_operator_only",
+                "Only the platform operator, in their own tenant, handles claims.",
+            ),
+            ClaimError::NotFound => Self::not_found("claim"),
+            ClaimError::Stale => Self::conflict(
+                "claim_stale",
+                "The claimed object moved or went since it was claimed; the claim is dropped.",
+            ),
+            ClaimError::Unknown(e) => Self::internal(e),
         }
     }
 }

@@ -17,9 +17,11 @@ pub(crate) fn numbers_not_yours() -> ApiError {
 impl From<CreatePhoneNumberError> for ApiError {
     fn from(e: CreatePhoneNumberError) -> Self {
         match e {
-            CreatePhoneNumberError::NumberTaken => {
-                Self::conflict("phone_number_taken", "That number is already on the platform.")
-            }
+            CreatePhoneNumberError::NumberTaken => Self::conflict(
+                "phone_number_taken",
+                "That number is already on the platform. If it is yours and held elsewhere, your claim \
+                     is on record: the platform operator can move it to you.",
+            ),
             CreatePhoneNumberError::TenantNotFound => Self::tenant_not_found(),
             CreatePhoneNumberError::NotTheParent => numbers_not_yours(),
             CreatePhoneNumberError::Unknown(e) => Self::internal(e),

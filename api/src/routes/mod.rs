@@ -32,6 +32,7 @@ macro_rules! list_params {
 }
 
 pub mod auth;
+pub mod claims;
 pub mod devices;
 pub mod emails;
 pub mod extensions;

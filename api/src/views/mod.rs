@@ -48,6 +48,7 @@ macro_rules! page_of {
 }
 
 mod audit;
+mod claims;
 mod devices;
 mod emails;
 mod extensions;
@@ -58,6 +59,7 @@ mod tenants;
 mod users;
 
 pub use audit::*;
+pub use claims::*;
 pub use devices::*;
 pub use emails::*;
 pub use extensions::*;

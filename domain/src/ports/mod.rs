@@ -9,6 +9,7 @@
 use std::future::Future;
 
 mod audit;
+mod claims;
 mod devices;
 mod extensions;
 mod idempotency;
@@ -28,6 +29,7 @@ mod two_factor;
 mod users;
 
 pub use audit::*;
+pub use claims::*;
 pub use devices::*;
 pub use extensions::*;
 pub use idempotency::*;
@@ -61,6 +63,7 @@ pub trait Store:
     + PurgeStore
     + IdempotencyStore
     + AuditStore
+    + ClaimStore
     + TwoFactorStore
     + NetworkStore
     + ThrottleStore

@@ -9,6 +9,7 @@ use super::{Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
+    claim::ClaimKind,
     device::{Device, DeviceChanges, NewDevice},
     errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
@@ -43,7 +44,14 @@ impl<S: Store> Voxport<S> {
     ) -> Result<Device, CreateDeviceError> {
         let audit = AuditEvent::by(actor, AuditAction::DeviceCreated, TargetType::Device, None, now)
             .with(json!({"mac": device.mac.as_str()}));
-        let device = self.store.create_device(actor.tenant_id, device, &audit).await?;
+        let mac = device.mac.as_str().to_owned();
+        let device = match self.store.create_device(actor.tenant_id, device, &audit).await {
+            Err(CreateDeviceError::MacTaken) => {
+                self.keep_claim(actor, actor.tenant_id, ClaimKind::Device, &mac, now).await?;
+                return Err(CreateDeviceError::MacTaken);
+            }
+            other => other?,
+        };
         tracing::info!(actor = %actor.user_id, device = %device.id, "registered device");
         Ok(device)
     }

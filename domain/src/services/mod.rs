@@ -5,6 +5,7 @@
 
 mod account;
 mod authenticate;
+mod claims;
 mod devices;
 mod emails;
 mod extensions;

@@ -12,6 +12,7 @@ use super::{Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
+    claim::ClaimKind,
     errors::{CreatePhoneNumberError, DeletePhoneNumberError, TelephonyError, UpdatePhoneNumberError},
     paging::{Page, PageRequest},
     phone_number::{NewPhoneNumber, PhoneNumber, PhoneNumberChanges},
@@ -62,7 +63,14 @@ impl<S: Store> Voxport<S> {
         }
         let audit = AuditEvent::by(actor, AuditAction::PhoneNumberCreated, TargetType::PhoneNumber, None, now)
             .with(json!({"tenant_id": tenant, "number": number.number.as_str()}));
-        let number = self.store.create_phone_number(tenant, number, &audit).await?;
+        let key = number.number.as_str().to_owned();
+        let number = match self.store.create_phone_number(tenant, number, &audit).await {
+            Err(CreatePhoneNumberError::NumberTaken) => {
+                self.keep_claim(actor, tenant, ClaimKind::PhoneNumber, &key, now).await?;
+                return Err(CreatePhoneNumberError::NumberTaken);
+            }
+            other => other?,
+        };
         tracing::info!(actor = %actor.user_id, number = %number.id, tenant = %tenant, "added phone number");
         Ok(number)
     }

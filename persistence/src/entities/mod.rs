@@ -2,6 +2,7 @@
 //! adapters turn them into domain types at the edge.
 
 pub mod audit_events;
+pub mod claims;
 pub mod device_assignments;
 pub mod devices;
 pub mod extensions;
