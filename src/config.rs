@@ -141,6 +141,10 @@ pub struct Settings {
     /// another replica is refused after at most this long. 0 reads it for
     /// every request.
     pub auth_cache_ms: u64,
+    /// How often this process reads the signing keys again, so that a
+    /// rotation reaches it; at most 60, which is what a rotation's
+    /// activation delay and a retired key's grace allow for.
+    pub key_reload_seconds: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -213,6 +217,7 @@ impl Default for Settings {
             reset_requests_window_seconds: seconds(throttle.reset_requests_window),
             totp_issuer: "voxport".into(),
             auth_cache_ms: 500,
+            key_reload_seconds: 60,
         }
     }
 }
@@ -341,6 +346,7 @@ impl Settings {
             ("set_password_link_hours", self.set_password_link_hours, 24 * 30),
             ("idempotency_key_hours", self.idempotency_key_hours, 24 * 30),
             ("email_poll_seconds", self.email_poll_seconds, 3_600),
+            ("key_reload_seconds", self.key_reload_seconds, 60),
             ("email_timeout_seconds", self.email_timeout_seconds, 600),
             ("email_retry_seconds", self.email_retry_seconds, 86_400),
             ("email_max_attempts", u64::from(self.email_max_attempts), 100),

@@ -33,6 +33,28 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage the token-signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key. It is published in the JWK Set at once and
+    /// signs from `--activate-in` on; the key in use goes on verifying
+    /// until the tokens it signed have expired.
+    Rotate(RotateKeys),
+}
+
+#[derive(Args)]
+struct RotateKeys {
+    /// Seconds until the new key signs: long enough for verifiers caching
+    /// the JWK Set (300 s) and replicas reloading keys (60 s) to know it.
+    /// 0 signs with it as soon as each replica reloads.
+    #[arg(long, default_value_t = 600)]
+    activate_in: u32,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +138,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(p) = created.generated_password {
                 println!("password: {}", p.expose());
             }
+        }
+        Command::Keys { command: KeysCommand::Rotate(args) } => {
+            let (kid, from) = startup::rotate_keys(&settings, &checked, args.activate_in).await?;
+            println!("added signing key {kid}; it signs from {from}");
         }
         Command::Openapi => {}
     }

@@ -13,10 +13,9 @@ use tracing_actix_web::TracingLogger;
 use voxport_api::{Draining, ForwardedHeader, TrustedProxies};
 use voxport_domain::{
     Voxport,
-    auth::{PasswordHasher, SigningKeySeed, TokenSettings, TokenSigner},
+    auth::{PasswordHasher, TokenSettings, TokenSigner},
     crypto::{AtRestKey, SecretBox},
-    ports::KeyStore as _,
-    services::{DeliveryReport, Postman, PostmanSettings, ServiceSettings},
+    services::{DeliveryReport, Postman, PostmanSettings, ServiceSettings, load_signing_keys},
     values::Login,
 };
 use voxport_persistence::{DatabaseSettings, SeaStore};
@@ -60,9 +59,12 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         None => key_from_file(Path::new(&settings.secret_key_file))?,
     };
     let secrets = SecretBox::new(&at_rest);
-    let key = signing_key(&store, &secrets).await?;
-    let tokens = TokenSigner::new(
-        &key,
+    let (signing, others) = load_signing_keys(&store, &secrets, chrono::Utc::now(), checked.lifetimes.access)
+        .await
+        .context("reading the signing keys (is the at-rest key the one this database was set up with?)")?;
+    let tokens = TokenSigner::with_keys(
+        &signing,
+        &others,
         TokenSettings {
             issuer: settings.public_base_url.clone(),
             audience: AUDIENCE.to_owned(),
@@ -85,20 +87,6 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         auth_cache_lifetime: Duration::milliseconds(i64::try_from(settings.auth_cache_ms).unwrap_or(0)),
     };
     Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes, secrets, service))
-}
-
-/// The installation's signing key, stored sealed; a key stored in the clear
-/// by an earlier version is sealed now.
-async fn signing_key(store: &SeaStore, secrets: &SecretBox) -> anyhow::Result<SigningKeySeed> {
-    let candidate = SigningKeySeed::generate();
-    let (kid, stored) = store.signing_key(&candidate.kid, &candidate.sealed(secrets)?, chrono::Utc::now()).await?;
-    let (key, legacy) = SigningKeySeed::from_stored(kid, &stored, secrets)
-        .context("reading the signing key (is the at-rest key the one this database was set up with?)")?;
-    if legacy {
-        store.restore_signing_key(&key.kid, &key.sealed(secrets)?).await?;
-        tracing::info!("sealed the stored signing key with the at-rest key");
-    }
-    Ok(key)
 }
 
 /// Reads the at-rest key from `path`, creating the file with a fresh key
@@ -150,6 +138,18 @@ fn outbox(app: &Voxport<SeaStore>, settings: &Settings) -> anyhow::Result<Outbox
     ))
 }
 
+/// Reads the signing keys every `key_reload_seconds` (at most
+/// `services::KEY_RELOAD`), so that a rotation
+/// (`voxport keys rotate`) reaches this replica before the new key signs.
+async fn reload_keys(app: Arc<Voxport<SeaStore>>, every: StdDuration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = app.reload_signing_keys(chrono::Utc::now()).await {
+            tracing::warn!(error = ?e, "reloading the signing keys failed; signing with the ones in use");
+        }
+    }
+}
+
 /// Delivers due emails whenever one is written, and every `poll` besides;
 /// forgets expired idempotency keys, links and counters now and then.
 async fn run_outbox(
@@ -174,11 +174,29 @@ async fn run_outbox(
             }
             last_purge = Some(now);
         }
+
         tokio::select! {
             () = written.notified() => {}
             () = tokio::time::sleep(poll) => {}
         }
     }
+}
+
+/// `voxport keys rotate`: adds a signing key that signs `activate_in`
+/// seconds from now. Answers its id and that time.
+///
+/// # Errors
+/// When storage fails or the stored keys are refused.
+pub async fn rotate_keys(
+    settings: &Settings,
+    checked: &Checked,
+    activate_in: u32,
+) -> anyhow::Result<(String, chrono::DateTime<chrono::Utc>)> {
+    let store = connect(settings).await?;
+    let app = voxport(store, settings, checked).await?;
+    let now = chrono::Utc::now();
+    let from = now + Duration::seconds(i64::from(activate_in));
+    Ok((app.rotate_signing_key(from, now).await?, from))
 }
 
 /// Creates the platform tenant and its first operator on an empty
@@ -223,6 +241,7 @@ impl Application {
         bootstrap(&app, &settings).await?;
         let outbox = Arc::new(outbox(&app, &settings)?);
         let voxport = Arc::new(app);
+        tokio::spawn(reload_keys(voxport.clone(), StdDuration::from_secs(settings.key_reload_seconds)));
         if settings.email_worker {
             let poll = StdDuration::from_secs(settings.email_poll_seconds);
             tokio::spawn(run_outbox(outbox.clone(), voxport.clone(), voxport.outbox_signal(), poll));

@@ -14,6 +14,7 @@ mod m20261201_000006_known_addresses;
 mod m20261201_000007_list_indexes;
 mod m20261202_000008_request_ids;
 mod m20261202_000009_claims;
+mod m20261202_000010_key_rotation;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_list_indexes::Migration),
             Box::new(m20261202_000008_request_ids::Migration),
             Box::new(m20261202_000009_claims::Migration),
+            Box::new(m20261202_000010_key_rotation::Migration),
         ]
     }
 }

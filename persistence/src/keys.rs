@@ -1,53 +1,61 @@
-//! The token-signing key, shared by every replica through the database.
+//! The token-signing keys, shared by every replica through the database.
 //! The first process to start stores its candidate; everyone reads back
-//! the one stored. The stored form is opaque here: the domain seals it.
+//! what is stored. The stored form is opaque here: the domain seals it.
 
-use anyhow::Context as _;
-use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait as _, EntityTrait, QueryFilter as _,
-    sea_query::{Expr, OnConflict},
-};
-use voxport_domain::ports::KeyStore;
+use sea_orm::{ActiveValue::Set, EntityTrait, Order, QueryOrder as _, sea_query::OnConflict};
+use voxport_domain::ports::{KeyStore, StoredKey};
 
 use crate::{SeaStore, db_err, entities::signing_keys};
 
-const PRIMARY: &str = "primary";
+/// The id of the first key an installation stores: of two processes
+/// starting on an empty database, one stores it.
+const FIRST: &str = "primary";
 
 impl KeyStore for SeaStore {
-    async fn signing_key(
-        &self,
-        candidate_kid: &str,
-        candidate: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> anyhow::Result<(String, String)> {
-        let row = signing_keys::ActiveModel {
-            id: Set(PRIMARY.to_owned()),
-            kid: Set(candidate_kid.to_owned()),
-            seed: Set(candidate.to_owned()),
-            created_at: Set(crate::stamp(now)),
+    async fn signing_keys(&self, candidate: &StoredKey) -> anyhow::Result<Vec<StoredKey>> {
+        let read = async || {
+            signing_keys::Entity::find()
+                .order_by(signing_keys::Column::CreatedAt, Order::Asc)
+                .all(&self.db)
+                .await
+                .map_err(|e| db_err(e, "loading the signing keys"))
         };
-        signing_keys::Entity::insert(row)
-            .on_conflict(OnConflict::column(signing_keys::Column::Id).do_nothing().to_owned())
-            .exec_without_returning(&self.db)
-            .await
-            .map_err(|e| db_err(e, "storing the signing key"))?;
-        let stored = signing_keys::Entity::find_by_id(PRIMARY.to_owned())
-            .one(&self.db)
-            .await
-            .map_err(|e| db_err(e, "loading the signing key"))?
-            .context("the signing key vanished")?;
-        Ok((stored.kid, stored.seed))
+        let mut rows = read().await?;
+        if rows.is_empty() {
+            let row = signing_keys::ActiveModel {
+                id: Set(FIRST.to_owned()),
+                kid: Set(candidate.kid.clone()),
+                seed: Set(candidate.sealed.clone()),
+                created_at: Set(crate::stamp(candidate.not_before)),
+                not_before: Set(Some(crate::stamp(candidate.not_before))),
+            };
+            signing_keys::Entity::insert(row)
+                .on_conflict(OnConflict::column(signing_keys::Column::Id).do_nothing().to_owned())
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(|e| db_err(e, "storing the signing key"))?;
+            rows = read().await?;
+        }
+        let mut keys: Vec<StoredKey> = rows
+            .into_iter()
+            .map(|m| StoredKey { kid: m.kid, sealed: m.seed, not_before: m.not_before.unwrap_or(m.created_at) })
+            .collect();
+        keys.sort_by_key(|k| k.not_before);
+        Ok(keys)
     }
 
-    async fn restore_signing_key(&self, kid: &str, stored: &str) -> anyhow::Result<()> {
-        signing_keys::Entity::update_many()
-            .col_expr(signing_keys::Column::Seed, Expr::value(stored.to_owned()))
-            .filter(signing_keys::Column::Id.eq(PRIMARY))
-            .filter(signing_keys::Column::Kid.eq(kid))
-            .exec(&self.db)
+    async fn add_signing_key(&self, key: &StoredKey, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+        let row = signing_keys::ActiveModel {
+            id: Set(key.kid.clone()),
+            kid: Set(key.kid.clone()),
+            seed: Set(key.sealed.clone()),
+            created_at: Set(crate::stamp(now)),
+            not_before: Set(Some(crate::stamp(key.not_before))),
+        };
+        signing_keys::Entity::insert(row)
+            .exec_without_returning(&self.db)
             .await
-            .map_err(|e| db_err(e, "sealing the signing key"))?;
+            .map_err(|e| db_err(e, "storing a new signing key"))?;
         Ok(())
     }
 }

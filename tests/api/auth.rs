@@ -212,33 +212,15 @@ async fn a_token_signed_with_another_key_or_no_algorithm_is_refused() {
 }
 
 #[tokio::test]
-async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_on_start() {
+async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_refused() {
     use base64::{Engine as _, engine::general_purpose::STANDARD};
     use voxport_domain::auth::SigningKeySeed;
 
-    use crate::helpers::{execute_with, spawn_with_settings, stored_strings};
+    use crate::helpers::{execute_with, stored_strings};
 
     let app = spawn_app().await;
     let sealed = stored_strings(&app, "SELECT seed FROM signing_keys").await;
     assert!(sealed.len() == 1 && sealed[0].starts_with("v1."), "stored sealed: {sealed:?}");
-
-    // A key an earlier version stored in the clear.
-    let legacy = SigningKeySeed::generate();
-    let clear = STANDARD.encode(legacy.seed);
-    execute_with(
-        &app,
-        "UPDATE signing_keys SET kid = $1, seed = $2",
-        vec![legacy.kid.clone().into(), clear.clone().into()],
-    )
-    .await
-    .unwrap();
-    let restarted = spawn_with_settings(app.settings.clone(), None).await;
-    let stored = stored_strings(&restarted, "SELECT seed FROM signing_keys").await;
-    assert!(stored[0].starts_with("v1.") && !stored[0].contains(&clear), "sealed on start: {stored:?}");
-    let jwks: Value =
-        restarted.client.get(restarted.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(jwks["keys"][0]["kid"], legacy.kid.as_str(), "the stored key is the one in use");
-    restarted.get("/v1/me", &restarted.operator).await.expect(200);
 
     // The database alone is not enough: another at-rest key cannot open it.
     let mut elsewhere = app.settings.clone();
@@ -248,6 +230,60 @@ async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_on_start() {
         .err()
         .expect("a server with another key refuses to start");
     assert!(format!("{refused:#}").contains("at-rest key"), "{refused:#}");
+
+    // A key written into the database in the clear would sign for whoever
+    // wrote it: it is refused, not adopted (issue 11, finding 10).
+    let planted = SigningKeySeed::generate();
+    execute_with(
+        &app,
+        "UPDATE signing_keys SET kid = $1, seed = $2",
+        vec![planted.kid.clone().into(), STANDARD.encode(planted.seed).into()],
+    )
+    .await
+    .unwrap();
+    let refused = voxport::startup::Application::build(app.settings.clone())
+        .await
+        .err()
+        .expect("a server with a clear key refuses to start");
+    assert!(format!("{refused:#}").contains("not sealed"), "{refused:#}");
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_verifies_until_its_tokens_expire() {
+    use crate::helpers::{spawn_app_with, spawn_with_settings};
+
+    let jwks = |app: &crate::helpers::TestApp| {
+        let url = app.url("/.well-known/jwks.json");
+        let client = app.client.clone();
+        async move {
+            let set: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            set["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    let kid = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    let one = spawn_app_with(|s| s.key_reload_seconds = 1).await;
+    let old = kid(&one.operator);
+    assert_eq!(jwks(&one).await, vec![old.clone()]);
+    let checked = one.settings.check().unwrap();
+
+    // A rotation publishes the new key at once, and it signs only later.
+    let (later, _) = voxport::startup::rotate_keys(&one.settings, &checked, 600).await.unwrap();
+    let two = spawn_with_settings(one.settings.clone(), None).await;
+    assert_eq!(jwks(&two).await, [old.clone(), later.clone()], "the next key is published");
+    assert_eq!(kid(&two.operator), old, "the key in use still signs");
+
+    // A key that signs now: a replica that read it signs with it, and the
+    // one that did not learns it within its reload interval.
+    let (now, _) = voxport::startup::rotate_keys(&one.settings, &checked, 0).await.unwrap();
+    let three = spawn_with_settings(one.settings.clone(), None).await;
+    assert_eq!(kid(&three.operator), now);
+    assert_eq!(jwks(&three).await[0], now, "the signing key comes first");
+    assert!(jwks(&three).await.contains(&old), "the old key verifies until its tokens expire");
+    three.get("/v1/me", &one.operator).await.expect(200);
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    one.get("/v1/me", &three.operator).await.expect(200);
+    let fresh = one.token(crate::helpers::OPERATOR, crate::helpers::OPERATOR_PASSWORD).await;
+    assert_eq!(kid(&fresh), now, "the first replica signs with the new key after reloading");
 }
 
 #[tokio::test]

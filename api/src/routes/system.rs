@@ -90,5 +90,5 @@ pub async fn readyz<S: Store>(
 pub async fn jwks<S: Store>(app: web::Data<Voxport<S>>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(JwkSet { keys: vec![app.tokens().jwk().clone()] })
+        .json(JwkSet { keys: app.tokens().jwks() })
 }

@@ -4,7 +4,11 @@
 //! token's kind, so no other token of ours can stand in for an access token.
 //! Integrators verify them with the public key published as a JWK Set.
 
-use std::{collections::HashSet, fmt};
+use std::{
+    collections::HashSet,
+    fmt,
+    sync::{Arc, RwLock},
+};
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
@@ -70,24 +74,21 @@ impl SigningKeySeed {
         secrets.seal(&self.seed, &Self::context(&self.kid))
     }
 
-    /// The key from its stored form; `true` when it was stored in the
-    /// clear (before keys were sealed) and should be sealed now.
+    /// The key from its stored form, which must be sealed with the at-rest
+    /// key: a key in the clear is refused, not adopted, because anyone who
+    /// could write one into the database could then sign tokens (issue 11,
+    /// finding 10).
     ///
     /// # Errors
-    /// When the stored form does not open or is not 32 bytes.
-    pub fn from_stored(kid: String, stored: &str, secrets: &SecretBox) -> anyhow::Result<(Self, bool)> {
-        let (bytes, legacy) = if crypto::is_sealed(stored) {
-            (secrets.open(stored, &Self::context(&kid))?, false)
-        } else {
-            (
-                base64::engine::general_purpose::STANDARD
-                    .decode(stored)
-                    .map_err(|e| anyhow::anyhow!("a stored signing key: {e}"))?,
-                true,
-            )
-        };
+    /// When the stored form is not sealed, does not open or is not 32
+    /// bytes.
+    pub fn from_stored(kid: String, stored: &str, secrets: &SecretBox) -> anyhow::Result<Self> {
+        if !crypto::is_sealed(stored) {
+            anyhow::bail!("the stored signing key {kid} is not sealed with the at-rest key; refusing it");
+        }
+        let bytes = secrets.open(stored, &Self::context(&kid))?;
         let seed: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("the stored signing key is not 32 bytes"))?;
-        Ok((Self { kid, seed }, legacy))
+        Ok(Self { kid, seed })
     }
 }
 
@@ -144,35 +145,85 @@ pub enum TokenError {
     Invalid(String),
 }
 
-pub struct TokenSigner {
+/// One key pair, ready to sign and verify.
+struct KeyPair {
     encoding: EncodingKey,
     decoding: DecodingKey,
-    validation: Validation,
     jwk: Jwk,
-    settings: TokenSettings,
 }
 
-impl fmt::Debug for TokenSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenSigner")
-            .field("kid", &self.jwk.kid)
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TokenSigner {
-    /// # Errors
-    /// When the key cannot be encoded (it always can for a 32-byte seed).
-    pub fn new(key: &SigningKeySeed, settings: TokenSettings) -> anyhow::Result<Self> {
+impl KeyPair {
+    fn new(key: &SigningKeySeed) -> anyhow::Result<Self> {
         let signing = SigningKey::from_bytes(&key.seed);
         // PKCS#8 v1 (seed only): the form jsonwebtoken reads everywhere.
         let der = KeypairBytes { secret_key: signing.to_bytes(), public_key: None }
             .to_pkcs8_der()
             .map_err(|e| anyhow::anyhow!("encoding the signing key: {e}"))?;
         let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes());
-        let decoding = DecodingKey::from_ed_components(&x)?;
+        Ok(Self {
+            encoding: EncodingKey::from_ed_der(der.as_bytes()),
+            decoding: DecodingKey::from_ed_components(&x)?,
+            jwk: Jwk { kty: "OKP", crv: "Ed25519", x, kid: key.kid.clone(), use_: "sig", alg: "EdDSA" },
+        })
+    }
+}
 
+/// The keys in use: the one that signs, and every key that verifies
+/// (the signing one, one about to sign, and retired ones whose tokens may
+/// still be live). All are published.
+struct Keyring {
+    signing: Arc<KeyPair>,
+    verifying: Vec<Arc<KeyPair>>,
+}
+
+/// Signs and verifies tokens with the installation's keys. Verification
+/// picks the key by the token's `kid`; the keys can be replaced while it
+/// runs ([`TokenSigner::replace_keys`]), which is how a rotation reaches
+/// every replica.
+pub struct TokenSigner {
+    keys: RwLock<Arc<Keyring>>,
+    validation: Validation,
+    settings: TokenSettings,
+}
+
+impl fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("kid", &self.keyring().signing.jwk.kid)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn keyring(signing: &SigningKeySeed, others: &[SigningKeySeed]) -> anyhow::Result<Keyring> {
+    let signing = Arc::new(KeyPair::new(signing)?);
+    let mut verifying = vec![signing.clone()];
+    for key in others.iter().filter(|k| k.kid != signing.jwk.kid) {
+        verifying.push(Arc::new(KeyPair::new(key)?));
+    }
+    Ok(Keyring { signing, verifying })
+}
+
+impl TokenSigner {
+    /// A signer with one key.
+    ///
+    /// # Errors
+    /// When the key cannot be encoded (it always can for a 32-byte seed).
+    pub fn new(key: &SigningKeySeed, settings: TokenSettings) -> anyhow::Result<Self> {
+        Self::with_keys(key, &[], settings)
+    }
+
+    /// A signer that signs with `signing` and also verifies (and
+    /// publishes) `others`.
+    ///
+    /// # Errors
+    /// When a key cannot be encoded.
+    pub fn with_keys(
+        signing: &SigningKeySeed,
+        others: &[SigningKeySeed],
+        settings: TokenSettings,
+    ) -> anyhow::Result<Self> {
+        let keys = RwLock::new(Arc::new(keyring(signing, others)?));
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.algorithms = vec![Algorithm::EdDSA];
         validation.leeway = LEEWAY_SECONDS;
@@ -182,19 +233,39 @@ impl TokenSigner {
             ["exp", "nbf", "iat", "iss", "aud", "sub"].into_iter().map(str::to_owned).collect::<HashSet<_>>();
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
-
-        Ok(Self {
-            encoding: EncodingKey::from_ed_der(der.as_bytes()),
-            decoding,
-            validation,
-            jwk: Jwk { kty: "OKP", crv: "Ed25519", x, kid: key.kid.clone(), use_: "sig", alg: "EdDSA" },
-            settings,
-        })
+        Ok(Self { keys, validation, settings })
     }
 
+    /// Signs with `signing` from now on and verifies `others` too.
+    ///
+    /// # Errors
+    /// When a key cannot be encoded; the keys in use stay.
+    pub fn replace_keys(&self, signing: &SigningKeySeed, others: &[SigningKeySeed]) -> anyhow::Result<()> {
+        let ring = Arc::new(keyring(signing, others)?);
+        match self.keys.write() {
+            Ok(mut keys) => *keys = ring,
+            Err(poisoned) => *poisoned.into_inner() = ring,
+        }
+        Ok(())
+    }
+
+    fn keyring(&self) -> Arc<Keyring> {
+        match self.keys.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The public key that signs now.
     #[must_use]
-    pub fn jwk(&self) -> &Jwk {
-        &self.jwk
+    pub fn jwk(&self) -> Jwk {
+        self.keyring().signing.jwk.clone()
+    }
+
+    /// Every public key that verifies, the signing one first: the JWK Set.
+    #[must_use]
+    pub fn jwks(&self) -> Vec<Jwk> {
+        self.keyring().verifying.iter().map(|k| k.jwk.clone()).collect()
     }
 
     #[must_use]
@@ -251,10 +322,11 @@ impl TokenSigner {
             typ: kind.to_owned(),
             pwd,
         };
+        let ring = self.keyring();
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.jwk.kid.clone());
+        header.kid = Some(ring.signing.jwk.kid.clone());
         header.typ = Some("at+jwt".to_owned());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(&header, &claims, &ring.signing.encoding)?)
     }
 
     /// Checks signature, algorithm, times, issuer, audience and that it is
@@ -285,7 +357,15 @@ impl TokenSigner {
     }
 
     fn verify_kind(&self, token: &str, kind: &str) -> Result<AccessClaims, TokenError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let kid = header.kid.ok_or_else(|| TokenError::Invalid("no kid".to_owned()))?;
+        let ring = self.keyring();
+        let key = ring
+            .verifying
+            .iter()
+            .find(|k| k.jwk.kid == kid)
+            .ok_or_else(|| TokenError::Invalid(format!("unknown kid {kid:?}")))?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         if data.claims.typ != kind {
             return Err(TokenError::Invalid(format!("token of kind {:?}", data.claims.typ)));
@@ -414,7 +494,7 @@ mod tests {
         let sign = |claims: serde_json::Value| {
             let mut header = Header::new(Algorithm::EdDSA);
             header.kid = Some(s.jwk().kid.clone());
-            jsonwebtoken::encode(&header, &claims, &s.encoding).unwrap()
+            jsonwebtoken::encode(&header, &claims, &s.keyring().signing.encoding).unwrap()
         };
         let base = serde_json::json!({
             "sub": Uuid::new_v4(), "tid": Uuid::new_v4(), "sid": Uuid::new_v4(),

@@ -1,26 +1,37 @@
-//! The token-signing key.
+//! The token-signing keys.
 
 use chrono::{DateTime, Utc};
 
-pub trait KeyStore {
-    /// The installation's token-signing key as stored: its id and stored
-    /// form. When none is stored yet, the candidate is stored (made at
-    /// `now`) and answered; when another process stored one first, that one
-    /// is answered, so every replica signs with one key.
-    ///
-    /// # Errors
-    /// When storage fails.
-    fn signing_key(
-        &self,
-        candidate_kid: &str,
-        candidate: &str,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = anyhow::Result<(String, String)>> + Send;
+/// A signing key as stored: its id, its sealed form, and when it starts
+/// signing.
+#[derive(Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub sealed: String,
+    pub not_before: DateTime<Utc>,
+}
 
-    /// Replaces the stored form of the key `kid` (sealing a key stored
-    /// before keys were sealed).
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("not_before", &self.not_before)
+            .finish_non_exhaustive()
+    }
+}
+
+pub trait KeyStore {
+    /// Every stored signing key, by `not_before`. When none is stored yet,
+    /// `candidate` is stored and answered; when another process stored one
+    /// first, that one is, so every replica signs with the same keys.
     ///
     /// # Errors
     /// When storage fails.
-    fn restore_signing_key(&self, kid: &str, stored: &str) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn signing_keys(&self, candidate: &StoredKey) -> impl Future<Output = anyhow::Result<Vec<StoredKey>>> + Send;
+
+    /// Adds a key that signs from its `not_before` (a rotation).
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn add_signing_key(&self, key: &StoredKey, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

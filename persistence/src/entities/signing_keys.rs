@@ -6,9 +6,12 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub kid: String,
-    /// The base64 Ed25519 seed.
+    /// The Ed25519 seed, sealed with the at-rest key.
     pub seed: String,
     pub created_at: ChronoDateTimeUtc,
+    /// When it starts signing; null (a key from before rotation) is its
+    /// creation.
+    pub not_before: Option<ChronoDateTimeUtc>,
 }
 
 impl std::fmt::Debug for Model {
