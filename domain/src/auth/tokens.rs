@@ -446,16 +446,32 @@ mod tests {
     }
 
     #[test]
-    fn signing_keys_are_stored_sealed_and_legacy_ones_read() {
+    fn signing_keys_are_stored_sealed_and_clear_ones_refused() {
         let secrets = SecretBox::new(&crate::crypto::AtRestKey::generate());
         let key = SigningKeySeed::generate();
         let sealed = key.sealed(&secrets).unwrap();
         assert!(sealed.starts_with("v1.") && !sealed.contains(&URL_SAFE_NO_PAD.encode(key.seed)));
-        assert_eq!(SigningKeySeed::from_stored(key.kid.clone(), &sealed, &secrets).unwrap(), (key.clone(), false));
-        let legacy = base64::engine::general_purpose::STANDARD.encode(key.seed);
-        assert_eq!(SigningKeySeed::from_stored(key.kid.clone(), &legacy, &secrets).unwrap(), (key.clone(), true));
+        assert_eq!(SigningKeySeed::from_stored(key.kid.clone(), &sealed, &secrets).unwrap(), key.clone());
+        let clear = base64::engine::general_purpose::STANDARD.encode(key.seed);
+        assert!(SigningKeySeed::from_stored(key.kid.clone(), &clear, &secrets).is_err(), "a clear key");
         let elsewhere = SecretBox::new(&crate::crypto::AtRestKey::generate());
         assert!(SigningKeySeed::from_stored(key.kid, &sealed, &elsewhere).is_err(), "another at-rest key");
+    }
+
+    #[test]
+    fn a_replaced_key_verifies_while_it_is_kept_and_not_after() {
+        let s = signer();
+        let (first, second) = (SigningKeySeed::generate(), SigningKeySeed::generate());
+        s.replace_keys(&first, &[]).unwrap();
+        let old = s.issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now()).unwrap();
+        s.replace_keys(&second, std::slice::from_ref(&first)).unwrap();
+        let new = s.issue(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Utc::now()).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&new).unwrap().kid.as_deref(), Some(second.kid.as_str()));
+        assert!(s.verify(&old).is_ok() && s.verify(&new).is_ok());
+        assert_eq!(s.jwks().iter().map(|k| k.kid.clone()).collect::<Vec<_>>(), [second.kid.clone(), first.kid]);
+        s.replace_keys(&second, &[]).unwrap();
+        assert!(s.verify(&old).is_err(), "a key no longer kept verifies nothing");
+        assert!(s.verify(&new).is_ok());
     }
 
     #[test]
