@@ -282,18 +282,29 @@ impl UserStore for SeaStore {
     }
 
     async fn login_credentials(&self, login_key: &str) -> anyhow::Result<Option<LoginCredentials>> {
-        let row: Option<(Uuid, Uuid, Option<String>)> = users::Entity::find()
+        type Row = (Uuid, Uuid, Option<String>, bool, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let row: Option<Row> = users::Entity::find()
             .select_only()
-            .columns([users::Column::Id, users::Column::TenantId, users::Column::PasswordHash])
+            .columns([
+                users::Column::Id,
+                users::Column::TenantId,
+                users::Column::PasswordHash,
+                users::Column::Disabled,
+                users::Column::ActivationAt,
+                users::Column::ExpiresAt,
+            ])
             .filter(users::Column::LoginKey.eq(login_key))
             .into_tuple()
             .one(&self.db)
             .await
             .map_err(|e| db_err(e, "looking up a login"))?;
-        Ok(row.map(|(user_id, tenant_id, hash)| LoginCredentials {
+        Ok(row.map(|(user_id, tenant_id, hash, disabled, activation_at, expires_at)| LoginCredentials {
             user_id,
             tenant_id,
             hash: hash.map(PasswordHash::from_phc),
+            disabled,
+            activation_at,
+            expires_at,
         }))
     }
 

@@ -62,6 +62,21 @@ async fn every_refused_sign_in_gets_the_same_401_body() {
     for (why, body) in &bodies {
         assert_eq!(body, first, "{why} must look exactly like an unknown login");
     }
+    // A right password on an account that may not sign in takes the path
+    // of a wrong one (one count, one event, no user loaded), so that
+    // timing does not tell them apart either.
+    for (user, reason) in
+        [(&disabled, "not_active"), (&expired, "not_active"), (&pending, "not_active"), (&wrong, "wrong_password")]
+    {
+        let path = format!("/v1/audit-events?target_id={}", user["id"].as_str().unwrap());
+        let events = app.get(&path, &c.admin).await.expect(200);
+        let signs: Vec<&Value> =
+            events["items"].as_array().unwrap().iter().filter(|e| e["action"] != "user.created").collect();
+        let wanted = if reason == "wrong_password" { 2 } else { 1 };
+        assert_eq!(signs.len(), wanted, "{events}");
+        assert!(signs.iter().all(|e| e["action"] == "sign_in.failed"), "{events}");
+        assert!(signs.iter().any(|e| e["details"]["reason"] == reason), "{events}");
+    }
 }
 
 #[tokio::test]

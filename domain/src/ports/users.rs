@@ -117,10 +117,22 @@ pub struct EndSessions {
     pub keep: Option<Uuid>,
 }
 
-/// Whose a login is, and what their password must match.
+/// Whose a login is, what their password must match, and whether the
+/// account may sign in at all (read with it, so that refusing a disabled,
+/// pending or expired account takes no more work than a wrong password).
 #[derive(Debug, Clone)]
 pub struct LoginCredentials {
     pub user_id: Uuid,
     pub tenant_id: Uuid,
     pub hash: Option<PasswordHash>,
+    pub disabled: bool,
+    pub activation_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl LoginCredentials {
+    #[must_use]
+    pub fn status(&self, now: DateTime<Utc>) -> crate::user::UserStatus {
+        crate::user::UserStatus::at(now, self.disabled, self.activation_at, self.expires_at)
+    }
 }

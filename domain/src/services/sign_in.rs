@@ -82,6 +82,8 @@ pub(super) enum Failure {
     WrongCode,
     WrongRecoveryCode,
     WrongCurrentPassword,
+    /// The right password of a disabled, pending or expired account.
+    NotActive,
 }
 
 impl Failure {
@@ -93,6 +95,7 @@ impl Failure {
             Self::WrongCode => "wrong_code",
             Self::WrongRecoveryCode => "wrong_recovery_code",
             Self::WrongCurrentPassword => "wrong_current_password",
+            Self::NotActive => "not_active",
         }
     }
 }
@@ -167,6 +170,17 @@ impl<S: Store> Voxport<S> {
             return Err(LoginError::TooManyAttempts {
                 retry_after: u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1),
             });
+        }
+        // A right password on an account that may not sign in now is
+        // refused with the same work as a wrong one: one count, one event,
+        // no user loaded, so timing tells the two apart no better than the
+        // answer does.
+        if check.matched
+            && let Some(found) = &found
+            && found.status(now) != UserStatus::Active
+        {
+            self.record_failure(&check, Failure::NotActive, ip, now).await?;
+            return Err(LoginError::InvalidCredentials);
         }
         // Only now the whole user: loading it for a known login alone would
         // take time an unknown one does not.
@@ -333,6 +347,9 @@ impl<S: Store> Voxport<S> {
             user_id: user.id,
             tenant_id: user.tenant_id,
             hash: self.store.password_hash(user.id).await?,
+            disabled: user.disabled,
+            activation_at: user.activation_at,
+            expires_at: user.expires_at,
         };
         let check = self.check_password(user.login.as_str(), Some(&found), password, ip, now).await?;
         if check.matched {
