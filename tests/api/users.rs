@@ -278,6 +278,22 @@ async fn invalid_user_fields_are_422_naming_each_field() {
 }
 
 #[tokio::test]
+async fn a_guessable_password_is_refused_saying_why() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    for weak in ["Password1234", "qwertyuiop123", "aaaaaaaaaaaaaa", "iloveyou2026"] {
+        let body = json!({"login": format!("guess{}", unique()), "first_name": "G", "last_name": "Uess", "password": weak});
+        let refused = app.post("/v1/users", &c.admin, body).await.problem(422, "validation_failed");
+        assert_eq!(refused["errors"][0]["field"], "password", "{weak}: {refused}");
+        let message = refused["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("too easy to guess") && message.contains("of 4"), "{weak}: {message}");
+    }
+    let strong = json!({"login": format!("strong{}", unique()), "first_name": "S", "last_name": "Trong",
+        "password": "violet-fjord-umbra-29"});
+    app.post("/v1/users", &c.admin, strong).await.expect(201);
+}
+
+#[tokio::test]
 async fn a_password_containing_the_users_own_login_or_name_is_refused() {
     let app = spawn_app().await;
     let c = app.customer().await;
