@@ -12,7 +12,7 @@ use figment::{
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 use voxport_domain::{
-    auth::{HashingParams, SessionLifetimes},
+    auth::{HashingParams, OWASP_MINIMUMS, SessionLifetimes},
     crypto::AtRestKey,
     throttle::ThrottlePolicy,
     values::PasswordPolicy,
@@ -52,6 +52,9 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Accept argon2 settings below OWASP's minimum. For test suites that
+    /// hash thousands of passwords, never for a deployment.
+    pub argon2_below_minimum_for_tests: bool,
     /// Threads that hash passwords (at the lowest priority); 0 means one
     /// per core. Each holds one argon2 work area (`argon2_memory_kib`).
     pub password_hash_concurrency: usize,
@@ -179,6 +182,7 @@ impl Default for Settings {
             argon2_memory_kib: hashing.memory_kib,
             argon2_iterations: hashing.iterations,
             argon2_parallelism: hashing.parallelism,
+            argon2_below_minimum_for_tests: false,
             password_hash_concurrency: 0,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
@@ -375,15 +379,26 @@ impl Settings {
                     .with_context(|| format!("setting `metrics_bind`: {b:?} is not an address such as 127.0.0.1:9100"))
             })
             .transpose()?;
+        let hashing = HashingParams {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        };
+        if !hashing.meets_owasp_minimum() && !self.argon2_below_minimum_for_tests {
+            let minimums: Vec<String> = OWASP_MINIMUMS.iter().map(|(m, t)| format!("m={m},t={t}")).collect();
+            bail!(
+                "settings `argon2_memory_kib` and `argon2_iterations`: m={},t={} is below OWASP's minimum for \
+                 argon2id (one of {}); stored passwords would be cheap to guess",
+                hashing.memory_kib,
+                hashing.iterations,
+                minimums.join(", ")
+            );
+        }
         Ok(Checked {
             metrics_bind,
             bind,
             policy,
-            hashing: HashingParams {
-                memory_kib: self.argon2_memory_kib,
-                iterations: self.argon2_iterations,
-                parallelism: self.argon2_parallelism,
-            },
+            hashing,
             lifetimes,
             trusted_proxies,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),

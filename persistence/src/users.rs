@@ -308,6 +308,19 @@ impl UserStore for SeaStore {
         }))
     }
 
+    async fn rehash_password(&self, user_id: Uuid, old: &PasswordHash, new: &PasswordHash) -> anyhow::Result<bool> {
+        let (txn, _writing) = self.begin_write().await?;
+        let done = users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(new.as_phc()))
+            .filter(users::Column::Id.eq(user_id))
+            .filter(users::Column::PasswordHash.eq(old.as_phc()))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "rehashing a password"))?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a rehash"))?;
+        Ok(done.rows_affected == 1)
+    }
+
     async fn password_hash(&self, user_id: Uuid) -> anyhow::Result<Option<PasswordHash>> {
         let row =
             users::Entity::find_by_id(user_id).one(&self.db).await.map_err(|e| db_err(e, "loading a password hash"))?;

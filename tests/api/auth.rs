@@ -322,3 +322,46 @@ async fn passwords_are_stored_at_owasps_cost() {
     .await;
     assert!(stored[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", stored[0]);
 }
+
+#[tokio::test]
+async fn argon2_below_owasps_minimum_is_refused_at_start() {
+    let mut cheap = voxport::config::Settings {
+        argon2_memory_kib: 8_192,
+        argon2_iterations: 2,
+        argon2_below_minimum_for_tests: false,
+        ..voxport::config::Settings::default()
+    };
+    let Err(refused) = cheap.check() else { panic!("below the minimum is refused") };
+    assert!(format!("{refused:#}").contains("below OWASP's minimum"), "{refused:#}");
+    // Memory traded for passes as OWASP lists it is fine.
+    cheap.argon2_iterations = 4;
+    cheap.argon2_memory_kib = 9_216;
+    assert!(cheap.check().is_ok());
+}
+
+#[tokio::test]
+async fn a_password_is_rehashed_at_sign_in_once_the_settings_are_raised() {
+    use crate::helpers::{spawn_with_settings, stored_strings};
+
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let login = user["login"].as_str().unwrap().to_owned();
+    let kept = app.token(&login, PASSWORD).await;
+    let query = format!("SELECT password_hash FROM users WHERE login = '{login}'");
+    let before = stored_strings(&app, &query).await;
+    assert!(before[0].contains("m=256,t=1,p=1"), "{before:?}");
+
+    let mut raised = app.settings.clone();
+    raised.argon2_memory_kib = 19_456;
+    raised.argon2_iterations = 2;
+    let stronger = spawn_with_settings(raised, None).await;
+    stronger.token(&login, PASSWORD).await;
+    let after = stored_strings(&stronger, &query).await;
+    assert!(after[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "rehashed: {after:?}");
+    // The same password, so nothing else changes: it signs in, and the
+    // session from before goes on.
+    stronger.token(&login, PASSWORD).await;
+    stronger.get("/v1/me", &kept).await.expect(200);
+    assert_eq!(stored_strings(&stronger, &query).await, after, "hashed once");
+}

@@ -62,6 +62,7 @@ pub fn test_settings(database_url: String) -> Settings {
     Settings {
         argon2_memory_kib: 256,
         argon2_iterations: 1,
+        argon2_below_minimum_for_tests: true,
         password_hash_concurrency: 2,
         bind: "127.0.0.1:0".into(),
         database_url,

@@ -282,7 +282,8 @@ async fn a_guessable_password_is_refused_saying_why() {
     let app = spawn_app().await;
     let c = app.customer().await;
     for weak in ["Password1234", "qwertyuiop123", "aaaaaaaaaaaaaa", "iloveyou2026"] {
-        let body = json!({"login": format!("guess{}", unique()), "first_name": "G", "last_name": "Uess", "password": weak});
+        let body =
+            json!({"login": format!("guess{}", unique()), "first_name": "G", "last_name": "Uess", "password": weak});
         let refused = app.post("/v1/users", &c.admin, body).await.problem(422, "validation_failed");
         assert_eq!(refused["errors"][0]["field"], "password", "{weak}: {refused}");
         let message = refused["errors"][0]["message"].as_str().unwrap();

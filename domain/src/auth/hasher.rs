@@ -87,6 +87,18 @@ impl Default for HashingParams {
     }
 }
 
+/// OWASP's equivalent minimum argon2id settings (Password Storage Cheat
+/// Sheet): memory in KiB and passes, each trading one for the other.
+pub const OWASP_MINIMUMS: [(u32, u32); 5] = [(47_104, 1), (19_456, 2), (12_288, 3), (9_216, 4), (7_168, 5)];
+
+impl HashingParams {
+    /// Whether these cost at least one of [`OWASP_MINIMUMS`].
+    #[must_use]
+    pub fn meets_owasp_minimum(&self) -> bool {
+        OWASP_MINIMUMS.iter().any(|&(memory, passes)| self.memory_kib >= memory && self.iterations >= passes)
+    }
+}
+
 const SALT_BYTES: usize = 16;
 const OUTPUT_BYTES: usize = 32;
 
@@ -159,6 +171,22 @@ impl PasswordHasher {
         self.slot().await?.hash(password).await
     }
 
+    /// Whether `stored` was made with other settings than these (they were
+    /// raised since): the next sign-in with the password hashes it anew.
+    #[must_use]
+    pub fn is_outdated(&self, stored: &PasswordHash) -> bool {
+        let Ok(phc) = Phc::new(stored.as_phc()) else { return false };
+        Params::try_from(&phc).is_ok_and(|p| {
+            (p.m_cost(), p.t_cost(), p.p_cost()) != (self.params.m_cost(), self.params.t_cost(), self.params.p_cost())
+        })
+    }
+
+    /// Hashes a password that just matched its old hash, with the current
+    /// settings (it passed the policy when it was set).
+    pub(crate) async fn rehash(&self, password: &str) -> anyhow::Result<PasswordHash> {
+        self.slot().await?.hash_raw(password.to_owned()).await
+    }
+
     /// [`HashSlot::verify`], waiting for a free thread first.
     ///
     /// # Errors
@@ -192,8 +220,12 @@ impl HashSlot {
     /// # Errors
     /// When the hashing threads are gone or argon2 fails.
     pub async fn hash(self, password: &Password) -> anyhow::Result<PasswordHash> {
+        self.hash_raw(password.expose().to_owned()).await
+    }
+
+    async fn hash_raw(self, secret: String) -> anyhow::Result<PasswordHash> {
         let params = self.hasher.params.clone();
-        let secret = password.clone();
+        let secret = crate::values::Secret::new(secret);
         self.hasher
             .run(move |blocks| {
                 let salt = random_bytes::<SALT_BYTES>();

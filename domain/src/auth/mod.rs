@@ -9,7 +9,7 @@ mod tokens;
 pub mod totp;
 
 pub use cache::{AuthCache, Authenticated};
-pub use hasher::{HashSlot, HashingParams, PasswordHash, PasswordHasher};
+pub use hasher::{HashSlot, HashingParams, OWASP_MINIMUMS, PasswordHash, PasswordHasher};
 pub use link::{LinkPurpose, LinkToken, NewLinkToken};
 pub use session::{Client, RefreshToken, Session, SessionLifetimes};
 pub use tokens::{AccessClaims, Jwk, LEEWAY_SECONDS, SigningKeySeed, TokenError, TokenSettings, TokenSigner};

@@ -97,6 +97,19 @@ pub trait UserStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Replaces the hash `old` of the same password with `new` (made with
+    /// raised settings); nothing happens when the password changed
+    /// meanwhile. No session ends: the password is the same.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn rehash_password(
+        &self,
+        user_id: Uuid,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
 /// What an update writes to a user.

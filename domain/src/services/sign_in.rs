@@ -22,7 +22,7 @@ use super::Voxport;
 use crate::{
     audit::{AuditAction, AuditEvent},
     auth::{
-        Client, HashSlot, RefreshToken, Session,
+        Client, HashSlot, PasswordHash, RefreshToken, Session,
         totp::{RecoveryCode, TotpSecret, current_step, matching_step},
     },
     errors::{EnrolmentToken, LoginError},
@@ -223,6 +223,11 @@ impl<S: Store> Voxport<S> {
             return Err(self.refuse(&check, &user, Refusal::TwoFactorEnrolmentRequired, ip, now).await?);
         }
         self.record_success(&check, user.id, now).await?;
+        if let Some(stored) = found.as_ref().and_then(|f| f.hash.as_ref())
+            && self.hasher.is_outdated(stored)
+        {
+            self.rehash(user.id, stored, attempt.password).await;
+        }
         let session = Session {
             id: Uuid::now_v7(),
             user_id: user.id,
@@ -370,6 +375,21 @@ impl<S: Store> Voxport<S> {
     ) -> anyhow::Result<()> {
         let success = self.settings.throttle.success(&check.state, now);
         self.store.record_success(&check.keys, user, success, now).await
+    }
+
+    /// Stores the password of a sign-in again, hashed with the current
+    /// settings. A failure is logged and the sign-in goes on: the old hash
+    /// still works.
+    async fn rehash(&self, user: Uuid, stored: &PasswordHash, password: &str) {
+        let done = match self.hasher.rehash(password).await {
+            Ok(new) => self.store.rehash_password(user, stored, &new).await,
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(true) => tracing::info!(%user, "rehashed a password with the current settings"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(%user, error = ?e, "rehashing a password failed; the old hash stays"),
+        }
     }
 
     /// Counts a failed check against the counters it moves and audits it,
