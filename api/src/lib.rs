@@ -7,6 +7,7 @@
 pub mod client_ip;
 pub mod extract;
 pub mod metrics;
+mod openapi_truths;
 pub mod problem;
 pub mod request;
 pub mod responses;
@@ -32,6 +33,7 @@ use voxport_domain::{Voxport, ports::Store};
 
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
+    openapi_truths::SchemaTruths,
     problem::ApiError,
     routes::{
         auth, claims, devices, emails, extensions, me, phone_numbers, roles, security, stations, system, tenants, users,
@@ -91,7 +93,7 @@ impl Modify for BearerScheme {
         system::livez, system::readyz, system::jwks,
     ),
     components(schemas(problem::Problem, problem::FieldError, routes::users::UserSort)),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &SchemaTruths),
     tags(
         (name = "auth", description = "Sign in, refresh and sign out"),
         (name = "me", description = "The signed-in user"),

@@ -80,7 +80,8 @@ pub struct DisableTwoFactorBody {
 /// token with the current `password` (a wrong one counts like a failed
 /// sign-in), or the `enrolment_token` of a sign-in that answered
 /// `two_factor_enrolment_required`, which works only until the password
-/// changes.
+/// changes. Whether `password` is required depends on the kind of token,
+/// which JSON Schema cannot state: without it an access token answers 422.
 #[utoipa::path(
     post, path = "/v1/me/2fa", tag = "me", operation_id = "start_two_factor",
     request_body = StartTwoFactorBody,

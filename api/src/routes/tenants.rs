@@ -267,6 +267,9 @@ pub async fn get_tenant<S: Store>(
 /// Renames a tenant below the caller's, or changes its settings: the
 /// length of its extension numbers and whether its administrators add
 /// phone numbers themselves. Needs `tenants:write`.
+///
+/// A rule that spans fields, which JSON Schema cannot state, answers 422:
+/// `extension_digits.min` must be at most `extension_digits.max`.
 #[utoipa::path(
     patch, path = "/v1/tenants/{id}", tag = "tenants", operation_id = "update_tenant",
     params(("id" = Uuid, Path, description = "The tenant's id")),

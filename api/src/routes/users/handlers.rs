@@ -78,8 +78,9 @@ pub async fn list_users<S: Store>(
 /// written to the outbox, or none of it does.
 ///
 /// Rules that span fields answer 422: `expires_at` must be later than
-/// `activation_at`; `password` and `generate_password` exclude each other;
-/// applications need a station that unlocks them.
+/// `activation_at` (JSON Schema cannot compare two fields); `password` and
+/// `generate_password: true` exclude each other (the schema says so with
+/// `not`); applications need a station that unlocks them.
 #[utoipa::path(
     post, path = "/v1/users", tag = "users", operation_id = "create_user",
     params(CreateUserParams, IdempotencyHeader),
