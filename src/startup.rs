@@ -227,6 +227,7 @@ pub struct Application {
     server: Server,
     draining: Draining,
     outbox: Arc<Outbox>,
+    voxport: Arc<Voxport<SeaStore>>,
 }
 
 impl Application {
@@ -268,6 +269,7 @@ impl Application {
             },
         };
         let state = draining.clone();
+        let served = voxport.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(voxport_api::request::context))
@@ -275,7 +277,7 @@ impl Application {
                 .wrap(voxport_api::security_headers())
                 .wrap(TracingLogger::default())
                 .wrap(Condition::new(record_metrics, from_fn(voxport_api::metrics::record)))
-                .configure(voxport_api::configure(voxport.clone(), state.clone(), proxies.clone()))
+                .configure(voxport_api::configure(served.clone(), state.clone(), proxies.clone()))
         })
         .disable_signals()
         .shutdown_timeout(checked.shutdown_timeout.as_secs());
@@ -284,7 +286,13 @@ impl Application {
         }
         let server = server.listen(listener).context("listening")?.run();
         tracing::info!(port, "voxport is listening");
-        Ok(Self { port, metrics_port, server, draining, outbox })
+        Ok(Self { port, metrics_port, server, draining, outbox, voxport })
+    }
+
+    /// This process's service, for the housekeeping a test drives itself.
+    #[must_use]
+    pub fn voxport(&self) -> Arc<Voxport<SeaStore>> {
+        self.voxport.clone()
     }
 
     /// This process's outbox worker, to deliver due emails on demand.

@@ -27,6 +27,8 @@ pub struct TestApp {
     /// The server's outbox worker, driven by the tests (the background one
     /// is off unless a test turns it on).
     pub outbox: Arc<Outbox>,
+    /// The server's service, for housekeeping the tests run themselves.
+    pub voxport: Arc<voxport_domain::Voxport<voxport_persistence::SeaStore>>,
     /// The settings the server started with.
     pub settings: Settings,
     _dir: Option<tempfile::TempDir>,
@@ -96,9 +98,11 @@ pub async fn spawn_with_settings(settings: Settings, dir: Option<tempfile::TempD
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let outbox = app.outbox();
+    let voxport = app.voxport();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut test = TestApp { address, metrics_address, client, operator: String::new(), outbox, settings, _dir: dir };
+    let mut test =
+        TestApp { address, metrics_address, client, operator: String::new(), outbox, voxport, settings, _dir: dir };
     test.operator = test.token(OPERATOR, OPERATOR_PASSWORD).await;
     test
 }
