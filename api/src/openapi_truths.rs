@@ -3,8 +3,9 @@
 //!
 //! - A given `password` and `generate_password: true` exclude each other:
 //!   `not` makes the pair schema-invalid.
-//! - Without a `login`, the email address is the login, so it must be one:
-//!   `anyOf` says so.
+//! - Without a `login`, the email address is the login, so it must be one;
+//!   without a password, the welcome email must go out to carry the link
+//!   that sets one: `allOf` of two `anyOf`s says so.
 //! - Links from the operations that create or list an object to the
 //!   operations that take its id, so that a stateful client (or fuzzer)
 //!   can follow a new user to its device, station, number and so on.
@@ -73,13 +74,24 @@ impl Modify for SchemaTruths {
                     });
                     // Absent or null, the login defaults to the email
                     // address, which must then pass as a login.
-                    let login_or_email = serde_json::json!([
+                    let login_or_email = serde_json::json!({"anyOf": [
                         {"required": ["login"], "properties": {"login": {"type": "string"}}},
                         {"required": ["email"], "properties": {"email": {"type": "string", "maxLength": 64, "pattern": r"^[!-~]+$"}}},
-                    ]);
+                    ]});
+                    // Without a password, only the welcome email (sent to
+                    // an address) can carry the link that sets one.
+                    let password_or_link = serde_json::json!({"anyOf": [
+                        {"required": ["password"], "properties": {"password": {"type": "string"}}},
+                        {"required": ["generate_password"], "properties": {"generate_password": {"const": true}}},
+                        {
+                            "required": ["email"],
+                            "properties": {"email": {"type": "string"}},
+                            "not": {"required": ["send_welcome_email"], "properties": {"send_welcome_email": {"const": false}}},
+                        },
+                    ]});
                     let extensions = object.extensions.get_or_insert_with(Default::default);
                     extensions.insert("not".to_owned(), not);
-                    extensions.insert("anyOf".to_owned(), login_or_email);
+                    extensions.insert("allOf".to_owned(), serde_json::json!([login_or_email, password_or_link]));
                 }
             }
         }
