@@ -140,6 +140,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Keys { command: KeysCommand::Rotate(args) } => {
+            if args.activate_in < 360 {
+                eprintln!(
+                    "voxport: warning: a key that signs within 360 s may reach a verifier (another replica, \
+                     or an integrator's cached JWK Set) before it knows the key; those tokens are refused \
+                     until it does"
+                );
+            }
             let (kid, from) = startup::rotate_keys(&settings, &checked, args.activate_in).await?;
             println!("added signing key {kid}; it signs from {from}");
         }

@@ -45,6 +45,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON request body that may be left out altogether (no body, no
+/// content type): then `None`. A body that is sent is read as [`Json`].
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = req.headers();
+        let no_length = headers.get(header::CONTENT_LENGTH).is_none_or(|v| v.as_bytes() == b"0");
+        if headers.get(header::CONTENT_TYPE).is_none() && no_length && headers.get(header::TRANSFER_ENCODING).is_none()
+        {
+            return Box::pin(async { Ok(OptionalJson(None)) });
+        }
+        let body = Json::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(OptionalJson(Some(body.await?.0))) })
+    }
+}
+
 /// A JSON request body, with the JSON value it was read from (for
 /// fingerprinting idempotent requests).
 pub struct JsonWithValue<T>(pub T, pub serde_json::Value);

@@ -34,8 +34,16 @@ async fn a_squatted_desk_phone_is_claimed_and_the_operator_moves_it_to_its_owner
     // A tenant registering its own device twice claims nothing.
     app.post("/v1/devices", &squatter.admin, body.clone()).await.problem(409, "mac_taken");
 
-    // Only the platform operator sees claims.
+    // Only the platform operator sees claims: not a customer's admin, nor
+    // a reseller's, who holds tenants:write.
     app.get("/v1/claims", &owner.admin).await.problem(403, "permission_denied");
+    let n = unique();
+    app.post("/v1/tenants", &app.operator, json!({"name": "Reseller", "slug": format!("resell-{n}"), "kind": "reseller",
+        "admin": {"email": format!("boss{n}@reseller.example"), "first_name": "R", "last_name": "S", "password": crate::helpers::PASSWORD}}))
+        .await
+        .expect(201);
+    let reseller = app.token(&format!("boss{n}@reseller.example"), crate::helpers::PASSWORD).await;
+    app.get("/v1/claims", &reseller).await.problem(403, "platform_operator_only");
     let claims = app.get("/v1/claims", &app.operator).await.expect(200);
     assert_eq!(claims["total"], 1, "{claims}");
     let claim = &claims["items"][0];

@@ -19,7 +19,7 @@ use voxport_domain::{
 
 use super::auth::TokenResponse;
 use crate::{
-    extract::{Auth, Enrolling, Fields, Json, Query},
+    extract::{Auth, Enrolling, Fields, Json, OptionalJson, Query},
     problem::{ApiError, Problem},
     responses::{BadBody, BadQuery, Forbidden, ForeignTenantNotFound, TenantNotFound, Unauthenticated, UserNotFound},
     schema::{AuditActionCode, AuditTargetType, NetworkEntry},
@@ -80,8 +80,9 @@ pub struct DisableTwoFactorBody {
 /// token with the current `password` (a wrong one counts like a failed
 /// sign-in), or the `enrolment_token` of a sign-in that answered
 /// `two_factor_enrolment_required`, which works only until the password
-/// changes. Whether `password` is required depends on the kind of token,
-/// which JSON Schema cannot state: without it an access token answers 422.
+/// changes; with it the body may be left out. Whether `password` is
+/// required depends on the kind of token, which JSON Schema cannot state:
+/// without it an access token answers 422.
 #[utoipa::path(
     post, path = "/v1/me/2fa", tag = "me", operation_id = "start_two_factor",
     request_body = StartTwoFactorBody,
@@ -96,9 +97,10 @@ pub struct DisableTwoFactorBody {
 pub async fn start_two_factor<S: Store>(
     app: web::Data<Voxport<S>>,
     who: Enrolling,
-    Json(body): Json<StartTwoFactorBody>,
+    OptionalJson(body): OptionalJson<StartTwoFactorBody>,
 ) -> Result<web::Json<EnrolmentView>, ApiError> {
-    let e = app.start_two_factor(who.0, body.password.as_deref(), Utc::now()).await?;
+    let password = body.as_ref().and_then(|b| b.password.as_deref());
+    let e = app.start_two_factor(who.0, password, Utc::now()).await?;
     Ok(web::Json(EnrolmentView { secret: e.secret, otpauth_uri: e.otpauth_uri, qr_code: e.qr_code }))
 }
 

@@ -12,4 +12,7 @@ pub use cache::{AuthCache, Authenticated};
 pub use hasher::{HashSlot, HashingParams, OWASP_MINIMUMS, PasswordHash, PasswordHasher};
 pub use link::{LinkPurpose, LinkToken, NewLinkToken};
 pub use session::{Client, RefreshToken, Session, SessionLifetimes};
-pub use tokens::{AccessClaims, Jwk, LEEWAY_SECONDS, SigningKeySeed, TokenError, TokenSettings, TokenSigner};
+pub use tokens::{
+    AccessClaims, ENROLMENT_LIFETIME_MINUTES, Jwk, LEEWAY_SECONDS, SigningKeySeed, TokenError, TokenSettings,
+    TokenSigner,
+};

@@ -27,8 +27,15 @@ fn target(kind: ClaimKind) -> TargetType {
 impl<S: Store> Voxport<S> {
     /// Keeps a refused registration of `key` in `tenant` as a claim when
     /// another tenant holds it. The claimant's log records the attempt; no
-    /// answer names the holder.
-    pub(super) async fn keep_claim(
+    /// answer names the holder. A claim that cannot be kept is logged: the
+    /// refusal stands either way.
+    pub(super) async fn keep_claim(&self, actor: &Actor, tenant: Uuid, kind: ClaimKind, key: &str, now: DateTime<Utc>) {
+        if let Err(e) = self.record_claim(actor, tenant, kind, key, now).await {
+            tracing::warn!(error = ?e, kind = kind.as_str(), "a claim could not be kept");
+        }
+    }
+
+    async fn record_claim(
         &self,
         actor: &Actor,
         tenant: Uuid,

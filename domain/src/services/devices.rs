@@ -47,7 +47,7 @@ impl<S: Store> Voxport<S> {
         let mac = device.mac.as_str().to_owned();
         let device = match self.store.create_device(actor.tenant_id, device, &audit).await {
             Err(CreateDeviceError::MacTaken) => {
-                self.keep_claim(actor, actor.tenant_id, ClaimKind::Device, &mac, now).await?;
+                self.keep_claim(actor, actor.tenant_id, ClaimKind::Device, &mac, now).await;
                 return Err(CreateDeviceError::MacTaken);
             }
             other => other?,

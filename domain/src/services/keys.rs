@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Voxport;
 use crate::{
-    auth::{LEEWAY_SECONDS, SigningKeySeed},
+    auth::{ENROLMENT_LIFETIME_MINUTES, LEEWAY_SECONDS, SigningKeySeed},
     crypto::SecretBox,
     ports::{KeyStore, Store, StoredKey},
 };
@@ -25,12 +25,16 @@ pub const KEY_ACTIVATION: Duration = Duration::minutes(10);
 /// The stored keys in use at `now`, as indexes into `keys` (sorted by
 /// `not_before`): the one that signs (the latest whose time has come, or
 /// the first when none has), and every one that verifies: that one, keys
-/// still to come, and keys that stopped signing less than a token's
-/// `lifetime`, the leeway and a reload ago.
+/// still to come, and keys that stopped signing less than the longest
+/// token's lifetime (an access token's `lifetime`, or an enrolment
+/// token's), the leeway and a reload ago.
 #[must_use]
 pub fn keys_in_use(keys: &[StoredKey], now: DateTime<Utc>, lifetime: Duration) -> Option<(usize, Vec<usize>)> {
     let signing = keys.iter().rposition(|k| k.not_before <= now).or(if keys.is_empty() { None } else { Some(0) })?;
-    let grace = lifetime + Duration::seconds(i64::try_from(LEEWAY_SECONDS).unwrap_or(30)) + KEY_RELOAD;
+    // The longest-lived token a key signs: an access token, or an
+    // enrolment token (whichever lives longer).
+    let longest = lifetime.max(Duration::minutes(ENROLMENT_LIFETIME_MINUTES));
+    let grace = longest + Duration::seconds(i64::try_from(LEEWAY_SECONDS).unwrap_or(30)) + KEY_RELOAD;
     let verifying = (0..keys.len())
         .filter(|&i| i >= signing || keys.get(i + 1).is_some_and(|next| next.not_before + grace > now))
         .collect();
@@ -108,5 +112,10 @@ mod tests {
         assert_eq!(keys_in_use(&keys, switched + grace - Duration::seconds(1), lifetime), Some((1, vec![0, 1])));
         assert_eq!(keys_in_use(&keys, switched + grace, lifetime), Some((1, vec![1])), "then it is gone");
         assert_eq!(keys_in_use(&[], t0, lifetime), None);
+        // A short access lifetime still keeps the key for enrolment tokens.
+        let short = Duration::seconds(60);
+        let enrolment = Duration::minutes(10) + Duration::seconds(30) + KEY_RELOAD;
+        assert_eq!(keys_in_use(&keys, switched + enrolment - Duration::seconds(1), short), Some((1, vec![0, 1])));
+        assert_eq!(keys_in_use(&keys, switched + enrolment, short), Some((1, vec![1])));
     }
 }

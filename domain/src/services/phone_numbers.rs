@@ -66,7 +66,7 @@ impl<S: Store> Voxport<S> {
         let key = number.number.as_str().to_owned();
         let number = match self.store.create_phone_number(tenant, number, &audit).await {
             Err(CreatePhoneNumberError::NumberTaken) => {
-                self.keep_claim(actor, tenant, ClaimKind::PhoneNumber, &key, now).await?;
+                self.keep_claim(actor, tenant, ClaimKind::PhoneNumber, &key, now).await;
                 return Err(CreatePhoneNumberError::NumberTaken);
             }
             other => other?,

@@ -150,6 +150,9 @@ pub(super) struct PasswordCheck {
     whose: Option<AccountId>,
     /// Whether the password matched.
     matched: bool,
+    /// The stamp of the hash it matched (`PasswordHash::stamp`), for an
+    /// enrolment token that must die with that password.
+    stamp: Option<String>,
     /// The hashing slot of a password that did not match, held until its
     /// failure is recorded: the next attempt waiting for it is judged by
     /// counters that include this one.
@@ -283,7 +286,8 @@ impl<S: Store> Voxport<S> {
             Judgement::Open => slot.verify(password, found.and_then(|f| f.hash.as_ref())).await?,
         };
         let held = (!matched).then_some(slot);
-        Ok(PasswordCheck { keys, state, judged, whose, matched, _held: held })
+        let stamp = found.and_then(|f| f.hash.as_ref()).filter(|_| matched).map(PasswordHash::stamp);
+        Ok(PasswordCheck { keys, state, judged, whose, matched, stamp, _held: held })
     }
 
     /// Checks the second factor of a user who has one; passes users who
@@ -444,8 +448,8 @@ impl<S: Store> Voxport<S> {
             Refusal::ApplicationNotEnabled => LoginError::ApplicationNotEnabled(Application::DesktopApp),
             Refusal::OtpRequired => LoginError::OtpRequired,
             Refusal::TwoFactorEnrolmentRequired => {
-                let hash = self.store.password_hash(user.id).await?.context("a signed-in user has no password")?;
-                let token = self.tokens.issue_enrolment(user.id, user.tenant_id, hash.stamp(), now)?;
+                let stamp = check.stamp.clone().context("a matched password has no hash")?;
+                let token = self.tokens.issue_enrolment(user.id, user.tenant_id, stamp, now)?;
                 LoginError::TwoFactorEnrolmentRequired { token: EnrolmentToken(token) }
             }
         })
