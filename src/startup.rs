@@ -240,6 +240,10 @@ impl Application {
         let store = connect(&settings).await?;
         let app = voxport(store.clone(), &settings, &checked).await?;
         bootstrap(&app, &settings).await?;
+        let rewritten = app.refresh_digest_hashes(None).await.context("storing the SIP digest hashes")?;
+        if rewritten > 0 {
+            tracing::info!(rewritten, "stored the SIP digest hashes of existing extensions");
+        }
         let outbox = Arc::new(outbox(&app, &settings)?);
         let voxport = Arc::new(app);
         tokio::spawn(reload_keys(voxport.clone(), StdDuration::from_secs(settings.key_reload_seconds)));

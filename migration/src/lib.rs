@@ -15,6 +15,7 @@ mod m20261201_000007_list_indexes;
 mod m20261202_000008_request_ids;
 mod m20261202_000009_claims;
 mod m20261202_000010_key_rotation;
+mod m20261202_000011_sip_digests;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_request_ids::Migration),
             Box::new(m20261202_000009_claims::Migration),
             Box::new(m20261202_000010_key_rotation::Migration),
+            Box::new(m20261202_000011_sip_digests::Migration),
         ]
     }
 }

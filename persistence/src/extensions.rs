@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel as _, JoinType, Order, PaginatorTrait as _,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait as _, UpdateMany,
     sea_query::{Expr, ExprTrait as _, Func},
 };
 use uuid::Uuid;
@@ -22,14 +22,19 @@ use voxport_domain::{
     errors::{CreateExtensionError, DeleteExtensionError, TelephonyError, UpdateExtensionError},
     extension::{
         Extension, ExtensionChanges, ExtensionFilter, ExtensionNumber, ExtensionRef, ExtensionType, NewExtension,
+        StoredSipSecret,
     },
     paging::{Page, PageRequest},
-    ports::{ExtensionStore, SecretsOf},
+    ports::{DigestSource, ExtensionStore, SecretsOf},
     values::Label,
 };
 
 use crate::{
-    SeaStore, audit::record, change_holdings, db_err, entities::extensions, holders, like_pattern, unique_violation,
+    SeaStore,
+    audit::record,
+    change_holdings, db_err,
+    entities::{extensions, tenants},
+    holders, like_pattern, unique_violation,
 };
 
 fn kind(m: &extensions::Model) -> anyhow::Result<ExtensionType> {
@@ -102,6 +107,15 @@ pub(crate) async fn extensions_of(
 /// Inserts an extension, ringing `holder` from the start when given (a
 /// user being created holds nothing else yet). Part of the caller's
 /// transaction.
+/// Sets a secret with its domain and digest hashes.
+fn with_secret(update: UpdateMany<extensions::Entity>, secret: &StoredSipSecret) -> UpdateMany<extensions::Entity> {
+    update
+        .col_expr(extensions::Column::SipSecret, Expr::value(secret.sealed.clone()))
+        .col_expr(extensions::Column::SipDomain, Expr::value(secret.domain.clone()))
+        .col_expr(extensions::Column::Ha1, Expr::value(secret.ha1.clone()))
+        .col_expr(extensions::Column::Ha1b, Expr::value(secret.ha1b.clone()))
+}
+
 pub(crate) async fn insert_extension(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -119,7 +133,10 @@ pub(crate) async fn insert_extension(
         voicemail_enabled: Set(new.voicemail_enabled),
         user_id: Set(holder),
         sip_username: Set(new.sip_username.clone()),
-        sip_secret: Set(new.sealed_secret.clone()),
+        sip_secret: Set(new.secret.sealed.clone()),
+        sip_domain: Set(Some(new.secret.domain.clone())),
+        ha1: Set(Some(new.secret.ha1.clone())),
+        ha1b: Set(Some(new.secret.ha1b.clone())),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -141,12 +158,11 @@ pub(crate) async fn give_extension(
     tenant: Uuid,
     user: Uuid,
     id: Uuid,
-    fresh_secret: &str,
+    fresh_secret: &StoredSipSecret,
     now: DateTime<Utc>,
 ) -> Result<Extension, TelephonyError> {
-    let taken = extensions::Entity::update_many()
+    let taken = with_secret(extensions::Entity::update_many(), fresh_secret)
         .col_expr(extensions::Column::UserId, Expr::value(user))
-        .col_expr(extensions::Column::SipSecret, Expr::value(fresh_secret))
         .col_expr(extensions::Column::UpdatedAt, Expr::value(now))
         .filter(extensions::Column::Id.eq(id))
         .filter(extensions::Column::TenantId.eq(tenant))
@@ -312,10 +328,59 @@ impl ExtensionStore for SeaStore {
         Ok(with_holders(&self.db, rows).await?.into_iter().zip(sealed).collect())
     }
 
-    async fn set_sip_secret(&self, tenant: Uuid, id: Uuid, sealed: &str, audit: &AuditEvent) -> anyhow::Result<bool> {
+    async fn digest_sources(&self, tenant: Option<Uuid>) -> anyhow::Result<Vec<DigestSource>> {
+        let mut select = extensions::Entity::find()
+            .select_only()
+            .columns([
+                extensions::Column::Id,
+                extensions::Column::SipUsername,
+                extensions::Column::SipSecret,
+                extensions::Column::SipDomain,
+            ])
+            .column(tenants::Column::Slug)
+            .join(JoinType::InnerJoin, extensions::Relation::Tenant.def());
+        if let Some(tenant) = tenant {
+            select = select.filter(extensions::Column::TenantId.eq(tenant));
+        }
+        let rows: Vec<(Uuid, String, String, Option<String>, String)> =
+            select.into_tuple().all(&self.db).await.map_err(|e| db_err(e, "loading SIP secrets to hash"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(extension_id, username, sealed, domain, tenant_slug)| DigestSource {
+                extension_id,
+                tenant_slug,
+                username,
+                sealed,
+                domain,
+            })
+            .collect())
+    }
+
+    async fn set_digest_hashes(&self, fresh: &[(Uuid, StoredSipSecret)]) -> anyhow::Result<()> {
+        for chunk in fresh.chunks(500) {
+            let (txn, _writing) = self.begin_write().await?;
+            for (id, secret) in chunk {
+                with_secret(extensions::Entity::update_many(), secret)
+                    .filter(extensions::Column::Id.eq(*id))
+                    .filter(extensions::Column::SipSecret.eq(secret.sealed.clone()))
+                    .exec(&txn)
+                    .await
+                    .map_err(|e| db_err(e, "storing SIP digest hashes"))?;
+            }
+            txn.commit().await.map_err(|e| db_err(e, "committing SIP digest hashes"))?;
+        }
+        Ok(())
+    }
+
+    async fn set_sip_secret(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        sealed: &StoredSipSecret,
+        audit: &AuditEvent,
+    ) -> anyhow::Result<bool> {
         let (txn, _writing) = self.begin_write().await?;
-        let res = extensions::Entity::update_many()
-            .col_expr(extensions::Column::SipSecret, Expr::value(sealed.to_owned()))
+        let res = with_secret(extensions::Entity::update_many(), sealed)
             .col_expr(extensions::Column::UpdatedAt, Expr::value(crate::at(audit)))
             .filter(extensions::Column::Id.eq(id))
             .filter(extensions::Column::TenantId.eq(tenant))
@@ -335,7 +400,7 @@ impl ExtensionStore for SeaStore {
         tenant: Uuid,
         user: Uuid,
         id: Uuid,
-        fresh_secret: &str,
+        fresh_secret: &StoredSipSecret,
         audit: &AuditEvent,
     ) -> Result<Extension, TelephonyError> {
         change_holdings(self, tenant, user, audit, async |txn| {

@@ -75,7 +75,7 @@ impl ProvisionTx for SeaTx {
         tenant: Uuid,
         user: Uuid,
         extension: Uuid,
-        fresh_secret: &str,
+        fresh_secret: &voxport_domain::extension::StoredSipSecret,
     ) -> Result<(), TelephonyError> {
         give_extension(&self.txn, tenant, user, extension, fresh_secret, self.now).await.map(drop)
     }

@@ -29,6 +29,7 @@ mod outage;
 mod password_reset;
 mod phone_numbers;
 mod purge;
+mod registrar;
 mod replicas;
 mod roles;
 mod setup;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{
     audit::AuditEvent,
     errors::*,
-    extension::{Extension, ExtensionChanges, ExtensionFilter, NewExtension},
+    extension::{Extension, ExtensionChanges, ExtensionFilter, NewExtension, StoredSipSecret},
     paging::{Page, PageRequest},
 };
 
@@ -74,9 +74,22 @@ pub trait ExtensionStore {
         &self,
         tenant: Uuid,
         id: Uuid,
-        sealed: &str,
+        sealed: &StoredSipSecret,
         audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Every stored SIP secret (of `tenant`, or of all tenants) with what
+    /// its digest hashes are made of.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn digest_sources(&self, tenant: Option<Uuid>) -> impl Future<Output = anyhow::Result<Vec<DigestSource>>> + Send;
+
+    /// Stores each extension's secret with its new domain and hashes.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn set_digest_hashes(&self, fresh: &[(Uuid, StoredSipSecret)]) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Makes `extension` ring `user` too.
     ///
@@ -90,7 +103,7 @@ pub trait ExtensionStore {
         tenant: Uuid,
         user: Uuid,
         extension: Uuid,
-        fresh_secret: &str,
+        fresh_secret: &StoredSipSecret,
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<Extension, TelephonyError>> + Send;
 
@@ -109,6 +122,16 @@ pub trait ExtensionStore {
 }
 
 /// Which extensions' secrets to read.
+/// A stored SIP secret and what its digest hashes are made of.
+pub struct DigestSource {
+    pub extension_id: Uuid,
+    pub tenant_slug: String,
+    pub username: String,
+    pub sealed: String,
+    /// The domain its hashes are for; `None` before they were stored.
+    pub domain: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum SecretsOf {
     Extension(Uuid),

@@ -46,7 +46,7 @@ pub trait ProvisionTx: Send {
         tenant: Uuid,
         user: Uuid,
         extension: Uuid,
-        fresh_secret: &str,
+        fresh_secret: &crate::extension::StoredSipSecret,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 
     /// # Errors

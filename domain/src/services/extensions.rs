@@ -15,7 +15,7 @@ use crate::{
     errors::{CreateExtensionError, DeleteExtensionError, TelephonyError, UpdateExtensionError},
     extension::{
         Extension, ExtensionChanges, ExtensionFilter, ExtensionNumber, ExtensionType, NewExtension, SipCredentials,
-        SipSecret, generate_sip_username,
+        SipSecret, StoredSipSecret, generate_sip_username,
     },
     paging::{Page, PageRequest},
     ports::{SecretsOf, Store},
@@ -61,7 +61,8 @@ impl<S: Store> Voxport<S> {
             return Err(CreateExtensionError::NumberOutOfRange { min: digits.min(), max: digits.max() });
         }
         let id = Uuid::now_v7();
-        let sealed_secret = self.fresh_sip_secret(id)?;
+        let sip_username = generate_sip_username();
+        let secret = self.fresh_sip_secret(id, &sip_username, &self.sip_domain(tenant))?;
         Ok(NewExtension {
             id,
             number: req.number,
@@ -69,14 +70,57 @@ impl<S: Store> Voxport<S> {
             kind: req.kind,
             force_login: req.force_login,
             voicemail_enabled: req.voicemail_enabled,
-            sip_username: generate_sip_username(),
-            sealed_secret,
+            sip_username,
+            secret,
         })
     }
 
-    /// A new SIP secret for `extension`, sealed.
-    pub(super) fn fresh_sip_secret(&self, extension: Uuid) -> anyhow::Result<String> {
-        self.secrets.seal(SipSecret::generate().expose().as_bytes(), &SipSecret::context(extension))
+    /// The SIP domain of `tenant`: `<slug>.<VOXPORT_SIP_DOMAIN>`, lower case.
+    pub(super) fn sip_domain(&self, tenant: &Tenant) -> String {
+        format!("{}.{}", tenant.slug.as_str(), self.settings.sip_domain).to_lowercase()
+    }
+
+    /// A new SIP secret for `extension`, sealed, with its digest hashes for
+    /// `username` at `domain`.
+    pub(super) fn fresh_sip_secret(
+        &self,
+        extension: Uuid,
+        username: &str,
+        domain: &str,
+    ) -> anyhow::Result<StoredSipSecret> {
+        let secret = SipSecret::generate();
+        let sealed = self.secrets.seal(secret.expose().as_bytes(), &SipSecret::context(extension))?;
+        Ok(StoredSipSecret::new(sealed, username, domain, secret.expose()))
+    }
+
+    /// A fresh secret for the stored extension `id` of the actor's tenant;
+    /// `None` when there is no such extension.
+    pub(super) async fn fresh_secret_for(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<StoredSipSecret>> {
+        let Some(extension) = self.store.extension(actor.tenant_id, id).await? else { return Ok(None) };
+        let domain = self.sip_domain(&self.own_tenant(actor).await?);
+        Ok(Some(self.fresh_sip_secret(id, &extension.sip_username, &domain)?))
+    }
+
+    /// Brings every stored secret's domain and digest hashes in line with
+    /// its tenant's SIP domain (of `tenant`, or of all tenants): at start,
+    /// for secrets stored before the hashes were, and after a tenant's slug
+    /// changes. Answers how many it rewrote.
+    ///
+    /// # Errors
+    /// When storage fails or a secret does not open.
+    pub async fn refresh_digest_hashes(&self, tenant: Option<Uuid>) -> anyhow::Result<usize> {
+        let stored = self.store.digest_sources(tenant).await?;
+        let mut fresh = Vec::new();
+        for source in stored {
+            let domain = format!("{}.{}", source.tenant_slug, self.settings.sip_domain).to_lowercase();
+            if source.domain.as_deref() == Some(domain.as_str()) {
+                continue;
+            }
+            let secret = self.secrets.open_string(&source.sealed, &SipSecret::context(source.extension_id))?;
+            fresh.push((source.extension_id, StoredSipSecret::new(source.sealed, &source.username, &domain, &secret)));
+        }
+        self.store.set_digest_hashes(&fresh).await?;
+        Ok(fresh.len())
     }
 
     /// # Errors
@@ -209,7 +253,7 @@ impl<S: Store> Voxport<S> {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SipCredentials>> {
-        let sealed = self.fresh_sip_secret(id)?;
+        let Some(sealed) = self.fresh_secret_for(actor, id).await? else { return Ok(None) };
         let audit = AuditEvent::by(actor, AuditAction::SipSecretRotated, TargetType::Extension, Some(id), now);
         if !self.store.set_sip_secret(actor.tenant_id, id, &sealed, &audit).await? {
             return Ok(None);
@@ -223,7 +267,7 @@ impl<S: Store> Voxport<S> {
         if sealed.is_empty() {
             return Ok(Vec::new());
         }
-        let domain = format!("{}.{}", self.own_tenant(actor).await?.slug.as_str(), self.settings.sip_domain);
+        let domain = self.sip_domain(&self.own_tenant(actor).await?);
         sealed
             .into_iter()
             .map(|(extension, sealed)| {
@@ -255,7 +299,7 @@ impl<S: Store> Voxport<S> {
     ) -> Result<Extension, TelephonyError> {
         let audit = AuditEvent::by(actor, AuditAction::ExtensionAssigned, TargetType::User, Some(user), now)
             .with(json!({"extension_id": extension}));
-        let fresh = self.fresh_sip_secret(extension)?;
+        let fresh = self.fresh_secret_for(actor, extension).await?.ok_or(TelephonyError::ExtensionNotFound)?;
         self.change_holdings(actor, user, audit, async |audit| {
             self.store.assign_extension(actor.tenant_id, user, extension, &fresh, audit).await
         })

@@ -208,7 +208,14 @@ impl<S: Store> Voxport<S> {
                 ("own_phone_numbers", changes.own_phone_numbers.is_some()),
             ]),
         }));
+        let new_slug = changes.slug.is_some();
         let tenant = self.store.update_tenant(id, changes, &audit).await?;
+        if new_slug {
+            // The SIP domain follows the slug, and the digest hashes the
+            // domain: a registrar checks the new ones from now on.
+            let rewritten = self.refresh_digest_hashes(Some(id)).await?;
+            tracing::info!(tenant = %id, rewritten, "new SIP domain");
+        }
         tracing::info!(actor = %actor.user_id, tenant = %id, "changed tenant");
         Ok(tenant)
     }

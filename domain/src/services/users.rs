@@ -197,7 +197,9 @@ impl<S: Store> Voxport<S> {
         match (&telephony.extension, &new_extension) {
             (_, Some(extension)) => tx.create_extension(actor.tenant_id, extension, id).await?,
             (Some(ExtensionRequest::Existing(extension)), None) => {
-                let fresh = self.fresh_sip_secret(*extension)?;
+                let found = self.store.extension(actor.tenant_id, *extension).await?;
+                let found = found.ok_or(TelephonyError::ExtensionNotFound)?;
+                let fresh = self.fresh_sip_secret(*extension, &found.sip_username, &self.sip_domain(&tenant))?;
                 tx.assign_extension(actor.tenant_id, id, *extension, &fresh).await?;
             }
             (_, None) => {}

@@ -15,6 +15,12 @@ pub struct Model {
     pub sip_username: String,
     /// Sealed with the at-rest key; still never printed.
     pub sip_secret: String,
+    /// The SIP domain the digest hashes are for.
+    pub sip_domain: Option<String>,
+    /// `md5(username:domain:secret)`: as good as the secret to a registrar.
+    pub ha1: Option<String>,
+    /// `md5(username@domain:domain:secret)`.
+    pub ha1b: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }
@@ -31,6 +37,15 @@ impl std::fmt::Debug for Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::tenants::Entity", from = "Column::TenantId", to = "super::tenants::Column::Id")]
+    Tenant,
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
