@@ -137,3 +137,144 @@ async fn the_registrar_sees_only_sip_lines_of_users_who_may_sign_in_now() {
     assert_eq!(app.delete(&path, &c.admin).await.status, 204);
     assert!(stored_strings(&app, view).await.is_empty());
 }
+
+/// A Kamailio registrar on the test database, run from docs/kamailio.cfg.
+struct Kamailio {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts Kamailio reading `database_url` as a role that sees only the
+/// registrar's view (created here as docs/kamailio.md says).
+async fn kamailio(app: &TestApp) -> Kamailio {
+    let role = "voxport_registrar_test";
+    execute(
+        app,
+        &format!("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$"),
+    )
+    .await;
+    execute(app, &format!("ALTER ROLE {role} SET search_path = kamailio")).await;
+    execute(app, &format!("GRANT USAGE ON SCHEMA kamailio TO {role}")).await;
+    execute(app, &format!("GRANT SELECT ON kamailio.subscriber TO {role}")).await;
+    let url = app.settings.database_url.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    let port = free_udp_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/kamailio.cfg"))
+        .unwrap()
+        .replace("__LISTEN__", &format!("udp:127.0.0.1:{port}"))
+        .replace("__DB_URL__", &url);
+    let path = dir.path().join("kamailio.cfg");
+    std::fs::write(&path, cfg).unwrap();
+    let child = std::process::Command::new("kamailio")
+        .args(["-f", path.to_str().unwrap(), "-DD", "-E", "-m", "64", "-M", "8", "-w", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("kamailio.log")).unwrap())
+        .spawn()
+        .expect("kamailio is installed (.ci/run installs it)");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    Kamailio { child, port, _dir: dir }
+}
+
+/// Whether sipp REGISTERs `user` at `domain` with `secret` through the
+/// registrar: the digest challenge answered and 200 OK received.
+async fn registers(k: &Kamailio, user: &str, domain: &str, secret: &str) -> bool {
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kamailio/register.xml");
+    let (target, local) = (format!("127.0.0.1:{}", k.port), free_udp_port().to_string());
+    let out = tokio::process::Command::new("sipp")
+        .args([target.as_str(), "-sf", scenario, "-m", "1", "-p", local.as_str(), "-i", "127.0.0.1"])
+        .args(["-key", "domain", domain, "-key", "user", user, "-au", user, "-ap", secret])
+        .args(["-timeout", "10s", "-timeout_error", "-nostdin", "-recv_timeout", "3000"])
+        .output()
+        .await
+        .expect("sipp is installed (.ci/run installs it)");
+    out.status.success()
+}
+
+#[tokio::test]
+async fn a_provisioned_extension_registers_on_kamailio_and_every_refusal_holds() {
+    let app = spawn_app().await;
+    if !is_postgres(&app) {
+        // Kamailio reads the PostgreSQL view; on SQLite there is none.
+        let tables = stored_strings(&app, "SELECT name FROM sqlite_master WHERE name LIKE '%subscriber%'").await;
+        assert!(tables.is_empty(), "{tables:?}");
+        return;
+    }
+    let k = kamailio(&app).await;
+    let c = app.customer().await;
+    let other = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let login = user["login"].as_str().unwrap().to_owned();
+    let give = |ext: &Value| format!("/v1/users/{}/extensions/{}", id(&user), id(ext));
+    let creds = |ext: &Value| {
+        let path = format!("/v1/extensions/{}/sip-credentials", id(ext));
+        let (app, admin) = (&app, c.admin.clone());
+        async move {
+            let v = app.get(&path, &admin).await.expect(200);
+            (
+                v["username"].as_str().unwrap().to_owned(),
+                v["domain"].as_str().unwrap().to_owned(),
+                v["secret"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let line = app.post("/v1/extensions", &c.admin, json!({"number": "601", "type": "sip"})).await.expect(201);
+    app.put(&give(&line), &c.admin, json!({})).await.expect(200);
+    let (name, domain, secret) = creds(&line).await;
+    let mut ok = false;
+    for _ in 0..5 {
+        if registers(&k, &name, &domain, &secret).await {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(ok, "the provisioned extension registers with its secret");
+    assert!(!registers(&k, &name, &domain, "not-the-secret").await, "a wrong secret");
+    let other_domain = format!("{}.sip.voxport.localhost", other.slug);
+    assert!(!registers(&k, &name, &other_domain, &secret).await, "the same username under another tenant's domain");
+
+    // After a rotation the old secret is refused, the new one works.
+    app.post(&format!("/v1/extensions/{}/rotate-secret", id(&line)), &c.admin, json!({})).await.expect(200);
+    let (_, _, rotated) = creds(&line).await;
+    assert!(!registers(&k, &name, &domain, &secret).await, "the old secret after a rotation");
+    assert!(registers(&k, &name, &domain, &rotated).await);
+
+    // A Web line never registers; a force_login line only while signed in.
+    let web = app.post("/v1/extensions", &c.admin, json!({"number": "602", "type": "web"})).await.expect(201);
+    app.put(&give(&web), &c.admin, json!({})).await.expect(200);
+    let (web_name, _, web_secret) = creds(&web).await;
+    assert!(!registers(&k, &web_name, &domain, &web_secret).await, "a Web extension");
+    let forced = app
+        .post("/v1/extensions", &c.admin, json!({"number": "603", "type": "sip", "force_login": true}))
+        .await
+        .expect(201);
+    app.put(&give(&forced), &c.admin, json!({})).await.expect(200);
+    let (forced_name, _, forced_secret) = creds(&forced).await;
+    assert!(!registers(&k, &forced_name, &domain, &forced_secret).await, "a force_login line while signed out");
+    app.login(&login, PASSWORD).await.expect(200);
+    assert!(
+        registers(&k, &forced_name, &domain, &forced_secret).await,
+        "the force_login line once its holder signs in"
+    );
+
+    // A disabled user's line, then a deleted user's.
+    let path = format!("/v1/users/{}", id(&user));
+    app.patch(&path, &c.admin, json!({"disabled": true})).await.expect(200);
+    assert!(!registers(&k, &name, &domain, &rotated).await, "a disabled user's extension");
+    app.patch(&path, &c.admin, json!({"disabled": false})).await.expect(200);
+    assert!(registers(&k, &name, &domain, &rotated).await);
+    assert_eq!(app.delete(&path, &c.admin).await.status, 204);
+    assert!(!registers(&k, &name, &domain, &rotated).await, "a deleted user's extension");
+}
