@@ -59,6 +59,8 @@ async fn digest_hashes_follow_the_secret_and_the_tenants_domain() {
     app.patch(&format!("/v1/tenants/{}", c.id), &app.operator, json!({"slug": slug})).await.expect(200);
     let renamed = stored(&app, &line).await;
     assert_eq!(renamed.0, format!("{slug}.sip.voxport.localhost"));
+    let tenant = app.get(&format!("/v1/tenants/{}", c.id), &app.operator).await.expect(200);
+    assert_eq!(tenant["sip_domain"], renamed.0.as_str(), "the tenant shows its SIP domain");
     assert_eq!(renamed, expected(&app, &c.admin, &line).await);
 
     // Secrets stored before the hashes were get them at the next start.

@@ -153,7 +153,7 @@ pub async fn list_tenants<S: Store>(
     let actor = auth.require(Permission::TenantsRead)?;
     let page = params.page_request()?;
     let tenants = app.list_tenants(actor, params.q.as_deref(), page).await?;
-    Ok(web::Json(TenantPage::new(tenants, |t| TenantView::from(t))))
+    Ok(web::Json(TenantPage::new(tenants, |t| TenantView::new(t, app.sip_domain(t)))))
 }
 
 /// Create a tenant
@@ -232,7 +232,7 @@ pub async fn create_tenant<S: Store>(
         )
         .await?;
     let view = CreatedTenantView {
-        tenant: TenantView::from(&created.tenant),
+        tenant: TenantView::new(&created.tenant, app.sip_domain(&created.tenant)),
         admin: CreatedUserView::new(&created.admin, now),
     };
     Ok(HttpResponse::Created().insert_header(("Location", format!("/v1/tenants/{}", created.tenant.id))).json(view))
@@ -259,7 +259,7 @@ pub async fn get_tenant<S: Store>(
 ) -> Result<web::Json<TenantView>, ApiError> {
     let actor = auth.require(Permission::TenantsRead)?;
     let tenant = app.tenant(actor, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("tenant"))?;
-    Ok(web::Json(TenantView::from(&tenant)))
+    Ok(web::Json(TenantView::new(&tenant, app.sip_domain(&tenant))))
 }
 
 /// Change a tenant
@@ -302,7 +302,7 @@ pub async fn update_tenant<S: Store>(
     };
     let changes = TenantChanges { name, slug, extension_digits, own_phone_numbers: body.own_phone_numbers };
     let tenant = app.update_tenant(actor, id.into_inner(), changes, Utc::now()).await?;
-    Ok(web::Json(TenantView::from(&tenant)))
+    Ok(web::Json(TenantView::new(&tenant, app.sip_domain(&tenant))))
 }
 
 /// Delete a tenant

@@ -30,6 +30,9 @@ pub struct TenantView {
     pub extension_digits: ExtensionDigitsView,
     /// Whether the tenant's own administrators may add phone numbers.
     pub own_phone_numbers: bool,
+    /// Where its extensions register: `<slug>.<VOXPORT_SIP_DOMAIN>`.
+    #[schema(example = "acme.sip.voxport.localhost")]
+    pub sip_domain: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -43,8 +46,10 @@ pub struct ExtensionDigitsView {
     pub max: u8,
 }
 
-impl From<&Tenant> for TenantView {
-    fn from(t: &Tenant) -> Self {
+impl TenantView {
+    /// `t` as answered, with its SIP domain.
+    #[must_use]
+    pub fn new(t: &Tenant, sip_domain: String) -> Self {
         use voxport_domain::tenant::TenantKind;
         Self {
             id: t.id,
@@ -58,6 +63,7 @@ impl From<&Tenant> for TenantView {
             slug: t.slug.as_str().to_owned(),
             extension_digits: ExtensionDigitsView { min: t.extension_digits.min(), max: t.extension_digits.max() },
             own_phone_numbers: t.own_phone_numbers,
+            sip_domain,
             created_at: t.created_at,
             updated_at: t.updated_at,
         }

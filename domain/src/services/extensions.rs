@@ -76,7 +76,8 @@ impl<S: Store> Voxport<S> {
     }
 
     /// The SIP domain of `tenant`: `<slug>.<VOXPORT_SIP_DOMAIN>`, lower case.
-    pub(super) fn sip_domain(&self, tenant: &Tenant) -> String {
+    #[must_use]
+    pub fn sip_domain(&self, tenant: &Tenant) -> String {
         format!("{}.{}", tenant.slug.as_str(), self.settings.sip_domain).to_lowercase()
     }
 
