@@ -78,7 +78,11 @@ impl<S: Store> Voxport<S> {
     /// The SIP domain of `tenant`: `<slug>.<VOXPORT_SIP_DOMAIN>`, lower case.
     #[must_use]
     pub fn sip_domain(&self, tenant: &Tenant) -> String {
-        format!("{}.{}", tenant.slug.as_str(), self.settings.sip_domain).to_lowercase()
+        self.sip_domain_of(tenant.slug.as_str())
+    }
+
+    fn sip_domain_of(&self, slug: &str) -> String {
+        format!("{slug}.{}", self.settings.sip_domain).to_lowercase()
     }
 
     /// A new SIP secret for `extension`, sealed, with its digest hashes for
@@ -113,7 +117,7 @@ impl<S: Store> Voxport<S> {
         let stored = self.store.digest_sources(tenant).await?;
         let mut fresh = Vec::new();
         for source in stored {
-            let domain = format!("{}.{}", source.tenant_slug, self.settings.sip_domain).to_lowercase();
+            let domain = self.sip_domain_of(&source.tenant_slug);
             if source.domain.as_deref() == Some(domain.as_str()) {
                 continue;
             }
