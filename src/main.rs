@@ -53,7 +53,7 @@ struct RotateKeys {
     /// Seconds until the new key signs: long enough for verifiers caching
     /// the JWK Set (300 s) and replicas reloading keys (60 s) to know it.
     /// 0 signs with it as soon as each replica reloads.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = voxport_domain::services::KEY_ACTIVATION_SECONDS)]
     activate_in: u32,
 }
 

@@ -328,30 +328,35 @@ impl ExtensionStore for SeaStore {
         Ok(with_holders(&self.db, rows).await?.into_iter().zip(sealed).collect())
     }
 
-    async fn digest_sources(&self, tenant: Option<Uuid>) -> anyhow::Result<Vec<DigestSource>> {
+    async fn stale_digest_sources(
+        &self,
+        tenant: Option<Uuid>,
+        domain_suffix: &str,
+    ) -> anyhow::Result<Vec<DigestSource>> {
+        // Slugs are lower case, so the expected domain is the slug, a dot
+        // and the (lower-case) suffix; a current row is not read at all.
+        let stale = Expr::cust_with_values(
+            "(extensions.sip_domain IS NULL OR extensions.sip_domain <> tenants.slug || $1)",
+            [format!(".{domain_suffix}")],
+        );
         let mut select = extensions::Entity::find()
             .select_only()
-            .columns([
-                extensions::Column::Id,
-                extensions::Column::SipUsername,
-                extensions::Column::SipSecret,
-                extensions::Column::SipDomain,
-            ])
+            .columns([extensions::Column::Id, extensions::Column::SipUsername, extensions::Column::SipSecret])
             .column(tenants::Column::Slug)
-            .join(JoinType::InnerJoin, extensions::Relation::Tenant.def());
+            .join(JoinType::InnerJoin, extensions::Relation::Tenant.def())
+            .filter(stale);
         if let Some(tenant) = tenant {
             select = select.filter(extensions::Column::TenantId.eq(tenant));
         }
-        let rows: Vec<(Uuid, String, String, Option<String>, String)> =
+        let rows: Vec<(Uuid, String, String, String)> =
             select.into_tuple().all(&self.db).await.map_err(|e| db_err(e, "loading SIP secrets to hash"))?;
         Ok(rows
             .into_iter()
-            .map(|(extension_id, username, sealed, domain, tenant_slug)| DigestSource {
+            .map(|(extension_id, username, sealed, tenant_slug)| DigestSource {
                 extension_id,
                 tenant_slug,
                 username,
                 sealed,
-                domain,
             })
             .collect())
     }

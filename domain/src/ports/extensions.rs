@@ -78,12 +78,17 @@ pub trait ExtensionStore {
         audit: &AuditEvent,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
-    /// Every stored SIP secret (of `tenant`, or of all tenants) with what
-    /// its digest hashes are made of.
+    /// The stored SIP secrets (of `tenant`, or of all tenants) whose
+    /// digest hashes are missing or for another domain than
+    /// `<tenant slug>.<domain_suffix>`, with what the hashes are made of.
     ///
     /// # Errors
     /// When storage fails.
-    fn digest_sources(&self, tenant: Option<Uuid>) -> impl Future<Output = anyhow::Result<Vec<DigestSource>>> + Send;
+    fn stale_digest_sources(
+        &self,
+        tenant: Option<Uuid>,
+        domain_suffix: &str,
+    ) -> impl Future<Output = anyhow::Result<Vec<DigestSource>>> + Send;
 
     /// Stores each extension's secret with its new domain and hashes.
     ///
@@ -128,8 +133,6 @@ pub struct DigestSource {
     pub tenant_slug: String,
     pub username: String,
     pub sealed: String,
-    /// The domain its hashes are for; `None` before they were stored.
-    pub domain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -114,13 +114,11 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// When storage fails or a secret does not open.
     pub async fn refresh_digest_hashes(&self, tenant: Option<Uuid>) -> anyhow::Result<usize> {
-        let stored = self.store.digest_sources(tenant).await?;
-        let mut fresh = Vec::new();
-        for source in stored {
+        let suffix = self.settings.sip_domain.to_lowercase();
+        let stale = self.store.stale_digest_sources(tenant, &suffix).await?;
+        let mut fresh = Vec::with_capacity(stale.len());
+        for source in stale {
             let domain = self.sip_domain_of(&source.tenant_slug);
-            if source.domain.as_deref() == Some(domain.as_str()) {
-                continue;
-            }
             let secret = self.secrets.open_string(&source.sealed, &SipSecret::context(source.extension_id))?;
             fresh.push((source.extension_id, StoredSipSecret::new(source.sealed, &source.username, &domain, &secret)));
         }

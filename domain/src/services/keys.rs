@@ -17,10 +17,11 @@ use crate::{
 /// How often every replica reloads the keys.
 pub const KEY_RELOAD: Duration = Duration::seconds(60);
 
-/// How long after a rotation the new key starts signing, unless told: the
-/// JWK Set may be cached for 300 s (its `Cache-Control`), and replicas
-/// reload every [`KEY_RELOAD`].
-pub const KEY_ACTIVATION: Duration = Duration::minutes(10);
+/// How many seconds after a rotation the new key starts signing, unless
+/// told (`voxport keys rotate --activate-in`): the JWK Set may be cached
+/// for 300 s (its `Cache-Control`), and replicas reload every
+/// [`KEY_RELOAD`].
+pub const KEY_ACTIVATION_SECONDS: u32 = 600;
 
 /// The stored keys in use at `now`, as indexes into `keys` (sorted by
 /// `not_before`): the one that signs (the latest whose time has come, or
@@ -29,8 +30,8 @@ pub const KEY_ACTIVATION: Duration = Duration::minutes(10);
 /// token's lifetime (an access token's `lifetime`, or an enrolment
 /// token's), the leeway and a reload ago.
 #[must_use]
-pub fn keys_in_use(keys: &[StoredKey], now: DateTime<Utc>, lifetime: Duration) -> Option<(usize, Vec<usize>)> {
-    let signing = keys.iter().rposition(|k| k.not_before <= now).or(if keys.is_empty() { None } else { Some(0) })?;
+fn keys_in_use(keys: &[StoredKey], now: DateTime<Utc>, lifetime: Duration) -> Option<(usize, Vec<usize>)> {
+    let signing = keys.iter().rposition(|k| k.not_before <= now).or((!keys.is_empty()).then_some(0))?;
     // The longest-lived token a key signs: an access token, or an
     // enrolment token (whichever lives longer).
     let longest = lifetime.max(Duration::minutes(ENROLMENT_LIFETIME_MINUTES));

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
-pub use keys::{KEY_ACTIVATION, KEY_RELOAD, keys_in_use, load_signing_keys};
+pub use keys::{KEY_ACTIVATION_SECONDS, KEY_RELOAD, load_signing_keys};
 pub use passwords::NewPassword;
 pub use security::{Enrollee, RESET_REQUESTS_WAITING, ResetTicket};
 pub use sign_in::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
