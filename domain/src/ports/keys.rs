@@ -21,13 +21,19 @@ impl std::fmt::Debug for StoredKey {
 }
 
 pub trait KeyStore {
-    /// Every stored signing key, by `not_before`. When none is stored yet,
-    /// `candidate` is stored and answered; when another process stored one
-    /// first, that one is, so every replica signs with the same keys.
+    /// Every stored signing key, by `not_before`.
     ///
     /// # Errors
     /// When storage fails.
-    fn signing_keys(&self, candidate: &StoredKey) -> impl Future<Output = anyhow::Result<Vec<StoredKey>>> + Send;
+    fn signing_keys(&self) -> impl Future<Output = anyhow::Result<Vec<StoredKey>>> + Send;
+
+    /// Stores the installation's first key, unless another process stored
+    /// one first (then nothing happens, and every replica signs with that
+    /// one).
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn add_first_signing_key(&self, candidate: &StoredKey) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Adds a key that signs from its `not_before` (a rotation).
     ///

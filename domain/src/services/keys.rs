@@ -53,9 +53,18 @@ pub async fn load_signing_keys<K: KeyStore>(
     now: DateTime<Utc>,
     lifetime: Duration,
 ) -> anyhow::Result<(SigningKeySeed, Vec<SigningKeySeed>)> {
-    let candidate = SigningKeySeed::generate();
-    let candidate = StoredKey { kid: candidate.kid.clone(), sealed: candidate.sealed(secrets)?, not_before: now };
-    let stored = store.signing_keys(&candidate).await?;
+    let mut stored = store.signing_keys().await?;
+    if stored.is_empty() {
+        let first = SigningKeySeed::generate();
+        store
+            .add_first_signing_key(&StoredKey {
+                kid: first.kid.clone(),
+                sealed: first.sealed(secrets)?,
+                not_before: now,
+            })
+            .await?;
+        stored = store.signing_keys().await?;
+    }
     let (signing, verifying) =
         keys_in_use(&stored, now, lifetime).ok_or_else(|| anyhow::anyhow!("no signing key is stored"))?;
     let open = |i: usize| -> anyhow::Result<SigningKeySeed> {
