@@ -89,6 +89,11 @@ pub struct Settings {
     pub portal_url: Option<String>,
     /// The platform's SIP domain; a tenant registers at `<slug>.<domain>`.
     pub sip_domain: String,
+    /// The SIP server (host name or address) desk phones send to as their
+    /// outbound proxy; unset, they send to their tenant's SIP domain.
+    pub sip_server: Option<String>,
+    /// The SIP server's and registrar's port.
+    pub sip_port: u16,
     /// How long a set-password link works.
     pub set_password_link_hours: u64,
     /// How long an `Idempotency-Key` is remembered.
@@ -197,6 +202,8 @@ impl Default for Settings {
             secret_key_file: "voxport.key".into(),
             portal_url: None,
             sip_domain: "sip.voxport.localhost".into(),
+            sip_server: None,
+            sip_port: 5060,
             set_password_link_hours: 24,
             idempotency_key_hours: 24,
             smtp_url: None,
@@ -335,6 +342,14 @@ impl Settings {
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             bail!("setting `portal_url`: must be an http:// or https:// URL");
+        }
+        if let Some(server) = &self.sip_server
+            && (server.is_empty() || !server.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        {
+            bail!("setting `sip_server`: must be a host name or an IP address");
+        }
+        if self.sip_port == 0 {
+            bail!("setting `sip_port`: must be between 1 and 65535");
         }
         if let Some(url) = &self.smtp_url
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))

@@ -80,6 +80,8 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
     let service = ServiceSettings {
         portal_url: settings.portal_url.clone().unwrap_or_else(|| settings.public_base_url.clone()),
         sip_domain: settings.sip_domain.clone(),
+        sip_server: settings.sip_server.clone(),
+        sip_port: settings.sip_port,
         link_lifetime: hours(settings.set_password_link_hours),
         idempotency_lifetime: hours(settings.idempotency_key_hours),
         throttle: checked.throttle,

@@ -36,7 +36,8 @@ use crate::{
     openapi_truths::SchemaTruths,
     problem::ApiError,
     routes::{
-        auth, claims, devices, emails, extensions, me, phone_numbers, roles, security, stations, system, tenants, users,
+        auth, claims, devices, emails, extensions, me, phone_numbers, provisioning, roles, security, stations, system,
+        tenants, users,
     },
 };
 
@@ -51,6 +52,15 @@ impl Modify for BearerScheme {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "device_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("A desk phone's provisioning credentials"))
+                    .build(),
+            ),
         );
     }
 }
@@ -83,6 +93,7 @@ impl Modify for BearerScheme {
         stations::assign_station, stations::release_station,
         devices::list_devices, devices::create_device, devices::get_device, devices::update_device, devices::delete_device,
         devices::assign_device, devices::release_device,
+        provisioning::issue_provisioning_credentials, provisioning::yealink_config, provisioning::polycom_config,
         extensions::list_extensions, extensions::create_extension, extensions::get_extension,
         extensions::update_extension, extensions::delete_extension,
         extensions::get_sip_credentials, extensions::rotate_sip_secret,
@@ -102,6 +113,7 @@ impl Modify for BearerScheme {
         (name = "tenants", description = "Customer and reseller tenants"),
         (name = "stations", description = "Station licence pools"),
         (name = "devices", description = "Desk phones"),
+        (name = "provisioning", description = "Configuration files desk phones fetch"),
         (name = "extensions", description = "Extensions and their SIP credentials"),
         (name = "phone-numbers", description = "Phone numbers (DIDs)"),
         (name = "audit", description = "The audit log"),
@@ -279,6 +291,12 @@ pub fn configure<S: Store>(
                     .route(web::patch().to(devices::update_device::<S>))
                     .route(web::delete().to(devices::delete_device::<S>)),
             )
+            .service(
+                resource("/v1/devices/{id}/provisioning-credentials", "POST")
+                    .route(web::post().to(provisioning::issue_provisioning_credentials::<S>)),
+            )
+            .service(resource("/provisioning/{mac}.cfg", "GET").route(web::get().to(provisioning::yealink_config::<S>)))
+            .service(resource("/provisioning/{mac}.xml", "GET").route(web::get().to(provisioning::polycom_config::<S>)))
             .service(
                 resource("/v1/stations", "GET, POST")
                     .route(web::get().to(stations::list_stations::<S>))

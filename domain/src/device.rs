@@ -81,6 +81,8 @@ pub struct Device {
     pub label: Option<Label>,
     /// The user the device serves, if any.
     pub holder: Option<Holder>,
+    /// Its provisioning credentials' username and last fetch, once issued.
+    pub provisioning: Option<crate::provisioning::ProvisioningInfo>,
 }
 
 impl Device {
@@ -178,6 +180,7 @@ mod tests {
             ports: 4,
             label: None,
             holder: None,
+            provisioning: None,
         };
         assert_eq!(d.check_ports(None), Ok(4));
         assert_eq!(d.check_ports(Some(2)), Ok(2));

@@ -327,6 +327,23 @@ pub enum UpdateDeviceError {
     Unknown(#[from] anyhow::Error),
 }
 
+/// Why a desk phone is not given its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisioningRefused {
+    /// No credentials, unknown ones or a wrong password: 401.
+    #[error("the device's provisioning credentials are missing or wrong")]
+    Unauthenticated,
+    /// An unknown MAC address, another device's, or one that serves nobody
+    /// who may sign in now: one answer for all.
+    #[error("no configuration for that MAC address")]
+    NotFound,
+    /// Too many failures from the source address.
+    #[error("too many failed fetches from this address")]
+    TooMany { retry_after: u64 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteDeviceError {
     #[error("no such device")]

@@ -144,7 +144,7 @@ pub const SIP_SECRET_CHARS: usize = 24;
 
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
-fn random_text(len: usize, alphabet: &[u8]) -> String {
+pub(crate) fn random_text(len: usize, alphabet: &[u8]) -> String {
     let mut rng = rand::rng();
     (0..len).map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())])).collect()
 }

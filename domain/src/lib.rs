@@ -19,6 +19,7 @@ pub mod paging;
 pub mod permission;
 pub mod phone_number;
 pub mod ports;
+pub mod provisioning;
 pub mod request;
 pub mod role;
 pub mod services;

@@ -152,6 +152,14 @@ impl SignInKeys {
         }
     }
 
+    /// The counters of a desk phone's provisioning username from an
+    /// address. The login they are kept under starts with a control
+    /// character, which no login has, so they never share a user's counters.
+    #[must_use]
+    pub fn device(username: &str, ip: Option<IpAddr>) -> Self {
+        Self::new(&format!("\u{1}device:{username}"), ip)
+    }
+
     /// Every key, for one read.
     #[must_use]
     pub fn all(&self) -> [&ThrottleKey; 3] {

@@ -16,6 +16,7 @@ mod m20261202_000008_request_ids;
 mod m20261202_000009_claims;
 mod m20261202_000010_key_rotation;
 mod m20261202_000011_sip_digests;
+mod m20261202_000012_device_provisioning;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_claims::Migration),
             Box::new(m20261202_000010_key_rotation::Migration),
             Box::new(m20261202_000011_sip_digests::Migration),
+            Box::new(m20261202_000012_device_provisioning::Migration),
         ]
     }
 }

@@ -20,7 +20,7 @@ use crate::{
     SeaStore,
     audit::record,
     db_err,
-    entities::{claims, device_assignments, devices, phone_numbers},
+    entities::{claims, device_assignments, device_provisioning, devices, phone_numbers},
     is_unique_violation,
 };
 
@@ -122,7 +122,7 @@ impl ClaimStore for SeaStore {
                     .exec(&txn)
                     .await
                     .map_err(|e| db_err(e, "freeing a claimed device"))?;
-                devices::Entity::update_many()
+                let moved = devices::Entity::update_many()
                     .col_expr(devices::Column::TenantId, Expr::value(granted.claimant_tenant_id))
                     .col_expr(devices::Column::Label, Expr::value(Option::<String>::None))
                     .col_expr(devices::Column::UpdatedAt, Expr::value(now))
@@ -131,7 +131,16 @@ impl ClaimStore for SeaStore {
                     .filter(devices::Column::Mac.eq(&granted.key))
                     .exec(&txn)
                     .await
-                    .map_err(|e| db_err(e, "moving a claimed device"))?
+                    .map_err(|e| db_err(e, "moving a claimed device"))?;
+                // The old tenant's administrators know its provisioning
+                // password: it must not fetch the new tenant's lines.
+                if moved.rows_affected > 0 {
+                    device_provisioning::Entity::delete_by_id(granted.object_id)
+                        .exec(&txn)
+                        .await
+                        .map_err(|e| db_err(e, "revoking a moved device's provisioning"))?;
+                }
+                moved
             }
             ClaimKind::PhoneNumber => phone_numbers::Entity::update_many()
                 .col_expr(phone_numbers::Column::TenantId, Expr::value(granted.claimant_tenant_id))

@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, TransactionTrait as _,
-    sea_query::Query,
+    ActiveModelTrait as _,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait as _,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 use voxport_domain::{
@@ -19,6 +21,7 @@ use voxport_domain::{
     errors::{CreateDeviceError, DeleteDeviceError, TelephonyError, UpdateDeviceError},
     paging::{Page, PageRequest},
     ports::DeviceStore,
+    provisioning::{ProvisioningInfo, StoredProvisioning},
     values::Label,
 };
 
@@ -26,7 +29,7 @@ use crate::{
     SeaStore,
     audit::record,
     change_holdings, db_err,
-    entities::{device_assignments, devices},
+    entities::{device_assignments, device_provisioning, devices},
     holders, unique_violation,
 };
 
@@ -34,7 +37,7 @@ fn text(raw: &str, what: &str, id: Uuid) -> anyhow::Result<Label> {
     Label::parse(raw).with_context(|| format!("device {id} {what}"))
 }
 
-fn device(m: devices::Model, holder: Option<Holder>) -> anyhow::Result<Device> {
+fn device(m: devices::Model, holder: Option<Holder>, provisioning: Option<ProvisioningInfo>) -> anyhow::Result<Device> {
     Ok(Device {
         id: m.id,
         tenant_id: m.tenant_id,
@@ -44,7 +47,35 @@ fn device(m: devices::Model, holder: Option<Holder>) -> anyhow::Result<Device> {
         ports: u8::try_from(m.ports).map_err(|_| anyhow!("device {} has {} ports", m.id, m.ports))?,
         label: m.label.as_deref().map(|l| text(l, "label", m.id)).transpose()?,
         holder,
+        provisioning,
     })
+}
+
+/// The provisioning credentials (never the digest) of `devices`, in one query.
+async fn provisioning_of(
+    db: &impl ConnectionTrait,
+    devices: &[Uuid],
+) -> anyhow::Result<HashMap<Uuid, ProvisioningInfo>> {
+    if devices.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = device_provisioning::Entity::find()
+        .filter(device_provisioning::Column::DeviceId.is_in(devices.iter().copied()))
+        .all(db)
+        .await
+        .map_err(|e| db_err(e, "loading provisioning credentials"))?;
+    Ok(rows
+        .into_iter()
+        .map(|p| {
+            let info = ProvisioningInfo {
+                username: p.username,
+                issued_at: p.issued_at,
+                last_fetch_at: p.last_fetch_at,
+                last_fetch_ip: p.last_fetch_ip,
+            };
+            (p.device_id, info)
+        })
+        .collect())
 }
 
 /// The holders of `devices`, in two queries.
@@ -71,7 +102,8 @@ async fn find_device(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyho
         return Ok(None);
     };
     let holder = holders_of(db, &[id]).await?.remove(&id);
-    device(row, holder).map(Some)
+    let provisioning = provisioning_of(db, &[id]).await?.remove(&id);
+    device(row, holder, provisioning).map(Some)
 }
 
 /// Gives `user` the device on `ports` line ports (default all), replacing
@@ -142,11 +174,12 @@ impl DeviceStore for SeaStore {
             .map_err(|e| db_err(e, "listing devices"))?;
         let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
         let mut holders = holders_of(&self.db, &ids).await?;
+        let mut provisioning = provisioning_of(&self.db, &ids).await?;
         let items = rows
             .into_iter()
             .map(|d| {
-                let holder = holders.remove(&d.id);
-                device(d, holder)
+                let (holder, provisioning) = (holders.remove(&d.id), provisioning.remove(&d.id));
+                device(d, holder, provisioning)
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
@@ -177,7 +210,7 @@ impl DeviceStore for SeaStore {
         };
         let (txn, _writing) = self.begin_write().await?;
         let created = match row.insert(&txn).await {
-            Ok(m) => device(m, None)?,
+            Ok(m) => device(m, None, None)?,
             Err(e) if unique_violation(&e, "mac") => return Err(CreateDeviceError::MacTaken),
             Err(e) => return Err(db_err(e, "inserting a device").into()),
         };
@@ -253,5 +286,72 @@ impl DeviceStore for SeaStore {
             Ok(((), freed.rows_affected > 0))
         })
         .await
+    }
+
+    async fn set_provisioning_credentials(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        username: &str,
+        secret_hash: &str,
+        audit: &AuditEvent,
+    ) -> anyhow::Result<bool> {
+        let (txn, _writing) = self.begin_write().await?;
+        let exists = devices::Entity::find_by_id(id)
+            .filter(devices::Column::TenantId.eq(tenant))
+            .count(&txn)
+            .await
+            .map_err(|e| db_err(e, "finding a device"))?
+            > 0;
+        if !exists {
+            return Ok(false);
+        }
+        device_provisioning::Entity::delete_by_id(id)
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "revoking provisioning credentials"))?;
+        device_provisioning::ActiveModel {
+            device_id: Set(id),
+            username: Set(username.to_owned()),
+            secret_hash: Set(secret_hash.to_owned()),
+            issued_at: Set(crate::at(audit)),
+            last_fetch_at: Set(None),
+            last_fetch_ip: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| db_err(e, "storing provisioning credentials"))?;
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing provisioning credentials"))?;
+        Ok(true)
+    }
+
+    async fn provisioning_login(&self, username: &str) -> anyhow::Result<Option<StoredProvisioning>> {
+        let found = device_provisioning::Entity::find()
+            .filter(device_provisioning::Column::Username.eq(username))
+            .find_also_related(devices::Entity)
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading provisioning credentials"))?;
+        let Some((credentials, Some(device))) = found else { return Ok(None) };
+        Ok(Some(StoredProvisioning {
+            device_id: device.id,
+            tenant_id: device.tenant_id,
+            mac: MacAddress::parse(&device.mac).with_context(|| format!("device {} mac", device.id))?,
+            secret_hash: credentials.secret_hash,
+        }))
+    }
+
+    async fn record_provisioning_fetch(&self, id: Uuid, ip: Option<String>, audit: &AuditEvent) -> anyhow::Result<()> {
+        let (txn, _writing) = self.begin_write().await?;
+        device_provisioning::Entity::update_many()
+            .col_expr(device_provisioning::Column::LastFetchAt, Expr::value(crate::at(audit)))
+            .col_expr(device_provisioning::Column::LastFetchIp, Expr::value(ip))
+            .filter(device_provisioning::Column::DeviceId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "noting a provisioning fetch"))?;
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing a provisioning fetch"))
     }
 }

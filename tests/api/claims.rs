@@ -31,6 +31,13 @@ async fn a_squatted_desk_phone_is_claimed_and_the_operator_moves_it_to_its_owner
             assert!(!text.contains(secret), "the refusal names the holder: {text}");
         }
     }
+    // The squatter set the phone up to fetch its configuration.
+    let issued = app
+        .post(&format!("/v1/devices/{}/provisioning-credentials", id(&squatted)), &squatter.admin, json!({}))
+        .await
+        .expect(200);
+    let (basic_user, basic_password) = (issued["username"].as_str().unwrap(), issued["password"].as_str().unwrap());
+
     // A tenant registering its own device twice claims nothing.
     app.post("/v1/devices", &squatter.admin, body.clone()).await.problem(409, "mac_taken");
 
@@ -63,6 +70,16 @@ async fn a_squatted_desk_phone_is_claimed_and_the_operator_moves_it_to_its_owner
     let mine = app.get("/v1/devices", &owner.admin).await.expect(200);
     assert_eq!(mine["items"][0]["id"], squatted["id"], "{mine}");
     assert_eq!((&mine["items"][0]["label"], &mine["items"][0]["user"]), (&Value::Null, &Value::Null));
+    // The squatter's provisioning credentials went with the move.
+    assert_eq!(mine["items"][0]["provisioning"], Value::Null, "{mine}");
+    let fetched = app
+        .client
+        .get(app.url("/provisioning/805ec0112233.cfg"))
+        .basic_auth(basic_user, Some(basic_password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 401, "the old tenant's credentials still work");
     assert_eq!(app.get("/v1/devices", &squatter.admin).await.expect(200)["total"], 0);
     assert_eq!(app.get(&format!("/v1/users/{}", id(&user)), &squatter.admin).await.expect(200)["device"], Value::Null);
     // Both logs record the move; the claim is gone.

@@ -28,6 +28,7 @@ mod openapi;
 mod outage;
 mod password_reset;
 mod phone_numbers;
+mod provisioning;
 mod purge;
 mod registrar;
 mod replicas;

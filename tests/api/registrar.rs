@@ -271,6 +271,45 @@ async fn a_provisioned_extension_registers_on_kamailio_and_every_refusal_holds()
         "the force_login line once its holder signs in"
     );
 
+    // A desk phone registers with what its configuration file says.
+    let device = app
+        .post(
+            "/v1/devices",
+            &c.admin,
+            json!({"mac": "02:aa:bb:cc:dd:01", "vendor": "Yealink", "model": "T54W", "ports": 1}),
+        )
+        .await
+        .expect(201);
+    app.put(&format!("/v1/users/{}/device", id(&user)), &c.admin, json!({"device_id": device["id"]})).await.expect(200);
+    let issued = app
+        .post(&format!("/v1/devices/{}/provisioning-credentials", id(&device)), &c.admin, json!({}))
+        .await
+        .expect(200);
+    let cfg = app
+        .client
+        .get(issued["yealink_url"].as_str().unwrap().replace(&app.settings.public_base_url, &app.address))
+        .basic_auth(issued["username"].as_str().unwrap(), issued["password"].as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |key: &str| {
+        cfg.lines().find_map(|l| l.strip_prefix(&format!("{key} = "))).unwrap_or_else(|| panic!("{key} in {cfg}"))
+    };
+    assert_eq!(value("account.1.user_name"), name, "the phone's first line is the user's first SIP line");
+    assert!(
+        registers(
+            &k,
+            value("account.1.user_name"),
+            value("account.1.sip_server.1.address"),
+            value("account.1.password")
+        )
+        .await,
+        "the desk phone's line registers: {cfg}"
+    );
+
     // A disabled user's line, then a deleted user's.
     let path = format!("/v1/users/{}", id(&user));
     app.patch(&path, &c.admin, json!({"disabled": true})).await.expect(200);

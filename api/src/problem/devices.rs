@@ -1,7 +1,9 @@
 //! Problems of desk phones.
 
 use actix_web::http::StatusCode;
-use voxport_domain::errors::{ClaimError, CreateDeviceError, DeleteDeviceError, UpdateDeviceError};
+use voxport_domain::errors::{
+    ClaimError, CreateDeviceError, DeleteDeviceError, ProvisioningRefused, UpdateDeviceError,
+};
 
 use super::ApiError;
 
@@ -60,3 +62,33 @@ impl From<ClaimError> for ApiError {
         }
     }
 }
+
+impl From<ProvisioningRefused> for ApiError {
+    fn from(e: ProvisioningRefused) -> Self {
+        match e {
+            ProvisioningRefused::Unauthenticated => {
+                let mut e = Self::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_credentials",
+                    "Give the device's provisioning username and password (HTTP Basic).",
+                );
+                e.extra_mut().www_authenticate = Some(PROVISIONING_CHALLENGE);
+                e
+            }
+            ProvisioningRefused::NotFound => Self::not_found("configuration for that MAC address"),
+            ProvisioningRefused::TooMany { retry_after } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many failed fetches from your address; wait and try again.",
+                );
+                e.extra_mut().retry_after = Some(retry_after);
+                e
+            }
+            ProvisioningRefused::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+/// The challenge of a provisioning 401 (RFC 7617).
+pub(crate) const PROVISIONING_CHALLENGE: &str = "Basic realm=\"voxport provisioning\", charset=\"UTF-8\"";

@@ -121,6 +121,8 @@ struct Extra {
     enrolment_token: Option<String>,
     /// Seconds, for `Retry-After`.
     retry_after: Option<u64>,
+    /// The challenge of a 401, for `WWW-Authenticate`.
+    www_authenticate: Option<&'static str>,
 }
 
 impl ApiError {
@@ -248,6 +250,9 @@ impl ResponseError for ApiError {
         }
         if let Some(seconds) = self.extra.as_ref().and_then(|x| x.retry_after) {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(challenge) = self.extra.as_ref().and_then(|x| x.www_authenticate) {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         response.json(self.problem())
     }

@@ -38,6 +38,7 @@ pub mod emails;
 pub mod extensions;
 pub mod me;
 pub mod phone_numbers;
+pub mod provisioning;
 pub mod roles;
 pub mod security;
 pub mod stations;

@@ -205,6 +205,13 @@ fn keyring(signing: &SigningKeySeed, others: &[SigningKeySeed]) -> anyhow::Resul
 }
 
 impl TokenSigner {
+    /// Where clients reach the service (`public_base_url`): the tokens'
+    /// issuer.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
     /// A signer with one key.
     ///
     /// # Errors

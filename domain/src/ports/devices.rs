@@ -7,6 +7,7 @@ use crate::{
     device::{Device, DeviceChanges, NewDevice},
     errors::*,
     paging::{Page, PageRequest},
+    provisioning::StoredProvisioning,
 };
 
 pub trait DeviceStore {
@@ -81,4 +82,39 @@ pub trait DeviceStore {
         user: Uuid,
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
+
+    /// Gives the device `id` of `tenant` new provisioning credentials
+    /// (`username` and the digest of the password), replacing any earlier
+    /// ones; answers whether the device exists.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn set_provisioning_credentials(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        username: &str,
+        secret_hash: &str,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// The provisioning credentials named `username`, on any tenant.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn provisioning_login(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<StoredProvisioning>>> + Send;
+
+    /// Notes a configuration served to device `id` from `ip`, with `audit`.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn record_provisioning_fetch(
+        &self,
+        id: Uuid,
+        ip: Option<String>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

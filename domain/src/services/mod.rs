@@ -13,6 +13,7 @@ mod idempotency;
 mod keys;
 mod passwords;
 mod phone_numbers;
+mod provisioning;
 mod purge;
 mod roles;
 mod security;
@@ -93,6 +94,11 @@ pub struct ServiceSettings {
     pub portal_url: String,
     /// The platform's SIP domain; a tenant's registrar is `<slug>.<domain>`.
     pub sip_domain: String,
+    /// The SIP server desk phones send to (their outbound proxy), when
+    /// the tenants' domains do not resolve to it.
+    pub sip_server: Option<String>,
+    /// The SIP server's port (and the registrar's).
+    pub sip_port: u16,
     /// How long a set-password link works.
     pub link_lifetime: Duration,
     /// How long an idempotency key is remembered.

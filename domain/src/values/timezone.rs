@@ -25,6 +25,11 @@ impl Timezone {
         self.0.name()
     }
 
+    #[must_use]
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0
+    }
+
     /// Every zone name, for the OpenAPI enum.
     pub fn all_names() -> impl Iterator<Item = &'static str> {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())

@@ -4,6 +4,7 @@
 pub mod audit_events;
 pub mod claims;
 pub mod device_assignments;
+pub mod device_provisioning;
 pub mod devices;
 pub mod extensions;
 pub mod idempotency_keys;
