@@ -302,6 +302,15 @@ impl Auth {
     pub fn require(&self, permission: Permission) -> Result<&Actor, ApiError> {
         if self.actor.can(permission) { Ok(&self.actor) } else { Err(ApiError::forbidden(permission)) }
     }
+
+    /// The signed-in person, for what only a person has (a profile, a
+    /// password, a second factor, a session).
+    ///
+    /// # Errors
+    /// 403 `person_only` for an API client's token.
+    pub fn person(&self) -> Result<&Actor, ApiError> {
+        if self.actor.person().is_some() { Ok(&self.actor) } else { Err(ApiError::person_only()) }
+    }
 }
 
 impl FromRequest for Auth {
@@ -338,6 +347,7 @@ impl FromRequest for Enrolling {
             let authenticator = authenticator?;
             let now = Utc::now();
             match authenticator.authenticate(&token, ip, now).await {
+                Ok(actor) if actor.person().is_none() => Err(ApiError::person_only()),
                 Ok(actor) => Ok(Enrolling(Enrollee::from(&actor))),
                 Err(AuthenticateError::InvalidToken) => Ok(Enrolling(authenticator.enrollee(&token, ip, now).await?)),
                 Err(e) => Err(e.into()),

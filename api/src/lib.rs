@@ -26,18 +26,24 @@ use actix_web::{
 };
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        PathItem,
+        path::Operation,
+        security::{
+            ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
+        },
+    },
 };
 use utoipa_swagger_ui::SwaggerUi;
-use voxport_domain::{Voxport, ports::Store};
+use voxport_domain::{Voxport, permission::Permission, ports::Store};
 
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     openapi_truths::SchemaTruths,
     problem::ApiError,
     routes::{
-        auth, claims, devices, emails, extensions, me, phone_numbers, provisioning, roles, security, stations, system,
-        tenants, users,
+        api_clients, auth, claims, devices, emails, extensions, me, oauth, phone_numbers, provisioning, roles,
+        security, stations, system, tenants, users,
     },
 };
 
@@ -48,10 +54,37 @@ struct BearerScheme;
 
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // Every operation a permission opens takes an API client's token
+        // too, with that permission as its scope.
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let Some(needed) = required_permissions(operation) else { continue };
+                if let Some(security) = operation.security.as_mut() {
+                    security.push(SecurityRequirement::new("oauth2", needed));
+                }
+            }
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("An API client's id and secret (`client_secret_basic`)"))
+                    .build(),
+            ),
+        );
+        let scopes = Scopes::from_iter(Permission::ALL.iter().map(|p| (p.code(), p.description())));
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", scopes))],
+                "An API client's token: `POST /v1/oauth/token` with the client credentials grant",
+            )),
         );
         components.add_security_scheme(
             "device_basic",
@@ -62,6 +95,20 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+}
+
+/// The permission names an operation declares in `x-required-permission`.
+fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
+    let value = operation.extensions.as_ref()?.get("x-required-permission")?;
+    match value {
+        serde_json::Value::String(one) => Some(vec![one.clone()]),
+        serde_json::Value::Array(many) => Some(many.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()),
+        _ => None,
     }
 }
 
@@ -101,6 +148,9 @@ impl Modify for BearerScheme {
         phone_numbers::list_phone_numbers, phone_numbers::create_phone_number, phone_numbers::get_phone_number,
         phone_numbers::update_phone_number, phone_numbers::delete_phone_number,
         phone_numbers::assign_phone_number, phone_numbers::release_phone_number,
+        api_clients::list_api_clients, api_clients::create_api_client, api_clients::get_api_client,
+        api_clients::update_api_client, api_clients::delete_api_client, api_clients::rotate_client_secret,
+        oauth::token, oauth::revoke, oauth::introspect, oauth::metadata,
         system::livez, system::readyz, system::jwks,
     ),
     components(schemas(problem::Problem, problem::FieldError, routes::users::UserSort)),
@@ -117,6 +167,8 @@ impl Modify for BearerScheme {
         (name = "extensions", description = "Extensions and their SIP credentials"),
         (name = "phone-numbers", description = "Phone numbers (DIDs)"),
         (name = "audit", description = "The audit log"),
+        (name = "api-clients", description = "Integrators' OAuth2 clients"),
+        (name = "oauth", description = "OAuth2 for integrators: tokens, revocation, introspection, metadata"),
         (name = "system", description = "Health and keys"),
     ),
 )]
@@ -333,6 +385,27 @@ pub fn configure<S: Store>(
             )
             .service(resource("/v1/claims", "GET").route(web::get().to(claims::list_claims::<S>)))
             .service(resource("/v1/claims/{id}/grant", "POST").route(web::post().to(claims::grant_claim::<S>)))
+            .service(
+                resource("/v1/api-clients", "GET, POST")
+                    .route(web::get().to(api_clients::list_api_clients::<S>))
+                    .route(web::post().to(api_clients::create_api_client::<S>)),
+            )
+            .service(
+                resource("/v1/api-clients/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(api_clients::get_api_client::<S>))
+                    .route(web::patch().to(api_clients::update_api_client::<S>))
+                    .route(web::delete().to(api_clients::delete_api_client::<S>)),
+            )
+            .service(
+                resource("/v1/api-clients/{id}/rotate-secret", "POST")
+                    .route(web::post().to(api_clients::rotate_client_secret::<S>)),
+            )
+            .service(resource("/v1/oauth/token", "POST").route(web::post().to(oauth::token::<S>)))
+            .service(resource("/v1/oauth/revoke", "POST").route(web::post().to(oauth::revoke::<S>)))
+            .service(resource("/v1/oauth/introspect", "POST").route(web::post().to(oauth::introspect::<S>)))
+            .service(
+                resource("/.well-known/oauth-authorization-server", "GET").route(web::get().to(oauth::metadata::<S>)),
+            )
             .service(resource("/livez", "GET").route(web::get().to(system::livez)))
             .service(resource("/readyz", "GET").route(web::get().to(system::readyz::<S>)))
             .service(resource("/.well-known/jwks.json", "GET").route(web::get().to(system::jwks::<S>)))

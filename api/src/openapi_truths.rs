@@ -6,6 +6,8 @@
 //! - Without a `login`, the email address is the login, so it must be one;
 //!   without a password, the welcome email must go out to carry the link
 //!   that sets one: `allOf` of two `anyOf`s says so.
+//! - A body the server takes or leaves (no body at all is fine) is not
+//!   `required`.
 //! - Links from the operations that create or list an object to the
 //!   operations that take its id, so that a stateful client (or fuzzer)
 //!   can follow a new user to its device, station, number and so on.
@@ -14,6 +16,9 @@ use utoipa::{
     Modify,
     openapi::{OpenApi, RefOr, link::Link, path::Operation, schema::Schema},
 };
+
+/// The operations whose JSON body may be left out.
+const OPTIONAL_BODIES: [(&str, &str); 1] = [("post", "/v1/api-clients/{id}/rotate-secret")];
 
 /// The schemas whose `password` and `generate_password` exclude each other.
 const PASSWORD_CHOICES: [&str; 2] = ["CreateUserBody", "TenantAdminBody"];
@@ -94,6 +99,11 @@ impl Modify for SchemaTruths {
                     let rules = serde_json::json!([{"not": not}, login_or_email, password_or_link]);
                     object.extensions.get_or_insert_with(Default::default).insert("allOf".to_owned(), rules);
                 }
+            }
+        }
+        for (method, path) in OPTIONAL_BODIES {
+            if let Some(RefOr::T(body)) = operation(openapi, method, path).and_then(|op| op.request_body.as_mut()) {
+                body.required = Some(utoipa::openapi::Required::False);
             }
         }
         for (method, path, status, name, target, parameters) in LINKS {

@@ -20,6 +20,9 @@ pub struct Actor {
     pub permissions: PermissionSet,
     /// The client address (see `voxport_api::client_ip`), for the audit log.
     pub ip: Option<IpAddr>,
+    /// The API client acting, for a client's token (then `user_id` is nil
+    /// and `session_id` is the token's id).
+    pub client_id: Option<Uuid>,
 }
 
 impl Actor {
@@ -35,13 +38,27 @@ impl Actor {
             session_id: Uuid::nil(),
             permissions,
             ip: None,
+            client_id: None,
         }
     }
 
     /// Whether this is [`Actor::system`].
     #[must_use]
     pub fn is_system(&self) -> bool {
-        self.user_id.is_nil()
+        self.user_id.is_nil() && self.client_id.is_none()
+    }
+
+    /// The signed-in person, if a person acts (not the system, not an API
+    /// client).
+    #[must_use]
+    pub fn person(&self) -> Option<Uuid> {
+        (!self.user_id.is_nil()).then_some(self.user_id)
+    }
+
+    /// Whoever acts, person or API client: what scopes an idempotency key.
+    #[must_use]
+    pub fn caller_id(&self) -> Uuid {
+        self.client_id.unwrap_or(self.user_id)
     }
 
     #[must_use]

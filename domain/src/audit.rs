@@ -99,6 +99,10 @@ actions! {
     PhoneNumberReleased => "phone_number.released",
     PhoneNumberClaimed => "phone_number.claimed",
     PhoneNumberMoved => "phone_number.moved",
+    ApiClientCreated => "api_client.created",
+    ApiClientUpdated => "api_client.updated",
+    ApiClientDeleted => "api_client.deleted",
+    ApiClientSecretRotated => "api_client.secret_rotated",
 }
 
 /// The kind of object an event is about.
@@ -112,10 +116,11 @@ pub enum TargetType {
     Extension,
     PhoneNumber,
     Session,
+    ApiClient,
 }
 
 impl TargetType {
-    pub const ALL: [TargetType; 8] = [
+    pub const ALL: [TargetType; 9] = [
         Self::User,
         Self::Role,
         Self::Tenant,
@@ -124,6 +129,7 @@ impl TargetType {
         Self::Extension,
         Self::PhoneNumber,
         Self::Session,
+        Self::ApiClient,
     ];
 
     #[must_use]
@@ -137,6 +143,7 @@ impl TargetType {
             Self::Extension => "extension",
             Self::PhoneNumber => "phone_number",
             Self::Session => "session",
+            Self::ApiClient => "api_client",
         }
     }
 
@@ -153,8 +160,10 @@ pub struct AuditEvent {
     pub occurred_at: DateTime<Utc>,
     /// The tenant it happened in; `None` for a sign-in with an unknown login.
     pub tenant_id: Option<Uuid>,
-    /// Who did it; `None` for an anonymous caller or the system.
+    /// Who did it; `None` for an anonymous caller, an API client or the system.
     pub actor_user_id: Option<Uuid>,
+    /// The API client that did it.
+    pub actor_client_id: Option<Uuid>,
     /// The actor's own tenant.
     pub actor_tenant_id: Option<Uuid>,
     /// The tenant a parent's support agent acted in on the customer's behalf.
@@ -184,7 +193,8 @@ impl AuditEvent {
             id: Uuid::now_v7(),
             occurred_at: now,
             tenant_id: Some(actor.tenant_id),
-            actor_user_id: (!actor.is_system()).then_some(actor.user_id),
+            actor_user_id: actor.person(),
+            actor_client_id: actor.client_id,
             actor_tenant_id: Some(actor.home_tenant_id),
             on_behalf_of: (actor.home_tenant_id != actor.tenant_id).then_some(actor.tenant_id),
             action,
@@ -211,6 +221,7 @@ impl AuditEvent {
             occurred_at: now,
             tenant_id: tenant,
             actor_user_id: None,
+            actor_client_id: None,
             actor_tenant_id: None,
             on_behalf_of: None,
             action,

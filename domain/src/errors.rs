@@ -569,3 +569,34 @@ mod tests {
         assert!(!format!("{e:?} {e}").contains("secret"), "{e:?}");
     }
 }
+
+/// Managing API clients.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiClientError {
+    #[error("no such API client")]
+    NotFound,
+    /// A client may hold only permissions its creator holds (PRODUCT.md rule 7).
+    #[error("the caller lacks permissions the client would hold")]
+    PermissionNotHeld(Vec<crate::permission::Permission>),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// An OAuth2 request refused (RFC 6749 §5.2 names).
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    /// Unknown client, wrong secret, disabled or expired: one answer for all.
+    #[error("client authentication failed")]
+    InvalidClient,
+    /// The right secret from outside the client's allowed networks.
+    #[error("the client may not be used from this address")]
+    UnauthorizedClient,
+    /// A permission asked for that is unknown or not the client's.
+    #[error("the scope {0} is unknown or not the client's")]
+    InvalidScope(String),
+    /// Too many failures from the address.
+    #[error("too many failed client authentications from this address")]
+    TooMany { retry_after: u64 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}

@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod allowlist;
+pub mod api_client;
 pub mod audit;
 pub mod auth;
 pub mod claim;

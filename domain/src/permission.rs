@@ -53,6 +53,8 @@ permissions! {
     TenantsRead => "tenants:read", "List and view customer tenants.";
     TenantsWrite => "tenants:write", "Create, change and delete customer tenants.";
     AuditRead => "audit:read", "Read the audit log.";
+    ApiClientsRead => "api_clients:read", "List and view the tenant's API clients (integrators' OAuth2 clients).";
+    ApiClientsWrite => "api_clients:write", "Create, change, rotate and delete API clients.";
     CallRecordsRead => "call_records:read", "Read the call records of everyone in the tenant.";
     CallRecordsReadOwn => "call_records:read_own", "Read one's own call records.";
     TransactionsRead => "transactions:read", "Read billing transactions.";
@@ -109,6 +111,12 @@ impl PermissionSet {
     #[must_use]
     pub fn missing_from(&self, holder: &PermissionSet) -> Vec<Permission> {
         self.0.difference(&holder.0).copied().collect()
+    }
+
+    /// The permissions in both.
+    #[must_use]
+    pub fn intersection(&self, other: &PermissionSet) -> PermissionSet {
+        Self(self.0.intersection(&other.0).copied().collect())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {

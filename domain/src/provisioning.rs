@@ -13,14 +13,12 @@
 
 use std::{fmt, net::IpAddr};
 
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, TimeZone as _, Utc};
 use chrono_tz::OffsetComponents as _;
-use rand::RngCore as _;
-use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use crate::{
+    auth::MachineSecret,
     device::MacAddress,
     extension::{SipSecret, random_text},
     values::{Language, Timezone},
@@ -30,55 +28,21 @@ use crate::{
 /// recognise (secret scanners, logs).
 pub const PROVISIONING_SECRET_PREFIX: &str = "vxprov_";
 
-/// A device's provisioning password, as issued. Never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ProvisioningSecret(String);
-
-impl ProvisioningSecret {
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The stored digest of a presented password.
-    #[must_use]
-    pub fn hash_of(presented: &str) -> String {
-        Sha256::digest(presented.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Whether `presented` is the password whose digest is `stored`, in
-    /// time that does not depend on where they differ.
-    #[must_use]
-    pub fn matches(presented: &str, stored: &str) -> bool {
-        let presented = Self::hash_of(presented);
-        presented.len() == stored.len()
-            && presented.bytes().zip(stored.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
-    }
-}
-
-impl fmt::Debug for ProvisioningSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ProvisioningSecret(<redacted>)")
-    }
-}
-
 /// Fresh HTTP Basic credentials for a desk phone.
 #[derive(Debug, Clone)]
 pub struct ProvisioningCredentials {
     /// `vxdev` and 16 lower-case letters and digits, unique on the platform.
     pub username: String,
-    pub password: ProvisioningSecret,
+    pub password: MachineSecret,
 }
 
 impl ProvisioningCredentials {
     /// From the operating system's CSPRNG: 256 bits of password.
     #[must_use]
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
         Self {
             username: format!("vxdev{}", random_text(16, b"abcdefghijkmnopqrstuvwxyz23456789")),
-            password: ProvisioningSecret(format!("{PROVISIONING_SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))),
+            password: MachineSecret::generate(PROVISIONING_SECRET_PREFIX),
         }
     }
 }
@@ -384,16 +348,11 @@ mod tests {
     }
 
     #[test]
-    fn credentials_are_long_prefixed_and_match_only_themselves() {
+    fn credentials_are_prefixed_and_differ() {
         let a = ProvisioningCredentials::generate();
         let b = ProvisioningCredentials::generate();
         assert_ne!(a.username, b.username);
         assert!(a.password.expose().starts_with(PROVISIONING_SECRET_PREFIX));
-        assert_eq!(a.password.expose().len(), PROVISIONING_SECRET_PREFIX.len() + 43);
-        let stored = ProvisioningSecret::hash_of(a.password.expose());
-        assert!(ProvisioningSecret::matches(a.password.expose(), &stored));
-        assert!(!ProvisioningSecret::matches(b.password.expose(), &stored));
-        assert!(!ProvisioningSecret::matches("", &stored));
         assert!(!format!("{a:?}").contains(a.password.expose()));
     }
 

@@ -160,6 +160,13 @@ impl SignInKeys {
         Self::new(&format!("\u{1}device:{username}"), ip)
     }
 
+    /// The counters of an API client's id from an address; kept apart
+    /// from users' counters as [`SignInKeys::device`] is.
+    #[must_use]
+    pub fn client(client_id: &str, ip: Option<IpAddr>) -> Self {
+        Self::new(&format!("\u{1}client:{client_id}"), ip)
+    }
+
     /// Every key, for one read.
     #[must_use]
     pub fn all(&self) -> [&ThrottleKey; 3] {

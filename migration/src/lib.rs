@@ -17,6 +17,7 @@ mod m20261202_000009_claims;
 mod m20261202_000010_key_rotation;
 mod m20261202_000011_sip_digests;
 mod m20261202_000012_device_provisioning;
+mod m20261202_000013_api_clients;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_key_rotation::Migration),
             Box::new(m20261202_000011_sip_digests::Migration),
             Box::new(m20261202_000012_device_provisioning::Migration),
+            Box::new(m20261202_000013_api_clients::Migration),
         ]
     }
 }

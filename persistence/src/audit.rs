@@ -24,6 +24,7 @@ pub(crate) async fn record(db: &impl ConnectionTrait, event: &AuditEvent, target
         occurred_at: Set(crate::stamp(event.occurred_at)),
         tenant_id: Set(event.tenant_id),
         actor_user_id: Set(event.actor_user_id),
+        actor_client_id: Set(event.actor_client_id),
         actor_tenant_id: Set(event.actor_tenant_id),
         on_behalf_of: Set(event.on_behalf_of),
         action: Set(event.action.code().to_owned()),
@@ -45,6 +46,7 @@ fn event(m: audit_events::Model) -> anyhow::Result<AuditEvent> {
         occurred_at: m.occurred_at,
         tenant_id: m.tenant_id,
         actor_user_id: m.actor_user_id,
+        actor_client_id: m.actor_client_id,
         actor_tenant_id: m.actor_tenant_id,
         on_behalf_of: m.on_behalf_of,
         action: AuditAction::parse(&m.action).with_context(|| format!("audit event {} action {:?}", m.id, m.action))?,
@@ -86,7 +88,11 @@ impl AuditStore for SeaStore {
         }
         let mut select = audit_events::Entity::find().filter(scope);
         if let Some(actor) = filter.actor_user_id {
-            select = select.filter(audit_events::Column::ActorUserId.eq(actor));
+            select = select.filter(
+                Condition::any()
+                    .add(audit_events::Column::ActorUserId.eq(actor))
+                    .add(audit_events::Column::ActorClientId.eq(actor)),
+            );
         }
         if let Some(action) = filter.action {
             select = select.filter(audit_events::Column::Action.eq(action.code()));

@@ -10,7 +10,7 @@ use voxport_domain::ports::{Purge, PurgeStore};
 
 use crate::{
     SeaStore, db_err,
-    entities::{idempotency_keys, known_addresses, login_throttle, password_tokens, sessions},
+    entities::{api_client_tokens, idempotency_keys, known_addresses, login_throttle, password_tokens, sessions},
 };
 
 impl SeaStore {
@@ -114,6 +114,21 @@ impl PurgeStore for SeaStore {
                 "forgetting ended sessions",
             )
             .await?;
-        Ok(keys + links + counters + known + sessions)
+        // An API client's token row outlives its end only to answer
+        // introspection "inactive", which a missing row answers too.
+        let client_tokens = self
+            .delete_in_batches::<api_client_tokens::Entity>(
+                api_client_tokens::Column::Id,
+                || {
+                    picked(
+                        api_client_tokens::Entity.into(),
+                        api_client_tokens::Column::Id.into(),
+                        Condition::all().add(api_client_tokens::Column::ExpiresAt.lt(ended)),
+                    )
+                },
+                "forgetting ended client tokens",
+            )
+            .await?;
+        Ok(keys + links + counters + known + sessions + client_tokens)
     }
 }

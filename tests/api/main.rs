@@ -24,6 +24,7 @@ mod http;
 mod idempotency;
 mod me;
 mod metrics;
+mod oauth;
 mod openapi;
 mod outage;
 mod password_reset;

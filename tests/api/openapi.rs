@@ -20,7 +20,15 @@ fn every_operation_has_an_id_a_tag_and_described_problem_answers_for_errors() {
             for (status, response) in op["responses"].as_object().unwrap() {
                 let described = response["description"].as_str().is_some_and(|d| !d.trim().is_empty());
                 assert!(described, "{method} {path} {status} has no description (OpenAPI requires one)");
-                if status.starts_with('4') || status.starts_with('5') {
+                if path.starts_with("/v1/oauth/") {
+                    // OAuth2 errors have RFC 6749 §5.2's shape, which stock
+                    // OAuth2 libraries read, not problem+json.
+                    let error = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert!(
+                        !status.starts_with('4') || error == "#/components/schemas/OAuthErrorView",
+                        "{method} {path} {status} is not an OAuth2 error"
+                    );
+                } else if status.starts_with('4') || status.starts_with('5') {
                     assert!(
                         response["content"].get("application/problem+json").is_some(),
                         "{method} {path} {status} is not problem+json"

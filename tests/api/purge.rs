@@ -1,13 +1,15 @@
 //! Housekeeping (issue 11): ended sessions, links, idempotency keys,
-//! throttle counters and known addresses are forgotten once they outlive
-//! their use, in batches, by every replica at once without harm.
+//! throttle counters, known addresses and API clients' ended tokens are
+//! forgotten once they outlive their use, in batches, by every replica at
+//! once without harm.
 
 use chrono::{Duration, Utc};
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app, stored_strings, unique};
 
-const TABLES: [&str; 5] = ["sessions", "password_tokens", "idempotency_keys", "login_throttle", "known_addresses"];
+const TABLES: [&str; 6] =
+    ["sessions", "password_tokens", "idempotency_keys", "login_throttle", "known_addresses", "api_client_tokens"];
 
 async fn counts(app: &TestApp) -> Vec<u64> {
     let mut out = Vec::new();
@@ -35,6 +37,19 @@ async fn what_outlived_its_use_is_purged_once_however_many_replicas_purge() {
     let keyed = app.client.post(app.url("/v1/users")).bearer_auth(&c.admin).header("idempotency-key", unique());
     assert_eq!(keyed.json(&body).send().await.unwrap().status(), 201);
     app.call(reqwest::Method::POST, "/v1/auth/password-reset", None, Some(json!({"login": login}))).await;
+    // An API client's token.
+    let client =
+        app.post("/v1/api-clients", &c.admin, json!({"name": "CRM", "permissions": ["users:read"]})).await.expect(201);
+    let issued = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .basic_auth(client["client_id"].as_str().unwrap(), client["client_secret"].as_str())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 200);
     for _ in 0..50 {
         if counts(&app).await[1] > 0 {
             break;

@@ -1,8 +1,8 @@
-//! Problems of desk phones.
+//! Problems of desk phones and API clients.
 
 use actix_web::http::StatusCode;
 use voxport_domain::errors::{
-    ClaimError, CreateDeviceError, DeleteDeviceError, ProvisioningRefused, UpdateDeviceError,
+    ApiClientError, ClaimError, CreateDeviceError, DeleteDeviceError, ProvisioningRefused, UpdateDeviceError,
 };
 
 use super::ApiError;
@@ -92,3 +92,13 @@ impl From<ProvisioningRefused> for ApiError {
 
 /// The challenge of a provisioning 401 (RFC 7617).
 pub(crate) const PROVISIONING_CHALLENGE: &str = "Basic realm=\"voxport provisioning\", charset=\"UTF-8\"";
+
+impl From<ApiClientError> for ApiError {
+    fn from(e: ApiClientError) -> Self {
+        match e {
+            ApiClientError::NotFound => Self::not_found("API client"),
+            ApiClientError::PermissionNotHeld(missing) => Self::not_held(&missing),
+            ApiClientError::Unknown(e) => Self::internal(e),
+        }
+    }
+}

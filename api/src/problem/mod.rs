@@ -157,6 +157,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "A valid bearer token is required.")
     }
 
+    /// What only a signed-in person may do, asked with an API client's token.
+    pub fn person_only() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "person_only", "Only a signed-in person can do this, not an API client.")
+    }
+
     pub fn forbidden(permission: Permission) -> Self {
         let mut e = Self::new(
             StatusCode::FORBIDDEN,

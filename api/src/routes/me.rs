@@ -84,7 +84,7 @@ fn me_view(auth: &Auth, user: &voxport_domain::user::User) -> MeView {
     security(("bearer" = [])),
 )]
 pub async fn get_me<S: Store>(app: web::Data<Voxport<S>>, auth: Auth) -> Result<web::Json<MeView>, ApiError> {
-    let user = app.me(&auth.actor).await?;
+    let user = app.me(auth.person()?).await?;
     Ok(web::Json(me_view(&auth, &user)))
 }
 
@@ -116,7 +116,7 @@ pub async fn update_me<S: Store>(
         return Err(f.into_error());
     };
     let changes = UserChanges { first_name, last_name, timezone, language, ..UserChanges::default() };
-    let user = app.update_me(&auth.actor, changes, Utc::now()).await?;
+    let user = app.update_me(auth.person()?, changes, Utc::now()).await?;
     Ok(web::Json(me_view(&auth, &user)))
 }
 
@@ -142,7 +142,7 @@ pub async fn change_password<S: Store>(
     auth: Auth,
     Json(body): Json<ChangePasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
-    app.change_password(&auth.actor, &body.current_password, &body.new_password, Utc::now()).await?;
+    app.change_password(auth.person()?, &body.current_password, &body.new_password, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -163,6 +163,6 @@ pub async fn my_sip_credentials<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
 ) -> Result<web::Json<Vec<SipCredentialsView>>, ApiError> {
-    let found = app.my_sip_credentials(&auth.actor, Utc::now()).await?;
+    let found = app.my_sip_credentials(auth.person()?, Utc::now()).await?;
     Ok(web::Json(found.into_iter().map(Into::into).collect()))
 }

@@ -31,12 +31,14 @@ macro_rules! list_params {
     };
 }
 
+pub mod api_clients;
 pub mod auth;
 pub mod claims;
 pub mod devices;
 pub mod emails;
 pub mod extensions;
 pub mod me;
+pub mod oauth;
 pub mod phone_numbers;
 pub mod provisioning;
 pub mod roles;

@@ -73,7 +73,7 @@ pub struct UpdateRoleBody {
     pub two_factor_required: Option<bool>,
 }
 
-fn parse_permissions(f: &mut Fields, codes: &[String]) -> Option<PermissionSet> {
+pub(crate) fn parse_permissions(f: &mut Fields, codes: &[String]) -> Option<PermissionSet> {
     let mut ok = true;
     let mut set = Vec::with_capacity(codes.len());
     for (i, code) in codes.iter().enumerate() {

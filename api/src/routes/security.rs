@@ -153,7 +153,7 @@ pub async fn disable_two_factor<S: Store>(
     auth: Auth,
     Json(body): Json<DisableTwoFactorBody>,
 ) -> Result<HttpResponse, ApiError> {
-    app.disable_two_factor(&auth.actor, &body.password, &body.code, Utc::now()).await?;
+    app.disable_two_factor(auth.person()?, &body.password, &body.code, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -401,6 +401,7 @@ pub async fn start_support_access<S: Store>(
     auth: Auth,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
+    auth.person()?;
     let actor = auth.require(Permission::TenantsWrite)?;
     let signed = app.start_support_access(actor, id.into_inner(), Utc::now()).await?;
     Ok(web::Json(super::auth::tokens(signed)))

@@ -11,7 +11,11 @@ use voxport_domain::{audit::AuditEvent, paging::Page};
 /// Who did something.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditActorView {
-    pub user_id: Uuid,
+    /// The person; null when an API client acted.
+    pub user_id: Option<Uuid>,
+    /// The API client that acted, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Uuid>,
     /// The actor's own tenant.
     pub tenant_id: Option<Uuid>,
 }
@@ -55,7 +59,11 @@ impl From<&AuditEvent> for AuditEventView {
             id: e.id,
             occurred_at: e.occurred_at,
             tenant_id: e.tenant_id,
-            actor: e.actor_user_id.map(|user_id| AuditActorView { user_id, tenant_id: e.actor_tenant_id }),
+            actor: (e.actor_user_id.is_some() || e.actor_client_id.is_some()).then_some(AuditActorView {
+                user_id: e.actor_user_id,
+                client_id: e.actor_client_id,
+                tenant_id: e.actor_tenant_id,
+            }),
             on_behalf_of: e.on_behalf_of,
             action: e.action.code(),
             target: e.target_type.map(|t| AuditTargetView { kind: t.as_str(), id: e.target_id }),

@@ -47,6 +47,7 @@ macro_rules! page_of {
     };
 }
 
+mod api_clients;
 mod audit;
 mod claims;
 mod devices;
@@ -58,6 +59,7 @@ mod stations;
 mod tenants;
 mod users;
 
+pub use api_clients::*;
 pub use audit::*;
 pub use claims::*;
 pub use devices::*;

@@ -25,19 +25,38 @@ use std::{
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::{auth::AccessClaims, auth::Session, tenant::TenantKind, user::Principal};
+use crate::{
+    api_client::{ApiClient, ClientToken},
+    auth::{AccessClaims, Session},
+    tenant::TenantKind,
+    user::Principal,
+};
 
 /// The most tokens kept; past it, entries past their lifetime go first.
 const MAX_ENTRIES: usize = 10_000;
 
 /// What one token's authentication read.
 #[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub claims: AccessClaims,
-    pub session: Session,
-    pub principal: Principal,
-    /// The kind of the customer tenant a support session acts in.
-    pub acting_in: Option<TenantKind>,
+pub enum Authenticated {
+    /// A person's token: their session and account.
+    Person {
+        claims: AccessClaims,
+        session: Session,
+        principal: Principal,
+        /// The kind of the customer tenant a support session acts in.
+        acting_in: Option<TenantKind>,
+    },
+    /// An API client's token: its row and the client.
+    Client { claims: AccessClaims, token: ClientToken, client: ApiClient },
+}
+
+impl Authenticated {
+    #[must_use]
+    pub fn claims(&self) -> &AccessClaims {
+        match self {
+            Self::Person { claims, .. } | Self::Client { claims, .. } => claims,
+        }
+    }
 }
 
 struct Entry {

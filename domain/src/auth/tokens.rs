@@ -27,6 +27,10 @@ use crate::crypto::{self, SecretBox};
 pub const LEEWAY_SECONDS: u64 = 30;
 
 const ACCESS_KIND: &str = "access";
+
+/// The kind of an API client's access token (OAuth2 client credentials).
+const CLIENT_KIND: &str = "client_access";
+
 /// A token that lets a user whose administrator requires a second factor
 /// enrol one, and do nothing else.
 const ENROLMENT_KIND: &str = "two_factor_enrolment";
@@ -137,6 +141,20 @@ pub struct AccessClaims {
     /// only while the password it was issued for stands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pwd: Option<String>,
+    /// An API client's token: the client (RFC 9068 `client_id`; also `sub`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Uuid>,
+    /// An API client's token: the permissions it carries (RFC 9068 `scope`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl AccessClaims {
+    /// Whether an API client's token (RFC 6749 client credentials).
+    #[must_use]
+    pub fn is_client(&self) -> bool {
+        self.typ == CLIENT_KIND
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -305,6 +323,27 @@ impl TokenSigner {
         self.sign(ENROLMENT_KIND, user, tenant, Uuid::nil(), Some(password_stamp), end, now)
     }
 
+    /// An access token of API client `client` of `tenant`: `token` is its
+    /// row (the `sid`), `scope` the permissions it carries, `end` its end.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn issue_client(
+        &self,
+        client: Uuid,
+        tenant: Uuid,
+        token: Uuid,
+        scope: String,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        self.sign_claims(AccessClaims {
+            client_id: Some(client),
+            scope: Some(scope),
+            ..self.claims(CLIENT_KIND, client, tenant, token, None, end, now)
+        })
+    }
+
     #[allow(clippy::too_many_arguments, reason = "the claims of a token, each set by its caller")]
     fn sign(
         &self,
@@ -316,7 +355,21 @@ impl TokenSigner {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let claims = AccessClaims {
+        self.sign_claims(self.claims(kind, user, tenant, session, pwd, end, now))
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "the claims of a token, each set by its caller")]
+    fn claims(
+        &self,
+        kind: &str,
+        user: Uuid,
+        tenant: Uuid,
+        session: Uuid,
+        pwd: Option<String>,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> AccessClaims {
+        AccessClaims {
             sub: user,
             tid: tenant,
             sid: session,
@@ -328,7 +381,12 @@ impl TokenSigner {
             jti: Uuid::new_v4(),
             typ: kind.to_owned(),
             pwd,
-        };
+            client_id: None,
+            scope: None,
+        }
+    }
+
+    fn sign_claims(&self, claims: AccessClaims) -> anyhow::Result<String> {
         let ring = self.keyring();
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(ring.signing.jwk.kid.clone());
@@ -342,7 +400,21 @@ impl TokenSigner {
     /// # Errors
     /// `Invalid` with the reason (for the log, not for the client).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        self.verify_kind(token, ACCESS_KIND)
+        self.verify_kind(token, Some(ACCESS_KIND))
+    }
+
+    /// As [`Self::verify`], for a person's access token or an API
+    /// client's: what a bearer token of a request may be.
+    ///
+    /// # Errors
+    /// `Invalid` with the reason.
+    pub fn verify_bearer(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let claims = self.verify_kind(token, None)?;
+        if claims.typ == ACCESS_KIND || claims.typ == CLIENT_KIND {
+            Ok(claims)
+        } else {
+            Err(TokenError::Invalid(format!("token of kind {:?}", claims.typ)))
+        }
     }
 
     /// As [`Self::verify`], for an enrolment token.
@@ -350,7 +422,7 @@ impl TokenSigner {
     /// # Errors
     /// `Invalid` with the reason.
     pub fn verify_enrolment(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        self.verify_kind(token, ENROLMENT_KIND)
+        self.verify_kind(token, Some(ENROLMENT_KIND))
     }
 
     /// Whether claims that verified are still within their time at `now`,
@@ -363,7 +435,7 @@ impl TokenSigner {
         claims.nbf - leeway <= now && now <= claims.exp + leeway
     }
 
-    fn verify_kind(&self, token: &str, kind: &str) -> Result<AccessClaims, TokenError> {
+    fn verify_kind(&self, token: &str, kind: Option<&str>) -> Result<AccessClaims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         let kid = header.kid.ok_or_else(|| TokenError::Invalid("no kid".to_owned()))?;
         let ring = self.keyring();
@@ -374,7 +446,7 @@ impl TokenSigner {
             .ok_or_else(|| TokenError::Invalid(format!("unknown kid {kid:?}")))?;
         let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
-        if data.claims.typ != kind {
+        if kind.is_some_and(|kind| data.claims.typ != kind) {
             return Err(TokenError::Invalid(format!("token of kind {:?}", data.claims.typ)));
         }
         Ok(data.claims)

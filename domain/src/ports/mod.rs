@@ -8,6 +8,7 @@
 
 use std::future::Future;
 
+mod api_clients;
 mod audit;
 mod claims;
 mod devices;
@@ -28,6 +29,7 @@ mod throttle;
 mod two_factor;
 mod users;
 
+pub use api_clients::*;
 pub use audit::*;
 pub use claims::*;
 pub use devices::*;
@@ -68,6 +70,7 @@ pub trait Store:
     + NetworkStore
     + ThrottleStore
     + KeyStore
+    + ApiClientStore
     + Clone
     + Send
     + Sync

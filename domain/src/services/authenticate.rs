@@ -35,7 +35,7 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<Actor, AuthenticateError> {
         let read = match self.auth_cache.get(bearer, now) {
-            Some(read) if TokenSigner::in_time(&read.claims, now) => read,
+            Some(read) if TokenSigner::in_time(read.claims(), now) => read,
             Some(_) => return Err(AuthenticateError::InvalidToken),
             None => {
                 let generation = self.auth_cache.generation();
@@ -44,38 +44,69 @@ impl<S: Store> Voxport<S> {
                 read
             }
         };
-        let Authenticated { session, principal, acting_in, .. } = read;
-        if !session.is_live(now) || principal.status(now) != UserStatus::Active {
-            return Err(AuthenticateError::InvalidToken);
+        match read {
+            Authenticated::Person { session, principal, acting_in, .. } => {
+                if !session.is_live(now) || principal.status(now) != UserStatus::Active {
+                    return Err(AuthenticateError::InvalidToken);
+                }
+                if !allowed(&principal.allowed_networks, ip) {
+                    return Err(AuthenticateError::IpNotAllowed);
+                }
+                let mut actor = Actor {
+                    user_id: principal.id,
+                    tenant_id: principal.tenant_id,
+                    home_tenant_id: principal.tenant_id,
+                    session_id: session.id,
+                    permissions: principal.role.permissions,
+                    ip,
+                    client_id: None,
+                };
+                if let (Some(customer), Some(kind)) = (session.acting_tenant_id, acting_in) {
+                    // A support agent acts in the customer tenant with at most
+                    // what its own administrators may do there.
+                    let theirs = BuiltinRole::Administrator.permissions(kind);
+                    actor.tenant_id = customer;
+                    actor.permissions = actor.permissions.iter().filter(|p| theirs.contains(*p)).collect();
+                }
+                Ok(actor)
+            }
+            Authenticated::Client { token, client, .. } => {
+                if token.revoked_at.is_some() || now >= token.expires_at || !client.active(now) {
+                    return Err(AuthenticateError::InvalidToken);
+                }
+                if !client.allows(ip) {
+                    return Err(AuthenticateError::IpNotAllowed);
+                }
+                Ok(Actor {
+                    user_id: Uuid::nil(),
+                    tenant_id: client.tenant_id,
+                    home_tenant_id: client.tenant_id,
+                    session_id: token.id,
+                    // What the client holds now, of what the token was for.
+                    permissions: token.scope.intersection(&client.permissions),
+                    ip,
+                    client_id: Some(client.id),
+                })
+            }
         }
-        if !allowed(&principal.allowed_networks, ip) {
-            return Err(AuthenticateError::IpNotAllowed);
-        }
-        let mut actor = Actor {
-            user_id: principal.id,
-            tenant_id: principal.tenant_id,
-            home_tenant_id: principal.tenant_id,
-            session_id: session.id,
-            permissions: principal.role.permissions,
-            ip,
-        };
-        if let (Some(customer), Some(kind)) = (session.acting_tenant_id, acting_in) {
-            // A support agent acts in the customer tenant with at most what
-            // its own administrators may do there.
-            let theirs = BuiltinRole::Administrator.permissions(kind);
-            actor.tenant_id = customer;
-            actor.permissions = actor.permissions.iter().filter(|p| theirs.contains(*p)).collect();
-        }
-        Ok(actor)
     }
 
-    /// Verifies a token and reads what it names: its session, its user
-    /// and, for a support session, the customer tenant's kind.
-    async fn read_token(&self, bearer: &str) -> Result<Authenticated, AuthenticateError> {
-        let claims = self.tokens.verify(bearer).map_err(|e| {
+    /// Verifies a token and reads what it names: a person's session, their
+    /// account and, for a support session, the customer tenant's kind; or
+    /// an API client's token row and the client.
+    pub(super) async fn read_token(&self, bearer: &str) -> Result<Authenticated, AuthenticateError> {
+        let claims = self.tokens.verify_bearer(bearer).map_err(|e| {
             tracing::debug!(error = %e, "refused an access token");
             AuthenticateError::InvalidToken
         })?;
+        if claims.is_client() {
+            return match self.store.client_token(claims.sid).await? {
+                Some((token, client)) if client.id == claims.sub && client.tenant_id == claims.tid => {
+                    Ok(Authenticated::Client { claims, token, client })
+                }
+                _ => Err(AuthenticateError::InvalidToken),
+            };
+        }
         let session = match self.store.session(claims.sid).await? {
             Some(s) if s.user_id == claims.sub => s,
             _ => return Err(AuthenticateError::InvalidToken),
@@ -91,7 +122,7 @@ impl<S: Store> Voxport<S> {
             ),
             None => None,
         };
-        Ok(Authenticated { claims, session, principal, acting_in })
+        Ok(Authenticated::Person { claims, session, principal, acting_in })
     }
 
     /// Something changed that can refuse a token (a session ended, an

@@ -49,12 +49,7 @@ impl<S: Store> Voxport<S> {
         };
         let audit = AuditEvent { tenant_id: Some(tenant), ..AuditEvent::by(actor, action, target(kind), None, now) }
             .with(json!({"key": key}));
-        let claim = NewClaim {
-            kind,
-            key: key.to_owned(),
-            claimant_tenant_id: tenant,
-            claimed_by: (!actor.is_system()).then_some(actor.user_id),
-        };
+        let claim = NewClaim { kind, key: key.to_owned(), claimant_tenant_id: tenant, claimed_by: actor.person() };
         if self.store.record_claim(&claim, &audit).await? {
             tracing::info!(actor = %actor.user_id, tenant = %tenant, kind = kind.as_str(), "claim recorded");
         }

@@ -33,9 +33,9 @@ struct Remembered<T> {
 /// support agent's keys in one customer are not their keys in another).
 fn scope(actor: &Actor) -> Uuid {
     if actor.tenant_id == actor.home_tenant_id {
-        actor.user_id
+        actor.caller_id()
     } else {
-        Uuid::new_v5(&actor.tenant_id, actor.user_id.as_bytes())
+        Uuid::new_v5(&actor.tenant_id, actor.caller_id().as_bytes())
     }
 }
 

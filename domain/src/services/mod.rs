@@ -4,6 +4,7 @@
 //! administrator) to the store's transaction.
 
 mod account;
+mod api_clients;
 mod authenticate;
 mod claims;
 mod devices;
@@ -11,6 +12,7 @@ mod emails;
 mod extensions;
 mod idempotency;
 mod keys;
+mod machines;
 mod passwords;
 mod phone_numbers;
 mod provisioning;
@@ -25,6 +27,7 @@ mod users;
 
 use std::sync::Arc;
 
+pub use api_clients::{ClientCredentials, DEFAULT_SECRET_OVERLAP, Introspection, IssuedToken};
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
 pub use keys::{KEY_ACTIVATION_SECONDS, KEY_RELOAD, load_signing_keys};

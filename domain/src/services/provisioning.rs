@@ -1,27 +1,24 @@
 //! Desk phones fetching their configuration (issue 10; see
-//! [`crate::provisioning`]). A fetch is checked like a sign-in: its
-//! failures count against the credentials' username at the address and
-//! against the address, and too many answer 429 (SECURITY.md "Brute
-//! force"). Every fetch that names known credentials is audited in the
-//! device's tenant.
+//! [`crate::provisioning`]). A fetch is checked like a sign-in
+//! (`super::machines`). Every fetch that names known credentials is
+//! audited in the device's tenant.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{Voxport, machines::Throttled};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
+    auth::MachineSecret,
     device::{Device, MacAddress},
     errors::ProvisioningRefused,
     extension::{ExtensionType, SipSecret},
     ports::{SecretsOf, Store},
-    provisioning::{
-        DeviceFetch, PhoneConfig, PhoneLine, ProvisioningCredentials, ProvisioningSecret, Registrar, StoredProvisioning,
-    },
-    throttle::{Judgement, SignInKeys, Success},
+    provisioning::{DeviceFetch, PhoneConfig, PhoneLine, ProvisioningCredentials, Registrar, StoredProvisioning},
+    throttle::SignInKeys,
     user::UserStatus,
 };
 
@@ -76,7 +73,7 @@ impl<S: Store> Voxport<S> {
         let credentials = ProvisioningCredentials::generate();
         let audit = AuditEvent::by(actor, AuditAction::DeviceProvisioningIssued, TargetType::Device, Some(id), now)
             .with(json!({"username": credentials.username}));
-        let digest = ProvisioningSecret::hash_of(credentials.password.expose());
+        let digest = credentials.password.digest();
         if !self.store.set_provisioning_credentials(actor.tenant_id, id, &credentials.username, &digest, &audit).await?
         {
             return Ok(None);
@@ -100,39 +97,24 @@ impl<S: Store> Voxport<S> {
         let Some((username, password)) = fetch.credentials else {
             return Err(ProvisioningRefused::Unauthenticated);
         };
-        let policy = &self.settings.throttle;
         let keys = SignInKeys::device(username, fetch.ip);
-        let mut state = self.store.throttle_state(&keys, None, now - policy.known_for).await?;
-        // No hard stop: issuing new credentials is how an administrator
-        // lets a phone in again.
-        state.account = None;
-        match policy.judge(&state, now) {
-            Judgement::TooMany { until } => {
-                metrics::counter!("voxport_throttle_refusals_total", "kind" => "device").increment(1);
-                let retry_after = u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1);
-                return Err(ProvisioningRefused::TooMany { retry_after });
-            }
-            Judgement::Locked => {
-                self.store.record_failures(&[&keys.address], policy, now).await?;
-                return Err(ProvisioningRefused::Unauthenticated);
-            }
-            Judgement::Open => {}
-        }
+        let state = match self.judge_machine(&keys, now).await? {
+            Ok(state) => state,
+            Err(Throttled::TooMany { retry_after }) => return Err(ProvisioningRefused::TooMany { retry_after }),
+            Err(Throttled::Locked) => return Err(ProvisioningRefused::Unauthenticated),
+        };
         let Some(found) = self.store.provisioning_login(username).await? else {
-            self.store.record_failures(&[&keys.pair, &keys.address], policy, now).await?;
+            self.machine_failed(&keys, now).await?;
             return Err(ProvisioningRefused::Unauthenticated);
         };
-        if !ProvisioningSecret::matches(password, &found.secret_hash) {
-            self.store.record_failures(&[&keys.pair, &keys.address], policy, now).await?;
+        if !MachineSecret::matches(password, &found.secret_hash) {
+            self.machine_failed(&keys, now).await?;
             let audit = device_event(AuditAction::DeviceProvisioningFailed, &found, &fetch, now)
                 .with(json!({"reason": "wrong_password", "format": fetch.format.as_str()}));
             self.store.record(&audit).await?;
             return Err(ProvisioningRefused::Unauthenticated);
         }
-        if state.pair.is_some() {
-            let success = Success { clear_pair: true, ..Success::default() };
-            self.store.record_success(&keys, found.device_id, success, now).await?;
-        }
+        self.machine_succeeded(&keys, &state, found.device_id, now).await?;
         match self.phone_config(&found, fetch.mac, now).await? {
             Err(why) => {
                 let audit = device_event(AuditAction::DeviceProvisioningFailed, &found, &fetch, now)

@@ -8,6 +8,7 @@ pub struct Model {
     pub occurred_at: ChronoDateTimeUtc,
     pub tenant_id: Option<Uuid>,
     pub actor_user_id: Option<Uuid>,
+    pub actor_client_id: Option<Uuid>,
     pub actor_tenant_id: Option<Uuid>,
     pub on_behalf_of: Option<Uuid>,
     pub action: String,

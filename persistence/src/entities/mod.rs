@@ -1,6 +1,9 @@
 //! sea-orm entities: the rows as stored. They never leave this crate; the
 //! adapters turn them into domain types at the edge.
 
+pub mod api_client_secrets;
+pub mod api_client_tokens;
+pub mod api_clients;
 pub mod audit_events;
 pub mod claims;
 pub mod device_assignments;
