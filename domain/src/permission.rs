@@ -55,6 +55,7 @@ permissions! {
     AuditRead => "audit:read", "Read the audit log.";
     ApiClientsRead => "api_clients:read", "List and view the tenant's API clients (integrators' OAuth2 clients).";
     ApiClientsWrite => "api_clients:write", "Create, change, rotate and delete API clients.";
+    TokensIntrospect => "tokens:introspect", "Let an API client ask whether a token of the tenant is live (RFC 7662).";
     CallRecordsRead => "call_records:read", "Read the call records of everyone in the tenant.";
     CallRecordsReadOwn => "call_records:read_own", "Read one's own call records.";
     TransactionsRead => "transactions:read", "Read billing transactions.";

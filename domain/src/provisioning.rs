@@ -8,8 +8,11 @@
 //! digest (a slow hash protects guessable secrets, not random ones) and a
 //! fetch costs no argon2 work. The file is made from what holds now: a
 //! device moved to another user serves that user's lines at its next
-//! fetch, and every port the user is not given is written empty, so a line
-//! of the previous holder does not linger on the phone.
+//! fetch, and every port without a line of the user is written empty, so
+//! a line of the previous holder does not linger on a phone that fetches
+//! again. A device that serves nobody gets 404 (issue 10); its lines are
+//! then only as good as their secrets, which a new holder's assignment
+//! rotates.
 
 use std::{fmt, net::IpAddr};
 
@@ -276,7 +279,8 @@ fn xml_attribute(value: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push_str(&format!("&#x{:x};", u32::from(c))),
+            // XML 1.0 allows no control characters, not even as references.
+            c if c.is_control() => {}
             c => out.push(c),
         }
     }

@@ -165,7 +165,7 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared(
-                "UPDATE roles SET permissions = permissions || ' api_clients:read api_clients:write' \
+                "UPDATE roles SET permissions = permissions || ' api_clients:read api_clients:write tokens:introspect' \
                  WHERE builtin = 'administrator'",
             )
             .await?;

@@ -12,7 +12,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel as _, Order, PaginatorTrait as _,
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait as _,
-    sea_query::{Expr, Query},
+    sea_query::{Expr, LockType, Query},
 };
 use uuid::Uuid;
 use voxport_domain::{
@@ -297,12 +297,16 @@ impl DeviceStore for SeaStore {
         audit: &AuditEvent,
     ) -> anyhow::Result<bool> {
         let (txn, _writing) = self.begin_write().await?;
+        // Locked, so a claim moving the device to another tenant either
+        // goes first (and this finds no device here) or waits for this and
+        // then drops these credentials.
         let exists = devices::Entity::find_by_id(id)
             .filter(devices::Column::TenantId.eq(tenant))
-            .count(&txn)
+            .lock(LockType::Update)
+            .one(&txn)
             .await
             .map_err(|e| db_err(e, "finding a device"))?
-            > 0;
+            .is_some();
         if !exists {
             return Ok(false);
         }

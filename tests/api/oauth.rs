@@ -99,8 +99,13 @@ async fn token(app: &TestApp, client: &Client, scopes: &[&str]) -> String {
 async fn a_stock_oauth2_client_gets_a_token_calls_the_api_and_revokes_it() {
     let app = spawn_app().await;
     let c = app.customer().await;
-    let created =
-        create(&app, &c, &["users:read", "users:write", "extensions:read", "call_records:read_own"], json!({})).await;
+    let created = create(
+        &app,
+        &c,
+        &["users:read", "users:write", "extensions:read", "call_records:read_own", "tokens:introspect"],
+        json!({}),
+    )
+    .await;
     let secret = created["client_secret"].as_str().unwrap();
     assert!(secret.starts_with("vxcs_") && secret.len() >= 48, "{secret}");
     assert_eq!(created["client_id"], created["id"]);
@@ -145,6 +150,10 @@ async fn a_stock_oauth2_client_gets_a_token_calls_the_api_and_revokes_it() {
     assert!(theirs.active(), "a person's token of the tenant");
     assert_eq!(theirs.sub(), Some(c.admin_id.as_str()));
     assert!(!client.introspect(&AccessToken::new("garbage".into())).request_async(&http(&app)).await.unwrap().active());
+    // Only a client holding tokens:introspect may ask (RFC 7662 §4).
+    let nosy = library(&create(&app, &c, &["users:read"], json!({})).await, AuthType::BasicAuth);
+    let refused = nosy.introspect(&access).request_async(&http(&app)).await;
+    assert!(matches!(refused, Err(RequestTokenError::ServerResponse(_))), "{refused:?}");
 
     // Revocation ends that token at once, and only that one.
     client
@@ -218,12 +227,19 @@ async fn token_errors_have_rfc_6749_names() {
             "invalid_request",
         ),
         (form("grant_type=client_credentials".into()), 401, "invalid_client"),
+        (form(format!("grant_type=&client_id={id}&client_secret={secret}")), 400, "invalid_request"),
         (
             app.client.post(app.url("/v1/oauth/token")).json(&json!({"grant_type": "client_credentials"})),
             400,
             "invalid_request",
         ),
     ];
+    // The client named in the form too, as some libraries do, and an
+    // empty scope (as if left out): a token.
+    let both = form(format!("grant_type=client_credentials&client_id={id}&scope=")).basic_auth(id, Some(secret));
+    let answer = reply(both.send().await.unwrap()).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["scope"], "users:read");
     for (request, status, code) in cases {
         let answer = reply(request.send().await.unwrap()).await;
         assert_eq!((answer.status.as_u16(), answer.body["error"].as_str()), (status, Some(code)), "{}", answer.body);

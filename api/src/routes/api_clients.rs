@@ -1,13 +1,18 @@
 //! `/v1/api-clients`: integrators' OAuth2 clients of the caller's tenant
 //! (issue 9). Tokens come from `POST /v1/oauth/token` (`super::oauth`).
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{
+    HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
+    actor::Actor,
     api_client::{ApiClientChanges, NewApiClient},
     permission::Permission,
     ports::Store,
@@ -83,6 +88,23 @@ list_params! {
     pub struct ApiClientListParams {}
 }
 
+/// Who may create or change API clients: a signed-in person of the
+/// tenant holding `api_clients:write`. Neither a client (its credentials
+/// would outlive whoever made it) nor a support agent acting in a
+/// customer (who would leave a credential behind in a tenant not theirs).
+fn manager(auth: &Auth) -> Result<&Actor, ApiError> {
+    auth.person()?;
+    let actor = auth.require(Permission::ApiClientsWrite)?;
+    if actor.tenant_id != actor.home_tenant_id {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "own_tenant_only",
+            "A tenant's own administrators manage its API clients, not a support session.",
+        ));
+    }
+    Ok(actor)
+}
+
 fn parse_networks(f: &mut Fields, field: &str, raw: &[String]) -> Option<Vec<Cidr>> {
     if raw.len() > 100 {
         f.add(field, "at most 100 networks");
@@ -122,13 +144,16 @@ pub async fn list_api_clients<S: Store>(
 ///
 /// It holds a subset of the caller's permissions (PRODUCT.md rule 7). The
 /// answer shows `client_id` and `client_secret`, the secret this once.
-/// Needs `api_clients:write`.
+/// Needs `api_clients:write`, held by a signed-in person of the tenant
+/// (not an API client, not a support session: 403 `person_only`,
+/// `own_tenant_only`). Changing, rotating or deleting a client needs every
+/// permission it holds.
 #[utoipa::path(
     post, path = "/v1/api-clients", tag = "api-clients", operation_id = "create_api_client",
     request_body = CreateApiClientBody,
     responses(
         (status = 201, description = "The client, with its secret shown once", body = ApiClientWithSecretView),
-        (status = 403, description = "`permission_denied`, or `permission_not_held` with `missing_permissions`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`, `person_only`, `own_tenant_only`, or `permission_not_held` with `missing_permissions`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, BadBody,
     ),
     security(("bearer" = [])),
@@ -139,7 +164,7 @@ pub async fn create_api_client<S: Store>(
     auth: Auth,
     Json(body): Json<CreateApiClientBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = auth.require(Permission::ApiClientsWrite)?;
+    let actor = manager(&auth)?;
     let mut f = Fields::default();
     let name = f.check("name", Label::parse(&body.name));
     let permissions = parse_permissions(&mut f, &body.permissions);
@@ -189,7 +214,7 @@ pub async fn get_api_client<S: Store>(
     request_body = UpdateApiClientBody,
     responses(
         (status = 200, description = "The changed client", body = ApiClientView),
-        (status = 403, description = "`permission_denied`, or `permission_not_held` with `missing_permissions`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`, `person_only`, `own_tenant_only`, or `permission_not_held` with `missing_permissions`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, BadBody,
     ),
@@ -202,7 +227,7 @@ pub async fn update_api_client<S: Store>(
     id: web::Path<Uuid>,
     Json(body): Json<UpdateApiClientBody>,
 ) -> Result<web::Json<ApiClientView>, ApiError> {
-    let actor = auth.require(Permission::ApiClientsWrite)?;
+    let actor = manager(&auth)?;
     let mut f = Fields::default();
     let name = f.optional("name", body.name.as_deref(), Label::parse);
     let permissions = match &body.permissions {
@@ -230,8 +255,9 @@ pub async fn update_api_client<S: Store>(
     params(("id" = Uuid, Path, description = "The client's id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 403, description = "`permission_denied`, `person_only`, `own_tenant_only`, or `permission_not_held` with `missing_permissions`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        Unauthenticated, Forbidden,
+        Unauthenticated,
     ),
     security(("bearer" = [])),
     extensions(("x-required-permission" = json!("api_clients:write"))),
@@ -241,7 +267,7 @@ pub async fn delete_api_client<S: Store>(
     auth: Auth,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = auth.require(Permission::ApiClientsWrite)?;
+    let actor = manager(&auth)?;
     app.delete_api_client(actor, id.into_inner(), Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -258,8 +284,9 @@ pub async fn delete_api_client<S: Store>(
     request_body = RotateClientSecretBody,
     responses(
         (status = 200, description = "The client, with its new secret shown once", body = ApiClientWithSecretView),
+        (status = 403, description = "`permission_denied`, `person_only`, `own_tenant_only`, or `permission_not_held` with `missing_permissions`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        Unauthenticated, Forbidden, BadBody,
+        Unauthenticated, BadBody,
     ),
     security(("bearer" = [])),
     extensions(("x-required-permission" = json!("api_clients:write"))),
@@ -270,7 +297,7 @@ pub async fn rotate_client_secret<S: Store>(
     id: web::Path<Uuid>,
     OptionalJson(body): OptionalJson<RotateClientSecretBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = auth.require(Permission::ApiClientsWrite)?;
+    let actor = manager(&auth)?;
     let now = Utc::now();
     let old_until = body.unwrap_or_default().old_secret_expires_at.unwrap_or(now + DEFAULT_SECRET_OVERLAP);
     let rotated = app.rotate_client_secret(actor, id.into_inner(), old_until, now).await?;

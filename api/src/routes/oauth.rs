@@ -192,10 +192,12 @@ impl Form {
         if !form_type {
             return Err(Refusal::new("invalid_request", "Send the parameters as application/x-www-form-urlencoded."));
         }
-        // Unknown parameters are ignored (RFC 6749 §3.2); known ones may
-        // appear once.
-        let pairs: Vec<(String, String)> =
-            form_urlencoded::parse(body).into_owned().filter(|(name, _)| PARAMETERS.contains(&name.as_str())).collect();
+        // Unknown parameters are ignored and empty ones are as if omitted
+        // (RFC 6749 §3.2, §3.1); known ones may appear once.
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+            .into_owned()
+            .filter(|(name, value)| PARAMETERS.contains(&name.as_str()) && !value.is_empty())
+            .collect();
         for (i, (name, _)) in pairs.iter().enumerate() {
             if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
                 return Err(Refusal::new("invalid_request", format!("`{name}` is given more than once.")));
@@ -237,13 +239,18 @@ fn client_credentials(req: &HttpRequest, form: &Form) -> Result<(String, String)
     let posted = match (form.get("client_id"), form.get("client_secret")) {
         (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
         (None, None) => None,
+        (Some(_), None) if basic.is_some() => None,
         _ => return Err(unauthenticated()),
     };
     match (basic, posted) {
         (Some(_), Some(_)) => {
             Err(Refusal::new("invalid_request", "Authenticate the client one way: HTTP Basic or the form, not both."))
         }
-        (Some(c), None) | (None, Some(c)) => Ok(c),
+        // Some libraries name the client in the form too: the same one is
+        // no second way.
+        (Some(c), None) if form.get("client_id").is_none_or(|id| id == c.0) => Ok(c),
+        (Some(_), None) => Err(unauthenticated()),
+        (None, Some(c)) => Ok(c),
         (None, None) => Err(unauthenticated()),
     }
 }

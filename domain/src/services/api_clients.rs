@@ -16,10 +16,10 @@ use crate::{
         ApiClient, ApiClientChanges, CLIENT_SECRET_PREFIX, ClientToken, ClientWithSecret, NewApiClient, parse_scope,
     },
     audit::{AuditAction, AuditEvent, TargetType},
-    auth::{Authenticated, MachineSecret},
+    auth::{Authenticated, MachineSecret, TokenSigner},
     errors::{ApiClientError, OAuthError},
     paging::{Page, PageRequest},
-    permission::PermissionSet,
+    permission::{Permission, PermissionSet},
     ports::Store,
     throttle::SignInKeys,
     user::UserStatus,
@@ -99,6 +99,15 @@ impl<S: Store> Voxport<S> {
         Ok(ClientWithSecret { client, secret })
     }
 
+    /// The client `id` of the actor's tenant, which the actor may manage:
+    /// they hold every permission it holds (PRODUCT.md rule 7), or they
+    /// could take over a stronger client by rotating its secret.
+    async fn manageable(&self, actor: &Actor, id: Uuid) -> Result<ApiClient, ApiClientError> {
+        let client = self.store.api_client(actor.tenant_id, id).await?.ok_or(ApiClientError::NotFound)?;
+        let missing = actor.cannot_grant(&client.permissions);
+        if missing.is_empty() { Ok(client) } else { Err(ApiClientError::PermissionNotHeld(missing)) }
+    }
+
     /// Changes a client; new permissions must all be the actor's. Disabling
     /// it (or a permission it loses) applies to its tokens at once.
     ///
@@ -111,6 +120,7 @@ impl<S: Store> Voxport<S> {
         changes: ApiClientChanges,
         now: DateTime<Utc>,
     ) -> Result<ApiClient, ApiClientError> {
+        self.manageable(actor, id).await?;
         if let Some(wanted) = &changes.permissions {
             let missing = actor.cannot_grant(wanted);
             if !missing.is_empty() {
@@ -131,8 +141,9 @@ impl<S: Store> Voxport<S> {
     /// Deletes a client; its tokens stop working at once.
     ///
     /// # Errors
-    /// `NotFound`.
+    /// `NotFound`, `PermissionNotHeld` (the client holds more than the actor).
     pub async fn delete_api_client(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), ApiClientError> {
+        self.manageable(actor, id).await?;
         let audit = AuditEvent::by(actor, AuditAction::ApiClientDeleted, TargetType::ApiClient, Some(id), now);
         if !self.store.delete_api_client(actor.tenant_id, id, &audit).await? {
             return Err(ApiClientError::NotFound);
@@ -147,7 +158,7 @@ impl<S: Store> Voxport<S> {
     /// integrator can switch without an outage.
     ///
     /// # Errors
-    /// `NotFound`.
+    /// `NotFound`, `PermissionNotHeld` (the client holds more than the actor).
     pub async fn rotate_client_secret(
         &self,
         actor: &Actor,
@@ -155,6 +166,7 @@ impl<S: Store> Voxport<S> {
         old_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<ClientWithSecret, ApiClientError> {
+        self.manageable(actor, id).await?;
         let secret = MachineSecret::generate(CLIENT_SECRET_PREFIX);
         let old_until = old_until.max(now);
         let audit = AuditEvent::by(actor, AuditAction::ApiClientSecretRotated, TargetType::ApiClient, Some(id), now)
@@ -277,10 +289,12 @@ impl<S: Store> Voxport<S> {
     /// Introspection (RFC 7662) for the tenant's other services: whether a
     /// token (a person's or an API client's) of the calling client's tenant
     /// would be accepted now, and what it carries. Tokens of other tenants
-    /// are reported inactive.
+    /// are reported inactive. The calling client needs `tokens:introspect`
+    /// (RFC 7662 §4: not every client may learn what others' tokens carry).
     ///
     /// # Errors
-    /// See [`Self::authenticate_client`].
+    /// See [`Self::authenticate_client`]; `UnauthorizedClient` without
+    /// `tokens:introspect`.
     pub async fn introspect(
         &self,
         credentials: ClientCredentials<'_>,
@@ -288,9 +302,13 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<Option<Introspection>, OAuthError> {
         let caller = self.authenticate_client(credentials, now).await?;
+        if !caller.permissions.contains(Permission::TokensIntrospect) {
+            return Err(OAuthError::UnauthorizedClient);
+        }
         let Ok(read) = self.read_token(token).await else { return Ok(None) };
         let claims = read.claims().clone();
-        let in_time = now.timestamp() < claims.exp && claims.nbf <= now.timestamp();
+        // The rule every request's token is held to, leeway included.
+        let in_time = TokenSigner::in_time(&claims, now);
         let facts = match read {
             Authenticated::Person { session, principal, .. } => (session.is_live(now)
                 && principal.status(now) == UserStatus::Active

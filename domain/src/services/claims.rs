@@ -51,7 +51,7 @@ impl<S: Store> Voxport<S> {
             .with(json!({"key": key}));
         let claim = NewClaim { kind, key: key.to_owned(), claimant_tenant_id: tenant, claimed_by: actor.person() };
         if self.store.record_claim(&claim, &audit).await? {
-            tracing::info!(actor = %actor.user_id, tenant = %tenant, kind = kind.as_str(), "claim recorded");
+            tracing::info!(actor = %actor.caller_id(), tenant = %tenant, kind = kind.as_str(), "claim recorded");
         }
         Ok(())
     }
@@ -98,7 +98,7 @@ impl<S: Store> Voxport<S> {
         if !self.store.grant_claim(&claim, &audit).await? {
             return Err(ClaimError::Stale);
         }
-        tracing::info!(actor = %actor.user_id, claim = %claim.id, kind = claim.kind.as_str(), "claim granted");
+        tracing::info!(actor = %actor.caller_id(), claim = %claim.id, kind = claim.kind.as_str(), "claim granted");
         Ok(claim)
     }
 }

@@ -52,7 +52,7 @@ impl<S: Store> Voxport<S> {
             }
             other => other?,
         };
-        tracing::info!(actor = %actor.user_id, device = %device.id, "registered device");
+        tracing::info!(actor = %actor.caller_id(), device = %device.id, "registered device");
         Ok(device)
     }
 
@@ -80,7 +80,7 @@ impl<S: Store> Voxport<S> {
     pub async fn delete_device(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteDeviceError> {
         let audit = AuditEvent::by(actor, AuditAction::DeviceDeleted, TargetType::Device, Some(id), now);
         self.store.delete_device(actor.tenant_id, id, &audit).await?;
-        tracing::info!(actor = %actor.user_id, device = %id, "deleted device");
+        tracing::info!(actor = %actor.caller_id(), device = %id, "deleted device");
         Ok(())
     }
 

@@ -131,7 +131,7 @@ impl<S: Store> Voxport<S> {
             .with(json!({"email_id": queued_view.id, "with_link": !has_password}));
         self.store.queue_email(queued, &audit).await?;
         self.outbox.notify_one();
-        tracing::info!(actor = %actor.user_id, user = %user, email = %queued_view.id, "queued a welcome email again");
+        tracing::info!(actor = %actor.caller_id(), user = %user, email = %queued_view.id, "queued a welcome email again");
         Ok(queued_view)
     }
 

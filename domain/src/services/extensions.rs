@@ -156,7 +156,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::ExtensionCreated, TargetType::Extension, Some(new.id), now)
             .with(json!({"number": new.number.as_str()}));
         let extension = self.store.create_extension(actor.tenant_id, &new, &audit).await?;
-        tracing::info!(actor = %actor.user_id, extension = %extension.id, "created extension");
+        tracing::info!(actor = %actor.caller_id(), extension = %extension.id, "created extension");
         Ok(extension)
     }
 
@@ -186,7 +186,7 @@ impl<S: Store> Voxport<S> {
                 ]),
             }));
         let extension = self.store.update_extension(actor.tenant_id, id, changes, &audit).await?;
-        tracing::info!(actor = %actor.user_id, extension = %id, "changed extension");
+        tracing::info!(actor = %actor.caller_id(), extension = %id, "changed extension");
         Ok(extension)
     }
 
@@ -200,7 +200,7 @@ impl<S: Store> Voxport<S> {
     ) -> Result<(), DeleteExtensionError> {
         let audit = AuditEvent::by(actor, AuditAction::ExtensionDeleted, TargetType::Extension, Some(id), now);
         self.store.delete_extension(actor.tenant_id, id, &audit).await?;
-        tracing::info!(actor = %actor.user_id, extension = %id, "deleted extension");
+        tracing::info!(actor = %actor.caller_id(), extension = %id, "deleted extension");
         Ok(())
     }
 
@@ -220,7 +220,7 @@ impl<S: Store> Voxport<S> {
             self.store
                 .record(&AuditEvent::by(actor, AuditAction::SipSecretRead, TargetType::Extension, Some(id), now))
                 .await?;
-            tracing::info!(actor = %actor.user_id, extension = %id, "read SIP credentials");
+            tracing::info!(actor = %actor.caller_id(), extension = %id, "read SIP credentials");
         }
         Ok(found)
     }
@@ -261,7 +261,7 @@ impl<S: Store> Voxport<S> {
         if !self.store.set_sip_secret(actor.tenant_id, id, &sealed, &audit).await? {
             return Ok(None);
         }
-        tracing::info!(actor = %actor.user_id, extension = %id, "rotated SIP secret");
+        tracing::info!(actor = %actor.caller_id(), extension = %id, "rotated SIP secret");
         Ok(self.credentials(actor, SecretsOf::Extension(id)).await?.pop())
     }
 

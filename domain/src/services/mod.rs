@@ -179,7 +179,7 @@ impl<S: Store> Voxport<S> {
     ) -> Result<T, TelephonyError> {
         self.target::<TelephonyError>(actor, user).await?;
         let value = write(&audit).await?;
-        tracing::info!(actor = %actor.user_id, user = %user, action = audit.action.code(), "changed what a user holds");
+        tracing::info!(actor = %actor.caller_id(), user = %user, action = audit.action.code(), "changed what a user holds");
         Ok(value)
     }
 

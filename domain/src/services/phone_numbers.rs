@@ -71,7 +71,7 @@ impl<S: Store> Voxport<S> {
             }
             other => other?,
         };
-        tracing::info!(actor = %actor.user_id, number = %number.id, tenant = %tenant, "added phone number");
+        tracing::info!(actor = %actor.caller_id(), number = %number.id, tenant = %tenant, "added phone number");
         Ok(number)
     }
 
@@ -106,7 +106,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::PhoneNumberDeleted, TargetType::PhoneNumber, Some(id), now)
             .with(json!({"number": number.number.as_str()}));
         self.store.delete_phone_number(id, &audit).await?;
-        tracing::info!(actor = %actor.user_id, number = %id, "removed phone number");
+        tracing::info!(actor = %actor.caller_id(), number = %id, "removed phone number");
         Ok(())
     }
 

@@ -78,7 +78,7 @@ impl<S: Store> Voxport<S> {
         {
             return Ok(None);
         }
-        tracing::info!(actor = %actor.user_id, device = %id, "issued provisioning credentials");
+        tracing::info!(actor = %actor.caller_id(), device = %id, "issued provisioning credentials");
         let device = self.store.device(actor.tenant_id, id).await?.context("a device vanished")?;
         Ok(Some((device, credentials)))
     }

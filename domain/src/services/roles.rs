@@ -39,7 +39,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::RoleCreated, TargetType::Role, None, now)
             .with(json!({"permissions": role.permissions.to_codes(), "two_factor_required": role.two_factor_required}));
         let role = self.store.create_role(actor.tenant_id, role, &audit).await?;
-        tracing::info!(actor = %actor.user_id, role = %role.id, "created role");
+        tracing::info!(actor = %actor.caller_id(), role = %role.id, "created role");
         Ok(role)
     }
 
@@ -80,7 +80,7 @@ impl<S: Store> Voxport<S> {
         }));
         let role = self.store.update_role(actor.tenant_id, id, changes, &audit).await?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.user_id, role = %role.id, "changed role");
+        tracing::info!(actor = %actor.caller_id(), role = %role.id, "changed role");
         Ok(role)
     }
 
@@ -94,7 +94,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::RoleDeleted, TargetType::Role, Some(id), now);
         self.store.delete_role(actor.tenant_id, id, &audit).await?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.user_id, role = %id, "deleted role");
+        tracing::info!(actor = %actor.caller_id(), role = %id, "deleted role");
         Ok(())
     }
 }

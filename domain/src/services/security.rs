@@ -177,7 +177,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::TwoFactorReset, TargetType::User, Some(user), now);
         self.store.remove_two_factor(user, None, now, &audit).await?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.user_id, user = %user, "second factor reset");
+        tracing::info!(actor = %actor.caller_id(), user = %user, "second factor reset");
         Ok(())
     }
 
@@ -222,7 +222,7 @@ impl<S: Store> Voxport<S> {
             .await?
             .ok_or(SecurityAdminError::UserNotFound)?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.user_id, user = %user, entries = list.len(), "changed IP allowlist");
+        tracing::info!(actor = %actor.caller_id(), user = %user, entries = list.len(), "changed IP allowlist");
         Ok(list)
     }
 

@@ -60,7 +60,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::StationCreated, TargetType::Station, None, now)
             .with(json!({"tenant_id": tenant, "code": station.code.as_str(), "quantity": station.quantity}));
         let station = self.store.create_station(tenant, station, &audit).await?;
-        tracing::info!(actor = %actor.user_id, station = %station.id, tenant = %tenant, "created station pool");
+        tracing::info!(actor = %actor.caller_id(), station = %station.id, tenant = %tenant, "created station pool");
         Ok(station)
     }
 
@@ -87,7 +87,7 @@ impl<S: Store> Voxport<S> {
                 "quantity": changes.quantity,
             }));
         let station = self.store.update_station(id, changes, &audit).await?;
-        tracing::info!(actor = %actor.user_id, station = %id, quantity = station.quantity, "changed station pool");
+        tracing::info!(actor = %actor.caller_id(), station = %id, quantity = station.quantity, "changed station pool");
         Ok(station)
     }
 
@@ -100,7 +100,7 @@ impl<S: Store> Voxport<S> {
         }
         let audit = AuditEvent::by(actor, AuditAction::StationDeleted, TargetType::Station, Some(id), now);
         self.store.delete_station(id, &audit).await?;
-        tracing::info!(actor = %actor.user_id, station = %id, "deleted station pool");
+        tracing::info!(actor = %actor.caller_id(), station = %id, "deleted station pool");
         Ok(())
     }
 

@@ -162,7 +162,7 @@ impl<S: Store> Voxport<S> {
         if welcome_email {
             self.outbox.notify_one();
         }
-        tracing::info!(actor = %actor.user_id, tenant = %tenant.id, "created tenant");
+        tracing::info!(actor = %actor.caller_id(), tenant = %tenant.id, "created tenant");
         Ok(CreatedTenant {
             tenant,
             admin: CreatedUser { user: admin, generated_password: password.generated, welcome_email },
@@ -216,7 +216,7 @@ impl<S: Store> Voxport<S> {
             let rewritten = self.refresh_digest_hashes(Some(id)).await?;
             tracing::info!(tenant = %id, rewritten, "new SIP domain");
         }
-        tracing::info!(actor = %actor.user_id, tenant = %id, "changed tenant");
+        tracing::info!(actor = %actor.caller_id(), tenant = %id, "changed tenant");
         Ok(tenant)
     }
 
@@ -232,7 +232,7 @@ impl<S: Store> Voxport<S> {
         let audit = AuditEvent::by(actor, AuditAction::TenantDeleted, TargetType::Tenant, Some(id), now);
         self.store.delete_tenant(id, &audit).await?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.user_id, tenant = %id, "deleted tenant");
+        tracing::info!(actor = %actor.caller_id(), tenant = %id, "deleted tenant");
         Ok(())
     }
 

@@ -250,7 +250,7 @@ impl<S: Store> Voxport<S> {
         if created.welcome_email {
             self.outbox.notify_one();
         }
-        tracing::info!(actor = %actor.user_id, user = %id, "created user");
+        tracing::info!(actor = %actor.caller_id(), user = %id, "created user");
         Ok(created)
     }
 
@@ -353,7 +353,7 @@ impl<S: Store> Voxport<S> {
             )
             .await?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.user_id, user = %id, "changed user");
+        tracing::info!(actor = %actor.caller_id(), user = %id, "changed user");
         Ok(user)
     }
 
@@ -368,7 +368,7 @@ impl<S: Store> Voxport<S> {
             .with(json!({"login": target.login.as_str()}));
         self.store.delete_user(actor.tenant_id, id, now, &audit).await?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.user_id, user = %id, "deleted user");
+        tracing::info!(actor = %actor.caller_id(), user = %id, "deleted user");
         Ok(())
     }
 
