@@ -361,7 +361,8 @@ pub async fn revoke<S: Store>(
 /// RFC 7662, for the tenant's other services (a CTI app, a recorder):
 /// whether a voxport access token, a person's or an API client's, would
 /// be accepted now, and what it carries. The caller authenticates as an
-/// API client; tokens of other tenants are reported inactive.
+/// API client holding `tokens:introspect` (otherwise 400
+/// `unauthorized_client`); tokens of other tenants are reported inactive.
 #[utoipa::path(
     post, path = "/v1/oauth/introspect", tag = "oauth", operation_id = "oauth_introspect",
     request_body(content = TokenLookupForm, content_type = "application/x-www-form-urlencoded"),
