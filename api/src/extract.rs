@@ -10,6 +10,7 @@
 use std::{fmt, future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::StatusCode, http::header, web};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use voxport_domain::{
@@ -354,6 +355,22 @@ impl FromRequest for Enrolling {
             }
         })
     }
+}
+
+/// The credentials of an `Authorization: Basic` header (RFC 7617):
+/// `None` without an `Authorization` header, `Some(None)` for one that is
+/// not valid Basic.
+pub fn basic_credentials(req: &HttpRequest) -> Option<Option<(String, String)>> {
+    let value = req.headers().get(header::AUTHORIZATION)?;
+    Some((|| {
+        let (scheme, encoded) = value.to_str().ok()?.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+        let (username, password) = decoded.split_once(':')?;
+        Some((username.to_owned(), password.to_owned()))
+    })())
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {

@@ -6,7 +6,6 @@
 //! libraries understand them.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
-use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,7 +18,7 @@ use voxport_domain::{
     services::{ClientCredentials, Introspection},
 };
 
-use crate::client_ip::ClientIp;
+use crate::{client_ip::ClientIp, extract::basic_credentials};
 
 /// A token request (RFC 6749 §4.4.2), form-encoded.
 #[derive(ToSchema)]
@@ -219,21 +218,13 @@ fn client_credentials(req: &HttpRequest, form: &Form) -> Result<(String, String)
         status: StatusCode::UNAUTHORIZED,
         ..Refusal::new("invalid_client", "Authenticate the client: HTTP Basic or client_id and client_secret.")
     };
-    let basic = match req.headers().get(header::AUTHORIZATION) {
+    let basic = match basic_credentials(req) {
         None => None,
-        Some(value) => {
-            let decoded = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.split_once(' '))
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-                .and_then(|(_, encoded)| STANDARD.decode(encoded.trim()).ok())
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(unauthenticated)?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(unauthenticated)?;
+        Some(credentials) => {
+            let (id, secret) = credentials.ok_or_else(unauthenticated)?;
             let part =
                 |s: &str| form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
-            Some((part(id).unwrap_or_default(), part(secret).unwrap_or_default()))
+            Some((part(&id).unwrap_or_default(), part(&secret).unwrap_or_default()))
         }
     };
     let posted = match (form.get("client_id"), form.get("client_secret")) {

@@ -4,7 +4,6 @@
 //! `POST /v1/devices/{id}/provisioning-credentials`.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::Utc;
 use uuid::Uuid;
 use voxport_domain::{
@@ -16,7 +15,7 @@ use voxport_domain::{
 
 use crate::{
     client_ip::ClientIp,
-    extract::Auth,
+    extract::{Auth, basic_credentials},
     problem::{ApiError, Problem},
     responses::{DeviceNotFound, Forbidden, Unauthenticated},
     views::ProvisioningCredentialsView,
@@ -58,19 +57,6 @@ pub async fn issue_provisioning_credentials<S: Store>(
     )))
 }
 
-/// The username and password of an `Authorization: Basic` header (RFC
-/// 7617); `None` for anything else.
-fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (username, password) = decoded.split_once(':')?;
-    Some((username.to_owned(), password.to_owned()))
-}
-
 async fn serve<S: Store>(
     app: &Voxport<S>,
     req: &HttpRequest,
@@ -78,7 +64,7 @@ async fn serve<S: Store>(
     ip: ClientIp,
     format: PhoneFormat,
 ) -> Result<HttpResponse, ApiError> {
-    let credentials = basic_credentials(req);
+    let credentials = basic_credentials(req).flatten();
     let fetch =
         DeviceFetch { mac, credentials: credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str())), ip: ip.0, format };
     let config = app.provision_device(fetch, Utc::now()).await?;
