@@ -118,6 +118,22 @@ pub struct Settings {
     pub email_max_attempts: u32,
     /// The wait after the first failed attempt; it doubles after each.
     pub email_retry_seconds: u64,
+    /// Run the webhook courier in this process.
+    pub webhook_worker: bool,
+    /// How often the courier looks for due deliveries.
+    pub webhook_poll_ms: u64,
+    /// The most one webhook send may take, connecting included.
+    pub webhook_timeout_seconds: u64,
+    /// The wait after a webhook's first failed attempt; it doubles after
+    /// each, up to an hour.
+    pub webhook_retry_seconds: u64,
+    /// A webhook failing this long without a success is switched off and
+    /// its tenant's webhook administrators are emailed.
+    pub webhook_disable_after_seconds: u64,
+    /// Networks (CIDRs) webhooks may be sent to though not public, by
+    /// plain `http` too (a list, or comma-separated); default none.
+    #[serde(deserialize_with = "string_or_list")]
+    pub webhook_allowed_networks: Vec<String>,
     /// Failed sign-ins of a login from one address before that address is
     /// locked out of it.
     pub lockout_free_failures: u32,
@@ -215,6 +231,12 @@ impl Default for Settings {
             email_timeout_seconds: 10,
             email_max_attempts: 8,
             email_retry_seconds: 30,
+            webhook_worker: true,
+            webhook_poll_ms: 1_000,
+            webhook_timeout_seconds: 5,
+            webhook_retry_seconds: 30,
+            webhook_disable_after_seconds: 3 * 86_400,
+            webhook_allowed_networks: Vec::new(),
             lockout_free_failures: throttle.pair_free_failures,
             lockout_step_seconds: seconds(throttle.pair_lock_step),
             lockout_max_seconds: seconds(throttle.pair_max_lock),
@@ -258,6 +280,7 @@ pub struct Checked {
     pub hashing: HashingParams,
     pub lifetimes: SessionLifetimes,
     pub trusted_proxies: Vec<IpNet>,
+    pub webhook_allowed_networks: Vec<IpNet>,
     pub shutdown_timeout: Duration,
     /// The at-rest key, when given inline (else it lives in `secret_key_file`).
     pub secret_key: Option<AtRestKey>,
@@ -332,6 +355,16 @@ impl Settings {
                     .with_context(|| format!("setting `trusted_proxies`: {p:?} is not an address or CIDR"))
             })
             .collect::<anyhow::Result<_>>()?;
+        let webhook_allowed_networks = self
+            .webhook_allowed_networks
+            .iter()
+            .map(|n| {
+                n.parse::<IpNet>()
+                    .or_else(|_| n.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map(|n| n.trunc())
+                    .with_context(|| format!("setting `webhook_allowed_networks`: {n:?} is not an address or CIDR"))
+            })
+            .collect::<anyhow::Result<_>>()?;
         let secret_key = self
             .secret_key
             .as_deref()
@@ -369,6 +402,10 @@ impl Settings {
             ("email_timeout_seconds", self.email_timeout_seconds, 600),
             ("email_retry_seconds", self.email_retry_seconds, 86_400),
             ("email_max_attempts", u64::from(self.email_max_attempts), 100),
+            ("webhook_poll_ms", self.webhook_poll_ms, 60_000),
+            ("webhook_timeout_seconds", self.webhook_timeout_seconds, 30),
+            ("webhook_retry_seconds", self.webhook_retry_seconds, 86_400),
+            ("webhook_disable_after_seconds", self.webhook_disable_after_seconds, 30 * 86_400),
             ("database_busy_timeout_ms", self.database_busy_timeout_ms, 600_000),
             ("lockout_free_failures", u64::from(self.lockout_free_failures), 1_000),
             ("lockout_step_seconds", self.lockout_step_seconds, 86_400),
@@ -416,6 +453,7 @@ impl Settings {
             hashing,
             lifetimes,
             trusted_proxies,
+            webhook_allowed_networks,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
             secret_key,
             throttle: ThrottlePolicy {

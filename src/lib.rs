@@ -8,3 +8,4 @@ pub mod mail;
 pub mod metrics;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

@@ -15,7 +15,10 @@ use voxport_domain::{
     Voxport,
     auth::{PasswordHasher, TokenSettings, TokenSigner},
     crypto::{AtRestKey, SecretBox},
-    services::{DeliveryReport, Postman, PostmanSettings, ServiceSettings, load_signing_keys},
+    services::{
+        Courier, CourierReport, CourierSettings, DeliveryReport, Postman, PostmanSettings, ServiceSettings,
+        load_signing_keys,
+    },
     values::Login,
 };
 use voxport_persistence::{DatabaseSettings, SeaStore};
@@ -23,6 +26,7 @@ use voxport_persistence::{DatabaseSettings, SeaStore};
 use crate::{
     config::{Checked, ForwardedHeaderSetting, Settings},
     mail::{LettreMailer, SmtpSettings},
+    webhooks::HttpWebhookSender,
 };
 
 /// The audience every access token is issued for.
@@ -87,6 +91,7 @@ pub async fn voxport(store: SeaStore, settings: &Settings, checked: &Checked) ->
         throttle: checked.throttle,
         totp_issuer: settings.totp_issuer.clone(),
         auth_cache_lifetime: Duration::milliseconds(i64::try_from(settings.auth_cache_ms).unwrap_or(0)),
+        webhook_allowed_networks: checked.webhook_allowed_networks.clone(),
     };
     Ok(Voxport::new(store, hasher, checked.policy, tokens, checked.lifetimes, secrets, service))
 }
@@ -138,6 +143,36 @@ fn outbox(app: &Voxport<SeaStore>, settings: &Settings) -> anyhow::Result<Outbox
             ..PostmanSettings::default()
         },
     ))
+}
+
+/// The webhook courier this process runs.
+pub type WebhookCourier = Courier<SeaStore, HttpWebhookSender>;
+
+fn courier(app: &Voxport<SeaStore>, settings: &Settings, checked: &Checked) -> anyhow::Result<WebhookCourier> {
+    let timeout = StdDuration::from_secs(settings.webhook_timeout_seconds);
+    let sender = HttpWebhookSender::new(timeout, checked.webhook_allowed_networks.clone())?;
+    let seconds = |s: u64| Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX));
+    Ok(app.courier(
+        sender,
+        CourierSettings {
+            send_timeout: timeout + StdDuration::from_secs(1),
+            retry_base: seconds(settings.webhook_retry_seconds),
+            disable_after: seconds(settings.webhook_disable_after_seconds),
+            ..CourierSettings::default()
+        },
+    ))
+}
+
+/// Delivers due webhook events every `poll`.
+async fn run_courier(courier: Arc<WebhookCourier>, poll: StdDuration) {
+    loop {
+        match courier.deliver_due(chrono::Utc::now).await {
+            Ok(report) if report != CourierReport::default() => tracing::info!(?report, "delivered webhook events"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "the webhook courier could not reach storage; will retry"),
+        }
+        tokio::time::sleep(poll).await;
+    }
 }
 
 /// Reads the signing keys every `key_reload_seconds` (at most
@@ -252,6 +287,11 @@ impl Application {
         if settings.email_worker {
             let poll = StdDuration::from_secs(settings.email_poll_seconds);
             tokio::spawn(run_outbox(outbox.clone(), voxport.clone(), voxport.outbox_signal(), poll));
+        }
+
+        if settings.webhook_worker {
+            let courier = Arc::new(courier(&voxport, &settings, &checked)?);
+            tokio::spawn(run_courier(courier, StdDuration::from_millis(settings.webhook_poll_ms)));
         }
 
         let metrics_port = match checked.metrics_bind {

@@ -43,7 +43,7 @@ use crate::{
     problem::ApiError,
     routes::{
         api_clients, auth, claims, devices, emails, extensions, me, oauth, phone_numbers, provisioning, roles,
-        security, stations, system, tenants, users,
+        security, stations, system, tenants, users, webhooks,
     },
 };
 
@@ -150,6 +150,8 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         phone_numbers::assign_phone_number, phone_numbers::release_phone_number,
         api_clients::list_api_clients, api_clients::create_api_client, api_clients::get_api_client,
         api_clients::update_api_client, api_clients::delete_api_client, api_clients::rotate_client_secret,
+        webhooks::list_event_types, webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook,
+        webhooks::update_webhook, webhooks::delete_webhook, webhooks::list_deliveries, webhooks::retry_delivery,
         oauth::token, oauth::revoke, oauth::introspect, oauth::metadata,
         system::livez, system::readyz, system::jwks,
     ),
@@ -168,6 +170,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         (name = "phone-numbers", description = "Phone numbers (DIDs)"),
         (name = "audit", description = "The audit log"),
         (name = "api-clients", description = "Integrators' OAuth2 clients"),
+        (name = "webhooks", description = "Events POSTed to integrators, signed by the Standard Webhooks specification"),
         (name = "oauth", description = "OAuth2 for integrators: tokens, revocation, introspection, metadata"),
         (name = "system", description = "Health and keys"),
     ),
@@ -399,6 +402,25 @@ pub fn configure<S: Store>(
             .service(
                 resource("/v1/api-clients/{id}/rotate-secret", "POST")
                     .route(web::post().to(api_clients::rotate_client_secret::<S>)),
+            )
+            .service(resource("/v1/webhook-event-types", "GET").route(web::get().to(webhooks::list_event_types)))
+            .service(
+                resource("/v1/webhooks", "GET, POST")
+                    .route(web::get().to(webhooks::list_webhooks::<S>))
+                    .route(web::post().to(webhooks::create_webhook::<S>)),
+            )
+            .service(
+                resource("/v1/webhooks/{id}", "GET, PATCH, DELETE")
+                    .route(web::get().to(webhooks::get_webhook::<S>))
+                    .route(web::patch().to(webhooks::update_webhook::<S>))
+                    .route(web::delete().to(webhooks::delete_webhook::<S>)),
+            )
+            .service(
+                resource("/v1/webhooks/{id}/deliveries", "GET").route(web::get().to(webhooks::list_deliveries::<S>)),
+            )
+            .service(
+                resource("/v1/webhooks/{id}/deliveries/{delivery_id}/retry", "POST")
+                    .route(web::post().to(webhooks::retry_delivery::<S>)),
             )
             .service(resource("/v1/oauth/token", "POST").route(web::post().to(oauth::token::<S>)))
             .service(resource("/v1/oauth/revoke", "POST").route(web::post().to(oauth::revoke::<S>)))

@@ -17,6 +17,7 @@ use voxport_domain::{
     permission::Permission,
     station::Application,
     values::{CIDR_PATTERN, SUPPORTED_LANGUAGES, Timezone},
+    webhook::WebhookEventType,
 };
 
 fn string_enum(description: &str, values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
@@ -46,6 +47,11 @@ enum_schema!(
     PermissionCode,
     "A permission from the catalog (`GET /v1/permissions`).",
     Permission::ALL.iter().map(|p| p.code())
+);
+enum_schema!(
+    WebhookEventCode,
+    "An event type a webhook can subscribe to (`GET /v1/webhook-event-types`).",
+    WebhookEventType::ALL.iter().map(|t| t.code())
 );
 enum_schema!(LanguageTag, "A supported BCP 47 language tag.", SUPPORTED_LANGUAGES.iter().copied());
 enum_schema!(ApplicationName, "An application a station unlocks.", Application::ALL.iter().map(|a| a.as_str()));

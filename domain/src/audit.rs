@@ -103,6 +103,11 @@ actions! {
     ApiClientUpdated => "api_client.updated",
     ApiClientDeleted => "api_client.deleted",
     ApiClientSecretRotated => "api_client.secret_rotated",
+    WebhookCreated => "webhook.created",
+    WebhookUpdated => "webhook.updated",
+    WebhookDeleted => "webhook.deleted",
+    WebhookDisabledForFailing => "webhook.disabled_for_failing",
+    WebhookDeliveryRetried => "webhook.delivery_retried",
 }
 
 /// The kind of object an event is about.
@@ -117,10 +122,11 @@ pub enum TargetType {
     PhoneNumber,
     Session,
     ApiClient,
+    Webhook,
 }
 
 impl TargetType {
-    pub const ALL: [TargetType; 9] = [
+    pub const ALL: [TargetType; 10] = [
         Self::User,
         Self::Role,
         Self::Tenant,
@@ -130,6 +136,7 @@ impl TargetType {
         Self::PhoneNumber,
         Self::Session,
         Self::ApiClient,
+        Self::Webhook,
     ];
 
     #[must_use]
@@ -144,6 +151,7 @@ impl TargetType {
             Self::PhoneNumber => "phone_number",
             Self::Session => "session",
             Self::ApiClient => "api_client",
+            Self::Webhook => "webhook",
         }
     }
 

@@ -582,6 +582,20 @@ pub enum ApiClientError {
     Unknown(#[from] anyhow::Error),
 }
 
+/// Managing webhooks.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("no such webhook")]
+    NotFound,
+    #[error("the webhook has no such delivery")]
+    DeliveryNotFound,
+    /// A delivery of a switched-off webhook is not sent again.
+    #[error("the webhook is switched off")]
+    Disabled,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
 /// An OAuth2 request refused (RFC 6749 §5.2 names).
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {

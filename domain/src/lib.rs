@@ -29,5 +29,6 @@ pub mod tenant;
 pub mod throttle;
 pub mod user;
 pub mod values;
+pub mod webhook;
 
 pub use services::Voxport;

@@ -56,6 +56,8 @@ permissions! {
     ApiClientsRead => "api_clients:read", "List and view the tenant's API clients (integrators' OAuth2 clients).";
     ApiClientsWrite => "api_clients:write", "Create, change, rotate and delete API clients.";
     TokensIntrospect => "tokens:introspect", "Let an API client ask whether a token of the tenant is live (RFC 7662).";
+    WebhooksRead => "webhooks:read", "List and view the tenant's webhooks and their deliveries.";
+    WebhooksWrite => "webhooks:write", "Subscribe, change, delete webhooks and retry their deliveries.";
     CallRecordsRead => "call_records:read", "Read the call records of everyone in the tenant.";
     CallRecordsReadOwn => "call_records:read_own", "Read one's own call records.";
     TransactionsRead => "transactions:read", "Read billing transactions.";

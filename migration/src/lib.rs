@@ -18,6 +18,7 @@ mod m20261202_000010_key_rotation;
 mod m20261202_000011_sip_digests;
 mod m20261202_000012_device_provisioning;
 mod m20261202_000013_api_clients;
+mod m20261202_000014_webhooks;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_sip_digests::Migration),
             Box::new(m20261202_000012_device_provisioning::Migration),
             Box::new(m20261202_000013_api_clients::Migration),
+            Box::new(m20261202_000014_webhooks::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use voxport_domain::{
     audit::{AuditAction, AuditEvent, AuditFilter, TargetType},
     paging::{Page, PageRequest},
     ports::AuditStore,
+    webhook::events_of,
 };
 
 use crate::{SeaStore, db_err, entities::audit_events};
@@ -37,6 +38,13 @@ pub(crate) async fn record(db: &impl ConnectionTrait, event: &AuditEvent, target
     .insert(db)
     .await
     .map_err(|e| db_err(e, "writing an audit event"))?;
+    if let Some(tenant) = event.tenant_id {
+        let events = match (event.target_id, target) {
+            (None, Some(created)) => events_of(&AuditEvent { target_id: Some(created), ..event.clone() }),
+            _ => events_of(event),
+        };
+        crate::webhooks::enqueue(db, tenant, &events).await?;
+    }
     Ok(())
 }
 

@@ -4,13 +4,19 @@
 
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter,
-    sea_query::{Query, SelectStatement},
+    sea_query::{Expr, ExprTrait as _, Query, SelectStatement},
 };
-use voxport_domain::ports::{Purge, PurgeStore};
+use voxport_domain::{
+    ports::{Purge, PurgeStore},
+    webhook::DeliveryState,
+};
 
 use crate::{
     SeaStore, db_err,
-    entities::{api_client_tokens, idempotency_keys, known_addresses, login_throttle, password_tokens, sessions},
+    entities::{
+        api_client_tokens, idempotency_keys, known_addresses, login_throttle, password_tokens, sessions,
+        webhook_attempts, webhook_deliveries,
+    },
 };
 
 impl SeaStore {
@@ -37,7 +43,7 @@ impl SeaStore {
 impl PurgeStore for SeaStore {
     async fn purge(&self, p: &Purge) -> anyhow::Result<u64> {
         let now = crate::stamp(p.now);
-        let batch = p.batch.max(1);
+        let batch = Ord::max(p.batch, 1);
         let picked = |table: sea_orm::sea_query::TableRef, key: sea_orm::sea_query::ColumnRef, cond: Condition| {
             let mut q = Query::select();
             q.column(key).from(table).cond_where(cond).limit(batch);
@@ -129,6 +135,37 @@ impl PurgeStore for SeaStore {
                 "forgetting ended client tokens",
             )
             .await?;
-        Ok(keys + links + counters + known + sessions + client_tokens)
+        // A webhook's deliveries show for a month once they are settled.
+        let settled = || {
+            Condition::all()
+                .add(webhook_deliveries::Column::State.ne(DeliveryState::Pending.as_str()))
+                .add(webhook_deliveries::Column::CreatedAt.lt(crate::stamp(p.deliveries_before)))
+        };
+        let attempts = self
+            .delete_in_batches::<webhook_attempts::Entity>(
+                webhook_attempts::Column::Id,
+                || {
+                    let old = Query::select()
+                        .column(webhook_deliveries::Column::Id)
+                        .from(webhook_deliveries::Entity)
+                        .cond_where(settled())
+                        .to_owned();
+                    picked(
+                        webhook_attempts::Entity.into(),
+                        webhook_attempts::Column::Id.into(),
+                        Condition::all().add(Expr::col(webhook_attempts::Column::DeliveryId).in_subquery(old)),
+                    )
+                },
+                "forgetting old webhook attempts",
+            )
+            .await?;
+        let deliveries = self
+            .delete_in_batches::<webhook_deliveries::Entity>(
+                webhook_deliveries::Column::Id,
+                || picked(webhook_deliveries::Entity.into(), webhook_deliveries::Column::Id.into(), settled()),
+                "forgetting old webhook deliveries",
+            )
+            .await?;
+        Ok(keys + links + counters + known + sessions + client_tokens + attempts + deliveries)
     }
 }

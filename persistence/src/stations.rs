@@ -13,6 +13,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait as _, LockType, Query},
 };
+use serde_json::json;
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
@@ -21,6 +22,7 @@ use voxport_domain::{
     ports::StationStore,
     station::{Application, NewStation, Station, StationChanges, StationCode},
     values::Label,
+    webhook::{WebhookEvent, WebhookEventType},
 };
 
 use crate::{
@@ -137,7 +139,7 @@ pub(crate) async fn take_station(
     if held.as_ref().is_some_and(|h| h.station_id == station_id) {
         return Ok(station(wanted)?);
     }
-    let taken = take_licence(db, tenant, station_id).await?;
+    let taken = take_licence(db, tenant, station_id, now).await?;
     let enabled = users::Entity::find_by_id(user)
         .one(db)
         .await
@@ -164,7 +166,7 @@ pub(crate) async fn take_first_station(
     station_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Station, TelephonyError> {
-    let row = take_licence(db, tenant, station_id).await?;
+    let row = take_licence(db, tenant, station_id, now).await?;
     record_assignment(db, tenant, user, station_id, now).await?;
     Ok(station(row)?)
 }
@@ -176,6 +178,7 @@ async fn take_licence(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     station_id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<stations::Model, TelephonyError> {
     let taken = stations::Entity::update_many()
         .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(1))
@@ -186,6 +189,14 @@ async fn take_licence(
         .await
         .map_err(|e| db_err(e, "taking a station licence"))?;
     if let Some(row) = taken.into_iter().next() {
+        if row.in_use >= row.quantity {
+            let exhausted = WebhookEvent {
+                event_type: WebhookEventType::StationExhausted,
+                occurred_at: now,
+                data: json!({"id": row.id, "code": row.code, "quantity": row.quantity}),
+            };
+            crate::webhooks::enqueue(db, tenant, &[exhausted]).await?;
+        }
         return Ok(row);
     }
     let current = stations::Entity::find_by_id(station_id)

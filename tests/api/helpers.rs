@@ -74,6 +74,10 @@ pub fn test_settings(database_url: String) -> Settings {
         shutdown_timeout_seconds: 1,
         secret_key: Some(AtRestKey::generate().to_base64()),
         email_worker: false,
+        // Webhooks go to receivers the tests run on loopback, and retry fast.
+        webhook_allowed_networks: vec!["127.0.0.0/8".into()],
+        webhook_retry_seconds: 1,
+        webhook_poll_ms: 100,
         mail_dir: std::env::temp_dir().join(format!("voxport-mail-{}", uuid::Uuid::new_v4())).display().to_string(),
         ..Settings::default()
     }

@@ -41,3 +41,4 @@ mod storms;
 mod tenants;
 mod two_factor;
 mod users;
+mod webhooks;

@@ -47,6 +47,7 @@ pub mod stations;
 pub mod system;
 pub mod tenants;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Deserializer, Serialize};

@@ -58,6 +58,7 @@ mod roles;
 mod stations;
 mod tenants;
 mod users;
+mod webhooks;
 
 pub use api_clients::*;
 pub use audit::*;
@@ -70,3 +71,4 @@ pub use roles::*;
 pub use stations::*;
 pub use tenants::*;
 pub use users::*;
+pub use webhooks::*;

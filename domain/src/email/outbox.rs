@@ -43,6 +43,8 @@ impl EmailMessage {
 pub enum EmailKind {
     Welcome,
     PasswordReset,
+    /// A webhook was switched off for failing (to the tenant's webhook admins).
+    WebhookDisabled,
 }
 
 impl EmailKind {
@@ -51,6 +53,7 @@ impl EmailKind {
         match self {
             Self::Welcome => "welcome",
             Self::PasswordReset => "password_reset",
+            Self::WebhookDisabled => "webhook_disabled",
         }
     }
 
@@ -59,6 +62,7 @@ impl EmailKind {
         match s {
             "welcome" => Some(Self::Welcome),
             "password_reset" => Some(Self::PasswordReset),
+            "webhook_disabled" => Some(Self::WebhookDisabled),
             _ => None,
         }
     }

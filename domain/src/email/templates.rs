@@ -90,6 +90,9 @@ struct Words {
     reset_intro: &'static str,
     reset_code: &'static str,
     reset_ignore: &'static str,
+    webhook_subject: &'static str,
+    webhook_intro: &'static str,
+    webhook_again: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -109,6 +112,9 @@ const ENGLISH: Words = Words {
     reset_intro: "someone asked for a new password for your account. Choose it here:",
     reset_code: "or enter this code on the page:",
     reset_ignore: "If that was not you, ignore this email; your password stays as it is.",
+    webhook_subject: "A webhook was switched off",
+    webhook_intro: "every delivery to this webhook has failed since {since}, so voxport switched it off and stopped sending to it:",
+    webhook_again: "Once the receiver works again, switch the webhook on in the portal or with PATCH /v1/webhooks/{id} {\"enabled\": true}; deliveries given up can be sent again one by one.",
 };
 
 const GERMAN: Words = Words {
@@ -128,6 +134,9 @@ const GERMAN: Words = Words {
     reset_intro: "jemand hat ein neues Passwort für Ihr Konto angefordert. Wählen Sie es hier:",
     reset_code: "oder geben Sie diesen Code auf der Seite ein:",
     reset_ignore: "Falls Sie das nicht waren, ignorieren Sie diese E-Mail; Ihr Passwort bleibt, wie es ist.",
+    webhook_subject: "Ein Webhook wurde abgeschaltet",
+    webhook_intro: "jede Zustellung an diesen Webhook ist seit {since} fehlgeschlagen; voxport hat ihn deshalb abgeschaltet und sendet nicht mehr an ihn:",
+    webhook_again: "Sobald der Empfänger wieder funktioniert, schalten Sie den Webhook im Portal oder mit PATCH /v1/webhooks/{id} {\"enabled\": true} wieder ein; aufgegebene Zustellungen lassen sich einzeln erneut senden.",
 };
 
 fn words(language: Language) -> &'static Words {
@@ -186,6 +195,32 @@ pub fn password_reset_email(
         e(ignore),
     );
     Some(EmailMessage { to: address, to_name: name, subject: subject.to_owned(), text, html })
+}
+
+/// The email telling one of a tenant's webhook administrators that
+/// `webhook` (its id and URL) was switched off for failing since `since`.
+/// `None` when they have no email address.
+#[must_use]
+pub fn webhook_disabled_email(to: &Recipient<'_>, webhook: (Uuid, &str), since: &str) -> Option<EmailMessage> {
+    let address = to.email?.as_str().to_owned();
+    let t = words(to.language);
+    let name = format!("{} {}", to.first_name.as_str(), to.last_name.as_str());
+    let greeting = t.greeting.replace("{name}", &name);
+    let intro = t.webhook_intro.replace("{since}", since);
+    let again = t.webhook_again.replace("{id}", &webhook.0.to_string());
+    let url = webhook.1;
+    let text = format!("{greeting}\n\n{intro}\n{url}\n\n{again}\n");
+    let e = |s: &str| escape_html(s);
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head><body>\n<p>{}</p>\n\
+         <p>{}<br><code>{}</code></p>\n<p>{}</p>\n</body></html>\n",
+        e(t.webhook_subject),
+        e(&greeting),
+        e(&intro),
+        e(url),
+        e(&again),
+    );
+    Some(EmailMessage { to: address, to_name: name, subject: t.webhook_subject.to_owned(), text, html })
 }
 
 /// The welcome email of a new user (PRODUCT.md rule 5). `None` when the

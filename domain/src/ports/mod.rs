@@ -28,6 +28,7 @@ mod tenants;
 mod throttle;
 mod two_factor;
 mod users;
+mod webhooks;
 
 pub use api_clients::*;
 pub use audit::*;
@@ -49,6 +50,7 @@ pub use tenants::*;
 pub use throttle::*;
 pub use two_factor::*;
 pub use users::*;
+pub use webhooks::*;
 
 /// Everything the domain needs from storage.
 pub trait Store:
@@ -71,6 +73,7 @@ pub trait Store:
     + ThrottleStore
     + KeyStore
     + ApiClientStore
+    + WebhookStore
     + Clone
     + Send
     + Sync

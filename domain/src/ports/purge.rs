@@ -16,6 +16,8 @@ pub struct Purge {
     pub known_before: DateTime<Utc>,
     /// Sessions (with their refresh tokens) that ended before.
     pub sessions_before: DateTime<Utc>,
+    /// Webhook deliveries, delivered or given up, written before.
+    pub deliveries_before: DateTime<Utc>,
     /// Rows deleted per statement, so a purge never holds locks for long.
     pub batch: u64,
 }

@@ -24,6 +24,7 @@ mod sign_in;
 mod stations;
 mod tenants;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub use security::{Enrollee, RESET_REQUESTS_WAITING, ResetTicket};
 pub use sign_in::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
 pub use tenants::{Bootstrapped, CreateTenant, CreatedTenant};
 pub use users::{CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, Telephony, UpdateUser};
+pub use webhooks::{Courier, CourierReport, CourierSettings, SentWebhook, WebhookRequest, WebhookSender};
 
 use chrono::Duration;
 use tokio::sync::{Notify, Semaphore};
@@ -104,6 +106,9 @@ pub struct ServiceSettings {
     pub sip_port: u16,
     /// How long a set-password link works.
     pub link_lifetime: Duration,
+    /// Networks webhooks may be sent to though not public, by `http` too
+    /// (`VOXPORT_WEBHOOK_ALLOWED_NETWORKS`).
+    pub webhook_allowed_networks: Vec<ipnet::IpNet>,
     /// How long an idempotency key is remembered.
     pub idempotency_lifetime: Duration,
     /// Brute-force limits.

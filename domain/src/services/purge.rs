@@ -13,6 +13,10 @@ const PURGE_BATCH: u64 = 500;
 /// into what happened just now.
 const ENDED_SESSIONS_KEPT: Duration = Duration::days(1);
 
+/// How long a settled webhook delivery (delivered or given up) shows in
+/// `GET /v1/webhooks/{id}/deliveries`.
+pub const DELIVERIES_KEPT: Duration = Duration::days(30);
+
 impl<S: Store> Voxport<S> {
     /// What a purge at `now` forgets: idempotency keys past their
     /// lifetime; throttle counters idle for longer than any of their
@@ -32,6 +36,7 @@ impl<S: Store> Voxport<S> {
             counters_before: now - longest,
             known_before: now - t.known_for,
             sessions_before: now - ENDED_SESSIONS_KEPT,
+            deliveries_before: now - DELIVERIES_KEPT,
             batch: PURGE_BATCH,
         }
     }

@@ -336,6 +336,7 @@ impl<S: Store> Voxport<S> {
                 ("password", password_hash.is_some()),
             ]),
             "sessions_ended": end_sessions.is_some(),
+            "switched_off": changes.disabled == Some(true) && !target.disabled,
         }));
         let user = self
             .store

@@ -27,3 +27,6 @@ pub mod tenants;
 pub mod user_networks;
 pub mod user_totp;
 pub mod users;
+pub mod webhook_attempts;
+pub mod webhook_deliveries;
+pub mod webhooks;
