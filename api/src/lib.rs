@@ -131,7 +131,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         security::get_allowed_networks, security::set_allowed_networks,
         security::add_allowed_network, security::remove_allowed_network,
         security::start_support_access, security::list_audit_events,
-        users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
+        users::list_users, users::import_users, users::create_user, users::get_user, users::update_user, users::delete_user,
         emails::list_user_emails, emails::resend_welcome_email,
         roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
         claims::list_claims, claims::grant_claim,
@@ -274,6 +274,7 @@ pub fn configure<S: Store>(
                     .route(web::get().to(users::list_users::<S>))
                     .route(web::post().to(users::create_user::<S>)),
             )
+            .service(resource("/v1/users/import", "POST").route(web::post().to(users::import_users::<S>)))
             .service(
                 resource("/v1/users/{id}", "GET, PATCH, DELETE")
                     .route(web::get().to(users::get_user::<S>))

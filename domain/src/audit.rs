@@ -63,6 +63,7 @@ actions! {
     UserCreated => "user.created",
     UserUpdated => "user.updated",
     UserDeleted => "user.deleted",
+    UsersImported => "users.imported",
     WelcomeEmailQueued => "user.welcome_email_queued",
     RoleCreated => "role.created",
     RoleUpdated => "role.updated",

@@ -7,7 +7,7 @@
 //! single-purpose endpoints use.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, SqlErr};
+use sea_orm::{ActiveValue::Set, ConnectionTrait as _, DatabaseTransaction, SqlErr};
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
@@ -112,6 +112,23 @@ impl ProvisionTx for SeaTx {
 
     async fn complete_idempotency_key(&mut self, claim: &Claim, sealed_response: &str) -> anyhow::Result<bool> {
         idempotency::complete(&self.txn, claim, sealed_response).await
+    }
+
+    async fn begin_part(&mut self) -> anyhow::Result<()> {
+        self.txn.execute_unprepared("SAVEPOINT voxport_part").await.map_err(|e| db_err(e, "beginning a part"))?;
+        Ok(())
+    }
+
+    async fn end_part(&mut self, keep: bool) -> anyhow::Result<()> {
+        // Rolling back to a savepoint keeps it; it is released either way.
+        if !keep {
+            self.txn
+                .execute_unprepared("ROLLBACK TO SAVEPOINT voxport_part")
+                .await
+                .map_err(|e| db_err(e, "undoing a part"))?;
+        }
+        self.txn.execute_unprepared("RELEASE SAVEPOINT voxport_part").await.map_err(|e| db_err(e, "ending a part"))?;
+        Ok(())
     }
 
     async fn commit(self) -> anyhow::Result<()> {

@@ -22,6 +22,7 @@ mod extensions;
 mod helpers;
 mod http;
 mod idempotency;
+mod import;
 mod me;
 mod metrics;
 mod oauth;

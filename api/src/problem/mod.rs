@@ -9,7 +9,7 @@
 use std::fmt;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use voxport_domain::{errors::is_unavailable, permission::Permission};
 
@@ -81,6 +81,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub enrolment_token: Option<Hidden>,
+    /// The problems of each refused row (422 `import_rejected` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub row_errors: Vec<RowError>,
 }
 
 /// A string for the client's eyes: serialised as it is, hidden from
@@ -103,6 +106,22 @@ pub struct PoolCounts {
     pub available: u32,
 }
 
+/// What is wrong with one value of one row of an import.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RowError {
+    /// The record's line in a CSV file (the header is line 1), or its
+    /// position from 1 in a JSON array.
+    pub row: u32,
+    /// The column (CSV) or field (JSON) at fault; empty for the row as a whole.
+    #[schema(example = "extension")]
+    pub column: String,
+    /// The code `POST /v1/users` answers for the same fault, or
+    /// `duplicate_in_file`.
+    #[schema(example = "extension_number_taken")]
+    pub code: String,
+    pub message: String,
+}
+
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
@@ -123,6 +142,7 @@ struct Extra {
     retry_after: Option<u64>,
     /// The challenge of a 401, for `WWW-Authenticate`.
     www_authenticate: Option<&'static str>,
+    row_errors: Vec<RowError>,
 }
 
 impl ApiError {
@@ -203,6 +223,27 @@ impl ApiError {
         self.code
     }
 
+    #[must_use]
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    #[must_use]
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// An import that wrote nothing because of `rows`.
+    pub fn import_rejected(rows: Vec<RowError>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_rejected",
+            "Rows of the file were refused, so nothing was written (see row_errors).",
+        );
+        e.extra_mut().row_errors = rows;
+        e
+    }
+
     fn extra_mut(&mut self) -> &mut Extra {
         self.extra.get_or_insert_with(Box::default)
     }
@@ -219,6 +260,7 @@ impl ApiError {
             station: self.extra.as_ref().and_then(|x| x.station),
             holder: self.extra.as_ref().and_then(|x| x.holder.as_ref()).map(crate::views::HolderView::from),
             enrolment_token: self.extra.as_ref().and_then(|x| x.enrolment_token.clone()).map(Hidden),
+            row_errors: self.extra.as_ref().map(|x| x.row_errors.clone()).unwrap_or_default(),
         }
     }
 }

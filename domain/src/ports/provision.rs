@@ -108,6 +108,20 @@ pub trait ProvisionTx: Send {
         sealed_response: &str,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
+    /// Marks where one part of a larger provisioning (one row of an
+    /// import) begins, so that its failure can be undone alone.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn begin_part(&mut self) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Ends the part begun last: kept, or undone (everything it wrote is
+    /// forgotten, the rest of the transaction stays).
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn end_part(&mut self, keep: bool) -> impl Future<Output = anyhow::Result<()>> + Send;
+
     /// Makes everything written in the transaction visible at once.
     ///
     /// # Errors

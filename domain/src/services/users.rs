@@ -100,6 +100,16 @@ pub struct CreatedUser {
     pub welcome_email: bool,
 }
 
+/// A creation checked and ready to write.
+pub(super) struct PreparedUser {
+    req: CreateUser,
+    role: Role,
+    tenant: crate::tenant::Tenant,
+    new_extension: Option<crate::extension::NewExtension>,
+    wanted_apps: Vec<Application>,
+    password: super::passwords::ChosenPassword,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct UpdateUser {
     pub changes: UserChanges,
@@ -143,9 +153,38 @@ impl<S: Store> Voxport<S> {
         claim: Option<&Claim>,
         now: DateTime<Utc>,
     ) -> Result<CreatedUser, CreateUserError> {
+        let prepared = self.prepare_user(actor, req, !dry_run).await?;
+        let mut tx = self.store.begin_provisioning(now).await?;
+        let created = self.write_user(&mut tx, actor, prepared, now).await?;
+        if dry_run {
+            tx.rollback().await?;
+            return Ok(created);
+        }
+        if let Some(claim) = claim
+            && !tx.complete_idempotency_key(claim, &self.seal_result(claim, &created)?).await?
+        {
+            return Err(IdempotencyRefusal::InProgress.into());
+        }
+        tx.commit().await?;
+        if created.welcome_email {
+            self.outbox.notify_one();
+        }
+        tracing::info!(actor = %actor.caller_id(), user = %created.user.id, "created user");
+        Ok(created)
+    }
+
+    /// What a creation checks before it writes: the role (PRODUCT.md rule
+    /// 7), the access window, what telephony needs, and the password
+    /// (hashed when `hash`).
+    pub(super) async fn prepare_user(
+        &self,
+        actor: &Actor,
+        req: CreateUser,
+        hash: bool,
+    ) -> Result<PreparedUser, CreateUserError> {
         let role = self.role_to_grant(actor, req.role_id).await?;
         check_window(req.activation_at, req.expires_at)?;
-        let telephony = req.telephony;
+        let telephony = &req.telephony;
         if telephony.is_requested() && telephony.extension.is_none() && telephony.phone_number_id.is_none() {
             return Err(CreateUserError::NeedsNumberOrExtension);
         }
@@ -172,9 +211,22 @@ impl<S: Store> Voxport<S> {
         // Without an address, or without the welcome email, nothing would
         // carry a set-password link.
         let can_link = req.email.is_some() && req.send_welcome_email;
-        let password = self.choose_password(&req.password, &personal, can_link, !dry_run).await?;
+        let password = self.choose_password(&req.password, &personal, can_link, hash).await?;
+        Ok(PreparedUser { req, role, tenant, new_extension, wanted_apps, password })
+    }
+
+    /// Writes a prepared user and all they are given in `tx`, with the
+    /// welcome email and the audit event; answers what was created.
+    pub(super) async fn write_user(
+        &self,
+        tx: &mut S::Tx,
+        actor: &Actor,
+        prepared: PreparedUser,
+        now: DateTime<Utc>,
+    ) -> Result<CreatedUser, CreateUserError> {
+        let PreparedUser { req, role, tenant, new_extension, wanted_apps, password } = prepared;
+        let telephony = req.telephony;
         let id = Uuid::now_v7();
-        let mut tx = self.store.begin_provisioning(now).await?;
         tx.insert_user(
             &NewUser {
                 id,
@@ -237,20 +289,6 @@ impl<S: Store> Voxport<S> {
             "welcome_email": created.welcome_email,
         }));
         tx.record(&audit).await?;
-        if dry_run {
-            tx.rollback().await?;
-            return Ok(created);
-        }
-        if let Some(claim) = claim
-            && !tx.complete_idempotency_key(claim, &self.seal_result(claim, &created)?).await?
-        {
-            return Err(IdempotencyRefusal::InProgress.into());
-        }
-        tx.commit().await?;
-        if created.welcome_email {
-            self.outbox.notify_one();
-        }
-        tracing::info!(actor = %actor.caller_id(), user = %id, "created user");
         Ok(created)
     }
 

@@ -32,7 +32,10 @@ use super::{
     get, path = "/v1/users", tag = "users", operation_id = "list_users",
     params(UserListParams),
     responses(
-        (status = 200, description = "One page of users", body = UserPage),
+        (status = 200, description = "One page of users; with `Accept: text/csv`, every user the filters match (paging and sort ignored, by login) as a CSV file with the columns `POST /v1/users/import` takes, never a secret", content(
+            (UserPage = "application/json"),
+            (String = "text/csv", example = "login,email,first_name,last_name,role,password,extension,extension_type,phone_number,station,device_mac,device_ports,applications,timezone,language,activation_at,expires_at,send_welcome_email\nmary,mary@example.com,Mary,Major,User,,201,sip,,std,,,desktop_app,UTC,en,,,\n"),
+        )),
         Unauthenticated, Forbidden, BadQuery,
     ),
     security(("bearer" = [])),
@@ -41,8 +44,9 @@ use super::{
 pub async fn list_users<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
+    req: actix_web::HttpRequest,
     Query(params): Query<UserListParams>,
-) -> Result<web::Json<UserPage>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersRead)?;
     let page = params.page_request()?;
     let sort = params.sort.unwrap_or(UserSort::Login).into();
@@ -56,9 +60,12 @@ pub async fn list_users<S: Store>(
             Status::Disabled => UserStatus::Disabled,
         }),
     };
+    if super::import::wants_csv(&req) {
+        return super::import::export_users(app, actor.clone(), filter).await;
+    }
     let now = Utc::now();
     let users = app.list_users(actor, &filter, sort, page, now).await?;
-    Ok(web::Json(UserPage::new(users, |u| UserView::new(u, now))))
+    Ok(HttpResponse::Ok().json(UserPage::new(users, |u| UserView::new(u, now))))
 }
 
 /// Create a user, with telephony in one call

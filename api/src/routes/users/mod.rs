@@ -2,7 +2,9 @@
 
 mod bodies;
 mod handlers;
+mod import;
 mod parse;
 
 pub use bodies::*;
 pub use handlers::*;
+pub use import::*;

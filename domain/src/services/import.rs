@@ -1,0 +1,252 @@
+//! Bulk onboarding (issue 13): many one-call set-ups at once, each row
+//! held to the same rules as `POST /v1/users`, and the file as a whole too.
+//!
+//! Every row is written in one transaction, each in a part of its own
+//! (a savepoint): a row that fails is undone alone, and the rows after it
+//! meet what the rows before it took (a login, an extension number, a
+//! device, a number, the last licence of a pool), exactly as they would
+//! one after the other. Then `AllOrNothing` commits only when no row
+//! failed, `PerRow` commits the rows that passed, and a dry run commits
+//! nothing. Rows asking for the same login, extension, number or device as
+//! an earlier row are refused naming that row, before anything is written.
+
+use std::collections::{HashMap, hash_map::Entry};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{CreateUser, CreatedUser, ExtensionRequest, Voxport};
+use crate::{
+    actor::Actor,
+    audit::{AuditAction, AuditEvent, TargetType},
+    errors::CreateUserError,
+    paging::{MAX_PER_PAGE, PageRequest},
+    ports::{ProvisionTx as _, Store},
+};
+
+/// What happens to the rows that pass when others fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Any failure writes nothing.
+    AllOrNothing,
+    /// The rows that pass are created; the others are reported.
+    PerRow,
+}
+
+/// A row read from a file: its number, and the set-up it asks for or what
+/// is wrong with it.
+#[derive(Debug)]
+pub struct ImportRow {
+    /// The record's line in a CSV file (the header is line 1), or its
+    /// position from 1 in a JSON array.
+    pub row: u32,
+    pub parsed: Result<CreateUser, Vec<ColumnProblem>>,
+}
+
+/// What is wrong with one value of a row as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnProblem {
+    pub column: String,
+    /// `validation_failed`, or `not_found` for a reference to nothing.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Why a row was not created.
+#[derive(Debug)]
+pub enum RowFailure {
+    /// Its values, as read.
+    Invalid(Vec<ColumnProblem>),
+    /// It asks for what an earlier row of the file asks for.
+    SameAs { column: &'static str, row: u32 },
+    /// The same refusal `POST /v1/users` answers.
+    Refused(CreateUserError),
+}
+
+#[derive(Debug, Default)]
+pub struct ImportOutcome {
+    pub rows: u32,
+    /// The rows created (or, in a dry run or a refused all-or-nothing
+    /// import, that would be), by row.
+    pub created: Vec<(u32, CreatedUser)>,
+    pub failures: Vec<(u32, RowFailure)>,
+    /// Whether the created rows were written.
+    pub committed: bool,
+}
+
+impl ImportOutcome {
+    /// Welcome emails written.
+    #[must_use]
+    pub fn emails_queued(&self) -> usize {
+        if self.committed { self.created.iter().filter(|(_, c)| c.welcome_email).count() } else { 0 }
+    }
+}
+
+/// The human references a file uses instead of ids, of one tenant: role
+/// names (case-insensitive), station codes, numbers and MAC addresses.
+#[derive(Debug, Default)]
+pub struct ImportReferences {
+    pub roles: HashMap<String, Uuid>,
+    pub stations: HashMap<String, Uuid>,
+    pub station_codes: HashMap<Uuid, String>,
+    pub phone_numbers: HashMap<String, Uuid>,
+    pub devices: HashMap<String, Uuid>,
+}
+
+impl<S: Store> Voxport<S> {
+    /// The references of the actor's tenant, to read a file by.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn import_references(&self, actor: &Actor) -> anyhow::Result<ImportReferences> {
+        let tenant = actor.tenant_id;
+        let mut refs = ImportReferences::default();
+        let mut page = PageRequest::new(Some(1), Some(MAX_PER_PAGE))?;
+        loop {
+            let roles = self.store.list_roles(tenant, page).await?;
+            refs.roles.extend(roles.items.iter().map(|r| (r.name.as_str().to_lowercase(), r.id)));
+            let stations = self.store.list_stations(tenant, page).await?;
+            for s in &stations.items {
+                refs.stations.insert(s.code.as_str().to_owned(), s.id);
+                refs.station_codes.insert(s.id, s.code.as_str().to_owned());
+            }
+            let numbers = self.store.list_phone_numbers(tenant, false, None, page).await?;
+            refs.phone_numbers.extend(numbers.items.iter().map(|n| (n.number.as_str().to_owned(), n.id)));
+            let devices = self.store.list_devices(tenant, false, page).await?;
+            refs.devices.extend(devices.items.iter().map(|d| (d.mac.as_str().to_owned(), d.id)));
+            let seen = page.offset() + page.per_page();
+            if [roles.total, stations.total, numbers.total, devices.total].into_iter().all(|total| seen >= total) {
+                return Ok(refs);
+            }
+            page = PageRequest::new(Some(page.page() + 1), Some(page.per_page()))?;
+        }
+    }
+
+    /// Creates the users `rows` ask for (see the module's documentation).
+    ///
+    /// # Errors
+    /// When storage fails; a refused row is reported, not returned.
+    pub async fn import_users(
+        &self,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        mode: ImportMode,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ImportOutcome> {
+        let mut outcome = ImportOutcome { rows: u32::try_from(rows.len()).unwrap_or(u32::MAX), ..Default::default() };
+        let mut claimed = Claimed::default();
+        let mut wanted = Vec::new();
+        for ImportRow { row, parsed } in rows {
+            match parsed {
+                Err(problems) => outcome.failures.push((row, RowFailure::Invalid(problems))),
+                Ok(req) => match claimed.check(row, &req) {
+                    Some((column, first)) => outcome.failures.push((row, RowFailure::SameAs { column, row: first })),
+                    None => wanted.push((row, req)),
+                },
+            }
+        }
+        let mut prepared = Vec::with_capacity(wanted.len());
+        for (row, req) in wanted {
+            match self.prepare_user(actor, req, !dry_run).await {
+                Ok(p) => prepared.push((row, p)),
+                Err(CreateUserError::Unknown(e)) => return Err(e),
+                Err(e) => outcome.failures.push((row, RowFailure::Refused(e))),
+            }
+        }
+        let mut tx = self.store.begin_provisioning(now).await?;
+        for (row, p) in prepared {
+            tx.begin_part().await?;
+            match self.write_user(&mut tx, actor, p, now).await {
+                Ok(created) => {
+                    tx.end_part(true).await?;
+                    outcome.created.push((row, created));
+                }
+                Err(CreateUserError::Unknown(e)) => return Err(e),
+                Err(e) => {
+                    tx.end_part(false).await?;
+                    outcome.failures.push((row, RowFailure::Refused(e)));
+                }
+            }
+        }
+        outcome.failures.sort_by_key(|(row, _)| *row);
+        let commit =
+            !dry_run && !outcome.created.is_empty() && (mode == ImportMode::PerRow || outcome.failures.is_empty());
+        if !commit {
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
+        let audit = AuditEvent::by(actor, AuditAction::UsersImported, TargetType::Tenant, Some(actor.tenant_id), now)
+            .with(json!({
+                "rows": outcome.rows,
+                "created": outcome.created.len(),
+                "failed": outcome.failures.len(),
+                "mode": match mode { ImportMode::AllOrNothing => "all_or_nothing", ImportMode::PerRow => "per_row" },
+                "users": outcome.created.iter().map(|(_, c)| c.user.id).collect::<Vec<_>>(),
+            }));
+        tx.record(&audit).await?;
+        tx.commit().await?;
+        outcome.committed = true;
+        if outcome.emails_queued() > 0 {
+            self.outbox.notify_one();
+        }
+        tracing::info!(
+            actor = %actor.caller_id(), created = outcome.created.len(), failed = outcome.failures.len(), "imported users"
+        );
+        Ok(outcome)
+    }
+}
+
+/// What the rows of a file asked for so far, and which row first did.
+#[derive(Default)]
+struct Claimed {
+    logins: HashMap<String, u32>,
+    extensions: HashMap<String, u32>,
+    numbers: HashMap<Uuid, u32>,
+    devices: HashMap<Uuid, u32>,
+}
+
+impl Claimed {
+    /// The column and the earlier row when `req` asks for what an earlier
+    /// row asked for; otherwise records what it asks for.
+    fn check(&mut self, row: u32, req: &CreateUser) -> Option<(&'static str, u32)> {
+        let extension = match &req.telephony.extension {
+            Some(ExtensionRequest::New(new)) => Some(new.number.as_str().to_owned()),
+            Some(ExtensionRequest::Existing(id)) => Some(id.to_string()),
+            None => None,
+        };
+        fn taken<K: std::hash::Hash + Eq>(map: &HashMap<K, u32>, key: &K) -> Option<u32> {
+            map.get(key).copied()
+        }
+        let login = req.login.as_str().to_lowercase();
+        if let Some(first) = taken(&self.logins, &login) {
+            return Some(("login", first));
+        }
+        if let Some(first) = extension.as_ref().and_then(|e| taken(&self.extensions, e)) {
+            return Some(("extension", first));
+        }
+        if let Some(first) = req.telephony.phone_number_id.and_then(|n| taken(&self.numbers, &n)) {
+            return Some(("phone_number", first));
+        }
+        if let Some(first) = req.telephony.device.and_then(|d| taken(&self.devices, &d.id)) {
+            return Some(("device_mac", first));
+        }
+        fn first_holds<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u32>, key: K, row: u32) {
+            if let Entry::Vacant(v) = map.entry(key) {
+                v.insert(row);
+            }
+        }
+        first_holds(&mut self.logins, login, row);
+        if let Some(e) = extension {
+            first_holds(&mut self.extensions, e, row);
+        }
+        if let Some(n) = req.telephony.phone_number_id {
+            first_holds(&mut self.numbers, n, row);
+        }
+        if let Some(d) = req.telephony.device {
+            first_holds(&mut self.devices, d.id, row);
+        }
+        None
+    }
+}
