@@ -592,6 +592,8 @@ pub enum WebhookError {
     /// A delivery of a switched-off webhook is not sent again.
     #[error("the webhook is switched off")]
     Disabled,
+    #[error("the delivery is being sent right now")]
+    DeliveryBusy,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }

@@ -289,21 +289,20 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space (carrier NAT)
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 192 && b == 88 && c == 99) // 6to4 relays
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
         || a >= 240) // reserved
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local, AWS's fd00:ec2::254 too
-        || (first & 0xffc0) == 0xfe80 // link-local
-        || (first & 0xffc0) == 0xfec0 // site-local, deprecated
-        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || first == 0x0064 && ip.segments()[1] == 0xff9b // NAT64, could reach anything inside
-        || ip.to_ipv4().is_some_and(|v4| !is_public_v4(v4)))
+    let [first, second, ..] = ip.segments();
+    // 2001::/23: Teredo, benchmarking, ORCHID, other IETF assignments;
+    // 2001:db8::/32: documentation.
+    let special = (first == 0x2001 && (second < 0x0200 || second == 0x0db8))
+        || first == 0x2002 // 6to4, which embeds an IPv4 address
+        || (first == 0x3fff && second < 0x1000); // documentation (RFC 9637)
+    // Only global unicast (2000::/3) is public, less what is special in it.
+    (first & 0xe000) == 0x2000 && !special
 }
 
 /// A tenant's webhook.
@@ -442,13 +441,30 @@ pub struct ClaimedDelivery {
 #[derive(Debug, Clone)]
 pub enum DeliveryOutcome {
     Delivered,
-    /// Try again at `next_at`.
-    Retry {
+    /// Try again at `next_at`; but with `disable_if_failing_since`, when
+    /// the webhook is still on and has failed since before then (as
+    /// storage has it, in the recording transaction), switch it off and
+    /// give up its waiting deliveries instead.
+    Failed {
         next_at: DateTime<Utc>,
+        disable_if_failing_since: Option<DateTime<Utc>>,
     },
-    /// The webhook kept failing for too long: switch it off and give up
-    /// its waiting deliveries.
-    DisableWebhook,
+}
+
+/// A delivery a courier is sending right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryBusy;
+
+/// What recording an attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The lease ran out and another courier has the delivery: nothing
+    /// was recorded.
+    LeaseLost,
+    Delivered,
+    Retrying,
+    /// The attempt switched its webhook off.
+    Disabled,
 }
 
 /// An event about to be written for a tenant's webhooks.
@@ -568,6 +584,12 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
+            "100::1",
+            "::ffff:0:7f00:1",
+            "fec0::1",
+            "192.88.99.1",
         ];
         for ip in refused {
             assert!(!may_deliver_to(ip.parse().unwrap(), false, &[]), "{ip} is refused");
@@ -595,6 +617,10 @@ mod tests {
         assert_eq!(WebhookUrl::parse("https://[::1]:8443/", none), Err(InvalidWebhookUrl::Forbidden));
         assert_eq!(WebhookUrl::parse("https://169.254.169.254/", none), Err(InvalidWebhookUrl::Forbidden));
         assert_eq!(WebhookUrl::parse("https://localhost/", none), Err(InvalidWebhookUrl::Forbidden));
+        // Other spellings of loopback are addresses to the URL parser too.
+        assert_eq!(WebhookUrl::parse("https://2130706433/", none), Err(InvalidWebhookUrl::Forbidden));
+        assert_eq!(WebhookUrl::parse("https://0x7f.1/", none), Err(InvalidWebhookUrl::Forbidden));
+        assert_eq!(WebhookUrl::parse("https://[::ffff:7f00:1]/", none), Err(InvalidWebhookUrl::Forbidden));
         let long = format!("https://example.com/{}", "a".repeat(2048));
         assert_eq!(WebhookUrl::parse(&long, none), Err(InvalidWebhookUrl::TooLong));
         let local = nets(&["127.0.0.0/8"]);

@@ -137,9 +137,17 @@ impl PurgeStore for SeaStore {
             .await?;
         // A webhook's deliveries show for a month once they are settled.
         let settled = || {
-            Condition::all()
-                .add(webhook_deliveries::Column::State.ne(DeliveryState::Pending.as_str()))
-                .add(webhook_deliveries::Column::CreatedAt.lt(crate::stamp(p.deliveries_before)))
+            Condition::all().add(webhook_deliveries::Column::State.ne(DeliveryState::Pending.as_str())).add(
+                // Counted from when it settled: its last attempt, or
+                // when it was written for one given up untried.
+                Condition::any()
+                    .add(webhook_deliveries::Column::LastAttemptAt.lt(crate::stamp(p.deliveries_before)))
+                    .add(
+                        Condition::all()
+                            .add(webhook_deliveries::Column::LastAttemptAt.is_null())
+                            .add(webhook_deliveries::Column::CreatedAt.lt(crate::stamp(p.deliveries_before))),
+                    ),
+            )
         };
         let attempts = self
             .delete_in_batches::<webhook_attempts::Entity>(

@@ -24,8 +24,8 @@ use voxport_domain::{
     ports::{QueuedEmail, WebhookStore},
     values::Label,
     webhook::{
-        ClaimedDelivery, DISABLED_FOR_FAILING, DeliveryAttempt, DeliveryOutcome, DeliveryState, NewWebhook, Webhook,
-        WebhookChanges, WebhookDelivery, WebhookEvent, WebhookEventType,
+        ClaimedDelivery, DISABLED_FOR_FAILING, DeliveryAttempt, DeliveryBusy, DeliveryOutcome, DeliveryState,
+        NewWebhook, Recorded, Webhook, WebhookChanges, WebhookDelivery, WebhookEvent, WebhookEventType,
     },
 };
 
@@ -70,9 +70,12 @@ pub(crate) async fn enqueue(db: &impl ConnectionTrait, tenant: Uuid, events: &[W
     if events.is_empty() {
         return Ok(());
     }
+    // Shared locks: a webhook deleted meanwhile waits for this transaction
+    // instead of breaking its deliveries' foreign key.
     let subscribed = webhooks::Entity::find()
         .filter(webhooks::Column::TenantId.eq(tenant))
         .filter(webhooks::Column::Enabled.eq(true))
+        .lock(LockType::Share)
         .all(db)
         .await
         .map_err(|e| db_err(e, "finding the webhooks to tell"))?;
@@ -249,7 +252,9 @@ impl WebhookStore for SeaStore {
         };
         let mut row = row.into_active_model();
         if let Some(url) = changes.url {
+            // A new receiver starts with a clean record.
             row.url = Set(url.as_str().to_owned());
+            row.failing_since = Set(None);
         }
         if let Some(description) = changes.description {
             row.description = Set(description.map(|d| d.as_str().to_owned()).unwrap_or_default());
@@ -333,8 +338,9 @@ impl WebhookStore for SeaStore {
         id: Uuid,
         now: DateTime<Utc>,
         audit: &AuditEvent,
-    ) -> anyhow::Result<Option<WebhookDelivery>> {
+    ) -> anyhow::Result<Option<Result<WebhookDelivery, DeliveryBusy>>> {
         let (txn, _writing) = self.begin_write().await?;
+        let stamp = crate::stamp(now);
         let changed = webhook_deliveries::Entity::update_many()
             .col_expr(webhook_deliveries::Column::State, Expr::value(DeliveryState::Pending.as_str()))
             .col_expr(webhook_deliveries::Column::NextAttemptAt, Expr::value(crate::stamp(now)))
@@ -342,16 +348,22 @@ impl WebhookStore for SeaStore {
             .col_expr(webhook_deliveries::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(webhook_deliveries::Column::Id.eq(id))
             .filter(webhook_deliveries::Column::WebhookId.eq(webhook))
+            // Not while a courier holds it: its attempt would be lost.
+            .filter(
+                Condition::any()
+                    .add(webhook_deliveries::Column::LeaseUntil.is_null())
+                    .add(webhook_deliveries::Column::LeaseUntil.lte(stamp)),
+            )
             .exec(&txn)
             .await
             .map_err(|e| db_err(e, "making a webhook delivery due again"))?;
         if changed.rows_affected == 0 {
-            return Ok(None);
+            return Ok(find_delivery(&txn, webhook, id).await?.map(|_| Err(DeliveryBusy)));
         }
         record(&txn, audit, None).await?;
         let found = find_delivery(&txn, webhook, id).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a webhook retry"))?;
-        Ok(found)
+        Ok(found.map(Ok))
     }
 
     async fn claim_due_deliveries(
@@ -363,11 +375,28 @@ impl WebhookStore for SeaStore {
     ) -> anyhow::Result<Vec<ClaimedDelivery>> {
         // A courier polls: an idle one reads, and takes the write lock only
         // when something is due.
+        let switched_on = || {
+            Query::select()
+                .column(webhooks::Column::Id)
+                .from(webhooks::Entity)
+                .and_where(Expr::col(webhooks::Column::Enabled).eq(true))
+                .to_owned()
+        };
+        let due = || {
+            Condition::all()
+                .add(webhook_deliveries::Column::State.eq(DeliveryState::Pending.as_str()))
+                .add(webhook_deliveries::Column::NextAttemptAt.lte(crate::stamp(now)))
+                .add(
+                    Condition::any()
+                        .add(webhook_deliveries::Column::LeaseUntil.is_null())
+                        .add(webhook_deliveries::Column::LeaseUntil.lte(crate::stamp(now))),
+                )
+                .add(Expr::col(webhook_deliveries::Column::WebhookId).in_subquery(switched_on()))
+        };
         let any_due = webhook_deliveries::Entity::find()
             .select_only()
             .column(webhook_deliveries::Column::Id)
-            .filter(webhook_deliveries::Column::State.eq(DeliveryState::Pending.as_str()))
-            .filter(webhook_deliveries::Column::NextAttemptAt.lte(crate::stamp(now)))
+            .filter(due())
             .into_tuple::<Uuid>()
             .one(&self.db)
             .await
@@ -376,21 +405,10 @@ impl WebhookStore for SeaStore {
             return Ok(Vec::new());
         }
         let (txn, _writing) = self.begin_write().await?;
-        let switched_on = Query::select()
-            .column(webhooks::Column::Id)
-            .from(webhooks::Entity)
-            .and_where(Expr::col(webhooks::Column::Enabled).eq(true))
-            .to_owned();
         let due = webhook_deliveries::Entity::find()
-            .filter(webhook_deliveries::Column::State.eq(DeliveryState::Pending.as_str()))
-            .filter(webhook_deliveries::Column::NextAttemptAt.lte(crate::stamp(now)))
-            .filter(
-                Condition::any()
-                    .add(webhook_deliveries::Column::LeaseUntil.is_null())
-                    .add(webhook_deliveries::Column::LeaseUntil.lte(crate::stamp(now))),
-            )
-            .filter(Expr::col(webhook_deliveries::Column::WebhookId).in_subquery(switched_on))
+            .filter(due())
             .order_by(webhook_deliveries::Column::NextAttemptAt, Order::Asc)
+            .order_by(webhook_deliveries::Column::Id, Order::Asc)
             .limit(limit)
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
             .all(&txn)
@@ -433,6 +451,18 @@ impl WebhookStore for SeaStore {
             .collect())
     }
 
+    async fn release_delivery(&self, id: Uuid, lease: Uuid) -> anyhow::Result<()> {
+        webhook_deliveries::Entity::update_many()
+            .col_expr(webhook_deliveries::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
+            .col_expr(webhook_deliveries::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(webhook_deliveries::Column::Id.eq(id))
+            .filter(webhook_deliveries::Column::LeaseToken.eq(lease))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "giving back a webhook delivery's lease"))?;
+        Ok(())
+    }
+
     async fn record_webhook_attempt(
         &self,
         claimed: &ClaimedDelivery,
@@ -441,33 +471,54 @@ impl WebhookStore for SeaStore {
         outcome: DeliveryOutcome,
         emails: Vec<QueuedEmail>,
         audit: Option<&AuditEvent>,
-    ) -> anyhow::Result<bool> {
+    ) -> anyhow::Result<Recorded> {
         let at = crate::stamp(attempt.attempted_at);
         let (txn, _writing) = self.begin_write().await?;
+        // Whether this failure switches the webhook off is decided here, on
+        // what storage holds now: once, however many couriers fail at once,
+        // and never for a webhook delivered to or switched on meanwhile.
+        let disabled = match &outcome {
+            DeliveryOutcome::Failed { disable_if_failing_since: Some(threshold), .. } => {
+                webhooks::Entity::update_many()
+                    .col_expr(webhooks::Column::Enabled, Expr::value(false))
+                    .col_expr(webhooks::Column::DisabledReason, Expr::value(DISABLED_FOR_FAILING))
+                    .col_expr(webhooks::Column::UpdatedAt, Expr::value(at))
+                    .filter(webhooks::Column::Id.eq(claimed.webhook_id))
+                    .filter(webhooks::Column::Enabled.eq(true))
+                    .filter(webhooks::Column::FailingSince.lte(crate::stamp(*threshold)))
+                    .exec(&txn)
+                    .await
+                    .map_err(|e| db_err(e, "switching off a failing webhook"))?
+                    .rows_affected
+                    > 0
+            }
+            _ => false,
+        };
         let mut update = webhook_deliveries::Entity::update_many()
             .col_expr(webhook_deliveries::Column::Attempts, Expr::col(webhook_deliveries::Column::Attempts).add(1))
             .col_expr(webhook_deliveries::Column::LastAttemptAt, Expr::value(at))
             .col_expr(webhook_deliveries::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
             .col_expr(webhook_deliveries::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
-        update = match &outcome {
-            DeliveryOutcome::Delivered => update
+        update = match (&outcome, disabled) {
+            (DeliveryOutcome::Delivered, _) => update
                 .col_expr(webhook_deliveries::Column::State, Expr::value(DeliveryState::Delivered.as_str()))
                 .col_expr(webhook_deliveries::Column::DeliveredAt, Expr::value(at)),
-            DeliveryOutcome::Retry { next_at } => {
-                update.col_expr(webhook_deliveries::Column::NextAttemptAt, Expr::value(crate::stamp(*next_at)))
-            }
-            DeliveryOutcome::DisableWebhook => {
+            (DeliveryOutcome::Failed { .. }, true) => {
                 update.col_expr(webhook_deliveries::Column::State, Expr::value(DeliveryState::Failed.as_str()))
+            }
+            (DeliveryOutcome::Failed { next_at, .. }, false) => {
+                update.col_expr(webhook_deliveries::Column::NextAttemptAt, Expr::value(crate::stamp(*next_at)))
             }
         };
         let recorded = update
             .filter(webhook_deliveries::Column::Id.eq(claimed.id))
             .filter(webhook_deliveries::Column::LeaseToken.eq(lease))
+            .filter(webhook_deliveries::Column::State.eq(DeliveryState::Pending.as_str()))
             .exec(&txn)
             .await
             .map_err(|e| db_err(e, "recording a webhook attempt"))?;
         if recorded.rows_affected == 0 {
-            return Ok(false);
+            return Ok(Recorded::LeaseLost);
         }
         webhook_attempts::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -482,42 +533,42 @@ impl WebhookStore for SeaStore {
         .await
         .map_err(|e| db_err(e, "writing a webhook attempt"))?;
         let hook = webhooks::Entity::update_many().filter(webhooks::Column::Id.eq(claimed.webhook_id));
-        match outcome {
-            DeliveryOutcome::Delivered => hook
-                .col_expr(webhooks::Column::FailingSince, Expr::value(Option::<DateTime<Utc>>::None))
-                .exec(&txn)
-                .await
-                .map(drop),
-            DeliveryOutcome::Retry { .. } => hook
-                .col_expr(webhooks::Column::FailingSince, Expr::value(at))
-                .filter(webhooks::Column::FailingSince.is_null())
-                .exec(&txn)
-                .await
-                .map(drop),
-            DeliveryOutcome::DisableWebhook => {
-                hook.col_expr(webhooks::Column::Enabled, Expr::value(false))
-                    .col_expr(webhooks::Column::DisabledReason, Expr::value(DISABLED_FOR_FAILING))
-                    .col_expr(webhooks::Column::UpdatedAt, Expr::value(at))
+        let result = match (&outcome, disabled) {
+            (DeliveryOutcome::Delivered, _) => {
+                hook.col_expr(webhooks::Column::FailingSince, Expr::value(Option::<DateTime<Utc>>::None))
                     .exec(&txn)
                     .await
-                    .map_err(|e| db_err(e, "switching off a failing webhook"))?;
+                    .map_err(|e| db_err(e, "ending a webhook's failing streak"))?;
+                Recorded::Delivered
+            }
+            (DeliveryOutcome::Failed { .. }, false) => {
+                hook.col_expr(webhooks::Column::FailingSince, Expr::value(at))
+                    .filter(webhooks::Column::FailingSince.is_null())
+                    .exec(&txn)
+                    .await
+                    .map_err(|e| db_err(e, "starting a webhook's failing streak"))?;
+                Recorded::Retrying
+            }
+            (DeliveryOutcome::Failed { .. }, true) => {
                 webhook_deliveries::Entity::update_many()
                     .col_expr(webhook_deliveries::Column::State, Expr::value(DeliveryState::Failed.as_str()))
+                    .col_expr(webhook_deliveries::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
+                    .col_expr(webhook_deliveries::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
                     .filter(webhook_deliveries::Column::WebhookId.eq(claimed.webhook_id))
                     .filter(webhook_deliveries::Column::State.eq(DeliveryState::Pending.as_str()))
                     .exec(&txn)
                     .await
-                    .map(drop)
+                    .map_err(|e| db_err(e, "giving up a switched-off webhook's deliveries"))?;
+                for email in emails {
+                    outbox::queue(&txn, email).await?;
+                }
+                if let Some(audit) = audit {
+                    record(&txn, audit, None).await?;
+                }
+                Recorded::Disabled
             }
-        }
-        .map_err(|e| db_err(e, "recording a webhook's failing streak"))?;
-        for email in emails {
-            outbox::queue(&txn, email).await?;
-        }
-        if let Some(audit) = audit {
-            record(&txn, audit, None).await?;
-        }
+        };
         txn.commit().await.map_err(|e| db_err(e, "committing a webhook attempt"))?;
-        Ok(true)
+        Ok(result)
     }
 }

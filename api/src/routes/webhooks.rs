@@ -39,6 +39,10 @@ impl From<WebhookError> for ApiError {
                 "webhook_disabled",
                 "The webhook is switched off; switch it on (PATCH enabled: true) before sending again.",
             ),
+            WebhookError::DeliveryBusy => Self::conflict(
+                "delivery_in_progress",
+                "The delivery is being sent right now; look at its attempts in a moment.",
+            ),
             WebhookError::Unknown(e) => Self::internal(e),
         }
     }
@@ -55,7 +59,7 @@ pub struct CreateWebhookBody {
     #[schema(
         min_length = 1,
         max_length = 2048,
-        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$",
+        pattern = r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?#][!-~]*)?$",
         example = "https://crm.example.com/voxport/events"
     )]
     pub url: String,
@@ -77,7 +81,11 @@ pub struct CreateWebhookBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"enabled": true}))]
 pub struct UpdateWebhookBody {
-    #[schema(min_length = 1, max_length = 2048, pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$")]
+    #[schema(
+        min_length = 1,
+        max_length = 2048,
+        pattern = r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?#][!-~]*)?$"
+    )]
     pub url: Option<String>,
     #[schema(value_type = Option<Vec<crate::schema::WebhookEventCode>>, min_items = 1)]
     pub event_types: Option<Vec<String>>,
@@ -90,8 +98,9 @@ pub struct UpdateWebhookBody {
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
     )]
     pub description: Option<Option<String>>,
-    /// Switching a webhook on (again) sends what is written from now on;
-    /// deliveries given up while it was off are sent again one by one.
+    /// Switched off, nothing is sent; switched on again, what waited is
+    /// sent, and deliveries voxport gave up when it switched the webhook
+    /// off are sent again one by one (`…/deliveries/{id}/retry`).
     pub enabled: Option<bool>,
 }
 
@@ -157,10 +166,12 @@ pub async fn list_webhooks<S: Store>(
 /// Webhooks specification (headers `webhook-id`, `webhook-timestamp`,
 /// `webhook-signature`) with the `secret` this answer shows once. Delivery
 /// is at least once: a receiver that has seen a `webhook-id` already has
-/// that event. A receiver that answers outside 2xx, or not within 5
-/// seconds, is tried again with exponential backoff; one that fails for 3
-/// days without a success is switched off and the tenant's webhook
-/// administrators are emailed. Needs `webhooks:write`.
+/// that event. A receiver that answers outside 2xx, or not within
+/// `VOXPORT_WEBHOOK_TIMEOUT_SECONDS` (default 5), is tried again with
+/// exponential backoff; one that fails for
+/// `VOXPORT_WEBHOOK_DISABLE_AFTER_SECONDS` (default 3 days) without a
+/// success is switched off and the tenant's webhook administrators are
+/// emailed. Needs `webhooks:write`.
 #[utoipa::path(
     post, path = "/v1/webhooks", tag = "webhooks", operation_id = "create_webhook",
     request_body = CreateWebhookBody,
@@ -329,7 +340,7 @@ pub async fn list_deliveries<S: Store>(
     responses(
         (status = 202, description = "The delivery, due again", body = WebhookDeliveryView),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`webhook_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`webhook_disabled`, or `delivery_in_progress` while a courier sends it", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ),
     security(("bearer" = [])),

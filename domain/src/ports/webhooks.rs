@@ -10,7 +10,8 @@ use crate::{
     paging::{Page, PageRequest},
     ports::QueuedEmail,
     webhook::{
-        ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, NewWebhook, Webhook, WebhookChanges, WebhookDelivery,
+        ClaimedDelivery, DeliveryAttempt, DeliveryBusy, DeliveryOutcome, NewWebhook, Recorded, Webhook, WebhookChanges,
+        WebhookDelivery,
     },
 };
 
@@ -77,7 +78,8 @@ pub trait WebhookStore {
     ) -> impl Future<Output = anyhow::Result<Page<WebhookDelivery>>> + Send;
 
     /// Makes a delivery of `webhook` due at `now` again, whatever it
-    /// reached; `None` when the webhook has no such delivery.
+    /// reached, unless a courier is sending it right now; `None` when the
+    /// webhook has no such delivery.
     ///
     /// # Errors
     /// When storage fails.
@@ -87,7 +89,7 @@ pub trait WebhookStore {
         delivery: Uuid,
         now: DateTime<Utc>,
         audit: &AuditEvent,
-    ) -> impl Future<Output = anyhow::Result<Option<WebhookDelivery>>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Option<Result<WebhookDelivery, DeliveryBusy>>>> + Send;
 
     /// Leases up to `limit` deliveries of switched-on webhooks due at
     /// `now` until `lease_until` under `lease`. Concurrent couriers (other
@@ -104,11 +106,18 @@ pub trait WebhookStore {
         lease: Uuid,
     ) -> impl Future<Output = anyhow::Result<Vec<ClaimedDelivery>>> + Send;
 
+    /// Gives back the lease of a delivery not sent after all (its webhook
+    /// was switched off or deleted meanwhile).
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn release_delivery(&self, id: Uuid, lease: Uuid) -> impl Future<Output = anyhow::Result<()>> + Send;
+
     /// Records an attempt and its outcome and ends the lease, in one
     /// transaction: a success ends the webhook's failing streak, a failure
-    /// starts it; `DisableWebhook` switches the webhook off, gives up its
-    /// waiting deliveries and writes `emails` and `audit`. False (nothing
-    /// recorded) when the lease ran out and another courier took the row.
+    /// starts it; a failure that switches the webhook off (see
+    /// [`DeliveryOutcome::Failed`]) gives up its waiting deliveries and
+    /// writes `emails` and `audit`, once however many couriers try.
     ///
     /// # Errors
     /// When storage fails.
@@ -120,5 +129,5 @@ pub trait WebhookStore {
         outcome: DeliveryOutcome,
         emails: Vec<QueuedEmail>,
         audit: Option<&AuditEvent>,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Recorded>> + Send;
 }

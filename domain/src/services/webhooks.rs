@@ -20,8 +20,8 @@ use crate::{
     ports::{QueuedEmail, Store},
     user::{UserFilter, UserSortKey, UserStatus},
     webhook::{
-        ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, NewWebhook, Webhook, WebhookChanges, WebhookDelivery,
-        WebhookSecret, WebhookWithSecret,
+        ClaimedDelivery, DeliveryAttempt, DeliveryBusy, DeliveryOutcome, NewWebhook, Recorded, Webhook, WebhookChanges,
+        WebhookDelivery, WebhookSecret, WebhookWithSecret,
     },
 };
 
@@ -129,7 +129,11 @@ impl<S: Store> Voxport<S> {
         }
         let audit = AuditEvent::by(actor, AuditAction::WebhookDeliveryRetried, TargetType::Webhook, Some(id), now)
             .with(json!({"delivery_id": delivery}));
-        self.store.retry_delivery(id, delivery, now, &audit).await?.ok_or(WebhookError::DeliveryNotFound)
+        match self.store.retry_delivery(id, delivery, now, &audit).await? {
+            None => Err(WebhookError::DeliveryNotFound),
+            Some(Err(DeliveryBusy)) => Err(WebhookError::DeliveryBusy),
+            Some(Ok(due)) => Ok(due),
+        }
     }
 
     /// A courier over the same store and key.
@@ -225,37 +229,48 @@ impl<S: Store, H: WebhookSender> Courier<S, H> {
             if claimed.is_empty() {
                 return Ok(report);
             }
-            for delivery in claimed {
+            for mut delivery in claimed {
+                // The webhook as it is now, not as it was when the batch was
+                // leased: deleted, switched off or moved meanwhile.
+                let current = self.store.webhook(delivery.tenant_id, delivery.webhook_id).await?;
+                let Some(current) = current.filter(|w| w.enabled) else {
+                    self.store.release_delivery(delivery.id, lease).await?;
+                    continue;
+                };
+                delivery.url = current.url;
+                delivery.failing_since = current.failing_since;
                 let attempt = self.attempt(&delivery, &clock).await;
                 let outcome = self.outcome(&delivery, &attempt);
-                let (emails, audit) = match outcome {
-                    DeliveryOutcome::Delivered => {
-                        report.delivered += 1;
-                        (Vec::new(), None)
+                let (emails, audit) = match &outcome {
+                    DeliveryOutcome::Failed { disable_if_failing_since: Some(_), .. } => {
+                        self.disabling(&delivery, attempt.attempted_at).await?
                     }
-                    DeliveryOutcome::Retry { next_at } => {
+                    _ => (Vec::new(), None),
+                };
+                let (error, status) = (attempt.error.clone(), attempt.status_code);
+                match self
+                    .store
+                    .record_webhook_attempt(&delivery, lease, attempt, outcome, emails, audit.as_ref())
+                    .await?
+                {
+                    Recorded::Delivered => report.delivered += 1,
+                    Recorded::Retrying => {
                         report.retrying += 1;
                         tracing::warn!(
-                            delivery = %delivery.id, webhook = %delivery.webhook_id, error = ?attempt.error,
-                            status = ?attempt.status_code, %next_at, "a webhook delivery failed; will retry"
+                            delivery = %delivery.id, webhook = %delivery.webhook_id, ?error, ?status,
+                            "a webhook delivery failed; will retry"
                         );
-                        (Vec::new(), None)
                     }
-                    DeliveryOutcome::DisableWebhook => {
+                    Recorded::Disabled => {
                         report.disabled += 1;
                         tracing::error!(
                             webhook = %delivery.webhook_id, since = ?delivery.failing_since,
                             "a webhook kept failing; switched it off"
                         );
-                        self.disabling(&delivery, attempt.attempted_at).await?
                     }
-                };
-                let recorded = self
-                    .store
-                    .record_webhook_attempt(&delivery, lease, attempt, outcome, emails, audit.as_ref())
-                    .await?;
-                if !recorded {
-                    tracing::warn!(delivery = %delivery.id, "a webhook delivery's lease ran out while it was sent");
+                    Recorded::LeaseLost => {
+                        tracing::warn!(delivery = %delivery.id, "a webhook delivery's lease ran out while it was sent");
+                    }
                 }
             }
         }
@@ -313,11 +328,13 @@ impl<S: Store, H: WebhookSender> Courier<S, H> {
         if attempt.succeeded {
             return DeliveryOutcome::Delivered;
         }
-        let failing_since = delivery.failing_since.unwrap_or(attempt.attempted_at);
-        if attempt.attempted_at - failing_since >= self.settings.disable_after {
-            return DeliveryOutcome::DisableWebhook;
+        let threshold = attempt.attempted_at - self.settings.disable_after;
+        DeliveryOutcome::Failed {
+            next_at: attempt.attempted_at + backoff(&self.settings, delivery.attempts + 1),
+            // Storage decides again in the recording transaction, on what
+            // it holds then.
+            disable_if_failing_since: delivery.failing_since.filter(|since| *since <= threshold).map(|_| threshold),
         }
-        DeliveryOutcome::Retry { next_at: attempt.attempted_at + backoff(&self.settings, delivery.attempts + 1) }
     }
 
     /// The emails to the tenant's webhook administrators (active people
