@@ -3,6 +3,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bulk;
 pub mod config;
 pub mod mail;
 pub mod metrics;

@@ -16,6 +16,7 @@ mod audit;
 mod auth;
 mod brute_force;
 mod claims;
+mod cli;
 mod devices;
 mod emails;
 mod extensions;

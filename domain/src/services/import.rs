@@ -83,6 +83,14 @@ impl ImportOutcome {
     }
 }
 
+/// How far an import is: rows checked and written (or refused) of all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    pub rows: u32,
+    pub done: u32,
+    pub failed: u32,
+}
+
 /// The human references a file uses instead of ids, of one tenant: role
 /// names (case-insensitive), station codes, numbers and MAC addresses.
 #[derive(Debug, Default)]
@@ -95,6 +103,28 @@ pub struct ImportReferences {
 }
 
 impl<S: Store> Voxport<S> {
+    /// A tenant by its slug, for the command line.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn tenant_by_slug(&self, slug: &str) -> anyhow::Result<Option<crate::tenant::Tenant>> {
+        let Some(platform) = self.store.platform_tenant().await? else { return Ok(None) };
+        if platform.slug.as_str() == slug {
+            return Ok(Some(platform));
+        }
+        let mut page = PageRequest::new(Some(1), Some(MAX_PER_PAGE))?;
+        loop {
+            let below = self.store.list_tenants_below(platform.id, Some(slug), page).await?;
+            if let Some(found) = below.items.iter().find(|t| t.slug.as_str() == slug) {
+                return Ok(Some(found.clone()));
+            }
+            if page.offset() + page.per_page() >= below.total {
+                return Ok(None);
+            }
+            page = PageRequest::new(Some(page.page() + 1), Some(page.per_page()))?;
+        }
+    }
+
     /// The references of the actor's tenant, to read a file by.
     ///
     /// # Errors
@@ -134,6 +164,7 @@ impl<S: Store> Voxport<S> {
         mode: ImportMode,
         dry_run: bool,
         now: DateTime<Utc>,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
     ) -> anyhow::Result<ImportOutcome> {
         let mut outcome = ImportOutcome { rows: u32::try_from(rows.len()).unwrap_or(u32::MAX), ..Default::default() };
         let mut claimed = Claimed::default();
@@ -148,11 +179,23 @@ impl<S: Store> Voxport<S> {
             }
         }
         let mut prepared = Vec::with_capacity(wanted.len());
+        let mut done = u32::try_from(outcome.failures.len()).unwrap_or(u32::MAX);
+        let mut tick = |failures: &[(u32, RowFailure)]| {
+            done += 1;
+            progress(ImportProgress {
+                rows: outcome.rows,
+                done,
+                failed: u32::try_from(failures.len()).unwrap_or(u32::MAX),
+            });
+        };
         for (row, req) in wanted {
             match self.prepare_user(actor, req, !dry_run).await {
                 Ok(p) => prepared.push((row, p)),
                 Err(CreateUserError::Unknown(e)) => return Err(e),
-                Err(e) => outcome.failures.push((row, RowFailure::Refused(e))),
+                Err(e) => {
+                    outcome.failures.push((row, RowFailure::Refused(e)));
+                    tick(&outcome.failures);
+                }
             }
         }
         let mut tx = self.store.begin_provisioning(now).await?;
@@ -169,6 +212,7 @@ impl<S: Store> Voxport<S> {
                     outcome.failures.push((row, RowFailure::Refused(e)));
                 }
             }
+            tick(&outcome.failures);
         }
         outcome.failures.sort_by_key(|(row, _)| *row);
         let commit =

@@ -32,7 +32,7 @@ use std::sync::Arc;
 pub use api_clients::{ClientCredentials, DEFAULT_SECRET_OVERLAP, Introspection, IssuedToken};
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
-pub use import::{ColumnProblem, ImportMode, ImportOutcome, ImportReferences, ImportRow, RowFailure};
+pub use import::{ColumnProblem, ImportMode, ImportOutcome, ImportProgress, ImportReferences, ImportRow, RowFailure};
 pub use keys::{KEY_ACTIVATION_SECONDS, KEY_RELOAD, load_signing_keys};
 pub use passwords::NewPassword;
 pub use security::{Enrollee, RESET_REQUESTS_WAITING, ResetTicket};

@@ -165,7 +165,7 @@ pub async fn import_users<S: Store>(
     let body = read_body(payload).await?;
     let rows = if csv {
         let refs = app.import_references(actor).await?;
-        read_csv(&body, &refs)?
+        read_csv(&body, &refs, IMPORT_MAX_ROWS)?
     } else {
         read_json(&body)?
     };
@@ -175,7 +175,7 @@ pub async fn import_users<S: Store>(
         ImportModeParam::AllOrNothing => ImportMode::AllOrNothing,
         ImportModeParam::PerRow => ImportMode::PerRow,
     };
-    let outcome = app.import_users(actor, rows, domain_mode, dry_run, Utc::now()).await?;
+    let outcome = app.import_users(actor, rows, domain_mode, dry_run, Utc::now(), &|_| {}).await?;
     let committed = outcome.committed;
     let report = report(outcome, dry_run, mode);
     if dry_run {
@@ -270,7 +270,11 @@ fn csv_column(field: &str) -> String {
     .to_owned()
 }
 
-fn read_csv(body: &[u8], refs: &ImportReferences) -> Result<Vec<ImportRow>, ApiError> {
+/// Reads an import file in CSV into rows, resolving its references.
+///
+/// # Errors
+/// When the file itself is unreadable, has unknown columns or too many rows.
+pub fn read_csv(body: &[u8], refs: &ImportReferences, max_rows: usize) -> Result<Vec<ImportRow>, ApiError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let header = body.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |c: u8| header.iter().filter(|b| **b == c).count();
@@ -288,7 +292,7 @@ fn read_csv(body: &[u8], refs: &ImportReferences) -> Result<Vec<ImportRow>, ApiE
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(unreadable)?;
-        if rows.len() == IMPORT_MAX_ROWS {
+        if rows.len() == max_rows {
             return Err(too_many_rows());
         }
         // The line the record starts on, counted from its byte offset (the
@@ -406,7 +410,9 @@ fn refused_column(code: &str) -> &'static str {
     BY_WORD.iter().find(|(word, _)| code.contains(word)).map_or("", |(_, column)| column)
 }
 
-fn report(outcome: ImportOutcome, dry_run: bool, mode: ImportModeParam) -> ImportReportView {
+/// What an import did, as `POST /v1/users/import` answers it.
+#[must_use]
+pub fn report(outcome: ImportOutcome, dry_run: bool, mode: ImportModeParam) -> ImportReportView {
     let emails_queued = outcome.emails_queued();
     let failed = outcome.failures.len();
     let mut errors = Vec::new();
@@ -465,7 +471,8 @@ fn report(outcome: ImportOutcome, dry_run: bool, mode: ImportModeParam) -> Impor
 
 /// The CSV row of `user`, in [`COLUMNS`] order: what an import takes back
 /// (never a secret; `password` stays empty).
-fn export_row(user: &voxport_domain::user::User, refs: &ImportReferences) -> Vec<String> {
+#[must_use]
+pub fn export_row(user: &voxport_domain::user::User, refs: &ImportReferences) -> Vec<String> {
     let extension = user.extensions.first();
     let stamp = |t: Option<chrono::DateTime<Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()

@@ -1,0 +1,210 @@
+//! `voxport import` and `voxport export` (issue 13): the same code path as
+//! `POST /v1/users/import` and `GET /v1/users` as CSV, run on the
+//! configured database (with a progress bar), or sent to a running server
+//! (`--url` and a token).
+
+use std::{path::Path, time::Duration};
+
+use anyhow::{Context as _, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use voxport_api::{
+    problem::RowError,
+    routes::users::{COLUMNS, ImportModeParam, ImportReportView, export_row, read_csv, report},
+};
+use voxport_domain::{
+    actor::Actor,
+    paging::{Direction, MAX_PER_PAGE, PageRequest, Sort},
+    permission::PermissionSet,
+    services::ImportMode,
+    user::{UserFilter, UserSortKey},
+};
+
+use crate::{
+    config::{Checked, Settings},
+    startup,
+};
+
+/// Where the work runs.
+pub enum Target<'a> {
+    /// The configured database, in the tenant with this slug.
+    Database { settings: &'a Settings, checked: &'a Checked, tenant: &'a str },
+    /// A running server, as the bearer of `token`.
+    Server { url: &'a str, token: &'a str },
+}
+
+/// What an import came to: the server's report, or its refusal's rows.
+pub struct Imported {
+    pub report: Option<ImportReportView>,
+    pub errors: Vec<RowError>,
+}
+
+impl Imported {
+    /// Whether every row passed (and, unless a dry run, was written).
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        self.errors.is_empty() && self.report.as_ref().is_some_and(|r| r.dry_run || r.committed)
+    }
+}
+
+async fn system_actor(
+    settings: &Settings,
+    checked: &Checked,
+    slug: &str,
+) -> anyhow::Result<(voxport_domain::Voxport<voxport_persistence::SeaStore>, Actor)> {
+    let store = startup::connect(settings).await?;
+    let app = startup::voxport(store, settings, checked).await?;
+    let tenant =
+        app.tenant_by_slug(slug).await?.with_context(|| format!("--tenant: no tenant has the slug {slug:?}"))?;
+    let actor = Actor::system(tenant.id, PermissionSet::all());
+    Ok((app, actor))
+}
+
+/// Imports `file` (CSV), showing progress on standard error.
+///
+/// # Errors
+/// When the file cannot be read, the tenant or server cannot be reached,
+/// or the file itself is refused (unknown columns, unreadable CSV).
+pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: ImportModeParam) -> anyhow::Result<Imported> {
+    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    match target {
+        Target::Database { settings, checked, tenant } => {
+            let (app, actor) = system_actor(settings, checked, tenant).await?;
+            let refs = app.import_references(&actor).await?;
+            let rows = read_csv(&body, &refs, usize::MAX).map_err(|e| {
+                let fields: Vec<String> =
+                    e.field_errors().iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+                anyhow!(
+                    "{}: {}",
+                    file.display(),
+                    if fields.is_empty() { e.detail().to_owned() } else { fields.join("; ") }
+                )
+            })?;
+            let bar = ProgressBar::new(rows.len() as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {eta} left  {msg}")
+                    .context("the progress bar's template")?,
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            let domain_mode = match mode {
+                ImportModeParam::AllOrNothing => ImportMode::AllOrNothing,
+                ImportModeParam::PerRow => ImportMode::PerRow,
+            };
+            let outcome = app
+                .import_users(&actor, rows, domain_mode, dry_run, chrono::Utc::now(), &|p| {
+                    bar.set_position(u64::from(p.done));
+                    if p.failed > 0 {
+                        bar.set_message(format!("{} failed", p.failed));
+                    }
+                })
+                .await?;
+            bar.finish_and_clear();
+            let report = report(outcome, dry_run, mode);
+            Ok(Imported { errors: report.errors.clone(), report: Some(report) })
+        }
+        Target::Server { url, token } => {
+            let bar = ProgressBar::new_spinner();
+            bar.set_message(format!("sending {} to {url}", file.display()));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            let mode = match mode {
+                ImportModeParam::AllOrNothing => "all_or_nothing",
+                ImportModeParam::PerRow => "per_row",
+            };
+            let response = reqwest::Client::new()
+                .post(format!("{}/v1/users/import?dry_run={dry_run}&mode={mode}", url.trim_end_matches('/')))
+                .bearer_auth(token)
+                .header(reqwest::header::CONTENT_TYPE, "text/csv")
+                .body(body)
+                .send()
+                .await
+                .with_context(|| format!("sending the file to {url}"))?;
+            bar.finish_and_clear();
+            let status = response.status();
+            let answer: serde_json::Value = response.json().await.context("reading the server's answer")?;
+            if status.is_success() {
+                let report: ImportReportView = serde_json::from_value(answer).context("reading the server's report")?;
+                return Ok(Imported { errors: report.errors.clone(), report: Some(report) });
+            }
+            if answer["code"] == "import_rejected" {
+                let errors = serde_json::from_value(answer["row_errors"].clone()).context("reading the row errors")?;
+                return Ok(Imported { report: None, errors });
+            }
+            bail!("the server answered {status}: {}", answer["detail"].as_str().unwrap_or("no detail"))
+        }
+    }
+}
+
+/// Prints the summary table and, when rows failed, the errors table.
+pub fn print_import(imported: &Imported, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let (created, emails) = imported.report.as_ref().map_or((0, 0), |r| (r.created, r.emails_queued));
+    let written = imported.report.as_ref().is_some_and(|r| r.committed);
+    let dry = imported.report.as_ref().is_some_and(|r| r.dry_run);
+    let verb = if dry {
+        "would be created"
+    } else if written {
+        "created"
+    } else {
+        "created (nothing written)"
+    };
+    let mut failed_rows: Vec<u32> = imported.errors.iter().map(|e| e.row).collect();
+    failed_rows.dedup();
+    writeln!(out, "{:<28} {:>8}", verb, if written || dry { created } else { 0 })?;
+    writeln!(out, "{:<28} {:>8}", "failed", failed_rows.len())?;
+    writeln!(out, "{:<28} {:>8}", "emails queued", emails)?;
+    if imported.errors.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let width = |f: &dyn Fn(&RowError) -> usize, min: usize| imported.errors.iter().map(f).max().unwrap_or(0).max(min);
+    let (col, code) = (width(&|e| e.column.len(), 6), width(&|e| e.code.len(), 4));
+    writeln!(out, "{:>5}  {:<col$}  {:<code$}  message", "row", "column", "code")?;
+    for e in &imported.errors {
+        writeln!(out, "{:>5}  {:<col$}  {:<code$}  {}", e.row, e.column, e.code, e.message)?;
+    }
+    Ok(())
+}
+
+/// Writes every user of the tenant as CSV (the import's columns) to `out`.
+///
+/// # Errors
+/// When the tenant or server cannot be reached, or writing fails.
+pub async fn export(target: Target<'_>, out: &mut (impl std::io::Write + Send)) -> anyhow::Result<()> {
+    match target {
+        Target::Database { settings, checked, tenant } => {
+            let (app, actor) = system_actor(settings, checked, tenant).await?;
+            let refs = app.import_references(&actor).await?;
+            let mut writer = csv::Writer::from_writer(out);
+            writer.write_record(COLUMNS)?;
+            let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
+            let mut page = PageRequest::new(Some(1), Some(MAX_PER_PAGE))?;
+            loop {
+                let users = app.list_users(&actor, &UserFilter::default(), sort, page, chrono::Utc::now()).await?;
+                for user in &users.items {
+                    writer.write_record(export_row(user, &refs))?;
+                }
+                if users.items.is_empty() || page.offset() + page.per_page() >= users.total {
+                    break;
+                }
+                page = PageRequest::new(Some(page.page() + 1), Some(page.per_page()))?;
+            }
+            writer.flush()?;
+            Ok(())
+        }
+        Target::Server { url, token } => {
+            let mut response = reqwest::Client::new()
+                .get(format!("{}/v1/users", url.trim_end_matches('/')))
+                .bearer_auth(token)
+                .header(reqwest::header::ACCEPT, "text/csv")
+                .send()
+                .await
+                .with_context(|| format!("asking {url} for the users"))?;
+            if !response.status().is_success() {
+                bail!("the server answered {}", response.status());
+            }
+            while let Some(chunk) = response.chunk().await.context("reading the export")? {
+                out.write_all(&chunk)?;
+            }
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
