@@ -15,7 +15,7 @@ use voxport_domain::{
     actor::Actor,
     paging::{Direction, MAX_PER_PAGE, PageRequest, Sort},
     permission::PermissionSet,
-    services::ImportMode,
+    services::ImportOptions,
     user::{UserFilter, UserSortKey},
 };
 
@@ -70,7 +70,7 @@ pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: Import
         Target::Database { settings, checked, tenant } => {
             let (app, actor) = system_actor(settings, checked, tenant).await?;
             let refs = app.import_references(&actor).await?;
-            let rows = read_csv(&body, &refs, usize::MAX).map_err(|e| {
+            let rows = read_csv(&body, &refs, voxport_api::routes::users::JOB_MAX_ROWS).map_err(|e| {
                 let fields: Vec<String> =
                     e.field_errors().iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
                 anyhow!(
@@ -85,18 +85,14 @@ pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: Import
                     .context("the progress bar's template")?,
             );
             bar.enable_steady_tick(Duration::from_millis(200));
-            let domain_mode = match mode {
-                ImportModeParam::AllOrNothing => ImportMode::AllOrNothing,
-                ImportModeParam::PerRow => ImportMode::PerRow,
+            let progress = |p: voxport_domain::services::ImportProgress| {
+                bar.set_position(u64::from(p.done));
+                if p.failed > 0 {
+                    bar.set_message(format!("{} failed", p.failed));
+                }
             };
-            let outcome = app
-                .import_users(&actor, rows, domain_mode, dry_run, chrono::Utc::now(), &|p| {
-                    bar.set_position(u64::from(p.done));
-                    if p.failed > 0 {
-                        bar.set_message(format!("{} failed", p.failed));
-                    }
-                })
-                .await?;
+            let options = ImportOptions { progress: &progress, ..ImportOptions::new(mode.into(), dry_run) };
+            let outcome = app.import_users(&actor, rows, options, chrono::Utc::now()).await?;
             bar.finish_and_clear();
             let report = report(outcome, dry_run, mode);
             Ok(Imported { errors: report.errors.clone(), report: Some(report) })

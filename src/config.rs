@@ -118,6 +118,8 @@ pub struct Settings {
     pub email_max_attempts: u32,
     /// The wait after the first failed attempt; it doubles after each.
     pub email_retry_seconds: u64,
+    /// Run import jobs in this process.
+    pub import_worker: bool,
     /// Run the webhook courier in this process.
     pub webhook_worker: bool,
     /// How often the courier looks for due deliveries.
@@ -231,6 +233,7 @@ impl Default for Settings {
             email_timeout_seconds: 10,
             email_max_attempts: 8,
             email_retry_seconds: 30,
+            import_worker: true,
             webhook_worker: true,
             webhook_poll_ms: 1_000,
             webhook_timeout_seconds: 5,

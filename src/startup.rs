@@ -163,6 +163,24 @@ fn courier(app: &Voxport<SeaStore>, settings: &Settings, checked: &Checked) -> a
     ))
 }
 
+/// Runs import jobs whenever one is queued, and every second besides (a
+/// job another replica queued, or one whose worker died).
+async fn run_import_jobs(app: Arc<Voxport<SeaStore>>, queued: Arc<tokio::sync::Notify>) {
+    loop {
+        match voxport_api::import_worker::run_import_jobs(&app).await {
+            Ok(ran) if ran > 0 => tracing::info!(jobs = ran, "ran import jobs"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = ?e, "an import job stopped on a storage failure; it will be taken up again")
+            }
+        }
+        tokio::select! {
+            () = queued.notified() => {}
+            () = tokio::time::sleep(StdDuration::from_secs(1)) => {}
+        }
+    }
+}
+
 /// Delivers due webhook events every `poll`.
 async fn run_courier(courier: Arc<WebhookCourier>, poll: StdDuration) {
     loop {
@@ -289,6 +307,9 @@ impl Application {
             tokio::spawn(run_outbox(outbox.clone(), voxport.clone(), voxport.outbox_signal(), poll));
         }
 
+        if settings.import_worker {
+            tokio::spawn(run_import_jobs(voxport.clone(), voxport.jobs_signal()));
+        }
         if settings.webhook_worker {
             let courier = Arc::new(courier(&voxport, &settings, &checked)?);
             tokio::spawn(run_courier(courier, StdDuration::from_millis(settings.webhook_poll_ms)));

@@ -6,6 +6,7 @@
 
 pub mod client_ip;
 pub mod extract;
+pub mod import_worker;
 pub mod metrics;
 mod openapi_truths;
 pub mod problem;
@@ -42,7 +43,7 @@ use crate::{
     openapi_truths::SchemaTruths,
     problem::ApiError,
     routes::{
-        api_clients, auth, claims, devices, emails, extensions, me, oauth, phone_numbers, provisioning, roles,
+        api_clients, auth, claims, devices, emails, extensions, jobs, me, oauth, phone_numbers, provisioning, roles,
         security, stations, system, tenants, users, webhooks,
     },
 };
@@ -131,7 +132,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         security::get_allowed_networks, security::set_allowed_networks,
         security::add_allowed_network, security::remove_allowed_network,
         security::start_support_access, security::list_audit_events,
-        users::list_users, users::import_users, users::create_user, users::get_user, users::update_user, users::delete_user,
+        users::list_users, users::import_users, jobs::get_job, jobs::cancel_job, users::create_user, users::get_user, users::update_user, users::delete_user,
         emails::list_user_emails, emails::resend_welcome_email,
         roles::list_permissions, roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
         claims::list_claims, claims::grant_claim,
@@ -275,6 +276,11 @@ pub fn configure<S: Store>(
                     .route(web::post().to(users::create_user::<S>)),
             )
             .service(resource("/v1/users/import", "POST").route(web::post().to(users::import_users::<S>)))
+            .service(
+                resource("/v1/jobs/{id}", "GET, DELETE")
+                    .route(web::get().to(jobs::get_job::<S>))
+                    .route(web::delete().to(jobs::cancel_job::<S>)),
+            )
             .service(
                 resource("/v1/users/{id}", "GET, PATCH, DELETE")
                     .route(web::get().to(users::get_user::<S>))

@@ -16,6 +16,7 @@ pub mod email;
 pub mod errors;
 pub mod extension;
 pub mod idempotency;
+pub mod job;
 pub mod paging;
 pub mod permission;
 pub mod phone_number;

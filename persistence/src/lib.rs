@@ -17,6 +17,7 @@ mod devices;
 mod entities;
 mod extensions;
 mod idempotency;
+mod jobs;
 mod keys;
 mod links;
 mod networks;

@@ -131,6 +131,14 @@ impl ProvisionTx for SeaTx {
         Ok(())
     }
 
+    async fn advance_job(
+        &mut self,
+        checkpoint: &voxport_domain::job::JobCheckpoint,
+        counts: voxport_domain::ports::JobCounts,
+    ) -> anyhow::Result<bool> {
+        crate::jobs::advance(&self.txn, checkpoint, counts).await
+    }
+
     async fn commit(self) -> anyhow::Result<()> {
         self.txn.commit().await.map_err(|e| db_err(e, "committing a provisioning"))
     }

@@ -24,6 +24,7 @@ mod helpers;
 mod http;
 mod idempotency;
 mod import;
+mod jobs;
 mod me;
 mod metrics;
 mod oauth;

@@ -37,6 +37,7 @@ pub mod claims;
 pub mod devices;
 pub mod emails;
 pub mod extensions;
+pub mod jobs;
 pub mod me;
 pub mod oauth;
 pub mod phone_numbers;

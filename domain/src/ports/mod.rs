@@ -14,6 +14,7 @@ mod claims;
 mod devices;
 mod extensions;
 mod idempotency;
+mod jobs;
 mod keys;
 mod links;
 mod networks;
@@ -36,6 +37,7 @@ pub use claims::*;
 pub use devices::*;
 pub use extensions::*;
 pub use idempotency::*;
+pub use jobs::*;
 pub use keys::*;
 pub use links::*;
 pub use networks::*;
@@ -74,6 +76,7 @@ pub trait Store:
     + KeyStore
     + ApiClientStore
     + WebhookStore
+    + JobStore
     + Clone
     + Send
     + Sync

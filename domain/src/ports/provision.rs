@@ -122,6 +122,19 @@ pub trait ProvisionTx: Send {
     /// When storage fails.
     fn end_part(&mut self, keep: bool) -> impl Future<Output = anyhow::Result<()>> + Send;
 
+    /// Moves an import job on to `checkpoint`, adding `counts`, with this
+    /// transaction; false when the job is no longer running under the
+    /// checkpoint's lease (cancelled, or taken over), and then nothing may
+    /// commit.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn advance_job(
+        &mut self,
+        checkpoint: &crate::job::JobCheckpoint,
+        counts: super::JobCounts,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
     /// Makes everything written in the transaction visible at once.
     ///
     /// # Errors

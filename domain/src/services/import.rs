@@ -21,8 +21,9 @@ use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
     errors::CreateUserError,
+    job::{ClaimedImportJob, ImportJob, JobCheckpoint, JobState, NewImportJob, file_context},
     paging::{MAX_PER_PAGE, PageRequest},
-    ports::{ProvisionTx as _, Store},
+    ports::{JobCounts, JobReport, ProvisionTx as _, Store},
 };
 
 /// What happens to the rows that pass when others fail.
@@ -73,6 +74,8 @@ pub struct ImportOutcome {
     pub failures: Vec<(u32, RowFailure)>,
     /// Whether the created rows were written.
     pub committed: bool,
+    /// The job it ran for was cancelled or taken over: nothing was written.
+    pub interrupted: bool,
 }
 
 impl ImportOutcome {
@@ -81,6 +84,36 @@ impl ImportOutcome {
     pub fn emails_queued(&self) -> usize {
         if self.committed { self.created.iter().filter(|(_, c)| c.welcome_email).count() } else { 0 }
     }
+}
+
+/// How an import runs.
+pub struct ImportOptions<'a> {
+    pub mode: ImportMode,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+    /// The job a chunk belongs to: it moves on in the chunk's transaction.
+    pub checkpoint: Option<JobCheckpoint>,
+    /// Told after each row.
+    pub progress: &'a (dyn Fn(ImportProgress) + Send + Sync),
+}
+
+impl<'a> ImportOptions<'a> {
+    /// In `mode`, once, with no one watching.
+    #[must_use]
+    pub fn new(mode: ImportMode, dry_run: bool) -> Self {
+        Self { mode, dry_run, checkpoint: None, progress: &|_| {} }
+    }
+}
+
+/// What a job is asked to import.
+#[derive(Debug, Clone, Copy)]
+pub struct JobRequest<'a> {
+    pub file: &'a [u8],
+    /// `text/csv` or `application/json`.
+    pub content_type: &'a str,
+    pub rows_total: u32,
+    pub mode: ImportMode,
+    pub dry_run: bool,
 }
 
 /// How far an import is: rows checked and written (or refused) of all.
@@ -161,11 +194,10 @@ impl<S: Store> Voxport<S> {
         &self,
         actor: &Actor,
         rows: Vec<ImportRow>,
-        mode: ImportMode,
-        dry_run: bool,
+        options: ImportOptions<'_>,
         now: DateTime<Utc>,
-        progress: &(dyn Fn(ImportProgress) + Send + Sync),
     ) -> anyhow::Result<ImportOutcome> {
+        let ImportOptions { mode, dry_run, checkpoint, progress } = options;
         let mut outcome = ImportOutcome { rows: u32::try_from(rows.len()).unwrap_or(u32::MAX), ..Default::default() };
         let mut claimed = Claimed::default();
         let mut wanted = Vec::new();
@@ -228,8 +260,22 @@ impl<S: Store> Voxport<S> {
                 "failed": outcome.failures.len(),
                 "mode": match mode { ImportMode::AllOrNothing => "all_or_nothing", ImportMode::PerRow => "per_row" },
                 "users": outcome.created.iter().map(|(_, c)| c.user.id).collect::<Vec<_>>(),
+                "job_id": checkpoint.map(|c| c.job),
             }));
         tx.record(&audit).await?;
+        if let Some(checkpoint) = &checkpoint {
+            let counts = JobCounts {
+                rows_next: checkpoint.rows_next,
+                created: u32::try_from(outcome.created.len()).unwrap_or(u32::MAX),
+                failed: u32::try_from(outcome.failures.len()).unwrap_or(u32::MAX),
+                emails: u32::try_from(outcome.created.iter().filter(|(_, c)| c.welcome_email).count()).unwrap_or(0),
+            };
+            if !tx.advance_job(checkpoint, counts).await? {
+                tx.rollback().await?;
+                outcome.interrupted = true;
+                return Ok(outcome);
+            }
+        }
         tx.commit().await?;
         outcome.committed = true;
         if outcome.emails_queued() > 0 {
@@ -292,5 +338,117 @@ impl Claimed {
             first_holds(&mut self.devices, d.id, row);
         }
         None
+    }
+}
+
+impl<S: Store> Voxport<S> {
+    /// Queues an import job for the actor, with the actor's permissions;
+    /// `file` is sealed at rest (it may hold passwords).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn submit_import_job(
+        &self,
+        actor: &Actor,
+        request: JobRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ImportJob> {
+        let JobRequest { file, content_type, rows_total, mode, dry_run } = request;
+        let id = Uuid::now_v7();
+        let job = NewImportJob {
+            id,
+            tenant_id: actor.tenant_id,
+            home_tenant_id: actor.home_tenant_id,
+            created_by: actor.person(),
+            client_id: actor.client_id,
+            permissions: actor.permissions.clone(),
+            content_type: content_type.to_owned(),
+            sealed_file: self.secrets.seal(file, &file_context(id))?,
+            mode,
+            dry_run,
+            rows_total,
+        };
+        self.store.create_import_job(job, now).await?;
+        self.jobs.notify_one();
+        tracing::info!(actor = %actor.caller_id(), job = %id, rows = rows_total, "queued an import job");
+        self.store.import_job(actor.tenant_id, id).await?.ok_or_else(|| anyhow::anyhow!("a new job vanished"))
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn import_job(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<ImportJob>> {
+        self.store.import_job(actor.tenant_id, id).await
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn cancel_import_job(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<ImportJob>> {
+        self.store.cancel_import_job(actor.tenant_id, id, now).await
+    }
+
+    /// Leases the next job to run, with its file opened and the actor it
+    /// runs as.
+    ///
+    /// # Errors
+    /// When storage fails or the file cannot be opened.
+    pub async fn claim_import_job(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        lease: Uuid,
+    ) -> anyhow::Result<Option<(ClaimedImportJob, Vec<u8>, Actor)>> {
+        let Some(claimed) = self.store.claim_import_job(now, lease_until, lease).await? else { return Ok(None) };
+        let job = &claimed.job;
+        let file = self.secrets.open(&job.sealed_file, &file_context(job.id))?;
+        let actor = Actor {
+            user_id: job.created_by.unwrap_or_else(Uuid::nil),
+            tenant_id: job.tenant_id,
+            home_tenant_id: job.home_tenant_id,
+            session_id: Uuid::nil(),
+            permissions: job.permissions.clone(),
+            ip: None,
+            client_id: job.client_id,
+        };
+        Ok(Some((claimed, file, actor)))
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn report_import_job(
+        &self,
+        id: Uuid,
+        lease: Uuid,
+        report: JobReport,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        self.store.report_import_job(id, lease, report, now).await
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn finish_import_job(
+        &self,
+        id: Uuid,
+        lease: Uuid,
+        state: JobState,
+        error: Option<String>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let finished = self.store.finish_import_job(id, lease, state, error, now).await?;
+        if finished {
+            tracing::info!(job = %id, state = state.as_str(), "an import job ended");
+        }
+        Ok(finished)
+    }
+
+    /// Notified whenever a job is queued.
+    #[must_use]
+    pub fn jobs_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.jobs.clone()
     }
 }

@@ -32,7 +32,10 @@ use std::sync::Arc;
 pub use api_clients::{ClientCredentials, DEFAULT_SECRET_OVERLAP, Introspection, IssuedToken};
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
-pub use import::{ColumnProblem, ImportMode, ImportOutcome, ImportProgress, ImportReferences, ImportRow, RowFailure};
+pub use import::{
+    ColumnProblem, ImportMode, ImportOptions, ImportOutcome, ImportProgress, ImportReferences, ImportRow, JobRequest,
+    RowFailure,
+};
 pub use keys::{KEY_ACTIVATION_SECONDS, KEY_RELOAD, load_signing_keys};
 pub use passwords::NewPassword;
 pub use security::{Enrollee, RESET_REQUESTS_WAITING, ResetTicket};
@@ -133,6 +136,8 @@ pub struct Voxport<S> {
     settings: ServiceSettings,
     /// Woken whenever an email is written, so the worker sends it at once.
     outbox: Arc<Notify>,
+    /// Woken whenever an import job is queued.
+    jobs: Arc<Notify>,
     /// What authenticating a token read, for a moment.
     auth_cache: AuthCache,
     /// Password-reset requests whose work may wait in the background at
@@ -161,6 +166,7 @@ impl<S: Store> Voxport<S> {
             secrets,
             settings,
             outbox: Arc::new(Notify::new()),
+            jobs: Arc::new(Notify::new()),
             auth_cache,
             reset_work: Arc::new(Semaphore::new(security::RESET_REQUESTS_WAITING)),
         }

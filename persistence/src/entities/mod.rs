@@ -11,6 +11,7 @@ pub mod device_provisioning;
 pub mod devices;
 pub mod extensions;
 pub mod idempotency_keys;
+pub mod import_jobs;
 pub mod known_addresses;
 pub mod login_throttle;
 pub mod outbox;

@@ -17,7 +17,9 @@ use voxport_domain::{
     permission::Permission,
     phone_number::E164,
     ports::Store,
-    services::{ColumnProblem, ImportMode, ImportOutcome, ImportReferences, ImportRow, RowFailure},
+    services::{
+        ColumnProblem, ImportMode, ImportOptions, ImportOutcome, ImportReferences, ImportRow, JobRequest, RowFailure,
+    },
 };
 
 use super::{bodies::CreateUserBody, parse::parse_create_user};
@@ -27,10 +29,13 @@ use crate::{
     responses::{Forbidden, Unauthenticated},
 };
 
-/// The largest file imported in one request.
-pub const IMPORT_MAX_BYTES: usize = 1024 * 1024;
-/// The most rows imported in one request.
+/// The most rows imported within the request; a larger file runs as a
+/// job (`202`, `Location: /v1/jobs/{id}`).
 pub const IMPORT_MAX_ROWS: usize = 1_000;
+/// The largest file an import takes.
+pub const JOB_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// The most rows an import takes.
+pub const JOB_MAX_ROWS: usize = 100_000;
 
 /// The columns of an import (and of a CSV export), in order.
 pub const COLUMNS: &[&str] = &[
@@ -62,6 +67,24 @@ pub enum ImportModeParam {
     AllOrNothing,
     /// The rows that pass are created, the others reported.
     PerRow,
+}
+
+impl From<ImportModeParam> for ImportMode {
+    fn from(mode: ImportModeParam) -> Self {
+        match mode {
+            ImportModeParam::AllOrNothing => ImportMode::AllOrNothing,
+            ImportModeParam::PerRow => ImportMode::PerRow,
+        }
+    }
+}
+
+impl From<ImportMode> for ImportModeParam {
+    fn from(mode: ImportMode) -> Self {
+        match mode {
+            ImportMode::AllOrNothing => ImportModeParam::AllOrNothing,
+            ImportMode::PerRow => ImportModeParam::PerRow,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -120,8 +143,10 @@ pub struct ImportReportView {
 /// `mode=per_row` creates the rows that pass and reports the others. A
 /// row is the record's line in a CSV file (the header is line 1), or its
 /// position from 1 in a JSON array; errors carry the codes `POST
-/// /v1/users` answers. At most 1,000 rows and 1 MiB per request. Needs
-/// `users:write` (and `extensions:write` for extensions).
+/// /v1/users` answers. Up to 1,000 rows are imported within the request;
+/// a larger file (at most 100,000 rows and 16 MiB) runs as a job: `202`
+/// with `Location: /v1/jobs/{id}`. Needs `users:write` (and
+/// `extensions:write` for extensions).
 #[utoipa::path(
     post, path = "/v1/users/import", tag = "users", operation_id = "import_users",
     params(ImportParams),
@@ -134,6 +159,7 @@ pub struct ImportReportView {
     ),
     responses(
         (status = 201, description = "Users were created (with `per_row`, the failed rows are in `errors`)", body = ImportReportView),
+        (status = 202, description = "More than 1,000 rows: the import runs as a job; follow `Location` (`GET /v1/jobs/{id}`)", body = crate::views::ImportJobView),
         (status = 200, description = "`dry_run=true`: what would happen; nothing was written", body = ImportReportView),
         (status = 422, description = "`import_rejected` with `row_errors`: nothing was written; or `validation_failed` for the file itself (an unknown column, an unreadable CSV, too many rows)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
@@ -165,17 +191,28 @@ pub async fn import_users<S: Store>(
     let body = read_body(payload).await?;
     let rows = if csv {
         let refs = app.import_references(actor).await?;
-        read_csv(&body, &refs, IMPORT_MAX_ROWS)?
+        read_csv(&body, &refs, JOB_MAX_ROWS)?
     } else {
-        read_json(&body)?
+        read_json(&body, JOB_MAX_ROWS)?
     };
     let dry_run = params.dry_run.unwrap_or(false);
     let mode = params.mode.unwrap_or_default();
-    let domain_mode = match mode {
-        ImportModeParam::AllOrNothing => ImportMode::AllOrNothing,
-        ImportModeParam::PerRow => ImportMode::PerRow,
-    };
-    let outcome = app.import_users(actor, rows, domain_mode, dry_run, Utc::now(), &|_| {}).await?;
+    let domain_mode = mode.into();
+    if rows.len() > IMPORT_MAX_ROWS {
+        let content_type = if csv { "text/csv" } else { "application/json" };
+        let total = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let job = app
+            .submit_import_job(
+                actor,
+                JobRequest { file: &body, content_type, rows_total: total, mode: domain_mode, dry_run },
+                Utc::now(),
+            )
+            .await?;
+        return Ok(HttpResponse::Accepted()
+            .insert_header((actix_web::http::header::LOCATION, format!("/v1/jobs/{}", job.id)))
+            .json(crate::views::ImportJobView::new(&job, crate::routes::page_request(None, None)?)));
+    }
+    let outcome = app.import_users(actor, rows, ImportOptions::new(domain_mode, dry_run), Utc::now()).await?;
     let committed = outcome.committed;
     let report = report(outcome, dry_run, mode);
     if dry_run {
@@ -198,11 +235,11 @@ async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
         let chunk = chunk.map_err(|_| {
             ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The request body could not be read.")
         })?;
-        if body.len() + chunk.len() > IMPORT_MAX_BYTES {
+        if body.len() + chunk.len() > JOB_MAX_BYTES {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("An import is at most {IMPORT_MAX_BYTES} bytes."),
+                format!("An import is at most {JOB_MAX_BYTES} bytes."),
             ));
         }
         body.extend_from_slice(&chunk);
@@ -210,16 +247,20 @@ async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
-fn too_many_rows() -> ApiError {
-    ApiError::field("body", format!("an import holds at most {IMPORT_MAX_ROWS} rows; split the file"))
+fn too_many_rows(max: usize) -> ApiError {
+    ApiError::field("body", format!("an import holds at most {max} rows; split the file"))
 }
 
-fn read_json(body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
+/// Reads an import file in JSON (an array of `POST /v1/users` bodies).
+///
+/// # Errors
+/// When the body is not a JSON array, or has too many rows.
+pub fn read_json(body: &[u8], max_rows: usize) -> Result<Vec<ImportRow>, ApiError> {
     let items: Vec<Value> = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not a JSON array: {e}"))
     })?;
-    if items.len() > IMPORT_MAX_ROWS {
-        return Err(too_many_rows());
+    if items.len() > max_rows {
+        return Err(too_many_rows(max_rows));
     }
     Ok(items
         .into_iter()
@@ -290,18 +331,21 @@ pub fn read_csv(body: &[u8], refs: &ImportReferences, max_rows: usize) -> Result
         ));
     }
     let mut rows = Vec::new();
+    // Newlines counted so far, and up to where: each byte is counted once.
+    let (mut lines_before, mut counted_to) = (0usize, 0usize);
     for record in reader.records() {
         let record = record.map_err(unreadable)?;
         if rows.len() == max_rows {
-            return Err(too_many_rows());
+            return Err(too_many_rows(max_rows));
         }
         // The line the record starts on, counted from its byte offset (the
         // reader's own line count misses `\r\n`-ended lines, whose record
         // starts at the `\n` it skips).
         let start = record.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
-        let upto = body.get(..=start).unwrap_or(body);
-        let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
-        let row = u32::try_from(line).unwrap_or(u32::MAX);
+        let end = start.saturating_add(1).min(body.len()).max(counted_to);
+        lines_before += body.get(counted_to..end).map_or(0, |part| part.iter().filter(|b| **b == b'\n').count());
+        counted_to = end;
+        let row = u32::try_from(lines_before + 1).unwrap_or(u32::MAX);
         let cells: HashMap<&str, &str> =
             headers.iter().map(String::as_str).zip(record.iter()).filter(|(_, v)| !v.is_empty()).collect();
         let parsed = csv_body(&cells, refs).and_then(|body| set_up(body, csv_column));

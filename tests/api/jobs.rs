@@ -1,0 +1,154 @@
+//! Import jobs (issue 13): a file of more than 1,000 rows runs in the
+//! background, its state in the database: it waits for a worker (a
+//! replica, or the same server after a restart), is run by one worker
+//! only, and can be cancelled.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{Customer, Reply, TestApp, fresh_database, reply, spawn_with_settings, test_settings, unique};
+
+fn agents(n: usize, prefix: &str, bad_row: Option<usize>) -> String {
+    let mut file = "login,email,first_name,last_name,role\n".to_owned();
+    for i in 0..n {
+        let role = if Some(i) == bad_row { "Pilot" } else { "User" };
+        file.push_str(&format!("{prefix}{i},{prefix}{i}@example.com,Agent,Number {i},{role}\n"));
+    }
+    file
+}
+
+async fn submit(app: &TestApp, c: &Customer, query: &str, file: String) -> Reply {
+    let req = app
+        .client
+        .post(app.url(&format!("/v1/users/import{query}")))
+        .bearer_auth(&c.admin)
+        .header("content-type", "text/csv")
+        .body(file);
+    reply(req.send().await.unwrap()).await
+}
+
+/// Polls the job until it ends (30 s at most).
+async fn ended(app: &TestApp, c: &Customer, location: &str) -> Value {
+    for _ in 0..300 {
+        let job = app.get(location, &c.admin).await.expect(200);
+        if ["succeeded", "failed", "cancelled"].contains(&job["state"].as_str().unwrap()) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the job never ended: {}", app.get(location, &c.admin).await.expect(200));
+}
+
+async fn count(app: &TestApp, c: &Customer, prefix: &str) -> u64 {
+    app.get(&format!("/v1/users?q={prefix}&per_page=1"), &c.admin).await.expect(200)["total"].as_u64().unwrap()
+}
+
+/// A server on the database of `settings`, running jobs or not.
+async fn server(settings: &voxport::config::Settings, dir: Option<tempfile::TempDir>, worker: bool) -> TestApp {
+    let mut settings = settings.clone();
+    settings.import_worker = worker;
+    spawn_with_settings(settings, dir).await
+}
+
+#[tokio::test]
+async fn a_large_file_runs_as_a_job_that_reports_its_progress_and_errors() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    let app = server(&settings, dir, true).await;
+    let c = app.customer().await;
+    let prefix = format!("job{}-", unique());
+    let accepted = submit(&app, &c, "?mode=per_row", agents(1_050, &prefix, Some(1_049))).await;
+    assert_eq!(accepted.status, 202, "{:?}", accepted.body);
+    let location = accepted.headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/v1/jobs/{}", accepted.body["id"].as_str().unwrap()));
+    assert_eq!(accepted.body["rows_total"], 1_050);
+    let job = ended(&app, &c, &location).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(
+        (job["rows_done"].as_u64(), job["rows_created"].as_u64(), job["rows_failed"].as_u64()),
+        (Some(1_050), Some(1_049), Some(1))
+    );
+    assert_eq!(job["errors_total"], 1);
+    assert_eq!(job["errors"][0]["row"], 1_051, "the last line: {job}");
+    assert_eq!(job["errors"][0]["code"], "role_not_found");
+    assert_eq!(job["emails_queued"], 1_049);
+    assert_eq!(count(&app, &c, &prefix).await, 1_049);
+    let page = app.get(&format!("{location}?errors_page=2&errors_per_page=1"), &c.admin).await.expect(200);
+    assert_eq!(page["errors"].as_array().unwrap().len(), 0);
+    let audit = app.get("/v1/audit-events?action=users.imported&per_page=200", &c.admin).await.expect(200);
+    let chunks = audit["items"].as_array().unwrap().iter().filter(|e| e["details"]["job_id"] == job["id"]).count();
+    assert_eq!(chunks, 11, "100 rows a transaction, each naming its job");
+    app.delete(&location, &c.admin).await.problem(409, "job_finished");
+    let other = app.customer().await;
+    app.get(&location, &other.admin).await.problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn an_all_or_nothing_job_with_a_bad_row_writes_nothing() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    let app = server(&settings, dir, true).await;
+    let c = app.customer().await;
+    let prefix = format!("aon{}-", unique());
+    let accepted = submit(&app, &c, "", agents(1_001, &prefix, Some(1_000))).await;
+    assert_eq!(accepted.status, 202);
+    let job = ended(&app, &c, accepted.headers["location"].to_str().unwrap()).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["rows_created"], 0);
+    assert_eq!(job["errors"][0]["code"], "role_not_found");
+    assert_eq!(count(&app, &c, &prefix).await, 0);
+}
+
+#[tokio::test]
+async fn a_job_waits_for_a_worker_survives_the_server_and_is_cancelled_before_it_runs() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    // The server that takes the files runs no jobs (as if it stopped).
+    let front = server(&settings, dir, false).await;
+    let c = front.customer().await;
+    let (one, two) = (format!("w1{}-", unique()), format!("w2{}-", unique()));
+    let kept = submit(&front, &c, "?mode=per_row", agents(1_001, &one, None)).await;
+    let dropped = submit(&front, &c, "?mode=per_row", agents(1_001, &two, None)).await;
+    let (kept, dropped) = (
+        kept.headers["location"].to_str().unwrap().to_owned(),
+        dropped.headers["location"].to_str().unwrap().to_owned(),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(front.get(&kept, &c.admin).await.expect(200)["state"], "queued");
+    let cancelled = front.delete(&dropped, &c.admin).await.expect(200);
+    assert_eq!(cancelled["state"], "cancelled");
+
+    // Another server on the database (a restart, or a replica) runs what waits.
+    let worker = server(&settings, None, true).await;
+    let job = ended(&worker, &c, &kept).await;
+    assert_eq!((job["state"].as_str(), job["rows_created"].as_u64()), (Some("succeeded"), Some(1_001)), "{job}");
+    assert_eq!(count(&worker, &c, &one).await, 1_001);
+    assert_eq!(worker.get(&dropped, &c.admin).await.expect(200)["state"], "cancelled");
+    assert_eq!(count(&worker, &c, &two).await, 0, "a cancelled job never runs");
+}
+
+#[tokio::test]
+async fn replicas_share_the_queue_and_run_each_job_once() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    let front = server(&settings, dir, false).await;
+    let c = front.customer().await;
+    let prefixes: Vec<String> = (0..3).map(|i| format!("r{i}x{}-", unique())).collect();
+    let mut locations = Vec::new();
+    for p in &prefixes {
+        let accepted = submit(&front, &c, "?mode=per_row", agents(1_001, p, None)).await;
+        locations.push(accepted.headers["location"].to_str().unwrap().to_owned());
+    }
+    let a = server(&settings, None, true).await;
+    let b = server(&settings, None, true).await;
+    for (location, prefix) in locations.iter().zip(&prefixes) {
+        let job = ended(&a, &c, location).await;
+        assert_eq!(
+            (job["state"].as_str(), job["rows_created"].as_u64(), job["rows_failed"].as_u64()),
+            (Some("succeeded"), Some(1_001), Some(0)),
+            "{job}"
+        );
+        assert_eq!(count(&b, &c, prefix).await, 1_001);
+    }
+}
