@@ -152,3 +152,34 @@ async fn replicas_share_the_queue_and_run_each_job_once() {
         assert_eq!(count(&b, &c, prefix).await, 1_001);
     }
 }
+
+#[tokio::test]
+async fn a_job_whose_worker_died_resumes_after_its_last_committed_chunk() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    let front = server(&settings, dir, false).await;
+    let c = front.customer().await;
+    let prefix = format!("resume{}-", unique());
+    let accepted = submit(&front, &c, "?mode=per_row", agents(1_001, &prefix, None)).await;
+    let location = accepted.headers["location"].to_str().unwrap().to_owned();
+    // As a worker that committed rows 0..700 and died leaves it: running,
+    // moved on to row 700, its lease run out.
+    let id: uuid::Uuid = accepted.body["id"].as_str().unwrap().parse().unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::minutes(10);
+    crate::helpers::execute_with(
+        &front,
+        "UPDATE import_jobs SET state = 'running', rows_next = 700, rows_created = 700, \
+         lease_token = $1, lease_until = $2 WHERE id = $3",
+        vec![uuid::Uuid::new_v4().into(), past.into(), id.into()],
+    )
+    .await
+    .unwrap();
+    let worker = server(&settings, None, true).await;
+    let job = ended(&worker, &c, &location).await;
+    assert_eq!((job["state"].as_str(), job["rows_done"].as_u64()), (Some("succeeded"), Some(1_001)), "{job}");
+    assert_eq!(count(&worker, &c, &prefix).await, 301, "only rows 700 and after were run again");
+    let first = worker.get(&format!("/v1/users?q={prefix}699@"), &c.admin).await.expect(200);
+    assert_eq!(first["total"], 0);
+    let resumed = worker.get(&format!("/v1/users?q={prefix}700@"), &c.admin).await.expect(200);
+    assert_eq!(resumed["total"], 1);
+}
