@@ -118,6 +118,9 @@ pub struct Settings {
     pub email_max_attempts: u32,
     /// The wait after the first failed attempt; it doubles after each.
     pub email_retry_seconds: u64,
+    /// The most emails sent per second (0: no limit), so a large import's
+    /// welcome emails do not flood the mail server.
+    pub email_per_second: u32,
     /// Run import jobs in this process.
     pub import_worker: bool,
     /// Run the webhook courier in this process.
@@ -233,6 +236,7 @@ impl Default for Settings {
             email_timeout_seconds: 10,
             email_max_attempts: 8,
             email_retry_seconds: 30,
+            email_per_second: 20,
             import_worker: true,
             webhook_worker: true,
             webhook_poll_ms: 1_000,

@@ -140,6 +140,7 @@ fn outbox(app: &Voxport<SeaStore>, settings: &Settings) -> anyhow::Result<Outbox
             send_timeout: timeout,
             max_attempts: settings.email_max_attempts,
             retry_base: Duration::seconds(i64::try_from(settings.email_retry_seconds).unwrap_or(30)),
+            per_second: (settings.email_per_second > 0).then_some(settings.email_per_second),
             ..PostmanSettings::default()
         },
     ))

@@ -209,6 +209,9 @@ pub struct PostmanSettings {
     pub retry_cap: Duration,
     /// Emails leased per round.
     pub batch: u64,
+    /// The most emails handed to the mail server per second (so a
+    /// 10,000-row import does not flood it); `None` for no limit.
+    pub per_second: Option<u32>,
 }
 
 impl Default for PostmanSettings {
@@ -219,6 +222,7 @@ impl Default for PostmanSettings {
             retry_base: Duration::seconds(30),
             retry_cap: Duration::hours(1),
             batch: 20,
+            per_second: None,
         }
     }
 }
@@ -265,6 +269,7 @@ impl<S: Store, M: Mailer> Postman<S, M> {
                 return Ok(report);
             }
             for email in claimed {
+                let started = std::time::Instant::now();
                 let delivery = self.attempt(&email, &clock).await;
                 match &delivery {
                     Delivery::Sent { .. } => report.sent += 1,
@@ -279,6 +284,9 @@ impl<S: Store, M: Mailer> Postman<S, M> {
                 }
                 if !self.store.record_delivery(email.id, lease, delivery).await? {
                     tracing::warn!(email = %email.id, "an email's lease ran out while it was sent; another worker has it");
+                }
+                if let Some(wait) = pause(self.settings.per_second, started.elapsed()) {
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
@@ -313,6 +321,13 @@ impl<S: Store, M: Mailer> Postman<S, M> {
     }
 }
 
+/// How long to wait after a send that took `took`, to keep to
+/// `per_second` sends a second.
+fn pause(per_second: Option<u32>, took: StdDuration) -> Option<StdDuration> {
+    let interval = StdDuration::from_secs(1) / per_second.filter(|n| *n > 0)?;
+    interval.checked_sub(took).filter(|w| !w.is_zero())
+}
+
 /// The wait after the `attempts`-th failure: base, 2 × base, 4 × base…
 /// up to the cap.
 fn backoff(settings: &PostmanSettings, attempts: u32) -> Duration {
@@ -323,6 +338,15 @@ fn backoff(settings: &PostmanSettings, attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sends_keep_to_the_rate() {
+        assert_eq!(pause(None, StdDuration::ZERO), None);
+        assert_eq!(pause(Some(0), StdDuration::ZERO), None);
+        assert_eq!(pause(Some(10), StdDuration::from_millis(30)), Some(StdDuration::from_millis(70)));
+        assert_eq!(pause(Some(10), StdDuration::from_millis(150)), None, "a slow send waits no longer");
+        assert_eq!(pause(Some(1), StdDuration::ZERO), Some(StdDuration::from_secs(1)));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
