@@ -116,6 +116,9 @@ pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: Import
             bar.finish_and_clear();
             let status = response.status();
             let answer: serde_json::Value = response.json().await.context("reading the server's answer")?;
+            if status == reqwest::StatusCode::ACCEPTED {
+                return follow_job(url, token, &answer).await;
+            }
             if status.is_success() {
                 let report: ImportReportView = serde_json::from_value(answer).context("reading the server's report")?;
                 return Ok(Imported { errors: report.errors.clone(), report: Some(report) });
@@ -127,6 +130,66 @@ pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: Import
             bail!("the server answered {status}: {}", answer["detail"].as_str().unwrap_or("no detail"))
         }
     }
+}
+
+/// Follows a job the server queued for a large file until it ends,
+/// showing its progress.
+async fn follow_job(url: &str, token: &str, job: &serde_json::Value) -> anyhow::Result<Imported> {
+    let id = job["id"].as_str().context("the job's id")?;
+    let bar = ProgressBar::new(job["rows_total"].as_u64().unwrap_or(0));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {eta} left  {msg}")
+            .context("the progress bar's template")?,
+    );
+    let client = reqwest::Client::new();
+    let location = format!("{}/v1/jobs/{id}?errors_per_page=200", url.trim_end_matches('/'));
+    let job = loop {
+        let job: serde_json::Value =
+            client.get(&location).bearer_auth(token).send().await?.error_for_status()?.json().await?;
+        bar.set_position(job["rows_done"].as_u64().unwrap_or(0));
+        bar.set_message(format!("job {id}: {}", job["state"].as_str().unwrap_or("?")));
+        if ["succeeded", "failed", "cancelled"].contains(&job["state"].as_str().unwrap_or("")) {
+            break job;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    bar.finish_and_clear();
+    // Every page of errors.
+    let mut errors: Vec<RowError> = Vec::new();
+    let total = usize::try_from(job["errors_total"].as_u64().unwrap_or(0)).unwrap_or(usize::MAX);
+    let mut page = 1;
+    while errors.len() < total {
+        let more: serde_json::Value = client
+            .get(format!("{location}&errors_page={page}"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let batch: Vec<RowError> = serde_json::from_value(more["errors"].clone()).context("reading the row errors")?;
+        if batch.is_empty() {
+            break;
+        }
+        errors.extend(batch);
+        page += 1;
+    }
+    let succeeded = job["state"] == "succeeded";
+    let report = ImportReportView {
+        dry_run: job["dry_run"].as_bool().unwrap_or(false),
+        mode: job["mode"].as_str().unwrap_or_default().to_owned(),
+        committed: succeeded && !job["dry_run"].as_bool().unwrap_or(false),
+        rows: u32::try_from(job["rows_total"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX),
+        created: usize::try_from(job["rows_created"].as_u64().unwrap_or(0)).unwrap_or(0),
+        failed: usize::try_from(job["rows_failed"].as_u64().unwrap_or(0)).unwrap_or(0),
+        emails_queued: usize::try_from(job["emails_queued"].as_u64().unwrap_or(0)).unwrap_or(0),
+        users: Vec::new(),
+        errors: errors.clone(),
+    };
+    if !succeeded && errors.is_empty() {
+        bail!("the job ended {}: {}", job["state"], job["error"].as_str().unwrap_or("no reason given"));
+    }
+    Ok(Imported { report: Some(report), errors })
 }
 
 /// Prints the summary table and, when rows failed, the errors table.

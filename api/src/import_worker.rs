@@ -34,7 +34,33 @@ pub async fn run_import_jobs<S: Store>(app: &Voxport<S>) -> anyhow::Result<u32> 
             return Ok(ran);
         };
         ran += 1;
-        run(app, &claimed, &file, &actor, lease).await?;
+        let actor = match actor {
+            Ok(actor) => actor,
+            Err(why) => {
+                app.finish_import_job(claimed.job.id, lease, JobState::Failed, Some(why), Utc::now()).await?;
+                continue;
+            }
+        };
+        // The lease is renewed while the job runs, so that no other
+        // replica takes over a long chunk (on SQLite the renewal waits for
+        // the chunk's transaction, and so does any other replica's claim).
+        let heartbeat = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                match app.renew_import_job(claimed.job.id, lease, Utc::now() + lease_span()).await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = ?e, job = %claimed.job.id, "renewing an import job's lease failed")
+                    }
+                }
+            }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            done = run(app, &claimed, &file, &actor, lease) => done?,
+            () = heartbeat => {}
+        }
     }
 }
 
@@ -72,6 +98,11 @@ async fn run<S: Store>(
         }
     };
     let total = rows.len();
+    if !job.dry_run && usize::try_from(claimed.rows_next).unwrap_or(0) >= total && total > 0 {
+        // Its work committed; the worker died before saying so.
+        app.finish_import_job(job.id, lease, JobState::Succeeded, None, Utc::now()).await?;
+        return Ok(());
+    }
     if job.mode == ImportMode::AllOrNothing || job.dry_run {
         let checkpoint = (!job.dry_run).then(|| JobCheckpoint {
             job: job.id,

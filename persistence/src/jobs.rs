@@ -143,6 +143,7 @@ impl JobStore for SeaStore {
         let now = crate::stamp(now);
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::State, Expr::value(JobState::Cancelled.as_str()))
+            .col_expr(import_jobs::Column::SealedFile, Expr::value(""))
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
             .col_expr(import_jobs::Column::FinishedAt, Expr::value(now))
             .filter(import_jobs::Column::Id.eq(id))
@@ -278,6 +279,8 @@ impl JobStore for SeaStore {
         let now = crate::stamp(now);
         let done = import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::State, Expr::value(state.as_str()))
+            // The file may hold passwords: it goes when the job ends.
+            .col_expr(import_jobs::Column::SealedFile, Expr::value(""))
             .col_expr(import_jobs::Column::Error, Expr::value(error))
             .col_expr(import_jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
             .col_expr(import_jobs::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))

@@ -99,3 +99,26 @@ async fn the_export_command_writes_the_tenants_users_as_csv() {
     assert!(remote.status.success());
     assert_eq!(text(&remote.stdout), csv, "the server exports the same file");
 }
+
+#[tokio::test]
+async fn the_import_command_follows_a_large_file_the_server_runs_as_a_job() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = format!("clijob{}-", unique());
+    let mut file = "login,email,first_name,last_name,role\n".to_owned();
+    for i in 0..1_001 {
+        let role = if i == 1_000 { "Pilot" } else { "User" };
+        file.push_str(&format!("{p}{i},{p}{i}@example.com,A,B,{role}\n"));
+    }
+    let path = dir.path().join("big.csv");
+    std::fs::write(&path, file).unwrap();
+    let args = ["import", path.to_str().unwrap(), "--url", &app.address, "--token", &c.admin, "--mode", "per-row"];
+    let out = voxport(&app, &args).await;
+    let table = text(&out.stdout);
+    assert!(!out.status.success(), "a row failed: {table}");
+    assert!(table.lines().any(|l| l.starts_with("created") && l.trim_end().ends_with("1000")), "{table}");
+    assert!(table.contains("role_not_found") && table.contains("1002"), "{table}");
+    let listed = app.get(&format!("/v1/users?q={p}&per_page=1"), &c.admin).await.expect(200);
+    assert_eq!(listed["total"], 1_000);
+}

@@ -264,6 +264,7 @@ impl TestApp {
     }
 }
 
+#[derive(Clone)]
 pub struct Customer {
     pub id: String,
     pub slug: String,

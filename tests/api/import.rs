@@ -190,10 +190,12 @@ async fn a_semicolon_file_with_a_bom_as_a_spreadsheet_saves_it() {
         "\u{feff}Login;Email;First_Name;Last_Name;Extension;Send_Welcome_Email;Password\r\n\
          {p}a;{p}a@example.com;Zoë;Ünal;601;no;{PASSWORD}\r\n\
          {p}b;{p}b@example.com;\"Jean; Luc\";Picard;602;yes;\r\n\
+         ;;;;;;\r\n\
          {p}c;;Nobody;Emailed;603;no;\r\n"
     );
     let dry = csv(&app, &c, "?dry_run=true", file.clone()).await.expect(200);
-    assert_eq!(dry["errors"][0]["row"], 4, "the fourth line: {dry}");
+    assert_eq!(dry["errors"][0]["row"], 5, "the fifth line; the empty fourth is no row: {dry}");
+    assert_eq!(dry["rows"], 3);
     assert_eq!(dry["errors"][0]["column"], "password");
     let file = file.lines().take(3).map(|l| format!("{l}\n")).collect::<String>();
     let done = csv(&app, &c, "", file).await;
@@ -213,6 +215,10 @@ async fn the_file_itself_must_be_readable_with_known_columns() {
     let body = body.problem(422, "validation_failed");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("shoe_size, fax"), "{body}");
     import(&app, &c.admin, "", "text/plain", "login\n".into()).await.problem(415, "unsupported_media_type");
+    let twice = csv(&app, &c, "", "login,first_name,last_name,login\nx,y,z,w\n".into()).await;
+    assert!(twice.problem(422, "validation_failed")["errors"][0]["message"].as_str().unwrap().contains("twice"));
+    let empty = csv(&app, &c, "", HEADER.into()).await.problem(422, "validation_failed");
+    assert!(empty["errors"][0]["message"].as_str().unwrap().contains("no rows"), "{empty}");
     let user = app.user(&c.admin, json!({})).await;
     let token = app.token(user["login"].as_str().unwrap(), PASSWORD).await;
     import(&app, &token, "", "text/csv", HEADER.into()).await.problem(403, "permission_denied");

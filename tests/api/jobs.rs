@@ -183,3 +183,24 @@ async fn a_job_whose_worker_died_resumes_after_its_last_committed_chunk() {
     let resumed = worker.get(&format!("/v1/users?q={prefix}700@"), &c.admin).await.expect(200);
     assert_eq!(resumed["total"], 1);
 }
+
+#[tokio::test]
+async fn a_job_runs_as_its_submitter_is_now_and_not_at_all_once_they_are_gone() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    let front = server(&settings, dir, false).await;
+    let c = front.customer().await;
+    let admin_role = front.role_id(&c.admin, "Administrator").await;
+    let submitter = front.user(&c.admin, serde_json::json!({"role_id": admin_role})).await;
+    let token = front.token(submitter["login"].as_str().unwrap(), crate::helpers::PASSWORD).await;
+    let who = Customer { admin: token, ..c.clone() };
+    let prefix = format!("gone{}-", unique());
+    let accepted = submit(&front, &who, "?mode=per_row", agents(1_001, &prefix, None)).await;
+    let location = accepted.headers["location"].to_str().unwrap().to_owned();
+    front.delete(&format!("/v1/users/{}", submitter["id"].as_str().unwrap()), &c.admin).await.expect(204);
+    let worker = server(&settings, None, true).await;
+    let job = ended(&worker, &c, &location).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(job["error"].as_str().unwrap().contains("can no longer act"), "{job}");
+    assert_eq!(count(&worker, &c, &prefix).await, 0);
+}

@@ -392,7 +392,10 @@ impl<S: Store> Voxport<S> {
     }
 
     /// Leases the next job to run, with its file opened and the actor it
-    /// runs as.
+    /// runs as: whoever submitted it, as they are now (PRODUCT.md rule 7),
+    /// with no more than the permissions they had then. A submitter who
+    /// can no longer act (deleted, switched off, expired, a client
+    /// disabled) is the reason the job cannot run.
     ///
     /// # Errors
     /// When storage fails or the file cannot be opened.
@@ -401,20 +404,46 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         lease: Uuid,
-    ) -> anyhow::Result<Option<(ClaimedImportJob, Vec<u8>, Actor)>> {
+    ) -> anyhow::Result<Option<(ClaimedImportJob, Vec<u8>, Result<Actor, String>)>> {
         let Some(claimed) = self.store.claim_import_job(now, lease_until, lease).await? else { return Ok(None) };
         let job = &claimed.job;
         let file = self.secrets.open(&job.sealed_file, &file_context(job.id))?;
-        let actor = Actor {
-            user_id: job.created_by.unwrap_or_else(Uuid::nil),
-            tenant_id: job.tenant_id,
-            home_tenant_id: job.home_tenant_id,
-            session_id: Uuid::nil(),
-            permissions: job.permissions.clone(),
-            ip: None,
-            client_id: job.client_id,
+        let current = match (job.client_id, job.created_by) {
+            (Some(client), _) => self
+                .store
+                .api_client(job.home_tenant_id, client)
+                .await?
+                .filter(|c| c.active(now))
+                .map(|c| c.permissions),
+            (None, Some(person)) => self
+                .store
+                .principal(job.home_tenant_id, person)
+                .await?
+                .filter(|p| p.status(now) == crate::user::UserStatus::Active)
+                .map(|p| p.role.permissions),
+            (None, None) => Some(job.permissions.clone()),
         };
+        let actor = current
+            .map(|permissions| Actor {
+                user_id: job.created_by.unwrap_or_else(Uuid::nil),
+                tenant_id: job.tenant_id,
+                home_tenant_id: job.home_tenant_id,
+                session_id: Uuid::nil(),
+                permissions: job.permissions.intersection(&permissions),
+                ip: None,
+                client_id: job.client_id,
+            })
+            .ok_or_else(|| "whoever submitted the job can no longer act".to_owned());
         Ok(Some((claimed, file, actor)))
+    }
+
+    /// Holds a job's lease on while a long chunk runs.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn renew_import_job(&self, id: Uuid, lease: Uuid, until: DateTime<Utc>) -> anyhow::Result<bool> {
+        let report = JobReport { lease_until: Some(until), ..JobReport::default() };
+        self.store.report_import_job(id, lease, report, Utc::now()).await
     }
 
     /// # Errors

@@ -195,6 +195,9 @@ pub async fn import_users<S: Store>(
     } else {
         read_json(&body, JOB_MAX_ROWS)?
     };
+    if rows.is_empty() {
+        return Err(ApiError::field("body", "the file holds no rows"));
+    }
     let dry_run = params.dry_run.unwrap_or(false);
     let mode = params.mode.unwrap_or_default();
     let domain_mode = mode.into();
@@ -320,7 +323,10 @@ pub fn read_csv(body: &[u8], refs: &ImportReferences, max_rows: usize) -> Result
     let header = body.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |c: u8| header.iter().filter(|b| **b == c).count();
     let delimiter = if count(b';') > count(b',') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).trim(csv::Trim::All).from_reader(body);
+    // Headers are trimmed, values one by one (never a password), and a
+    // short row reads its missing cells as empty.
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).trim(csv::Trim::Headers).flexible(true).from_reader(body);
     let unreadable = |e: csv::Error| ApiError::field("body", format!("is not a readable CSV file: {e}"));
     let headers: Vec<String> = reader.headers().map_err(unreadable)?.iter().map(str::to_ascii_lowercase).collect();
     let unknown: Vec<&str> = headers.iter().map(String::as_str).filter(|h| !COLUMNS.contains(h)).collect();
@@ -329,6 +335,9 @@ pub fn read_csv(body: &[u8], refs: &ImportReferences, max_rows: usize) -> Result
             "header",
             format!("unknown columns: {}; the columns are {}", unknown.join(", "), COLUMNS.join(", ")),
         ));
+    }
+    if let Some(twice) = headers.iter().enumerate().find(|(i, h)| headers[..*i].contains(h)).map(|(_, h)| h) {
+        return Err(ApiError::field("header", format!("names the column {twice} twice")));
     }
     let mut rows = Vec::new();
     // Newlines counted so far, and up to where: each byte is counted once.
@@ -346,8 +355,17 @@ pub fn read_csv(body: &[u8], refs: &ImportReferences, max_rows: usize) -> Result
         lines_before += body.get(counted_to..end).map_or(0, |part| part.iter().filter(|b| **b == b'\n').count());
         counted_to = end;
         let row = u32::try_from(lines_before + 1).unwrap_or(u32::MAX);
-        let cells: HashMap<&str, &str> =
-            headers.iter().map(String::as_str).zip(record.iter()).filter(|(_, v)| !v.is_empty()).collect();
+        let cells: HashMap<&str, &str> = headers
+            .iter()
+            .map(String::as_str)
+            .zip(record.iter())
+            .map(|(h, v)| (h, if h == "password" { v } else { v.trim() }))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        // A spreadsheet's empty lines (`;;;;`) are not rows.
+        if cells.is_empty() {
+            continue;
+        }
         let parsed = csv_body(&cells, refs).and_then(|body| set_up(body, csv_column));
         rows.push(ImportRow { row, parsed });
     }
