@@ -13,7 +13,7 @@ use voxport_api::{
 };
 use voxport_domain::{
     actor::Actor,
-    paging::{Direction, MAX_PER_PAGE, PageRequest, Sort},
+    paging::{Direction, PageRequest, Sort},
     permission::PermissionSet,
     services::ImportOptions,
     user::{UserFilter, UserSortKey},
@@ -234,16 +234,13 @@ pub async fn export(target: Target<'_>, out: &mut (impl std::io::Write + Send)) 
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(COLUMNS)?;
             let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
-            let mut page = PageRequest::new(Some(1), Some(MAX_PER_PAGE))?;
-            loop {
-                let users = app.list_users(&actor, &UserFilter::default(), sort, page, chrono::Utc::now()).await?;
+            let mut page = Some(PageRequest::walk());
+            while let Some(this) = page {
+                let users = app.list_users(&actor, &UserFilter::default(), sort, this, chrono::Utc::now()).await?;
                 for user in &users.items {
                     writer.write_record(export_row(user, &refs))?;
                 }
-                if users.items.is_empty() || page.offset() + page.per_page() >= users.total {
-                    break;
-                }
-                page = PageRequest::new(Some(page.page() + 1), Some(page.per_page()))?;
+                page = this.following(users.total).filter(|_| !users.items.is_empty());
             }
             writer.flush()?;
             Ok(())

@@ -48,6 +48,20 @@ impl PageRequest {
     pub fn offset(&self) -> u64 {
         (self.page - 1) * self.per_page
     }
+
+    /// The page after this one, when a list of `total` items goes on past
+    /// it (for walking a whole list).
+    #[must_use]
+    pub fn following(&self, total: u64) -> Option<Self> {
+        (self.offset() + self.per_page < total && self.page < MAX_PAGE)
+            .then(|| Self { page: self.page + 1, per_page: self.per_page })
+    }
+
+    /// The first page of the longest pages, to walk a whole list.
+    #[must_use]
+    pub fn walk() -> Self {
+        Self { page: 1, per_page: MAX_PER_PAGE }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +88,15 @@ pub struct Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walking_stops_at_the_last_page() {
+        let first = PageRequest::walk();
+        assert_eq!(first.following(200), None);
+        let second = first.following(201).unwrap();
+        assert_eq!((second.page(), second.offset()), (2, 200));
+        assert_eq!(second.following(400), None);
+    }
 
     #[test]
     fn defaults_and_bounds() {

@@ -79,18 +79,8 @@ impl<S: Store> Voxport<S> {
         link: Option<(&LinkToken, LinkPurpose)>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<QueuedEmail> {
-        let id = Uuid::now_v7();
-        let sealed_body = self.secrets.seal(&serde_json::to_vec(&message)?, &EmailMessage::context(id))?;
         Ok(QueuedEmail {
-            email: NewOutboxEmail {
-                id,
-                user_id,
-                kind,
-                recipient: message.to,
-                subject: message.subject,
-                sealed_body,
-                created_at: now,
-            },
+            email: seal_for_outbox(&self.secrets, message, kind, user_id, now)?,
             link: link.map(|(token, purpose)| NewLinkToken {
                 user_id,
                 purpose,
@@ -187,6 +177,27 @@ impl<S: Store> Voxport<S> {
         tracing::info!(user = %user.id, purpose = purpose.as_str(), "password set through a link");
         Ok(())
     }
+}
+
+/// `message` to `user_id`, its body sealed, as the outbox stores it.
+pub(super) fn seal_for_outbox(
+    secrets: &SecretBox,
+    message: EmailMessage,
+    kind: EmailKind,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<NewOutboxEmail> {
+    let id = Uuid::now_v7();
+    let sealed_body = secrets.seal(&serde_json::to_vec(&message)?, &EmailMessage::context(id))?;
+    Ok(NewOutboxEmail {
+        id,
+        user_id,
+        kind,
+        recipient: message.to,
+        subject: message.subject,
+        sealed_body,
+        created_at: now,
+    })
 }
 
 /// Sends one email. Adapters: SMTP, or `.eml` files for a machine with no

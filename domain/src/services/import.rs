@@ -22,7 +22,7 @@ use crate::{
     audit::{AuditAction, AuditEvent, TargetType},
     errors::CreateUserError,
     job::{ClaimedImportJob, ImportJob, JobCheckpoint, JobState, NewImportJob, file_context},
-    paging::{MAX_PER_PAGE, PageRequest},
+    paging::PageRequest,
     ports::{JobCounts, JobReport, ProvisionTx as _, Store},
 };
 
@@ -145,17 +145,15 @@ impl<S: Store> Voxport<S> {
         if platform.slug.as_str() == slug {
             return Ok(Some(platform));
         }
-        let mut page = PageRequest::new(Some(1), Some(MAX_PER_PAGE))?;
-        loop {
-            let below = self.store.list_tenants_below(platform.id, Some(slug), page).await?;
+        let mut page = Some(PageRequest::walk());
+        while let Some(this) = page {
+            let below = self.store.list_tenants_below(platform.id, Some(slug), this).await?;
             if let Some(found) = below.items.iter().find(|t| t.slug.as_str() == slug) {
                 return Ok(Some(found.clone()));
             }
-            if page.offset() + page.per_page() >= below.total {
-                return Ok(None);
-            }
-            page = PageRequest::new(Some(page.page() + 1), Some(page.per_page()))?;
+            page = this.following(below.total);
         }
+        Ok(None)
     }
 
     /// The references of the actor's tenant, to read a file by.
@@ -165,7 +163,7 @@ impl<S: Store> Voxport<S> {
     pub async fn import_references(&self, actor: &Actor) -> anyhow::Result<ImportReferences> {
         let tenant = actor.tenant_id;
         let mut refs = ImportReferences::default();
-        let mut page = PageRequest::new(Some(1), Some(MAX_PER_PAGE))?;
+        let mut page = PageRequest::walk();
         loop {
             let roles = self.store.list_roles(tenant, page).await?;
             refs.roles.extend(roles.items.iter().map(|r| (r.name.as_str().to_lowercase(), r.id)));
@@ -178,11 +176,11 @@ impl<S: Store> Voxport<S> {
             refs.phone_numbers.extend(numbers.items.iter().map(|n| (n.number.as_str().to_owned(), n.id)));
             let devices = self.store.list_devices(tenant, false, page).await?;
             refs.devices.extend(devices.items.iter().map(|d| (d.mac.as_str().to_owned(), d.id)));
-            let seen = page.offset() + page.per_page();
-            if [roles.total, stations.total, numbers.total, devices.total].into_iter().all(|total| seen >= total) {
-                return Ok(refs);
+            let longest = [roles.total, stations.total, numbers.total, devices.total].into_iter().max().unwrap_or(0);
+            match page.following(longest) {
+                Some(next) => page = next,
+                None => return Ok(refs),
             }
-            page = PageRequest::new(Some(page.page() + 1), Some(page.per_page()))?;
         }
     }
 

@@ -8,12 +8,12 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Voxport;
+use super::{Voxport, emails::seal_for_outbox};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
     crypto::SecretBox,
-    email::{EmailKind, NewOutboxEmail, Recipient, webhook_disabled_email},
+    email::{EmailKind, Recipient, webhook_disabled_email},
     errors::WebhookError,
     paging::{Direction, Page, PageRequest, Sort},
     permission::Permission,
@@ -348,31 +348,27 @@ impl<S: Store, H: WebhookSender> Courier<S, H> {
         let since = delivery.failing_since.unwrap_or(now).to_rfc3339_opts(SecondsFormat::Secs, true);
         let mut emails = Vec::new();
         let by_login = Sort { key: UserSortKey::Login, direction: Direction::Asc };
-        let mut roles_page = PageRequest::new(Some(1), Some(crate::paging::MAX_PER_PAGE))?;
-        loop {
-            let roles = self.store.list_roles(delivery.tenant_id, roles_page).await?;
+        let mut roles_page = Some(PageRequest::walk());
+        while let Some(this) = roles_page {
+            let roles = self.store.list_roles(delivery.tenant_id, this).await?;
             for role in roles.items.iter().filter(|r| r.permissions.contains(Permission::WebhooksWrite)) {
                 let filter = UserFilter { q: None, role_id: Some(role.id), status: Some(UserStatus::Active) };
-                let mut page = PageRequest::new(Some(1), Some(crate::paging::MAX_PER_PAGE))?;
-                loop {
-                    let users = self.store.list_users(delivery.tenant_id, &filter, by_login, page, now).await?;
+                let mut page = Some(PageRequest::walk());
+                while let Some(this) = page {
+                    let users = self.store.list_users(delivery.tenant_id, &filter, by_login, this, now).await?;
                     for user in &users.items {
                         let to = Recipient::from(user);
                         if let Some(message) = webhook_disabled_email(&to, (delivery.webhook_id, &delivery.url), &since)
                         {
-                            emails.push(self.sealed(message, user.id, now)?);
+                            let email =
+                                seal_for_outbox(&self.secrets, message, EmailKind::WebhookDisabled, user.id, now)?;
+                            emails.push(QueuedEmail { email, link: None });
                         }
                     }
-                    if page.offset() + page.per_page() >= users.total {
-                        break;
-                    }
-                    page = PageRequest::new(Some(page.page() + 1), Some(page.per_page()))?;
+                    page = this.following(users.total);
                 }
             }
-            if roles_page.offset() + roles_page.per_page() >= roles.total {
-                break;
-            }
-            roles_page = PageRequest::new(Some(roles_page.page() + 1), Some(roles_page.per_page()))?;
+            roles_page = this.following(roles.total);
         }
         let audit = AuditEvent {
             target_type: Some(TargetType::Webhook),
@@ -381,29 +377,6 @@ impl<S: Store, H: WebhookSender> Courier<S, H> {
         }
         .with(json!({"failing_since": since, "admins_told": emails.len()}));
         Ok((emails, Some(audit)))
-    }
-
-    fn sealed(
-        &self,
-        message: crate::email::EmailMessage,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<QueuedEmail> {
-        let id = Uuid::now_v7();
-        let sealed_body =
-            self.secrets.seal(&serde_json::to_vec(&message)?, &crate::email::EmailMessage::context(id))?;
-        Ok(QueuedEmail {
-            email: NewOutboxEmail {
-                id,
-                user_id,
-                kind: EmailKind::WebhookDisabled,
-                recipient: message.to,
-                subject: message.subject,
-                sealed_body,
-                created_at: now,
-            },
-            link: None,
-        })
     }
 }
 

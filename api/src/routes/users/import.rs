@@ -588,27 +588,18 @@ pub(super) async fn export_users<S: Store>(
     filter: voxport_domain::user::UserFilter,
 ) -> Result<HttpResponse, ApiError> {
     use voxport_domain::{
-        paging::{Direction, MAX_PER_PAGE, PageRequest, Sort},
+        paging::{Direction, PageRequest, Sort},
         user::UserSortKey,
     };
     let refs = std::sync::Arc::new(app.import_references(&actor).await?);
     let header = csv_lines([COLUMNS.iter().map(|c| (*c).to_owned()).collect()])?;
-    let first = PageRequest::new(Some(1), Some(MAX_PER_PAGE)).map_err(|e| ApiError::internal(e.into()))?;
-    let pages = futures::stream::try_unfold(Some(first), move |next| {
+    let pages = futures::stream::try_unfold(Some(PageRequest::walk()), move |next| {
         let (app, actor, filter, refs) = (app.clone(), actor.clone(), filter.clone(), refs.clone());
         async move {
             let Some(page) = next else { return Ok::<_, ApiError>(None) };
             let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
             let users = app.list_users(&actor, &filter, sort, page, Utc::now()).await?;
-            let more = page.offset() + page.per_page() < users.total && !users.items.is_empty();
-            let following = if more {
-                Some(
-                    PageRequest::new(Some(page.page() + 1), Some(page.per_page()))
-                        .map_err(|e| ApiError::internal(e.into()))?,
-                )
-            } else {
-                None
-            };
+            let following = page.following(users.total).filter(|_| !users.items.is_empty());
             let lines = csv_lines(users.items.iter().map(|u| export_row(u, &refs)))?;
             Ok(Some((lines, following)))
         }
