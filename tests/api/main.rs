@@ -18,6 +18,7 @@ mod brute_force;
 mod claims;
 mod devices;
 mod emails;
+mod etag;
 mod extensions;
 mod helpers;
 mod http;

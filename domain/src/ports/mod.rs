@@ -28,6 +28,7 @@ mod tenants;
 mod throttle;
 mod two_factor;
 mod users;
+mod versions;
 mod webhooks;
 
 pub use api_clients::*;
@@ -50,6 +51,7 @@ pub use tenants::*;
 pub use throttle::*;
 pub use two_factor::*;
 pub use users::*;
+pub use versions::*;
 pub use webhooks::*;
 
 /// Everything the domain needs from storage.
@@ -74,6 +76,7 @@ pub trait Store:
     + KeyStore
     + ApiClientStore
     + WebhookStore
+    + VersionStore
     + Clone
     + Send
     + Sync
