@@ -340,6 +340,7 @@ impl Application {
         let served = voxport.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(voxport_api::preconditions::versions))
                 .wrap(from_fn(voxport_api::request::context))
                 .wrap(voxport_api::cors(&origins))
                 .wrap(voxport_api::security_headers())

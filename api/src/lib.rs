@@ -9,6 +9,7 @@ pub mod extract;
 pub mod import_worker;
 pub mod metrics;
 mod openapi_truths;
+pub mod preconditions;
 pub mod problem;
 pub mod request;
 pub mod responses;
@@ -225,7 +226,9 @@ pub fn configure<S: Store>(
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let authenticator: Arc<dyn Authenticator> = voxport.clone();
-        cfg.app_data(web::Data::from(voxport))
+        let versions: Arc<dyn preconditions::Versions> = voxport.clone();
+        cfg.app_data(web::Data::from(versions))
+            .app_data(web::Data::from(voxport))
             .app_data(web::Data::from(authenticator))
             .app_data(web::Data::new(draining))
             .app_data(web::Data::new(trusted_proxies))

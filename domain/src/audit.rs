@@ -280,6 +280,37 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// What moves an object's version (its `ETag`, issue 9): every change
+/// recorded about it, but not what only reads or uses it.
+impl AuditAction {
+    #[must_use]
+    pub fn changes_target(self) -> bool {
+        !matches!(
+            self,
+            Self::SignInSucceeded
+                | Self::SignInFailed
+                | Self::SignInRefused
+                | Self::RefreshTokenReused
+                | Self::SignedOut
+                | Self::SupportAccessStarted
+                | Self::PasswordResetRequested
+                | Self::SipSecretRead
+                | Self::DeviceProvisioned
+                | Self::DeviceProvisioningFailed
+                | Self::WebhookDeliveryRetried
+        )
+    }
+}
+
+impl TargetType {
+    /// Whether objects of this type carry a version (an `ETag`): all but
+    /// sessions, which nobody edits.
+    #[must_use]
+    pub fn is_versioned(self) -> bool {
+        !matches!(self, Self::Session)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ mod m20261202_000011_sip_digests;
 mod m20261202_000012_device_provisioning;
 mod m20261202_000013_api_clients;
 mod m20261202_000014_webhooks;
+mod m20261202_000015_resource_versions;
 mod m20261202_000016_import_jobs;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_device_provisioning::Migration),
             Box::new(m20261202_000013_api_clients::Migration),
             Box::new(m20261202_000014_webhooks::Migration),
+            Box::new(m20261202_000015_resource_versions::Migration),
             Box::new(m20261202_000016_import_jobs::Migration),
         ]
     }

@@ -38,6 +38,12 @@ pub(crate) async fn record(db: &impl ConnectionTrait, event: &AuditEvent, target
     .insert(db)
     .await
     .map_err(|e| db_err(e, "writing an audit event"))?;
+    if let (Some(kind), Some(id)) = (event.target_type, event.target_id.or(target))
+        && kind.is_versioned()
+        && event.action.changes_target()
+    {
+        crate::versions::bump(db, kind, id).await?;
+    }
     if let Some(tenant) = event.tenant_id {
         let events = match (event.target_id, target) {
             (None, Some(created)) => events_of(&AuditEvent { target_id: Some(created), ..event.clone() }),

@@ -32,6 +32,7 @@ mod tenants;
 mod throttle;
 mod two_factor;
 mod users;
+mod versions;
 mod webhooks;
 
 use std::{sync::Arc, time::Duration};

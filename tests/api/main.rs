@@ -19,6 +19,7 @@ mod claims;
 mod cli;
 mod devices;
 mod emails;
+mod etag;
 mod extensions;
 mod helpers;
 mod http;

@@ -205,7 +205,13 @@ impl ApiError {
     /// An unexpected failure: 503 when storage is unreachable, else 500.
     /// The cause is logged, never sent.
     pub fn internal(cause: anyhow::Error) -> Self {
-        let mut e = if is_unavailable(&cause) {
+        let mut e = if cause.chain().any(|e| e.is::<voxport_domain::request::PreconditionFailed>()) {
+            Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "The object changed since the version If-Match names; read it again and retry.",
+            )
+        } else if is_unavailable(&cause) {
             Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",

@@ -29,6 +29,7 @@ mod tenants;
 mod throttle;
 mod two_factor;
 mod users;
+mod versions;
 mod webhooks;
 
 pub use api_clients::*;
@@ -52,6 +53,7 @@ pub use tenants::*;
 pub use throttle::*;
 pub use two_factor::*;
 pub use users::*;
+pub use versions::*;
 pub use webhooks::*;
 
 /// Everything the domain needs from storage.
@@ -77,6 +79,7 @@ pub trait Store:
     + ApiClientStore
     + WebhookStore
     + JobStore
+    + VersionStore
     + Clone
     + Send
     + Sync

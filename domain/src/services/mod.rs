@@ -223,4 +223,12 @@ impl<S: Store> Voxport<S> {
     pub async fn ping(&self) -> anyhow::Result<()> {
         self.store.ping().await
     }
+
+    /// The version of an object, which its `ETag` carries.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn version(&self, target_type: crate::audit::TargetType, id: uuid::Uuid) -> anyhow::Result<i64> {
+        self.store.version(target_type, id).await
+    }
 }
