@@ -42,6 +42,7 @@ use voxport_domain::{Voxport, permission::Permission, ports::Store};
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
     openapi_truths::SchemaTruths,
+    preconditions::Preconditions,
     problem::ApiError,
     routes::{
         api_clients, auth, claims, devices, emails, extensions, jobs, me, oauth, phone_numbers, provisioning, roles,
@@ -158,7 +159,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         system::livez, system::readyz, system::jwks,
     ),
     components(schemas(problem::Problem, problem::FieldError, routes::users::UserSort)),
-    modifiers(&BearerScheme, &SchemaTruths),
+    modifiers(&BearerScheme, &SchemaTruths, &Preconditions),
     tags(
         (name = "auth", description = "Sign in, refresh and sign out"),
         (name = "me", description = "The signed-in user"),

@@ -198,6 +198,91 @@ pub async fn versions(
     Ok(response.map_into_left_body())
 }
 
+/// Declares `If-Match`, its 412 and the `ETag` answer header on the
+/// operations of versioned objects (the paths [`VERSIONED`] names).
+pub struct Preconditions;
+
+impl utoipa::Modify for Preconditions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            HttpMethod, ObjectBuilder, RefOr, Required, ResponseBuilder, Type,
+            header::Header,
+            path::{ParameterBuilder, ParameterIn},
+        };
+        let text = || ObjectBuilder::new().schema_type(Type::String).build();
+        for (path, item) in &mut openapi.paths.paths {
+            // The document's paths are patterns: any id stands for `{id}`.
+            let example: Vec<String> = path
+                .split('/')
+                .enumerate()
+                .map(|(i, s)| if i == 3 && s.starts_with('{') { Uuid::nil().to_string() } else { s.to_owned() })
+                .collect();
+            let Some(t) = target(path, &example.join("/")) else { continue };
+            let methods = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Patch, &mut item.patch),
+                (HttpMethod::Delete, &mut item.delete),
+            ];
+            let is_item = t.id.is_some();
+            for (method, operation) in methods {
+                let Some(operation) = operation.as_mut() else { continue };
+                let writes = matches!(method, HttpMethod::Put | HttpMethod::Patch | HttpMethod::Delete);
+                let tagged = match method {
+                    HttpMethod::Get => t.exact && is_item,
+                    HttpMethod::Post => true,
+                    HttpMethod::Delete => !t.exact,
+                    _ => is_item,
+                };
+                if writes && is_item {
+                    operation.parameters.get_or_insert_with(Vec::new).push(
+                        ParameterBuilder::new()
+                            .name("If-Match")
+                            .parameter_in(ParameterIn::Header)
+                            .required(Required::False)
+                            .description(Some(
+                                "The object's `ETag` (or `*`): the write happens only while the object is at that version, else 412 `precondition_failed`.",
+                            ))
+                            .schema(Some(text()))
+                            .build()
+                            .into(),
+                    );
+                    operation.responses.responses.insert(
+                        "412".to_owned(),
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "The object changed since the version `If-Match` names (`precondition_failed`).",
+                                )
+                                .content(
+                                    "application/problem+json",
+                                    utoipa::openapi::ContentBuilder::new()
+                                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                                        .build(),
+                                )
+                                .build(),
+                        ),
+                    );
+                }
+                if !tagged || (!is_item && method != HttpMethod::Post) {
+                    continue;
+                }
+                for (status, response) in &mut operation.responses.responses {
+                    if !status.starts_with('2') {
+                        continue;
+                    }
+                    if let RefOr::T(response) = response {
+                        let mut header = Header::new(text());
+                        header.description = Some("The object's version, for `If-Match`.".to_owned());
+                        response.headers.insert("ETag".to_owned(), RefOr::T(header));
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
