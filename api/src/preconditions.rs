@@ -89,6 +89,16 @@ fn target(pattern: &str, path: &str) -> Option<Target> {
     }
 }
 
+/// A version no object is at: what a tag of another object names.
+const NO_VERSION: i64 = -1;
+
+/// Whether `pattern` is an object (or below one) of a versioned collection.
+fn names_versioned_object(pattern: &str) -> bool {
+    let segments: Vec<&str> = pattern.split('/').collect();
+    matches!(segments.as_slice(), ["", "v1", collection, param, ..]
+        if param.starts_with('{') && VERSIONED.iter().any(|(name, _)| name == collection))
+}
+
 /// The strong tag of `kind` `id` at `version`.
 #[must_use]
 pub fn tag(kind: TargetType, id: Uuid, version: i64) -> String {
@@ -129,16 +139,20 @@ pub async fn versions(
     let mut expected = None;
     if writes && let Some(header) = req.headers().get(IF_MATCH) {
         let header = header.to_str().unwrap_or_default().trim();
+        let names_an_object = req.match_pattern().is_some_and(|p| names_versioned_object(&p));
         match object {
             Some((kind, id)) if header == "*" => request::expect(kind, id, Expected::Any),
-            Some((kind, id)) => match named_version(header, kind, id) {
-                Some(version) => {
-                    request::expect(kind, id, Expected::Version(version));
-                    expected = Some(version);
-                }
-                None => return Ok(req.into_response(precondition_failed()).map_into_right_body()),
-            },
-            None if header == "*" => {}
+            // A tag of another object, a made-up or a malformed one
+            // matches no version (RFC 9110 §13.1.1: the condition is
+            // false); the handler still runs first, so 401, 403 and 404
+            // come before the 412.
+            Some((kind, id)) => {
+                let version = named_version(header, kind, id).unwrap_or(NO_VERSION);
+                request::expect(kind, id, Expected::Version(version));
+                expected = Some(version);
+            }
+            // Not an object id at all: the handler answers as it would.
+            None if header == "*" || names_an_object => {}
             None => return Ok(req.into_response(precondition_failed()).map_into_right_body()),
         }
     }
@@ -244,7 +258,9 @@ impl utoipa::Modify for Preconditions {
                             .description(Some(
                                 "The object's `ETag` (or `*`): the write happens only while the object is at that version, else 412 `precondition_failed`.",
                             ))
-                            .schema(Some(text()))
+                            .schema(Some(
+                                utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String),
+                            ))
                             .build()
                             .into(),
                     );
@@ -286,6 +302,13 @@ impl utoipa::Modify for Preconditions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_object_paths_of_versioned_collections_name_an_object() {
+        assert!(names_versioned_object("/v1/users/{id}/station"));
+        assert!(!names_versioned_object("/v1/me"));
+        assert!(!names_versioned_object("/v1/users"));
+    }
 
     #[test]
     fn paths_name_their_object() {

@@ -298,6 +298,8 @@ impl AuditAction {
                 | Self::DeviceProvisioned
                 | Self::DeviceProvisioningFailed
                 | Self::WebhookDeliveryRetried
+                // The tenant is where it happened; each user has an event.
+                | Self::UsersImported
         )
     }
 }

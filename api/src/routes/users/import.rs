@@ -25,7 +25,7 @@ use voxport_domain::{
 use super::{bodies::CreateUserBody, parse::parse_create_user};
 use crate::{
     extract::{Auth, Query},
-    problem::{ApiError, Problem, RowError},
+    problem::{ApiError, FieldError, Problem, RowError},
     responses::{Forbidden, Unauthenticated},
 };
 
@@ -160,8 +160,9 @@ pub struct ImportReportView {
     responses(
         (status = 201, description = "Users were created (with `per_row`, the failed rows are in `errors`)", body = ImportReportView),
         (status = 202, description = "More than 1,000 rows: the import runs as a job; follow `Location` (`GET /v1/jobs/{id}`)", body = crate::views::ImportJobView),
-        (status = 200, description = "`dry_run=true`: what would happen; nothing was written", body = ImportReportView),
-        (status = 422, description = "`import_rejected` with `row_errors`: nothing was written; or `validation_failed` for the file itself (an unknown column, an unreadable CSV, too many rows)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "`dry_run=true` and every row passes: what would be created; nothing was written", body = ImportReportView),
+        (status = 422, description = "`import_rejected` with `row_errors`: nothing was written (or, in a dry run, rows would be refused); or `validation_failed` for the file itself (an unknown or doubled column, an unreadable CSV, no rows or too many, a JSON item that is not a `POST /v1/users` body, named `[index].field`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`malformed_json` (not a JSON array) or `unreadable_body`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
@@ -218,6 +219,10 @@ pub async fn import_users<S: Store>(
     let outcome = app.import_users(actor, rows, ImportOptions::new(domain_mode, dry_run), Utc::now()).await?;
     let committed = outcome.committed;
     let report = report(outcome, dry_run, mode);
+    // A dry run that finds a row at fault answers as the import would have.
+    if dry_run && !report.errors.is_empty() {
+        return Err(ApiError::import_rejected(report.errors));
+    }
     if dry_run {
         return Ok(HttpResponse::Ok().json(report));
     }
@@ -265,14 +270,20 @@ pub fn read_json(body: &[u8], max_rows: usize) -> Result<Vec<ImportRow>, ApiErro
     if items.len() > max_rows {
         return Err(too_many_rows(max_rows));
     }
-    Ok(items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| ImportRow {
-            row: u32::try_from(i + 1).unwrap_or(u32::MAX),
-            parsed: set_up(item, |f| f.to_owned()),
-        })
-        .collect())
+    // The bodies are the documented schema's: one that is not is a bad
+    // request, named by its index; rules that need stored data (a role
+    // that exists, a free extension) are checked row by row.
+    let mut rows = Vec::with_capacity(items.len());
+    let mut invalid = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match set_up(item, |f| if f.is_empty() { format!("[{i}]") } else { format!("[{i}].{f}") }) {
+            Ok(req) => rows.push(ImportRow { row: u32::try_from(i + 1).unwrap_or(u32::MAX), parsed: Ok(req) }),
+            Err(problems) => {
+                invalid.extend(problems.into_iter().map(|p| FieldError { field: p.column, message: p.message }))
+            }
+        }
+    }
+    if invalid.is_empty() { Ok(rows) } else { Err(ApiError::validation(invalid)) }
 }
 
 /// A row's body as a set-up request, its problems named by `column`.
