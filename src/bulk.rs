@@ -101,10 +101,7 @@ pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: Import
             let bar = ProgressBar::new_spinner();
             bar.set_message(format!("sending {} to {url}", file.display()));
             bar.enable_steady_tick(Duration::from_millis(120));
-            let mode = match mode {
-                ImportModeParam::AllOrNothing => "all_or_nothing",
-                ImportModeParam::PerRow => "per_row",
-            };
+            let mode = voxport_domain::services::ImportMode::from(mode).as_str();
             let response = reqwest::Client::new()
                 .post(format!("{}/v1/users/import?dry_run={dry_run}&mode={mode}", url.trim_end_matches('/')))
                 .bearer_auth(token)

@@ -20,19 +20,8 @@ use voxport_domain::{
 
 use crate::{SeaStore, db_err, entities::import_jobs};
 
-fn mode_code(mode: ImportMode) -> &'static str {
-    match mode {
-        ImportMode::AllOrNothing => "all_or_nothing",
-        ImportMode::PerRow => "per_row",
-    }
-}
-
 fn mode(raw: &str) -> anyhow::Result<ImportMode> {
-    match raw {
-        "all_or_nothing" => Ok(ImportMode::AllOrNothing),
-        "per_row" => Ok(ImportMode::PerRow),
-        other => Err(anyhow!("import job mode {other:?}")),
-    }
+    ImportMode::parse(raw).ok_or_else(|| anyhow!("import job mode {raw:?}"))
 }
 
 fn count(n: i32) -> u32 {
@@ -107,7 +96,7 @@ impl JobStore for SeaStore {
             permissions: Set(new.permissions.to_codes()),
             content_type: Set(new.content_type),
             sealed_file: Set(new.sealed_file),
-            mode: Set(mode_code(new.mode).to_owned()),
+            mode: Set(new.mode.as_str().to_owned()),
             dry_run: Set(new.dry_run),
             state: Set(JobState::Queued.as_str().to_owned()),
             rows_total: Set(stored(new.rows_total)),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use voxport_domain::{job::ImportJob, paging::PageRequest, services::ImportMode};
+use voxport_domain::{job::ImportJob, paging::PageRequest};
 
 use crate::problem::RowError;
 
@@ -50,10 +50,7 @@ impl ImportJobView {
             id: job.id,
             kind: "users.import",
             state: job.state.as_str(),
-            mode: match job.mode {
-                ImportMode::AllOrNothing => "all_or_nothing",
-                ImportMode::PerRow => "per_row",
-            },
+            mode: job.mode.as_str(),
             dry_run: job.dry_run,
             rows_total: job.rows_total,
             rows_done: job.rows_done,

@@ -35,6 +35,22 @@ pub enum ImportMode {
     PerRow,
 }
 
+impl ImportMode {
+    /// Its name in the API and in storage.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AllOrNothing => "all_or_nothing",
+            Self::PerRow => "per_row",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::AllOrNothing, Self::PerRow].into_iter().find(|m| m.as_str() == raw)
+    }
+}
+
 /// A row read from a file: its number, and the set-up it asks for or what
 /// is wrong with it.
 #[derive(Debug)]
@@ -256,7 +272,7 @@ impl<S: Store> Voxport<S> {
                 "rows": outcome.rows,
                 "created": outcome.created.len(),
                 "failed": outcome.failures.len(),
-                "mode": match mode { ImportMode::AllOrNothing => "all_or_nothing", ImportMode::PerRow => "per_row" },
+                "mode": mode.as_str(),
                 "users": outcome.created.iter().map(|(_, c)| c.user.id).collect::<Vec<_>>(),
                 "job_id": checkpoint.map(|c| c.job),
             }));

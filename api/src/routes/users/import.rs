@@ -514,11 +514,7 @@ pub fn report(outcome: ImportOutcome, dry_run: bool, mode: ImportModeParam) -> I
     }
     ImportReportView {
         dry_run,
-        mode: match mode {
-            ImportModeParam::AllOrNothing => "all_or_nothing",
-            ImportModeParam::PerRow => "per_row",
-        }
-        .to_owned(),
+        mode: ImportMode::from(mode).as_str().to_owned(),
         committed: outcome.committed,
         rows: outcome.rows,
         created: if outcome.committed || dry_run { outcome.created.len() } else { 0 },
