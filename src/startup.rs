@@ -341,6 +341,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(voxport_api::preconditions::versions))
+                .wrap(from_fn(voxport_api::idempotency::remember))
                 .wrap(from_fn(voxport_api::request::context))
                 .wrap(voxport_api::cors(&origins))
                 .wrap(voxport_api::security_headers())

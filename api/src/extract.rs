@@ -5,7 +5,8 @@
 //!   wrong (unknown field, missing field, wrong type).
 //! - [`Query`]: 422 naming the parameter.
 //! - [`Auth`]: 401 unless a valid bearer token of a live session of an
-//!   active user comes with the request.
+//!   active user (or of an API client) comes with the request; it also
+//!   claims the request's `Idempotency-Key` for the caller.
 
 use std::{fmt, future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
@@ -14,13 +15,7 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use voxport_domain::{
-    Voxport,
-    actor::Actor,
-    errors::AuthenticateError,
-    idempotency::{IdempotencyKey, InvalidIdempotencyKey},
-    permission::Permission,
-    ports::Store,
-    services::Enrollee,
+    Voxport, actor::Actor, errors::AuthenticateError, permission::Permission, ports::Store, services::Enrollee,
 };
 
 use crate::{
@@ -63,25 +58,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         }
         let body = Json::<T>::from_request(req, payload);
         Box::pin(async move { Ok(OptionalJson(Some(body.await?.0))) })
-    }
-}
-
-/// A JSON request body, with the JSON value it was read from (for
-/// fingerprinting idempotent requests).
-pub struct JsonWithValue<T>(pub T, pub serde_json::Value);
-
-impl<T: DeserializeOwned + 'static> FromRequest for JsonWithValue<T> {
-    type Error = ApiError;
-    type Future = LocalFuture<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = json_bytes(req, payload);
-        Box::pin(async move {
-            let bytes = body.await?;
-            let parsed = parse_json(&bytes)?;
-            let value = serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
-            Ok(JsonWithValue(parsed, value))
-        })
     }
 }
 
@@ -238,31 +214,6 @@ impl Fields {
     }
 }
 
-/// The `Idempotency-Key` request header, when the client sent one. It is
-/// read by the handler ([`IdempotencyKeyHeader::parse`]) once the caller's
-/// permission is checked, so a bad key never hides a 403.
-pub struct IdempotencyKeyHeader(Option<Result<IdempotencyKey, InvalidIdempotencyKey>>);
-
-impl IdempotencyKeyHeader {
-    /// # Errors
-    /// 422 naming the header when it is not 1 to 255 visible ASCII
-    /// characters.
-    pub fn parse(self) -> Result<Option<IdempotencyKey>, ApiError> {
-        self.0.transpose().map_err(|e| ApiError::field("Idempotency-Key", e))
-    }
-}
-
-impl FromRequest for IdempotencyKeyHeader {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let raw = req.headers().get("idempotency-key");
-        let key = raw.map(|v| v.to_str().map_err(|_| InvalidIdempotencyKey).and_then(IdempotencyKey::parse));
-        std::future::ready(Ok(Self(key)))
-    }
-}
-
 type Authenticated<'a> = Pin<Box<dyn Future<Output = Result<Actor, AuthenticateError>> + 'a>>;
 type Enrolled<'a> = Pin<Box<dyn Future<Output = Result<Enrollee, AuthenticateError>> + 'a>>;
 
@@ -314,17 +265,23 @@ impl Auth {
     }
 }
 
+/// Authenticates the bearer token, then claims the request's
+/// `Idempotency-Key` for the caller (see [`crate::idempotency`]): a retry of
+/// a finished request is answered its first answer here.
 impl FromRequest for Auth {
-    type Error = ApiError;
-    type Future = LocalFuture<Result<Self, ApiError>>;
+    type Error = actix_web::Error;
+    type Future = LocalFuture<Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let ip = client_ip(req);
         let authenticator = authenticator(req);
+        let keys =
+            req.app_data::<web::Data<dyn crate::idempotency::IdempotencyKeys>>().cloned().map(web::Data::into_inner);
         Box::pin(async move {
             let token = token.ok_or_else(ApiError::unauthenticated)?;
-            let actor = authenticator?.authenticate(&token, ip, Utc::now()).await?;
+            let actor = authenticator?.authenticate(&token, ip, Utc::now()).await.map_err(ApiError::from)?;
+            crate::idempotency::claim(keys, &actor).await?;
             Ok(Auth { actor })
         })
     }

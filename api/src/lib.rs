@@ -6,6 +6,7 @@
 
 pub mod client_ip;
 pub mod extract;
+pub mod idempotency;
 pub mod import_worker;
 pub mod metrics;
 mod openapi_truths;
@@ -41,6 +42,7 @@ use voxport_domain::{Voxport, permission::Permission, ports::Store};
 
 use crate::{
     extract::{Authenticator, MAX_JSON_BYTES},
+    idempotency::Documented as IdempotencyKeysDocumented,
     openapi_truths::SchemaTruths,
     preconditions::Preconditions,
     problem::ApiError,
@@ -159,7 +161,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         system::livez, system::readyz, system::jwks,
     ),
     components(schemas(problem::Problem, problem::FieldError, routes::users::UserSort)),
-    modifiers(&BearerScheme, &SchemaTruths, &Preconditions),
+    modifiers(&BearerScheme, &SchemaTruths, &Preconditions, &IdempotencyKeysDocumented),
     tags(
         (name = "auth", description = "Sign in, refresh and sign out"),
         (name = "me", description = "The signed-in user"),
@@ -228,7 +230,9 @@ pub fn configure<S: Store>(
     move |cfg| {
         let authenticator: Arc<dyn Authenticator> = voxport.clone();
         let versions: Arc<dyn preconditions::Versions> = voxport.clone();
+        let keys: Arc<dyn idempotency::IdempotencyKeys> = voxport.clone();
         cfg.app_data(web::Data::from(versions))
+            .app_data(web::Data::from(keys))
             .app_data(web::Data::from(voxport))
             .app_data(web::Data::from(authenticator))
             .app_data(web::Data::new(draining))

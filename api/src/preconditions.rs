@@ -180,7 +180,8 @@ pub async fn versions(
         let (req, _) = response.into_parts();
         return Ok(ServiceResponse::new(req, precondition_failed()).map_into_right_body());
     }
-    if !response.status().is_success() {
+    // A replay answers exactly what the first request answered.
+    if !response.status().is_success() || response.headers().contains_key(crate::idempotency::IDEMPOTENT_REPLAYED) {
         return Ok(response.map_into_left_body());
     }
     if let (Some(version), Some((kind, id))) = (expected, object)

@@ -48,8 +48,6 @@ pub enum CreateUserError {
     #[error(transparent)]
     Telephony(#[from] TelephonyError),
     #[error(transparent)]
-    Idempotency(#[from] crate::idempotency::IdempotencyRefusal),
-    #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
 

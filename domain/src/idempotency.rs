@@ -1,16 +1,22 @@
-//! `Idempotency-Key` for POST (SECURITY.md "Reliability"): a retried
-//! request with the same key and body answers what the first one answered
-//! instead of doing the work twice; the same key with another body is a
-//! 422; a duplicate arriving while the first is still running is a 409.
+//! `Idempotency-Key` on every POST (SECURITY.md "Reliability", issue 9):
+//! a retried request with the same key and body answers what the first one
+//! answered instead of doing the work twice; the same key with another
+//! request is a 422; a duplicate arriving while the first is still running
+//! is a 409. One mechanism serves every operation: the HTTP edge asks for
+//! it, authentication claims the key for the caller, and the answer is
+//! remembered once the request is done.
 //!
 //! How: the first request *claims* the key (a committed row with a random
-//! claim token and a short lease). Its business transaction then stores the
-//! answer on that row, conditional on still holding the claim, so the work
-//! and the remembered answer commit together or not at all. A claim whose
-//! lease ran out without an answer belongs to a request that died before
-//! committing anything; a retry may take it over. Keys are scoped to the
-//! caller and forgotten after their configured lifetime. The remembered answer
-//! is sealed at rest: it may hold a generated password.
+//! claim token and a short lease). Every change the request writes marks
+//! the key committed in its own transaction, conditional on still holding
+//! the claim (see [`crate::request`]): of two requests that both came to
+//! hold a key, only one commits work. When the request is done its answer
+//! is stored on the row, sealed at rest (it may hold a generated password
+//! or a secret shown once). A request that failed without committing lets
+//! the key go, so a retry runs again. A claim whose lease ran out without
+//! a commit belongs to a request that died before changing anything; a
+//! retry may take it over. Keys are scoped to the caller and forgotten
+//! after their configured lifetime.
 
 use std::fmt;
 
@@ -50,10 +56,11 @@ impl fmt::Debug for IdempotencyKey {
 }
 
 /// What identifies "the same request": the hex SHA-256 of the operation
-/// and its body with object keys sorted, so spacing and key order do not
-/// make two equal requests differ.
+/// (method, path and query) and its body. A JSON body counts with object
+/// keys sorted, so spacing and key order do not make two equal requests
+/// differ; any other body counts byte for byte.
 #[must_use]
-pub fn fingerprint(operation: &str, body: &serde_json::Value) -> String {
+pub fn fingerprint(operation: &str, body: &[u8]) -> String {
     fn canonical(v: &serde_json::Value, out: &mut String) {
         match v {
             serde_json::Value::Object(map) => {
@@ -85,10 +92,21 @@ pub fn fingerprint(operation: &str, body: &serde_json::Value) -> String {
             other => out.push_str(&other.to_string()),
         }
     }
-    let mut text = String::from(operation);
-    text.push('\n');
-    canonical(body, &mut text);
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    let mut hash = Sha256::new();
+    hash.update(operation.as_bytes());
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(json) => {
+            let mut text = String::new();
+            canonical(&json, &mut text);
+            hash.update(b"\njson\n");
+            hash.update(text.as_bytes());
+        }
+        Err(_) => {
+            hash.update(b"\nbytes\n");
+            hash.update(body);
+        }
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A request that carries an idempotency key: the key, and what makes two
@@ -97,31 +115,6 @@ pub fn fingerprint(operation: &str, body: &serde_json::Value) -> String {
 pub struct IdempotentRequest {
     pub key: IdempotencyKey,
     pub fingerprint: String,
-}
-
-/// What an idempotent operation answers.
-#[derive(Debug)]
-pub enum Outcome<T> {
-    /// Done now.
-    Done(T),
-    /// Done by an earlier request with the same key; this is what it
-    /// answered.
-    Replayed(T),
-}
-
-impl<T> Outcome<T> {
-    /// The result, however it came about.
-    #[must_use]
-    pub fn into_inner(self) -> T {
-        match self {
-            Self::Done(v) | Self::Replayed(v) => v,
-        }
-    }
-
-    #[must_use]
-    pub fn is_replayed(&self) -> bool {
-        matches!(self, Self::Replayed(_))
-    }
 }
 
 /// Why a request with an idempotency key does not run.
@@ -134,13 +127,14 @@ pub enum IdempotencyRefusal {
     /// request took its claim over).
     #[error("a request with this idempotency key is still running")]
     InProgress,
-    /// What the first request answered was remembered in a form this
-    /// release no longer reads.
-    #[error("the answer remembered for this idempotency key can no longer be read")]
+    /// The first request committed its work, but what it answered cannot
+    /// be shown: it was not stored (the server stopped in between), or in a
+    /// form this release no longer reads.
+    #[error("the answer remembered for this idempotency key can no longer be shown")]
     Forgotten,
 }
 
-/// The associated data the result remembered for `key` of `scope` is
+/// The associated data the answer remembered for `key` of `scope` is
 /// sealed with.
 #[must_use]
 pub fn sealing_context(scope: Uuid, key: &IdempotencyKey) -> String {
@@ -163,7 +157,11 @@ pub enum KeyState {
     /// The key is in use.
     Taken {
         fingerprint: String,
-        /// The sealed answer, once the first request has committed.
+        /// Whether the first request's work committed.
+        committed: bool,
+        /// Whether its claim's lease ran out.
+        lease_over: bool,
+        /// The sealed answer, once the first request is done.
         response: Option<String>,
     },
 }
@@ -184,11 +182,24 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_key_order_but_not_values_or_operation() {
-        let a = fingerprint("create_user", &json!({"a": 1, "b": {"x": [1, 2], "y": null}}));
-        let b = fingerprint("create_user", &json!({"b": {"y": null, "x": [1, 2]}, "a": 1}));
+        let print = |op: &str, body: serde_json::Value| fingerprint(op, body.to_string().as_bytes());
+        let a = print("POST /v1/users", json!({"a": 1, "b": {"x": [1, 2], "y": null}}));
+        let b = fingerprint(
+            "POST /v1/users",
+            br#" { "b": {"y": null, "x": [1,2]},
+            "a": 1 } "#,
+        );
         assert_eq!(a, b);
-        assert_ne!(a, fingerprint("create_user", &json!({"a": 2, "b": {"x": [1, 2], "y": null}})));
-        assert_ne!(a, fingerprint("create_user", &json!({"a": 1, "b": {"x": [2, 1], "y": null}})));
-        assert_ne!(a, fingerprint("create_role", &json!({"a": 1, "b": {"x": [1, 2], "y": null}})));
+        assert_ne!(a, print("POST /v1/users", json!({"a": 2, "b": {"x": [1, 2], "y": null}})));
+        assert_ne!(a, print("POST /v1/users", json!({"a": 1, "b": {"x": [2, 1], "y": null}})));
+        assert_ne!(a, print("POST /v1/roles", json!({"a": 1, "b": {"x": [1, 2], "y": null}})));
+    }
+
+    #[test]
+    fn other_bodies_count_byte_for_byte() {
+        let csv = fingerprint("POST /v1/users/import", b"login,email\nmary,mary@acme.example\n");
+        assert_eq!(csv, fingerprint("POST /v1/users/import", b"login,email\nmary,mary@acme.example\n"));
+        assert_ne!(csv, fingerprint("POST /v1/users/import", b"login, email\nmary,mary@acme.example\n"));
+        assert_ne!(fingerprint("POST /v1/x", b""), fingerprint("POST /v1/x", b"null"));
     }
 }

@@ -9,6 +9,11 @@
 //! transaction of the change (see the audit adapter), so of two writes made
 //! from the same `ETag` exactly one commits and the other fails with
 //! [`PreconditionFailed`].
+//!
+//! The request's `Idempotency-Key` travels the same way (see
+//! `crate::idempotency`): the edge asks for it, authentication claims it
+//! for the caller, and every change the request writes marks the claimed
+//! key committed in its own transaction.
 
 use std::{
     future::Future,
@@ -20,7 +25,10 @@ use std::{
 
 use uuid::Uuid;
 
-use crate::audit::TargetType;
+use crate::{
+    audit::TargetType,
+    idempotency::{Claim, IdempotencyRefusal, IdempotentRequest, InvalidIdempotencyKey},
+};
 
 tokio::task_local! {
     static CONTEXT: Arc<Context>;
@@ -45,20 +53,41 @@ struct Precondition {
     checked: bool,
 }
 
-/// A request's context: its id, the precondition of its write, and the
-/// versions its writes moved objects to.
+/// Where the request's idempotency key stands.
+#[derive(Debug, Clone, Default)]
+enum Idempotency {
+    /// The request carries no key (or it was taken to be claimed).
+    #[default]
+    None,
+    /// The request carries a key, not yet claimed for a caller.
+    Asked(Result<IdempotentRequest, InvalidIdempotencyKey>),
+    /// This request holds the key.
+    Claimed(Claim),
+    /// A write found the claim taken over by another request.
+    Lost,
+}
+
+/// A request's context: its id, the precondition of its write, the
+/// versions its writes moved objects to, and its idempotency key.
 #[derive(Debug)]
 pub struct Context {
     id: Uuid,
     precondition: Mutex<Option<Precondition>>,
     failed: AtomicBool,
     written: Mutex<Vec<(TargetType, Uuid, i64)>>,
+    idempotency: Mutex<Idempotency>,
 }
 
 impl Context {
     #[must_use]
     pub fn new(id: Uuid) -> Self {
-        Self { id, precondition: Mutex::new(None), failed: AtomicBool::new(false), written: Mutex::new(Vec::new()) }
+        Self {
+            id,
+            precondition: Mutex::new(None),
+            failed: AtomicBool::new(false),
+            written: Mutex::new(Vec::new()),
+            idempotency: Mutex::new(Idempotency::None),
+        }
     }
 }
 
@@ -155,6 +184,53 @@ pub fn written_version(target_type: TargetType, target_id: Option<Uuid>) -> Opti
         .flatten()
 }
 
+fn with_idempotency<T>(f: impl FnOnce(&mut Idempotency) -> T) -> Option<T> {
+    CONTEXT.try_with(|c| f(&mut c.idempotency.lock().unwrap_or_else(PoisonError::into_inner))).ok()
+}
+
+/// Notes the request's `Idempotency-Key` (or that it is malformed), for
+/// authentication to claim. Outside a request it does nothing.
+pub fn ask_idempotency(request: Result<IdempotentRequest, InvalidIdempotencyKey>) {
+    with_idempotency(|i| *i = Idempotency::Asked(request));
+}
+
+/// The key the request asked for and nobody claimed yet; taking it means
+/// the caller claims it now.
+#[must_use]
+pub fn take_idempotency_request() -> Option<Result<IdempotentRequest, InvalidIdempotencyKey>> {
+    with_idempotency(|i| match std::mem::take(i) {
+        Idempotency::Asked(request) => Some(request),
+        other => {
+            *i = other;
+            None
+        }
+    })
+    .flatten()
+}
+
+/// Notes that this request holds `claim`.
+pub fn hold_claim(claim: Claim) {
+    with_idempotency(|i| *i = Idempotency::Claimed(claim));
+}
+
+/// The idempotency key this request holds, if any.
+#[must_use]
+pub fn idempotency_claim() -> Option<Claim> {
+    with_idempotency(|i| match i {
+        Idempotency::Claimed(claim) => Some(claim.clone()),
+        _ => None,
+    })
+    .flatten()
+}
+
+/// Notes that another request took this one's key over, and answers the
+/// error its transaction fails with.
+#[must_use]
+pub fn lose_idempotency_claim() -> IdempotencyRefusal {
+    with_idempotency(|i| *i = Idempotency::Lost);
+    IdempotencyRefusal::InProgress
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +275,25 @@ mod tests {
             assert_eq!(expected_version(TargetType::User, user), None);
         })
         .await;
+    }
+
+    #[tokio::test]
+    async fn a_key_is_claimed_once_and_can_be_lost() {
+        use crate::idempotency::IdempotencyKey;
+        let key = IdempotencyKey::parse("k-1").unwrap();
+        serve(Uuid::now_v7(), async {
+            assert!(take_idempotency_request().is_none());
+            ask_idempotency(Ok(IdempotentRequest { key: key.clone(), fingerprint: "f".to_owned() }));
+            assert!(idempotency_claim().is_none(), "asked is not held");
+            assert!(matches!(take_idempotency_request(), Some(Ok(r)) if r.key == key));
+            assert!(take_idempotency_request().is_none(), "taken once");
+            let claim = Claim { scope: Uuid::now_v7(), key: key.clone(), token: Uuid::now_v7() };
+            hold_claim(claim.clone());
+            assert_eq!(idempotency_claim().map(|c| c.token), Some(claim.token));
+            assert_eq!(lose_idempotency_claim(), IdempotencyRefusal::InProgress);
+            assert!(idempotency_claim().is_none());
+        })
+        .await;
+        assert!(idempotency_claim().is_none());
     }
 }

@@ -21,6 +21,7 @@ mod m20261202_000013_api_clients;
 mod m20261202_000014_webhooks;
 mod m20261202_000015_resource_versions;
 mod m20261202_000016_import_jobs;
+mod m20261203_000017_idempotency_commits;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_webhooks::Migration),
             Box::new(m20261202_000015_resource_versions::Migration),
             Box::new(m20261202_000016_import_jobs::Migration),
+            Box::new(m20261203_000017_idempotency_commits::Migration),
         ]
     }
 }

@@ -38,6 +38,7 @@ pub(crate) async fn record(db: &impl ConnectionTrait, event: &AuditEvent, target
     .insert(db)
     .await
     .map_err(|e| db_err(e, "writing an audit event"))?;
+    crate::idempotency::commit(db).await?;
     if let (Some(kind), Some(id)) = (event.target_type, event.target_id.or(target))
         && kind.is_versioned()
         && event.action.changes_target()

@@ -1,36 +1,59 @@
 //! Idempotency keys (see `voxport_domain::idempotency`). UNIQUE (scope,
-//! key) decides between two requests claiming one key at once; the answer
-//! is stored by the business transaction, conditional on its claim token.
+//! key) decides between two requests claiming one key at once; the
+//! business transaction marks the key committed, conditional on its claim
+//! token, and the answer is stored once the request is done.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 use voxport_domain::{
     idempotency::{Claim, IdempotencyKey, KeyState},
     ports::IdempotencyStore,
+    request,
 };
 
 use crate::{SeaStore, db_err, entities::idempotency_keys, is_unique_violation};
 
-fn taken(row: idempotency_keys::Model) -> KeyState {
-    KeyState::Taken { fingerprint: row.fingerprint, response: row.response }
+fn taken(row: idempotency_keys::Model, now: DateTime<Utc>) -> KeyState {
+    KeyState::Taken {
+        fingerprint: row.fingerprint,
+        committed: row.committed,
+        lease_over: row.locked_until <= now,
+        response: row.response,
+    }
 }
 
-/// Stores the sealed answer on a claimed key; false when the claim is no
-/// longer this request's. Part of the business transaction.
-pub(crate) async fn complete(db: &impl ConnectionTrait, claim: &Claim, sealed: &str) -> anyhow::Result<bool> {
+fn of_claim(claim: &Claim) -> Condition {
+    Condition::all()
+        .add(idempotency_keys::Column::Scope.eq(claim.scope))
+        .add(idempotency_keys::Column::Key.eq(claim.key.as_str()))
+        .add(idempotency_keys::Column::Claim.eq(claim.token))
+        .add(idempotency_keys::Column::Response.is_null())
+}
+
+/// Marks the key the current request holds as committed, in the
+/// transaction of a change the request writes: the change commits only
+/// while the request still holds its key (of two requests that came to
+/// hold one key, one commits). Without a key it does nothing.
+///
+/// # Errors
+/// [`voxport_domain::idempotency::IdempotencyRefusal::InProgress`] when
+/// another request took the key over; when storage fails.
+pub(crate) async fn commit(db: &impl ConnectionTrait) -> anyhow::Result<()> {
+    let Some(claim) = request::idempotency_claim() else { return Ok(()) };
     let res = idempotency_keys::Entity::update_many()
-        .col_expr(idempotency_keys::Column::Response, Expr::value(sealed.to_owned()))
-        .filter(idempotency_keys::Column::Scope.eq(claim.scope))
-        .filter(idempotency_keys::Column::Key.eq(claim.key.as_str()))
-        .filter(idempotency_keys::Column::Claim.eq(claim.token))
-        .filter(idempotency_keys::Column::Response.is_null())
+        .col_expr(idempotency_keys::Column::Committed, Expr::value(true))
+        .filter(of_claim(&claim))
         .exec(db)
         .await
-        .map_err(|e| db_err(e, "remembering an answer"))?;
-    Ok(res.rows_affected == 1)
+        .map_err(|e| db_err(e, "marking an idempotency key committed"))?;
+    if res.rows_affected == 0 {
+        return Err(request::lose_idempotency_claim().into());
+    }
+    Ok(())
 }
 
 impl IdempotencyStore for SeaStore {
@@ -59,7 +82,12 @@ impl IdempotencyStore for SeaStore {
                     .map_err(|e| db_err(e, "forgetting an idempotency key"))?;
             }
             // Its request died before committing anything: take it over.
-            Some(row) if row.response.is_none() && row.locked_until <= now && row.fingerprint == fingerprint => {
+            Some(row)
+                if row.response.is_none()
+                    && !row.committed
+                    && row.locked_until <= now
+                    && row.fingerprint == fingerprint =>
+            {
                 idempotency_keys::Entity::update_many()
                     .col_expr(idempotency_keys::Column::Claim, Expr::value(claim.token))
                     .col_expr(idempotency_keys::Column::LockedUntil, Expr::value(crate::stamp(lease_until)))
@@ -70,7 +98,7 @@ impl IdempotencyStore for SeaStore {
                 txn.commit().await.map_err(|e| db_err(e, "committing an idempotency claim"))?;
                 return Ok(KeyState::Claimed(claim));
             }
-            Some(row) => return Ok(taken(row)),
+            Some(row) => return Ok(taken(row, now)),
             None => {}
         }
         let inserted = idempotency_keys::ActiveModel {
@@ -82,6 +110,7 @@ impl IdempotencyStore for SeaStore {
             locked_until: Set(crate::stamp(lease_until)),
             response: Set(None),
             created_at: Set(crate::stamp(now)),
+            committed: Set(false),
         }
         .insert(&txn)
         .await;
@@ -95,21 +124,35 @@ impl IdempotencyStore for SeaStore {
             Err(e) if is_unique_violation(&e) => {
                 drop(txn);
                 let row = of_key().one(&self.db).await.map_err(|e| db_err(e, "loading an idempotency key"))?;
-                row.map(taken).ok_or_else(|| anyhow::anyhow!("an idempotency key vanished while it was claimed"))
+                row.map(|row| taken(row, now))
+                    .ok_or_else(|| anyhow::anyhow!("an idempotency key vanished while it was claimed"))
             }
             Err(e) => Err(db_err(e, "claiming an idempotency key")),
         }
     }
 
-    async fn release_idempotency_key(&self, claim: &Claim) -> anyhow::Result<()> {
-        idempotency_keys::Entity::delete_many()
-            .filter(idempotency_keys::Column::Scope.eq(claim.scope))
-            .filter(idempotency_keys::Column::Key.eq(claim.key.as_str()))
-            .filter(idempotency_keys::Column::Claim.eq(claim.token))
-            .filter(idempotency_keys::Column::Response.is_null())
-            .exec(&self.db)
+    async fn settle_idempotency_key(&self, claim: &Claim, sealed_answer: &str, succeeded: bool) -> anyhow::Result<()> {
+        // A failure is worth remembering only when work was done anyway.
+        let mut worth_keeping = of_claim(claim);
+        if !succeeded {
+            worth_keeping = worth_keeping.add(idempotency_keys::Column::Committed.eq(true));
+        }
+        let (txn, _writing) = self.begin_write().await?;
+        let remembered = idempotency_keys::Entity::update_many()
+            .col_expr(idempotency_keys::Column::Response, Expr::value(sealed_answer.to_owned()))
+            .filter(worth_keeping)
+            .exec(&txn)
             .await
-            .map_err(|e| db_err(e, "releasing an idempotency key"))?;
-        Ok(())
+            .map_err(|e| db_err(e, "remembering an answer"))?;
+        if remembered.rows_affected == 0 {
+            // Nothing was done: a retry runs again.
+            idempotency_keys::Entity::delete_many()
+                .filter(of_claim(claim))
+                .filter(idempotency_keys::Column::Committed.eq(false))
+                .exec(&txn)
+                .await
+                .map_err(|e| db_err(e, "releasing an idempotency key"))?;
+        }
+        txn.commit().await.map_err(|e| db_err(e, "settling an idempotency key"))
     }
 }

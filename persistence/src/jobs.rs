@@ -87,6 +87,7 @@ pub(crate) async fn advance(
 impl JobStore for SeaStore {
     async fn create_import_job(&self, new: NewImportJob, now: DateTime<Utc>) -> anyhow::Result<()> {
         let now = crate::stamp(now);
+        let (txn, _writing) = self.begin_write().await?;
         import_jobs::ActiveModel {
             id: Set(new.id),
             tenant_id: Set(new.tenant_id),
@@ -112,10 +113,12 @@ impl JobStore for SeaStore {
             updated_at: Set(now),
             finished_at: Set(None),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| db_err(e, "queueing an import job"))?;
-        Ok(())
+        // A retried upload with the same Idempotency-Key queues no second job.
+        crate::idempotency::commit(&txn).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing an import job"))
     }
 
     async fn import_job(&self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<ImportJob>> {

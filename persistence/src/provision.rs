@@ -13,7 +13,6 @@ use voxport_domain::{
     audit::AuditEvent,
     errors::{CreateUserError, TelephonyError},
     extension::NewExtension,
-    idempotency::Claim,
     ports::{ProvisionTx, QueuedEmail},
     station::{Application, Station},
     user::{NewUser, User},
@@ -23,7 +22,7 @@ use crate::{
     audit, db_err,
     devices::give_device,
     extensions::{give_extension, insert_extension},
-    idempotency, outbox,
+    outbox,
     phone_numbers::give_phone_number,
     stations::take_first_station,
     unique_violation,
@@ -108,10 +107,6 @@ impl ProvisionTx for SeaTx {
 
     async fn record(&mut self, event: &AuditEvent) -> anyhow::Result<()> {
         audit::record(&self.txn, event, None).await
-    }
-
-    async fn complete_idempotency_key(&mut self, claim: &Claim, sealed_response: &str) -> anyhow::Result<bool> {
-        idempotency::complete(&self.txn, claim, sealed_response).await
     }
 
     async fn begin_part(&mut self) -> anyhow::Result<()> {

@@ -204,3 +204,28 @@ async fn a_job_runs_as_its_submitter_is_now_and_not_at_all_once_they_are_gone() 
     assert!(job["error"].as_str().unwrap().contains("can no longer act"), "{job}");
     assert_eq!(count(&worker, &c, &prefix).await, 0);
 }
+
+#[tokio::test]
+async fn a_retried_upload_with_its_idempotency_key_queues_one_job() {
+    let (url, dir) = fresh_database().await;
+    let app = server(&test_settings(url), dir, false).await;
+    let c = app.customer().await;
+    let file = agents(1_001, &format!("re{}-", unique()), None);
+    let key = uuid::Uuid::new_v4().to_string();
+    let upload = || {
+        app.client
+            .post(app.url("/v1/users/import"))
+            .bearer_auth(&c.admin)
+            .header("content-type", "text/csv")
+            .header("idempotency-key", &key)
+            .body(file.clone())
+    };
+    let first = reply(upload().send().await.unwrap()).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let again = reply(upload().send().await.unwrap()).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers["location"], first.headers["location"], "the same job");
+    let jobs = crate::helpers::stored_strings(&app, "SELECT state FROM import_jobs").await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+}

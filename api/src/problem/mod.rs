@@ -11,7 +11,7 @@ use std::fmt;
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use voxport_domain::{errors::is_unavailable, permission::Permission};
+use voxport_domain::{errors::is_unavailable, idempotency::IdempotencyRefusal, permission::Permission};
 
 mod auth;
 mod devices;
@@ -205,6 +205,10 @@ impl ApiError {
     /// An unexpected failure: 503 when storage is unreachable, else 500.
     /// The cause is logged, never sent.
     pub fn internal(cause: anyhow::Error) -> Self {
+        // A write found the request's idempotency key taken over.
+        if let Some(refusal) = cause.chain().find_map(|e| e.downcast_ref::<IdempotencyRefusal>()) {
+            return (*refusal).into();
+        }
         let mut e = if cause.chain().any(|e| e.is::<voxport_domain::request::PreconditionFailed>()) {
             Self::new(
                 StatusCode::PRECONDITION_FAILED,

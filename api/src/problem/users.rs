@@ -37,7 +37,6 @@ impl From<CreateUserError> for ApiError {
                 Self::field("extension", "setting up telephony needs a phone number (phone_number_id) or an extension")
             }
             CreateUserError::Telephony(e) => e.into(),
-            CreateUserError::Idempotency(refusal) => refusal.into(),
             CreateUserError::Unknown(e) => Self::internal(e),
         }
     }

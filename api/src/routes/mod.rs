@@ -52,7 +52,7 @@ pub mod webhooks;
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Deserializer, Serialize};
-use voxport_domain::{idempotency::Outcome, paging::PageRequest, services::NewPassword, values::Secret};
+use voxport_domain::{paging::PageRequest, services::NewPassword, values::Secret};
 
 use crate::{extract::Fields, problem::ApiError};
 
@@ -118,20 +118,7 @@ pub(crate) fn new_password(
     }
 }
 
-/// The answer to a creation: 201 with the new resource's `Location`. A
-/// replay of an earlier request with the same `Idempotency-Key` answers
-/// the same, and says so in `Idempotent-Replayed`.
-pub(crate) fn created<T, V: Serialize>(
-    outcome: Outcome<T>,
-    location: impl FnOnce(&T) -> String,
-    view: impl FnOnce(&T) -> V,
-) -> HttpResponse {
-    let replayed = outcome.is_replayed();
-    let result = outcome.into_inner();
-    let mut response = HttpResponse::Created();
-    response.insert_header((actix_web::http::header::LOCATION, location(&result)));
-    if replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
-    }
-    response.json(view(&result))
+/// The answer to a creation: 201 with the new resource's `Location`.
+pub(crate) fn created(location: String, view: impl Serialize) -> HttpResponse {
+    HttpResponse::Created().insert_header((actix_web::http::header::LOCATION, location)).json(view)
 }

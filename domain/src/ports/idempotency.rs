@@ -8,8 +8,8 @@ use crate::idempotency::{Claim, IdempotencyKey, KeyState};
 pub trait IdempotencyStore {
     /// Claims `key` of `scope` for a request with `fingerprint` until
     /// `lease_until`. A key older than `forget_before` is forgotten first;
-    /// a claimed key without an answer whose lease ran out is taken over
-    /// when the fingerprint matches.
+    /// a key whose request committed nothing and whose lease ran out is
+    /// taken over when the fingerprint matches.
     ///
     /// # Errors
     /// When storage fails.
@@ -23,9 +23,16 @@ pub trait IdempotencyStore {
         forget_before: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<KeyState>> + Send;
 
-    /// Lets the key go after the request failed, so a retry runs again.
+    /// Stores `sealed_answer` on the claimed key when `succeeded` or when
+    /// its request committed work, else deletes the key. Does nothing when
+    /// the claim is no longer this request's.
     ///
     /// # Errors
     /// When storage fails.
-    fn release_idempotency_key(&self, claim: &Claim) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn settle_idempotency_key(
+        &self,
+        claim: &Claim,
+        sealed_answer: &str,
+        succeeded: bool,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

@@ -8,7 +8,6 @@ use crate::{
     audit::AuditEvent,
     errors::*,
     extension::NewExtension,
-    idempotency::Claim,
     station::{Application, Station},
     user::{NewUser, User},
 };
@@ -96,17 +95,6 @@ pub trait ProvisionTx: Send {
     /// # Errors
     /// When storage fails.
     fn record(&mut self, event: &AuditEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
-
-    /// Stores the sealed answer on a claimed idempotency key; false when
-    /// the claim was lost (then nothing may commit).
-    ///
-    /// # Errors
-    /// When storage fails.
-    fn complete_idempotency_key(
-        &mut self,
-        claim: &Claim,
-        sealed_response: &str,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// Marks where one part of a larger provisioning (one row of an
     /// import) begins, so that its failure can be undone alone.

@@ -1,33 +1,22 @@
 //! The `Idempotency-Key` protocol (see `crate::idempotency` for the
-//! design): claim the key, run the work once, remember its result with it,
-//! and answer that result again to a retry.
+//! design): claim the key for the caller, let the request's writes mark it
+//! committed, remember the request's answer, and answer it again to a
+//! retry.
 
-use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
 use super::Voxport;
 use crate::{
     actor::Actor,
-    idempotency::{Claim, IdempotencyRefusal, IdempotentRequest, KeyState, Outcome, sealing_context},
+    idempotency::{Claim, IdempotencyRefusal, IdempotentRequest, KeyState, sealing_context},
     ports::Store,
 };
 
-/// How long a claim without an answer keeps a retry out: longer than any
-/// request runs.
+/// How long a claim keeps a retry out while its request runs: longer than
+/// any request runs. A request still running past it loses its key to a
+/// retry and commits nothing.
 const LEASE_SECONDS: i64 = 60;
-
-/// The form remembered results are written in. A release that changes
-/// the shape of a result bumps it: a retry across such a release is told
-/// its answer is gone instead of answered wrongly.
-const RESULT_VERSION: u32 = 1;
-
-#[derive(Serialize, Deserialize)]
-struct Remembered<T> {
-    version: u32,
-    result: T,
-}
 
 /// Whose keys a key is among: the caller's, in the tenant they act in (a
 /// support agent's keys in one customer are not their keys in another).
@@ -39,26 +28,38 @@ fn scope(actor: &Actor) -> Uuid {
     }
 }
 
+/// What claiming a key found.
+#[derive(Debug)]
+pub enum KeyClaim {
+    /// The key is this request's: it runs, and its answer is remembered.
+    Ours(Claim),
+    /// An earlier request with this key and body is done; this is the
+    /// answer it gave, as [`Voxport::settle_idempotency_key`] was handed it.
+    Answered(Vec<u8>),
+}
+
+/// Why claiming a key failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error(transparent)]
+    Refused(#[from] IdempotencyRefusal),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
 impl<S: Store> Voxport<S> {
-    /// Runs `work` once per idempotency key of the actor. Without a key it
-    /// just runs. With one it claims the key first: a key whose work
-    /// committed answers the remembered result (`Replayed`); a key in use
-    /// for another request, or by a request still running, refuses. `work`
-    /// gets the claim and must store its result on it, with
-    /// [`Self::seal_result`], in the transaction of the work; when it
-    /// fails, the claim is let go so that a retry runs again.
-    pub(super) async fn once<T, E>(
+    /// Claims the request's key for `actor`: a key whose request is done
+    /// answers what it answered; a key used for another request, or whose
+    /// request still runs, refuses.
+    ///
+    /// # Errors
+    /// [`ClaimError::Refused`] as above; `Internal` when storage fails.
+    pub async fn claim_idempotency_key(
         &self,
         actor: &Actor,
-        request: Option<&IdempotentRequest>,
+        request: &IdempotentRequest,
         now: DateTime<Utc>,
-        work: impl AsyncFnOnce(Option<&Claim>) -> Result<T, E>,
-    ) -> Result<Outcome<T>, E>
-    where
-        T: DeserializeOwned,
-        E: From<anyhow::Error> + From<IdempotencyRefusal>,
-    {
-        let Some(request) = request else { return work(None).await.map(Outcome::Done) };
+    ) -> Result<KeyClaim, ClaimError> {
         let scope = scope(actor);
         let state = self
             .store
@@ -71,38 +72,36 @@ impl<S: Store> Voxport<S> {
                 now - self.settings.idempotency_lifetime,
             )
             .await?;
-        let claim = match state {
-            KeyState::Claimed(claim) => claim,
+        match state {
+            KeyState::Claimed(claim) => Ok(KeyClaim::Ours(claim)),
             KeyState::Taken { fingerprint, .. } if fingerprint != request.fingerprint => {
-                return Err(IdempotencyRefusal::KeyReused.into());
+                Err(IdempotencyRefusal::KeyReused.into())
             }
-            KeyState::Taken { response: None, .. } => return Err(IdempotencyRefusal::InProgress.into()),
             KeyState::Taken { response: Some(sealed), .. } => {
-                let opened = self.secrets.open(&sealed, &sealing_context(scope, &request.key))?;
-                return match serde_json::from_slice::<Remembered<T>>(&opened) {
-                    Ok(Remembered { version: RESULT_VERSION, result }) => Ok(Outcome::Replayed(result)),
-                    Ok(_) | Err(_) => Err(IdempotencyRefusal::Forgotten.into()),
-                };
-            }
-        };
-        match work(Some(&claim)).await {
-            Ok(result) => Ok(Outcome::Done(result)),
-            Err(e) => {
-                // The work's own error is the answer; a key that could not
-                // be let go runs out with its lease.
-                if let Err(release) = self.store.release_idempotency_key(&claim).await {
-                    tracing::warn!(error = ?release, "an idempotency key could not be let go");
+                match self.secrets.open(&sealed, &sealing_context(scope, &request.key)) {
+                    Ok(answer) => Ok(KeyClaim::Answered(answer)),
+                    // Sealed with a key this installation no longer has.
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "a remembered answer could not be opened");
+                        Err(IdempotencyRefusal::Forgotten.into())
+                    }
                 }
-                Err(e)
             }
+            KeyState::Taken { committed: true, lease_over: true, .. } => Err(IdempotencyRefusal::Forgotten.into()),
+            KeyState::Taken { .. } => Err(IdempotencyRefusal::InProgress.into()),
         }
     }
 
-    /// The sealed form of the result remembered for `claim`: it may hold a
-    /// generated password.
-    pub(super) fn seal_result<T: Serialize>(&self, claim: &Claim, result: &T) -> anyhow::Result<String> {
-        let json = serde_json::to_vec(&Remembered { version: RESULT_VERSION, result })
-            .context("writing a remembered result")?;
-        self.secrets.seal(&json, &sealing_context(claim.scope, &claim.key))
+    /// Settles a claimed key once its request is done: the answer is
+    /// remembered (sealed) when the request succeeded or committed any
+    /// work; otherwise the key is let go, so that a retry runs again. A
+    /// claim another request took over is left alone.
+    ///
+    /// # Errors
+    /// When storage fails; a key that could not be settled runs out with
+    /// its lease.
+    pub async fn settle_idempotency_key(&self, claim: &Claim, answer: &[u8], succeeded: bool) -> anyhow::Result<()> {
+        let sealed = self.secrets.seal(answer, &sealing_context(claim.scope, &claim.key))?;
+        self.store.settle_idempotency_key(claim, &sealed, succeeded).await
     }
 }

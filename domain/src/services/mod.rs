@@ -32,6 +32,7 @@ use std::sync::Arc;
 pub use api_clients::{ClientCredentials, DEFAULT_SECRET_OVERLAP, Introspection, IssuedToken};
 pub use emails::{DeliveryReport, Mailer, Postman, PostmanSettings};
 pub use extensions::NewExtensionRequest;
+pub use idempotency::{ClaimError, KeyClaim};
 pub use import::{
     ColumnProblem, ImportMode, ImportOptions, ImportOutcome, ImportProgress, ImportReferences, ImportRow, JobRequest,
     RowFailure,

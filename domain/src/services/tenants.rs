@@ -302,6 +302,6 @@ impl<S: Store> Voxport<S> {
             telephony: Telephony::default(),
             send_welcome_email: false,
         };
-        Ok(self.create_user(&system, request, CreateOptions::default(), now).await?.into_inner())
+        self.create_user(&system, request, CreateOptions::default(), now).await
     }
 }

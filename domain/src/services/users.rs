@@ -9,7 +9,6 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,7 +17,6 @@ use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
     errors::{CreateUserError, DeleteUserError, TelephonyError, UpdateUserError},
-    idempotency::{Claim, IdempotencyRefusal, IdempotentRequest, Outcome},
     paging::{Page, PageRequest, Sort},
     permission::Permission,
     ports::{EndSessions, ProvisionTx as _, Store, UserUpdate},
@@ -85,16 +83,12 @@ pub struct DeviceRequest {
 pub struct CreateOptions {
     /// Check everything, write nothing.
     pub dry_run: bool,
-    /// The client's `Idempotency-Key`: a retry answers what the first
-    /// request did instead of creating a second user.
-    pub idempotency: Option<IdempotentRequest>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct CreatedUser {
     pub user: User,
     /// The generated password, to be shown once.
-    #[serde(with = "crate::values::remembered_password")]
     pub generated_password: Option<Password>,
     /// Whether a welcome email was written.
     pub welcome_email: bool,
@@ -121,8 +115,8 @@ impl<S: Store> Voxport<S> {
     /// Creates a user with, optionally, everything they need to make calls,
     /// in one transaction: all of it happens or none of it does. The
     /// welcome email is written in the same transaction (PRODUCT.md rules
-    /// 2 to 5 and 9), and so is the answer remembered for the request's
-    /// idempotency key: a retry with the key gets it again.
+    /// 2 to 5 and 9). With `dry_run`, everything is checked and rolled
+    /// back.
     ///
     /// # Errors
     /// See [`CreateUserError`].
@@ -132,38 +126,14 @@ impl<S: Store> Voxport<S> {
         req: CreateUser,
         options: CreateOptions,
         now: DateTime<Utc>,
-    ) -> Result<Outcome<CreatedUser>, CreateUserError> {
-        if options.dry_run {
-            return self.provision(actor, req, true, None, now).await.map(Outcome::Done);
-        }
-        self.once(actor, options.idempotency.as_ref(), now, async |claim| {
-            self.provision(actor, req, false, claim, now).await
-        })
-        .await
-    }
-
-    /// The work of [`Self::create_user`]: with `dry_run`, everything is
-    /// checked and rolled back; with a `claim`, the answer is stored on it
-    /// in the same transaction.
-    async fn provision(
-        &self,
-        actor: &Actor,
-        req: CreateUser,
-        dry_run: bool,
-        claim: Option<&Claim>,
-        now: DateTime<Utc>,
     ) -> Result<CreatedUser, CreateUserError> {
+        let dry_run = options.dry_run;
         let prepared = self.prepare_user(actor, req, !dry_run).await?;
         let mut tx = self.store.begin_provisioning(now).await?;
         let created = self.write_user(&mut tx, actor, prepared, now).await?;
         if dry_run {
             tx.rollback().await?;
             return Ok(created);
-        }
-        if let Some(claim) = claim
-            && !tx.complete_idempotency_key(claim, &self.seal_result(claim, &created)?).await?
-        {
-            return Err(IdempotencyRefusal::InProgress.into());
         }
         tx.commit().await?;
         if created.welcome_email {

@@ -20,7 +20,7 @@ pub use email::{Email, InvalidEmail};
 pub use language::{InvalidLanguage, Language, SUPPORTED_LANGUAGES};
 pub use login::{InvalidLogin, LOGIN_PATTERN, Login};
 pub use name::{InvalidName, Label, NAME_PATTERN, PersonName, TenantName};
-pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password, PasswordPolicy, remembered_password};
+pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password, PasswordPolicy};
 pub use secret::Secret;
 pub use slug::{InvalidSlug, SLUG_PATTERN, Slug};
 pub use timezone::{InvalidTimezone, Timezone};

@@ -154,30 +154,6 @@ impl Password {
     }
 }
 
-/// Serde for a generated password remembered with the answer that showed
-/// it (sealed at rest, for an idempotent retry): the one place a password
-/// is written out, and read back without the policy that made it.
-pub mod remembered_password {
-    use serde::{Deserialize as _, Deserializer, Serializer};
-
-    use super::Password;
-
-    /// # Errors
-    /// As the serializer.
-    pub fn serialize<S: Serializer>(password: &Option<Password>, s: S) -> Result<S::Ok, S::Error> {
-        match password {
-            Some(p) => s.serialize_some(p.expose()),
-            None => s.serialize_none(),
-        }
-    }
-
-    /// # Errors
-    /// As the deserializer.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Password>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(Password))
-    }
-}
-
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(<redacted>)")

@@ -10,9 +10,11 @@ pub struct Model {
     pub fingerprint: String,
     pub claim: Uuid,
     pub locked_until: ChronoDateTimeUtc,
-    /// The sealed answer, once the request committed.
+    /// The sealed answer, once the request is done.
     pub response: Option<String>,
     pub created_at: ChronoDateTimeUtc,
+    /// Whether the request's work committed.
+    pub committed: bool,
 }
 
 /// Hand-written so the sealed answer never reaches a log line.

@@ -52,19 +52,6 @@ pub struct CreateUserParams {
     pub dry_run: Option<bool>,
 }
 
-/// The `Idempotency-Key` request header.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IdempotencyHeader {
-    /// Makes a retried creation answer what the first one answered instead
-    /// of creating a second user. The same key with another body is a 422
-    /// (`validation_failed`); while the first request still runs, a 409
-    /// (`idempotency_key_in_progress`). Keys are kept per caller for the
-    /// configured `idempotency_key_hours`.
-    #[param(rename = "Idempotency-Key", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)]
-    pub idempotency_key: Option<String>,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({

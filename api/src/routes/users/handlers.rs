@@ -5,7 +5,6 @@ use chrono::Utc;
 use uuid::Uuid;
 use voxport_domain::{
     Voxport,
-    idempotency::{IdempotentRequest, fingerprint},
     permission::Permission,
     ports::Store,
     services::CreateOptions,
@@ -14,14 +13,14 @@ use voxport_domain::{
 
 use crate::routes::created;
 use crate::{
-    extract::{Auth, IdempotencyKeyHeader, Json, JsonWithValue, Query},
+    extract::{Auth, Json, Query},
     problem::{ApiError, Problem},
     responses::{BadBody, BadQuery, Forbidden, Unauthenticated, UserNotFound},
     views::{CreatedUserView, DryRunView, Status, UserPage, UserView},
 };
 
 use super::{
-    bodies::{CreateUserBody, CreateUserParams, IdempotencyHeader, UpdateUserBody, UserListParams, UserSort},
+    bodies::{CreateUserBody, CreateUserParams, UpdateUserBody, UserListParams, UserSort},
     parse::{parse_create_user, parse_update_user},
 };
 
@@ -90,7 +89,7 @@ pub async fn list_users<S: Store>(
 /// `not`); applications need a station that unlocks them.
 #[utoipa::path(
     post, path = "/v1/users", tag = "users", operation_id = "create_user",
-    params(CreateUserParams, IdempotencyHeader),
+    params(CreateUserParams),
     request_body = CreateUserBody,
     responses(
         (status = 201, description = "The user was created", body = CreatedUserView),
@@ -105,27 +104,22 @@ pub async fn list_users<S: Store>(
 pub async fn create_user<S: Store>(
     app: web::Data<Voxport<S>>,
     auth: Auth,
-    key: IdempotencyKeyHeader,
     Query(params): Query<CreateUserParams>,
-    JsonWithValue(body, raw): JsonWithValue<CreateUserBody>,
+    Json(body): Json<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.require(Permission::UsersWrite)?;
-    let key = key.parse()?;
     let request = parse_create_user(body)?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let idempotency = key.map(|key| IdempotentRequest { key, fingerprint: fingerprint("create_user", &raw) });
     let now = Utc::now();
-    let outcome = app.create_user(actor, request, CreateOptions { dry_run, idempotency }, now).await?;
+    let user = app.create_user(actor, request, CreateOptions { dry_run }, now).await?;
     if dry_run {
-        let created = outcome.into_inner();
         return Ok(HttpResponse::Ok().json(DryRunView {
             dry_run: true,
-            user: UserView::new(&created.user, now),
-            welcome_email: created.welcome_email,
+            user: UserView::new(&user.user, now),
+            welcome_email: user.welcome_email,
         }));
     }
-    // As it was when it was created, for a replay too.
-    Ok(created(outcome, |c| format!("/v1/users/{}", c.user.id), |c| CreatedUserView::new(c, c.user.created_at)))
+    Ok(created(format!("/v1/users/{}", user.user.id), CreatedUserView::new(&user, now)))
 }
 
 /// Show a user
