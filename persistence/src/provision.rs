@@ -24,7 +24,7 @@ use crate::{
     extensions::{give_extension, insert_extension},
     outbox,
     phone_numbers::give_phone_number,
-    stations::take_first_station,
+    stations::Licences,
     unique_violation,
     users::{find_user, new_user_model},
 };
@@ -34,12 +34,17 @@ pub struct SeaTx {
     _writing: crate::Writing,
     /// When the provisioning happens: every row it writes says so.
     now: DateTime<Utc>,
+    /// The station licences taken, written at the commit.
+    licences: Licences,
+    /// The licences as they were when the current part began, to go back
+    /// to when it is undone.
+    before_part: Option<Licences>,
 }
 
 impl SeaTx {
     pub(crate) async fn begin(store: &crate::SeaStore, now: DateTime<Utc>) -> anyhow::Result<Self> {
         let (txn, writing) = store.begin_write().await?;
-        Ok(Self { txn, _writing: writing, now: crate::stamp(now) })
+        Ok(Self { txn, _writing: writing, now: crate::stamp(now), licences: Licences::default(), before_part: None })
     }
 }
 
@@ -84,7 +89,7 @@ impl ProvisionTx for SeaTx {
     }
 
     async fn assign_station(&mut self, tenant: Uuid, user: Uuid, station: Uuid) -> Result<Station, TelephonyError> {
-        take_first_station(&self.txn, tenant, user, station, self.now).await
+        self.licences.take_first(&self.txn, tenant, user, station, self.now).await
     }
 
     async fn assign_device(
@@ -111,11 +116,19 @@ impl ProvisionTx for SeaTx {
 
     async fn begin_part(&mut self) -> anyhow::Result<()> {
         self.txn.execute_unprepared("SAVEPOINT voxport_part").await.map_err(|e| db_err(e, "beginning a part"))?;
+        self.before_part = Some(self.licences.clone());
         Ok(())
     }
 
     async fn end_part(&mut self, keep: bool) -> anyhow::Result<()> {
         // Rolling back to a savepoint keeps it; it is released either way.
+        if let Some(before) = self.before_part.take()
+            && !keep
+        {
+            // Pools first locked in the part are let go with it, and
+            // locked again when a later part takes from them.
+            self.licences = before;
+        }
         if !keep {
             self.txn
                 .execute_unprepared("ROLLBACK TO SAVEPOINT voxport_part")
@@ -135,6 +148,7 @@ impl ProvisionTx for SeaTx {
     }
 
     async fn commit(self) -> anyhow::Result<()> {
+        self.licences.write(&self.txn).await?;
         self.txn.commit().await.map_err(|e| db_err(e, "committing a provisioning"))
     }
 

@@ -1,6 +1,8 @@
 //! Station pools and licences. A licence is taken with one conditional
 //! UPDATE (`in_use < quantity`), so concurrent requests never overbook a
-//! pool on either database; the CHECK constraint is the backstop. Each
+//! pool on either database; the CHECK constraint is the backstop. A
+//! provisioning (a set-up, an import) locks the pool's row instead and
+//! counts its licences until it commits ([`Licences`]). Each
 //! assignment runs in a write transaction that first locks the user's row,
 //! so one user's concurrent changes apply one after the other.
 
@@ -155,20 +157,95 @@ pub(crate) async fn take_station(
     Ok(updated)
 }
 
-/// Gives a user who holds no licence yet (one being created) a licence of
-/// `station_id`: the licence is taken first, and the applications they
-/// were given are checked against what it unlocks (PRODUCT.md rule 9, by
-/// [`Station::locked`]). Part of the caller's transaction.
-pub(crate) async fn take_first_station(
-    db: &impl ConnectionTrait,
-    tenant: Uuid,
-    user: Uuid,
-    station_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Station, TelephonyError> {
-    let row = take_licence(db, tenant, station_id, now).await?;
-    record_assignment(db, tenant, user, station_id, now).await?;
-    Ok(station(row)?)
+/// The licences a provisioning transaction takes, counted as it goes and
+/// written once per pool when it commits ([`Licences::write`]). An import
+/// takes thousands of one pool's licences in one transaction: an UPDATE
+/// per licence would leave that many versions of the pool's row for every
+/// later statement of the transaction to walk past (on PostgreSQL each
+/// savepoint's version stays until the commit), and the import would slow
+/// down with the square of its rows.
+///
+/// The pool's row is locked when its first licence is taken (`FOR
+/// UPDATE`; on SQLite the write lock), so nobody else takes or changes
+/// its licences before this transaction ends, and the count kept here is
+/// the count (rule 2).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Licences {
+    pools: std::collections::HashMap<Uuid, Pool>,
+}
+
+#[derive(Debug, Clone)]
+struct Pool {
+    /// The pool's row as locked.
+    row: stations::Model,
+    /// Licences taken since.
+    taken: i32,
+}
+
+impl Licences {
+    /// Gives a user who holds no licence yet (one being created) a licence
+    /// of `station_id`: the licence is taken first, and the applications
+    /// they were given are checked against what it unlocks (PRODUCT.md
+    /// rule 9, by the domain).
+    pub(crate) async fn take_first(
+        &mut self,
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        user: Uuid,
+        station_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Station, TelephonyError> {
+        let pool = match self.pools.entry(station_id) {
+            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+            std::collections::hash_map::Entry::Vacant(free) => {
+                let row = stations::Entity::find_by_id(station_id)
+                    .filter(stations::Column::TenantId.eq(tenant))
+                    .lock(LockType::Update)
+                    .one(db)
+                    .await
+                    .map_err(|e| db_err(e, "locking a station"))?
+                    .ok_or(TelephonyError::StationNotFound)?;
+                free.insert(Pool { row, taken: 0 })
+            }
+        };
+        let in_use = pool.row.in_use + pool.taken;
+        if in_use >= pool.row.quantity {
+            return Err(TelephonyError::StationUnavailable {
+                quantity: u32::try_from(pool.row.quantity).unwrap_or(0),
+                in_use: u32::try_from(in_use).unwrap_or(0),
+            });
+        }
+        pool.taken += 1;
+        let now_in_use = stations::Model { in_use: in_use + 1, ..pool.row.clone() };
+        if now_in_use.in_use >= now_in_use.quantity {
+            let exhausted = WebhookEvent {
+                event_type: WebhookEventType::StationExhausted,
+                occurred_at: now,
+                data: json!({"id": now_in_use.id, "code": now_in_use.code, "quantity": now_in_use.quantity}),
+            };
+            crate::webhooks::enqueue(db, tenant, &[exhausted]).await?;
+        }
+        record_assignment(db, tenant, user, station_id, now).await?;
+        Ok(station(now_in_use)?)
+    }
+
+    /// Writes the licences taken, one UPDATE per pool; part of the
+    /// transaction, just before it commits.
+    pub(crate) async fn write(&self, db: &impl ConnectionTrait) -> anyhow::Result<()> {
+        for pool in self.pools.values().filter(|p| p.taken > 0) {
+            let written = stations::Entity::update_many()
+                .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(pool.taken))
+                .filter(stations::Column::Id.eq(pool.row.id))
+                .filter(Expr::col(stations::Column::InUse).add(pool.taken).lte(Expr::col(stations::Column::Quantity)))
+                .exec(db)
+                .await
+                .map_err(|e| db_err(e, "taking station licences"))?;
+            if written.rows_affected != 1 {
+                anyhow::bail!("station {} changed while its row was locked", pool.row.id);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Takes one licence of the tenant's `station_id` by one conditional
