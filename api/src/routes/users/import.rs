@@ -18,7 +18,8 @@ use voxport_domain::{
     phone_number::E164,
     ports::Store,
     services::{
-        ColumnProblem, ImportMode, ImportOptions, ImportOutcome, ImportReferences, ImportRow, JobRequest, RowFailure,
+        ColumnProblem, ImportMode, ImportOptions, ImportOutcome, ImportReferences, ImportRow, JobRequest, NewPassword,
+        RowFailure,
     },
 };
 
@@ -203,6 +204,22 @@ pub async fn import_users<S: Store>(
     let mode = params.mode.unwrap_or_default();
     let domain_mode = mode.into();
     if rows.len() > IMPORT_MAX_ROWS {
+        // A generated password is shown once, in the answer; a job's
+        // answer lists no users, so it would be shown to nobody.
+        let generating: Vec<FieldError> = rows
+            .iter()
+            .filter(|r| matches!(&r.parsed, Ok(req) if matches!(req.password, NewPassword::Generate)))
+            .map(|r| FieldError {
+                field: format!("[{}].generate_password", r.row.saturating_sub(1)),
+                message: format!(
+                    "a file of more than {IMPORT_MAX_ROWS} rows runs as a job, whose answer shows no passwords: \
+                     give a password or leave it out for a set-password link"
+                ),
+            })
+            .collect();
+        if !generating.is_empty() {
+            return Err(ApiError::validation(generating));
+        }
         let content_type = if csv { "text/csv" } else { "application/json" };
         let total = u32::try_from(rows.len()).unwrap_or(u32::MAX);
         let job = app
