@@ -5,8 +5,8 @@
 //! reads `/metrics` and the process's resident memory, and writes
 //! `BENCHMARKS.md`: every figure beside its ceiling, measured in the same
 //! run (a bare actix-web JSON hello; argon2 verifications per second at
-//! voxport's parameters). Goals live here and in the report, never in a
-//! timed test.
+//! voxport's parameters), and times a 10,000-row CSV import (issue 13).
+//! Goals live here and in the report, never in a timed test.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line tool reports on the console")]
 
@@ -437,6 +437,11 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
         .await?;
     println!("refreshes: {:.0}/s", f.refresh.rps);
 
+    let (rows, seconds) = import(&server, &op).await?;
+    f.import_rows = rows;
+    f.import_seconds = seconds;
+    println!("import of {rows} rows: {seconds:.1} s, {:.0} rows/s", rows as f64 / seconds);
+
     let metrics = server.metrics().await?;
     f.hash_wait_mean_ms = 1000.0 * metric(&metrics, "voxport_password_hash_wait_seconds_sum")
         / metric(&metrics, "voxport_password_hash_wait_seconds_count").max(1.0);
@@ -444,4 +449,65 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
         / metric(&metrics, "voxport_password_hash_seconds_count").max(1.0);
     f.pool_in_use = metric(&metrics, "voxport_db_pool_in_use");
     Ok(f)
+}
+
+/// Rows of the import figure (issue 13: 10,000 rows in at most 30 s).
+const IMPORT_ROWS: usize = 10_000;
+
+/// Imports [`IMPORT_ROWS`] users without passwords, each with a new
+/// extension and a station licence, as one CSV upload into a tenant of
+/// their own (a job, in the default all-or-nothing mode); answers the rows
+/// and the seconds from the upload to the job's end.
+async fn import(server: &Server, operator: &str) -> anyhow::Result<(usize, f64)> {
+    let tenant = server
+        .post(
+            "/v1/tenants",
+            Some(operator),
+            json!({"name": "Import Corp", "slug": "import", "admin": {"login": "import-admin",
+                   "email": "it@import.example", "first_name": "Ida", "last_name": "Admin", "password": PASSWORD}}),
+        )
+        .await?;
+    server
+        .post(
+            "/v1/stations",
+            Some(operator),
+            json!({"tenant_id": tenant["id"], "name": "Standard", "code": "standard",
+                   "applications": ["desktop_app"], "quantity": IMPORT_ROWS}),
+        )
+        .await?;
+    let admin = server.sign_in("import-admin", PASSWORD).await?["access_token"].as_str().context("a token")?.to_owned();
+    let mut file = String::from("login,email,first_name,last_name,extension,extension_type,station,applications\n");
+    for n in 0..IMPORT_ROWS {
+        file.push_str(&format!(
+            "moved{n:05},moved{n:05}@import.example,Moved,Agent {n},{},sip,standard,desktop_app\n",
+            200_000 + n
+        ));
+    }
+    let started = Instant::now();
+    let res = server
+        .client
+        .post(format!("{}/v1/users/import", server.base))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await?;
+    if res.status() != 202 {
+        bail!("the import answered {}: {}", res.status(), res.text().await.unwrap_or_default());
+    }
+    let location = res.headers().get("location").and_then(|l| l.to_str().ok()).context("a job location")?.to_owned();
+    loop {
+        let job = server.call(reqwest::Method::GET, &location, Some(&admin), &Value::Null).await?;
+        match job["state"].as_str() {
+            Some("succeeded") => {
+                let created = job["rows_created"].as_u64().unwrap_or(0);
+                if created != IMPORT_ROWS as u64 {
+                    bail!("the import created {created} of {IMPORT_ROWS} rows: {job}");
+                }
+                return Ok((IMPORT_ROWS, started.elapsed().as_secs_f64()));
+            }
+            Some("failed" | "cancelled") => bail!("the import ended: {job}"),
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }

@@ -46,6 +46,8 @@ pub struct DbFigures {
     pub hash_wait_mean_ms: f64,
     pub hash_mean_ms: f64,
     pub pool_in_use: f64,
+    pub import_rows: usize,
+    pub import_seconds: f64,
 }
 
 impl DbFigures {
@@ -188,9 +190,17 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "| one-call set-ups without a password, 16 connections | {:.0}/s | 500/s | | {} |\n",
+            "| one-call set-ups without a password, 16 connections | {:.0}/s | 500/s | | {} |",
             db.setups_per_second,
             verdict(db.setups_per_second >= 500.0)
+        );
+        let import_rate = if db.import_seconds > 0.0 { db.import_rows as f64 / db.import_seconds } else { 0.0 };
+        let _ = writeln!(
+            out,
+            "| import of {} users without passwords, each with an extension and a station licence (one CSV upload, a job, all or nothing) | {:.1} s ({import_rate:.0} rows/s) | 30 s | | {} |\n",
+            db.import_rows,
+            db.import_seconds,
+            verdict(db.import_seconds > 0.0 && db.import_seconds <= 30.0)
         );
         let _ = writeln!(
             out,
