@@ -217,14 +217,7 @@ impl Licences {
         }
         pool.taken += 1;
         let now_in_use = stations::Model { in_use: in_use + 1, ..pool.row.clone() };
-        if now_in_use.in_use >= now_in_use.quantity {
-            let exhausted = WebhookEvent {
-                event_type: WebhookEventType::StationExhausted,
-                occurred_at: now,
-                data: json!({"id": now_in_use.id, "code": now_in_use.code, "quantity": now_in_use.quantity}),
-            };
-            crate::webhooks::enqueue(db, tenant, &[exhausted]).await?;
-        }
+        announce_if_exhausted(db, tenant, &now_in_use, now).await?;
         record_assignment(db, tenant, user, station_id, now).await?;
         Ok(station(now_in_use)?)
     }
@@ -248,6 +241,24 @@ impl Licences {
     }
 }
 
+/// `station.exhausted` for a pool whose last licence was just taken.
+async fn announce_if_exhausted(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    row: &stations::Model,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if row.in_use < row.quantity {
+        return Ok(());
+    }
+    let exhausted = WebhookEvent {
+        event_type: WebhookEventType::StationExhausted,
+        occurred_at: now,
+        data: json!({"id": row.id, "code": row.code, "quantity": row.quantity}),
+    };
+    crate::webhooks::enqueue(db, tenant, &[exhausted]).await
+}
+
 /// Takes one licence of the tenant's `station_id` by one conditional
 /// update (rule 2: concurrent requests never overbook a pool), answering
 /// the pool as it is after.
@@ -266,14 +277,7 @@ async fn take_licence(
         .await
         .map_err(|e| db_err(e, "taking a station licence"))?;
     if let Some(row) = taken.into_iter().next() {
-        if row.in_use >= row.quantity {
-            let exhausted = WebhookEvent {
-                event_type: WebhookEventType::StationExhausted,
-                occurred_at: now,
-                data: json!({"id": row.id, "code": row.code, "quantity": row.quantity}),
-            };
-            crate::webhooks::enqueue(db, tenant, &[exhausted]).await?;
-        }
+        announce_if_exhausted(db, tenant, &row, now).await?;
         return Ok(row);
     }
     let current = stations::Entity::find_by_id(station_id)

@@ -249,6 +249,21 @@ impl TestApp {
         self.post("/v1/users", token, body).await.expect(201)
     }
 
+    /// An access token of the API client `client` (a creation's answer),
+    /// by the client-credentials grant.
+    pub async fn client_token(&self, client: &Value) -> String {
+        let issued = self
+            .client
+            .post(self.url("/v1/oauth/token"))
+            .basic_auth(client["client_id"].as_str().unwrap(), client["client_secret"].as_str())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await
+            .unwrap();
+        reply(issued).await.expect(200)["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// The id of a built-in role of the caller's tenant, by name.
     pub async fn role_id(&self, token: &str, name: &str) -> String {
         let roles = self.get("/v1/roles", token).await.expect(200);

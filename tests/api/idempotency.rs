@@ -202,16 +202,7 @@ async fn keys_belong_to_one_caller_and_one_request() {
         )
         .await
         .expect(201);
-    let issued = app
-        .client
-        .post(app.url("/v1/oauth/token"))
-        .basic_auth(client["client_id"].as_str().unwrap(), client["client_secret"].as_str())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
-    let token = reply(issued).await.expect(200)["access_token"].as_str().unwrap().to_owned();
+    let token = app.client_token(&client).await;
     let made = keyed(&app, &token, &key, "/v1/extensions", &ext).await;
     assert_eq!(made.status, 201, "{}", made.body);
     assert!(made.headers.get("idempotent-replayed").is_none());

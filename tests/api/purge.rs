@@ -40,16 +40,7 @@ async fn what_outlived_its_use_is_purged_once_however_many_replicas_purge() {
     // An API client's token.
     let client =
         app.post("/v1/api-clients", &c.admin, json!({"name": "CRM", "permissions": ["users:read"]})).await.expect(201);
-    let issued = app
-        .client
-        .post(app.url("/v1/oauth/token"))
-        .basic_auth(client["client_id"].as_str().unwrap(), client["client_secret"].as_str())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(issued.status(), 200);
+    app.client_token(&client).await;
     for _ in 0..50 {
         if counts(&app).await[1] > 0 {
             break;
