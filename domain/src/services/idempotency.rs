@@ -29,13 +29,22 @@ fn scope(actor: &Actor) -> Uuid {
 }
 
 /// What claiming a key found.
-#[derive(Debug)]
 pub enum KeyClaim {
     /// The key is this request's: it runs, and its answer is remembered.
     Ours(Claim),
     /// An earlier request with this key and body is done; this is the
     /// answer it gave, as [`Voxport::settle_idempotency_key`] was handed it.
     Answered(Vec<u8>),
+}
+
+impl std::fmt::Debug for KeyClaim {
+    // The answer may hold a secret shown once.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ours(claim) => f.debug_tuple("Ours").field(claim).finish(),
+            Self::Answered(answer) => write!(f, "Answered(<{} bytes>)", answer.len()),
+        }
+    }
 }
 
 /// Why claiming a key failed.
