@@ -37,7 +37,10 @@ use serde::{Deserialize, Serialize};
 use voxport_domain::{
     Voxport,
     actor::Actor,
-    idempotency::{Claim, IDEMPOTENCY_KEY_PATTERN, IdempotencyKey, IdempotencyRefusal, IdempotentRequest, fingerprint},
+    idempotency::{
+        Claim, IDEMPOTENCY_KEY_PATTERN, IdempotencyKey, IdempotencyRefusal, IdempotentRequest, InvalidIdempotencyKey,
+        fingerprint,
+    },
     ports::Store,
     request,
     services::{ClaimError, KeyClaim},
@@ -216,7 +219,7 @@ pub async fn remember(
     let Some(raw) = req.headers().get(IDEMPOTENCY_KEY).filter(|_| asks) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    let key = raw.to_str().ok().map(IdempotencyKey::parse);
+    let key = raw.to_str().map_err(|_| InvalidIdempotencyKey).and_then(IdempotencyKey::parse);
     let limit = body_limit(req.path());
     let mut payload = req.take_payload();
     let mut body = web::BytesMut::new();
@@ -234,12 +237,7 @@ pub async fn remember(
     }
     let body = body.freeze();
     let operation = format!("POST {}", req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str()));
-    let asked = match key {
-        Some(Ok(key)) => Ok(IdempotentRequest { key, fingerprint: fingerprint(&operation, &body) }),
-        Some(Err(e)) => Err(e),
-        None => Err(voxport_domain::idempotency::InvalidIdempotencyKey),
-    };
-    request::ask_idempotency(asked);
+    request::ask_idempotency(key.map(|key| IdempotentRequest { key, fingerprint: fingerprint(&operation, &body) }));
     req.set_payload(actix_web::dev::Payload::from(body));
     let keys: Option<Arc<dyn IdempotencyKeys>> =
         req.app_data::<web::Data<dyn IdempotencyKeys>>().cloned().map(web::Data::into_inner);

@@ -63,8 +63,6 @@ enum Idempotency {
     Asked(Result<IdempotentRequest, InvalidIdempotencyKey>),
     /// This request holds the key.
     Claimed(Claim),
-    /// A write found the claim taken over by another request.
-    Lost,
 }
 
 /// A request's context: its id, the precondition of its write, the
@@ -223,11 +221,12 @@ pub fn idempotency_claim() -> Option<Claim> {
     .flatten()
 }
 
-/// Notes that another request took this one's key over, and answers the
-/// error its transaction fails with.
+/// Notes that another request took this one's key over (its answer is not
+/// this request's to store), and answers the error its transaction fails
+/// with.
 #[must_use]
 pub fn lose_idempotency_claim() -> IdempotencyRefusal {
-    with_idempotency(|i| *i = Idempotency::Lost);
+    with_idempotency(|i| *i = Idempotency::None);
     IdempotencyRefusal::InProgress
 }
 

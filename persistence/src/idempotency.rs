@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    QuerySelect as _, sea_query::Expr,
 };
 use uuid::Uuid;
 use voxport_domain::{
@@ -37,13 +37,31 @@ fn of_claim(claim: &Claim) -> Condition {
 /// Marks the key the current request holds as committed, in the
 /// transaction of a change the request writes: the change commits only
 /// while the request still holds its key (of two requests that came to
-/// hold one key, one commits). Without a key it does nothing.
+/// hold one key, one commits). Without a key it does nothing. The row is
+/// written once per transaction and only read after: an import records
+/// thousands of events, and a version of the row per event would slow each
+/// later one down (see `stations::Licences`).
 ///
 /// # Errors
 /// [`voxport_domain::idempotency::IdempotencyRefusal::InProgress`] when
 /// another request took the key over; when storage fails.
 pub(crate) async fn commit(db: &impl ConnectionTrait) -> anyhow::Result<()> {
     let Some(claim) = request::idempotency_claim() else { return Ok(()) };
+    let held = idempotency_keys::Entity::find()
+        .select_only()
+        .column(idempotency_keys::Column::Committed)
+        .filter(of_claim(&claim))
+        .into_tuple::<bool>()
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "reading an idempotency key"))?;
+    match held {
+        // Marked by an earlier change of this transaction, which holds
+        // the row's lock since.
+        Some(true) => return Ok(()),
+        Some(false) => {}
+        None => return Err(request::lose_idempotency_claim().into()),
+    }
     let res = idempotency_keys::Entity::update_many()
         .col_expr(idempotency_keys::Column::Committed, Expr::value(true))
         .filter(of_claim(&claim))
