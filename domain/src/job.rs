@@ -86,6 +86,18 @@ pub struct NewImportJob {
     pub rows_total: u32,
 }
 
+/// How many times in a row a job is taken up without moving on before it
+/// is given up on: a run that fails (storage refusing a row, a worker
+/// dying in it) leaves the job to be taken up again when its lease runs
+/// out, but not forever. A chunk that commits starts the count again.
+pub const JOB_MAX_ATTEMPTS: i32 = 3;
+
+/// What a job given up on says.
+#[must_use]
+pub fn gave_up_error() -> String {
+    format!("the job was taken up {JOB_MAX_ATTEMPTS} times without moving on, so it was given up")
+}
+
 /// A job leased by a worker, with what running it needs.
 #[derive(Debug, Clone)]
 pub struct ClaimedImportJob {

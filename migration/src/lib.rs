@@ -22,6 +22,7 @@ mod m20261202_000014_webhooks;
 mod m20261202_000015_resource_versions;
 mod m20261202_000016_import_jobs;
 mod m20261203_000017_idempotency_commits;
+mod m20261203_000018_import_job_attempts;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_resource_versions::Migration),
             Box::new(m20261202_000016_import_jobs::Migration),
             Box::new(m20261203_000017_idempotency_commits::Migration),
+            Box::new(m20261203_000018_import_job_attempts::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 use voxport_domain::{
-    job::{ClaimedImportJob, ImportJob, JobCheckpoint, JobState, NewImportJob},
+    job::{ClaimedImportJob, ImportJob, JOB_MAX_ATTEMPTS, JobCheckpoint, JobState, NewImportJob, gave_up_error},
     permission::PermissionSet,
     ports::{JobCounts, JobReport, JobStore},
     services::ImportMode,
@@ -75,6 +75,8 @@ pub(crate) async fn advance(
             Expr::col(import_jobs::Column::EmailsQueued).add(stored(counts.emails)),
         )
         .col_expr(import_jobs::Column::LeaseUntil, Expr::value(crate::stamp(checkpoint.lease_until)))
+        // It moved on: only runs that get nowhere count towards giving up.
+        .col_expr(import_jobs::Column::Attempts, Expr::value(0))
         .filter(import_jobs::Column::Id.eq(checkpoint.job))
         .filter(import_jobs::Column::LeaseToken.eq(checkpoint.lease))
         .filter(import_jobs::Column::State.eq(JobState::Running.as_str()))
@@ -109,6 +111,7 @@ impl JobStore for SeaStore {
             error: Set(None),
             lease_token: Set(None),
             lease_until: Set(None),
+            attempts: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
             finished_at: Set(None),
@@ -174,23 +177,43 @@ impl JobStore for SeaStore {
             return Ok(None);
         }
         let (txn, _writing) = self.begin_write().await?;
-        let Some(found) = import_jobs::Entity::find()
-            .filter(runnable())
-            .order_by(import_jobs::Column::CreatedAt, Order::Asc)
-            .order_by(import_jobs::Column::Id, Order::Asc)
-            .limit(1)
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "finding an import job"))?
-        else {
-            return Ok(None);
+        let found = loop {
+            let Some(found) = import_jobs::Entity::find()
+                .filter(runnable())
+                .order_by(import_jobs::Column::CreatedAt, Order::Asc)
+                .order_by(import_jobs::Column::Id, Order::Asc)
+                .limit(1)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .one(&txn)
+                .await
+                .map_err(|e| db_err(e, "finding an import job"))?
+            else {
+                txn.commit().await.map_err(|e| db_err(e, "committing the jobs given up on"))?;
+                return Ok(None);
+            };
+            if found.attempts < JOB_MAX_ATTEMPTS {
+                break found;
+            }
+            tracing::warn!(job = %found.id, attempts = found.attempts, "giving up on an import job");
+            import_jobs::Entity::update_many()
+                .col_expr(import_jobs::Column::State, Expr::value(JobState::Failed.as_str()))
+                .col_expr(import_jobs::Column::SealedFile, Expr::value(""))
+                .col_expr(import_jobs::Column::Error, Expr::value(gave_up_error()))
+                .col_expr(import_jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
+                .col_expr(import_jobs::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
+                .col_expr(import_jobs::Column::FinishedAt, Expr::value(now))
+                .filter(import_jobs::Column::Id.eq(found.id))
+                .exec(&txn)
+                .await
+                .map_err(|e| db_err(e, "giving up on an import job"))?;
         };
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::State, Expr::value(JobState::Running.as_str()))
             .col_expr(import_jobs::Column::LeaseToken, Expr::value(lease))
             .col_expr(import_jobs::Column::LeaseUntil, Expr::value(crate::stamp(lease_until)))
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
+            .col_expr(import_jobs::Column::Attempts, Expr::col(import_jobs::Column::Attempts).add(1))
             .filter(import_jobs::Column::Id.eq(found.id))
             .exec(&txn)
             .await

@@ -185,6 +185,44 @@ async fn a_job_whose_worker_died_resumes_after_its_last_committed_chunk() {
 }
 
 #[tokio::test]
+async fn a_job_taken_up_three_times_without_moving_on_is_given_up() {
+    let (url, dir) = fresh_database().await;
+    let settings = test_settings(url);
+    let front = server(&settings, dir, false).await;
+    let c = front.customer().await;
+    let prefix = format!("poison{}-", unique());
+    let accepted = submit(&front, &c, "?mode=per_row", agents(1_001, &prefix, None)).await;
+    let location = accepted.headers["location"].to_str().unwrap().to_owned();
+    // As three workers that each died in it before a chunk committed leave it.
+    let id: uuid::Uuid = accepted.body["id"].as_str().unwrap().parse().unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::minutes(10);
+    crate::helpers::execute_with(
+        &front,
+        "UPDATE import_jobs SET state = 'running', attempts = 3, lease_token = $1, lease_until = $2 WHERE id = $3",
+        vec![uuid::Uuid::new_v4().into(), past.into(), id.into()],
+    )
+    .await
+    .unwrap();
+    let worker = server(&settings, None, true).await;
+    let job = ended(&worker, &c, &location).await;
+    assert_eq!((job["state"].as_str(), job["rows_done"].as_u64()), (Some("failed"), Some(0)), "{job}");
+    assert!(job["error"].as_str().unwrap().contains("taken up 3 times"), "{job}");
+    assert_eq!(count(&worker, &c, &prefix).await, 0);
+    // One taken up twice runs: the count is of runs, not a tombstone.
+    let again = submit(&front, &c, "?mode=per_row", agents(1_001, &format!("{prefix}b"), None)).await;
+    let id: uuid::Uuid = again.body["id"].as_str().unwrap().parse().unwrap();
+    crate::helpers::execute_with(
+        &front,
+        "UPDATE import_jobs SET state = 'running', attempts = 2, lease_token = $1, lease_until = $2 WHERE id = $3",
+        vec![uuid::Uuid::new_v4().into(), past.into(), id.into()],
+    )
+    .await
+    .unwrap();
+    let job = ended(&worker, &c, again.headers["location"].to_str().unwrap()).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+}
+
+#[tokio::test]
 async fn a_job_runs_as_its_submitter_is_now_and_not_at_all_once_they_are_gone() {
     let (url, dir) = fresh_database().await;
     let settings = test_settings(url);

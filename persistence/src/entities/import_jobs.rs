@@ -27,6 +27,8 @@ pub struct Model {
     pub error: Option<String>,
     pub lease_token: Option<Uuid>,
     pub lease_until: Option<ChronoDateTimeUtc>,
+    /// How many times a worker has taken the job up.
+    pub attempts: i32,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
     pub finished_at: Option<ChronoDateTimeUtc>,
