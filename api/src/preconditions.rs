@@ -66,6 +66,11 @@ const VERSIONED: &[(&str, TargetType)] = &[
     ("webhooks", TargetType::Webhook),
 ];
 
+/// The versioned types whose store reads an object together with its
+/// version and notes it (`request::read`): a GET of one answers that
+/// version, with no read of its own before the handler.
+const READ_WITH_OBJECT: &[TargetType] = &[TargetType::User];
+
 /// What a path is about: a collection, an object, or something under one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Target {
@@ -172,7 +177,9 @@ pub async fn versions(
         }
     };
     let before = match (method == Method::GET, target, object) {
-        (true, Some(Target { exact: true, .. }), Some((kind, id))) => read(kind, id).await,
+        (true, Some(Target { exact: true, .. }), Some((kind, id))) if !READ_WITH_OBJECT.contains(&kind) => {
+            read(kind, id).await
+        }
         _ => None,
     };
     let mut response = next.call(req).await?;
@@ -193,9 +200,11 @@ pub async fn versions(
     }
     let tagged = match (target, object) {
         (Some(t), None) if method == Method::POST && t.exact => request::written_version(t.kind, None),
-        (Some(t), Some((kind, id))) if method == Method::GET => {
-            before.filter(|_| t.exact).map(|v| (id, v)).filter(|_| kind == t.kind)
-        }
+        (Some(t), Some((kind, id))) if method == Method::GET => before
+            .or_else(|| request::read_version(kind, id))
+            .filter(|_| t.exact)
+            .map(|v| (id, v))
+            .filter(|_| kind == t.kind),
         (Some(t), Some(_)) if method == Method::DELETE && t.exact => None,
         (Some(_), Some((kind, id))) if writes || method == Method::POST => {
             match request::written_version(kind, Some(id)) {

@@ -73,6 +73,7 @@ pub struct Context {
     precondition: Mutex<Option<Precondition>>,
     failed: AtomicBool,
     written: Mutex<Vec<(TargetType, Uuid, i64)>>,
+    read: Mutex<Vec<(TargetType, Uuid, i64)>>,
     idempotency: Mutex<Idempotency>,
 }
 
@@ -84,6 +85,7 @@ impl Context {
             precondition: Mutex::new(None),
             failed: AtomicBool::new(false),
             written: Mutex::new(Vec::new()),
+            read: Mutex::new(Vec::new()),
             idempotency: Mutex::new(Idempotency::None),
         }
     }
@@ -177,6 +179,32 @@ pub fn written_version(target_type: TargetType, target_id: Option<Uuid>) -> Opti
                 .rev()
                 .find(|(t, id, _)| *t == target_type && target_id.is_none_or(|want| want == *id))
                 .map(|(_, id, v)| (*id, *v))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Notes that `target_type` `target_id` was read at `version`, in the
+/// same statement as the object itself (so the two agree). Outside a
+/// request it does nothing.
+pub fn read(target_type: TargetType, target_id: Uuid, version: i64) {
+    let _ = CONTEXT.try_with(|c| {
+        c.read.lock().unwrap_or_else(PoisonError::into_inner).push((target_type, target_id, version));
+    });
+}
+
+/// The version `target_type` `target_id` was first read at by this
+/// request, as [`read`] noted it.
+#[must_use]
+pub fn read_version(target_type: TargetType, target_id: Uuid) -> Option<i64> {
+    CONTEXT
+        .try_with(|c| {
+            c.read
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .find(|(t, id, _)| *t == target_type && *id == target_id)
+                .map(|(_, _, v)| *v)
         })
         .ok()
         .flatten()

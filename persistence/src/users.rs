@@ -2,28 +2,32 @@
 //! tenant without an active administrator re-count them inside the
 //! transaction, after the change, with the tenant locked.
 
+use std::collections::HashMap;
+
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult as _, IdenStatic as _, IntoActiveModel as _,
-    Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult as _, IdenStatic as _,
+    IntoActiveModel as _, Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
     sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, IntoColumnRef as _, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
 use voxport_domain::{
-    audit::AuditEvent,
+    audit::{AuditEvent, TargetType},
     auth::PasswordHash,
     device::DeviceRef,
     errors::{DeleteUserError, UpdateUserError},
+    extension::{ExtensionRef, ExtensionType},
     paging::{Direction, Page, PageRequest, Sort},
     phone_number::PhoneNumberRef,
     ports::{LoginCredentials, UserStore, UserUpdate},
+    request,
     role::BuiltinRole,
     station::{Application, Station, StationRef},
     user::{NewUser, Principal, User, UserFilter, UserSortKey, UserStatus},
-    values::Email,
+    values::{Cidr, Email},
 };
 
 use crate::{
@@ -160,19 +164,116 @@ fn users_joined(filter: Condition) -> SelectStatement {
     q
 }
 
+/// How [`load_users`] reads what a user holds many of (extensions, an
+/// allowlist).
+#[derive(Clone, Copy)]
+enum Many {
+    /// In two more queries whatever the number of users (no N+1 on lists).
+    Batched,
+    /// In the users' own query, as JSON: one user costs one query. For a
+    /// single user only; on a list it would run per row the query sorts.
+    Inline,
+}
+
+/// The columns [`Many::Inline`] adds: each extension as
+/// `[id, number, type, force_login]` by number, and the allowlist's
+/// networks in the order they were added, as JSON arrays; and the user's
+/// version (`x_version`), read in the same statement as the rest.
+fn inline_many(backend: DbBackend) -> [(String, &'static str); 3] {
+    let version = format!(
+        "COALESCE((SELECT v.version FROM resource_versions v WHERE v.target_type = '{}' AND v.target_id = users.id), 0)",
+        TargetType::User.as_str()
+    );
+    let [extensions, networks] = match backend {
+        DbBackend::Postgres => [
+            (
+                "(SELECT COALESCE(json_agg(json_build_array(e.id::text, e.number, e.kind, e.force_login) \
+                 ORDER BY e.number), '[]')::text FROM extensions e WHERE e.user_id = users.id)",
+                "x_extensions",
+            ),
+            (
+                "(SELECT COALESCE(json_agg(n.network ORDER BY n.created_at, n.id), '[]')::text \
+                 FROM user_networks n WHERE n.user_id = users.id)",
+                "x_networks",
+            ),
+        ],
+        _ => [
+            (
+                "(SELECT json_group_array(json_array(lower(hex(e.id)), e.number, e.kind, e.force_login)) \
+                 FROM (SELECT * FROM extensions WHERE user_id = users.id ORDER BY number) e)",
+                "x_extensions",
+            ),
+            (
+                "(SELECT json_group_array(n.network) FROM \
+                 (SELECT * FROM user_networks WHERE user_id = users.id ORDER BY created_at, id) n)",
+                "x_networks",
+            ),
+        ],
+    };
+    [(extensions.0.to_owned(), extensions.1), (networks.0.to_owned(), networks.1), (version, "x_version")]
+}
+
+/// Extensions as [`inline_many`] writes them; `force_login` is a JSON
+/// boolean on PostgreSQL and 0 or 1 on SQLite.
+fn inline_extensions(raw: &str) -> anyhow::Result<Vec<ExtensionRef>> {
+    let rows: Vec<(Uuid, String, String, serde_json::Value)> =
+        serde_json::from_str(raw).context("a user's extensions")?;
+    rows.into_iter()
+        .map(|(id, number, kind, force_login)| {
+            Ok(ExtensionRef {
+                id,
+                kind: ExtensionType::parse(&kind).ok_or_else(|| anyhow::anyhow!("extension {id} has type {kind:?}"))?,
+                number,
+                force_login: force_login.as_bool().or_else(|| force_login.as_i64().map(|n| n != 0)).unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+fn inline_networks(raw: &str) -> anyhow::Result<Vec<Cidr>> {
+    let rows: Vec<String> = serde_json::from_str(raw).context("a user's allowlist")?;
+    rows.iter().map(|n| Cidr::parse(n).map_err(|e| anyhow::anyhow!("allowlist entry {n:?}: {e}"))).collect()
+}
+
 /// The users `query` (from [`users_joined`]) picks, with their role and
-/// everything they hold, in three queries whatever their number (no N+1
-/// on lists): the joined rows, their extensions, their allowlists.
-async fn load_users(db: &impl ConnectionTrait, query: &SelectStatement) -> anyhow::Result<Vec<User>> {
-    let rows =
-        db.query_all_raw(db.get_database_backend().build(query)).await.map_err(|e| db_err(e, "loading users"))?;
-    let ids: Vec<Uuid> = rows
-        .iter()
-        .map(|r| r.try_get::<Uuid>("", "u_id"))
-        .collect::<Result<_, _>>()
-        .map_err(|e| db_err(e, "a user id"))?;
-    let mut extensions = extensions_of(db, &ids).await?;
-    let mut networks = networks_of(db, &ids).await?;
+/// everything they hold: the joined rows, and their extensions and
+/// allowlists as `many` says.
+async fn load_users(db: &impl ConnectionTrait, query: &SelectStatement, many: Many) -> anyhow::Result<Vec<User>> {
+    let backend = db.get_database_backend();
+    let rows = match many {
+        Many::Batched => db.query_all_raw(backend.build(query)).await,
+        Many::Inline => {
+            let mut query = query.clone();
+            for (sql, alias) in inline_many(backend) {
+                query.expr_as(Expr::cust(sql), Alias::new(alias));
+            }
+            db.query_all_raw(backend.build(&query)).await
+        }
+    }
+    .map_err(|e| db_err(e, "loading users"))?;
+    let (mut extensions, mut networks) = match many {
+        Many::Batched => {
+            let ids: Vec<Uuid> = rows
+                .iter()
+                .map(|r| r.try_get::<Uuid>("", "u_id"))
+                .collect::<Result<_, _>>()
+                .map_err(|e| db_err(e, "a user id"))?;
+            (extensions_of(db, &ids).await?, networks_of(db, &ids).await?)
+        }
+        Many::Inline => {
+            let (mut extensions, mut networks) = (HashMap::new(), HashMap::new());
+            for row in &rows {
+                let get = |e: sea_orm::DbErr| db_err(e, "reading a user row");
+                let id: Uuid = row.try_get("", "u_id").map_err(get)?;
+                let held: String = row.try_get("", "x_extensions").map_err(get)?;
+                extensions.insert(id, inline_extensions(&held)?);
+                let held: String = row.try_get("", "x_networks").map_err(get)?;
+                networks.insert(id, inline_networks(&held)?);
+                request::read(TargetType::User, id, row.try_get("", "x_version").map_err(get)?);
+            }
+            (extensions, networks)
+        }
+    };
     rows.iter()
         .map(|row| {
             let get = |e: sea_orm::DbErr| db_err(e, "reading a user row");
@@ -218,7 +319,7 @@ async fn load_users(db: &impl ConnectionTrait, query: &SelectStatement) -> anyho
 
 pub(crate) async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {
     let query = users_joined(Condition::all().add(users::Column::Id.eq(id)).add(users::Column::TenantId.eq(tenant)));
-    Ok(load_users(db, &query).await?.pop())
+    Ok(load_users(db, &query, Many::Inline).await?.pop())
 }
 
 /// Frees everything a user holds: station licence, phone number, device
@@ -367,7 +468,7 @@ impl UserStore for SeaStore {
             .order_by((users::Entity, users::Column::Id), Order::Asc)
             .offset(page.offset())
             .limit(page.per_page());
-        let items = load_users(&self.db, &query).await?;
+        let items = load_users(&self.db, &query, Many::Batched).await?;
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }
 
