@@ -97,6 +97,11 @@ impl SeaStore {
             .connect_timeout(settings.connect_timeout)
             .acquire_timeout(settings.connect_timeout)
             .sqlx_logging(false)
+            // A ping on every checkout is a round trip (on SQLite a hop to
+            // the connection's thread and back) before each query: only a
+            // connection idle long enough for a server, proxy or firewall
+            // to have dropped it is pinged.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             // WAL lets readers run beside the one writer; writers queue on
             // the busy timeout instead of failing.
             .map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
