@@ -463,9 +463,13 @@ impl UserStore for SeaStore {
             Direction::Desc => Order::Desc,
         };
         let mut query = users_joined(filter_by);
+        // Ties go by id in the same direction, so that the index of the
+        // order (tenant, column, id) is read forwards or backwards: ties in
+        // the other direction would sort every tie (every user, when the
+        // whole tenant shares a last name) on each request.
         query
-            .order_by((users::Entity, column), order)
-            .order_by((users::Entity, users::Column::Id), Order::Asc)
+            .order_by((users::Entity, column), order.clone())
+            .order_by((users::Entity, users::Column::Id), order)
             .offset(page.offset())
             .limit(page.per_page());
         let items = load_users(&self.db, &query, Many::Batched).await?;
