@@ -462,16 +462,24 @@ impl UserStore for SeaStore {
             Direction::Asc => Order::Asc,
             Direction::Desc => Order::Desc,
         };
-        let mut query = users_joined(filter_by);
         // Ties go by id in the same direction, so that the index of the
         // order (tenant, column, id) is read forwards or backwards: ties in
         // the other direction would sort every tie (every user, when the
         // whole tenant shares a last name) on each request.
-        query
-            .order_by((users::Entity, column), order.clone())
-            .order_by((users::Entity, users::Column::Id), order)
-            .offset(page.offset())
-            .limit(page.per_page());
+        let ordered = |q: &mut SelectStatement| {
+            q.order_by((users::Entity, column), order.clone())
+                .order_by((users::Entity, users::Column::Id), order.clone());
+        };
+        // The page's ids first, from the users alone (an index, or the
+        // users table for `q`), and only then the joins for those: an
+        // offset skips index entries, not joined rows.
+        let mut ids = Query::select();
+        ids.column((users::Entity, users::Column::Id)).from(users::Entity).cond_where(filter_by);
+        ordered(&mut ids);
+        ids.offset(page.offset()).limit(page.per_page());
+        let mut query =
+            users_joined(Condition::all().add(Expr::col((users::Entity, users::Column::Id)).in_subquery(ids)));
+        ordered(&mut query);
         let items = load_users(&self.db, &query, Many::Batched).await?;
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }

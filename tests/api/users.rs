@@ -119,6 +119,36 @@ async fn another_tenants_user_is_a_404_for_every_verb() {
 }
 
 #[tokio::test]
+async fn paging_through_users_who_share_a_name_shows_each_once_in_either_direction() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let n = unique();
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let user = app.user(&c.admin, json!({"login": format!("tie{n}-{i}"), "last_name": "Same"})).await;
+        made.push(user["id"].as_str().unwrap().to_owned());
+    }
+    made.sort();
+    for sort in ["last_name", "-last_name"] {
+        let mut seen = Vec::new();
+        for page in 1..=4 {
+            let path = format!("/v1/users?q=tie{n}-&sort={sort}&per_page=2&page={page}");
+            let body = app.get(&path, &c.admin).await.expect(200);
+            assert_eq!(body["total"], 7, "{sort}");
+            seen.extend(body["items"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()));
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(sorted, made, "{sort}: every user once, over the pages");
+        let mut expected = made.clone();
+        if sort.starts_with('-') {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected, "{sort}: ties by id, in the sort's direction");
+    }
+}
+
+#[tokio::test]
 async fn the_list_pages_sorts_searches_and_filters() {
     let app = spawn_app().await;
     let c = app.customer().await;
