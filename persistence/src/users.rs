@@ -224,7 +224,10 @@ fn inline_extensions(raw: &str) -> anyhow::Result<Vec<ExtensionRef>> {
                 id,
                 kind: ExtensionType::parse(&kind).ok_or_else(|| anyhow::anyhow!("extension {id} has type {kind:?}"))?,
                 number,
-                force_login: force_login.as_bool().or_else(|| force_login.as_i64().map(|n| n != 0)).unwrap_or(false),
+                force_login: force_login
+                    .as_bool()
+                    .or_else(|| force_login.as_i64().map(|n| n != 0))
+                    .ok_or_else(|| anyhow::anyhow!("extension {id} has force_login {force_login}"))?,
             })
         })
         .collect()
@@ -472,15 +475,31 @@ impl UserStore for SeaStore {
         };
         // The page's ids first, from the users alone (an index, or the
         // users table for `q`), and only then the joins for those: an
-        // offset skips index entries, not joined rows.
+        // offset skips index entries, not joined rows. Two queries, not a
+        // subquery: PostgreSQL plans `id IN (SELECT … LIMIT 50)` as a hash
+        // semi-join over every user of every tenant, joined (20 ms at
+        // 15,000 users), and 50 ids as index lookups.
         let mut ids = Query::select();
         ids.column((users::Entity, users::Column::Id)).from(users::Entity).cond_where(filter_by);
         ordered(&mut ids);
         ids.offset(page.offset()).limit(page.per_page());
-        let mut query =
-            users_joined(Condition::all().add(Expr::col((users::Entity, users::Column::Id)).in_subquery(ids)));
-        ordered(&mut query);
-        let items = load_users(&self.db, &query, Many::Batched).await?;
+        let backend = self.db.get_database_backend();
+        let ids: Vec<Uuid> = self
+            .db
+            .query_all_raw(backend.build(&ids))
+            .await
+            .map_err(|e| db_err(e, "listing users"))?
+            .iter()
+            .map(|r| r.try_get_by_index::<Uuid>(0))
+            .collect::<Result<_, _>>()
+            .map_err(|e| db_err(e, "a user id"))?;
+        let items = if ids.is_empty() {
+            Vec::new()
+        } else {
+            let mut query = users_joined(Condition::all().add(users::Column::Id.is_in(ids)));
+            ordered(&mut query);
+            load_users(&self.db, &query, Many::Batched).await?
+        };
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }
 
