@@ -153,6 +153,20 @@ async fn replicas_share_the_queue_and_run_each_job_once() {
     }
 }
 
+/// Leaves the job `accepted` answered for as a worker that died in it
+/// does: running, its lease run out, and `set` (SQL assignments) besides.
+async fn left_by_a_dead_worker(app: &TestApp, accepted: &Reply, set: &str) {
+    let id: uuid::Uuid = accepted.body["id"].as_str().unwrap().parse().unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::minutes(10);
+    crate::helpers::execute_with(
+        app,
+        &format!("UPDATE import_jobs SET state = 'running', {set}, lease_token = $1, lease_until = $2 WHERE id = $3"),
+        vec![uuid::Uuid::new_v4().into(), past.into(), id.into()],
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn a_job_whose_worker_died_resumes_after_its_last_committed_chunk() {
     let (url, dir) = fresh_database().await;
@@ -162,18 +176,8 @@ async fn a_job_whose_worker_died_resumes_after_its_last_committed_chunk() {
     let prefix = format!("resume{}-", unique());
     let accepted = submit(&front, &c, "?mode=per_row", agents(1_001, &prefix, None)).await;
     let location = accepted.headers["location"].to_str().unwrap().to_owned();
-    // As a worker that committed rows 0..700 and died leaves it: running,
-    // moved on to row 700, its lease run out.
-    let id: uuid::Uuid = accepted.body["id"].as_str().unwrap().parse().unwrap();
-    let past = chrono::Utc::now() - chrono::Duration::minutes(10);
-    crate::helpers::execute_with(
-        &front,
-        "UPDATE import_jobs SET state = 'running', rows_next = 700, rows_created = 700, \
-         lease_token = $1, lease_until = $2 WHERE id = $3",
-        vec![uuid::Uuid::new_v4().into(), past.into(), id.into()],
-    )
-    .await
-    .unwrap();
+    // As a worker that committed rows 0..700 and died leaves it.
+    left_by_a_dead_worker(&front, &accepted, "rows_next = 700, rows_created = 700").await;
     let worker = server(&settings, None, true).await;
     let job = ended(&worker, &c, &location).await;
     assert_eq!((job["state"].as_str(), job["rows_done"].as_u64()), (Some("succeeded"), Some(1_001)), "{job}");
@@ -194,15 +198,7 @@ async fn a_job_taken_up_three_times_without_moving_on_is_given_up() {
     let accepted = submit(&front, &c, "?mode=per_row", agents(1_001, &prefix, None)).await;
     let location = accepted.headers["location"].to_str().unwrap().to_owned();
     // As three workers that each died in it before a chunk committed leave it.
-    let id: uuid::Uuid = accepted.body["id"].as_str().unwrap().parse().unwrap();
-    let past = chrono::Utc::now() - chrono::Duration::minutes(10);
-    crate::helpers::execute_with(
-        &front,
-        "UPDATE import_jobs SET state = 'running', attempts = 3, lease_token = $1, lease_until = $2 WHERE id = $3",
-        vec![uuid::Uuid::new_v4().into(), past.into(), id.into()],
-    )
-    .await
-    .unwrap();
+    left_by_a_dead_worker(&front, &accepted, "attempts = 3").await;
     let worker = server(&settings, None, true).await;
     let job = ended(&worker, &c, &location).await;
     assert_eq!((job["state"].as_str(), job["rows_done"].as_u64()), (Some("failed"), Some(0)), "{job}");
@@ -210,14 +206,7 @@ async fn a_job_taken_up_three_times_without_moving_on_is_given_up() {
     assert_eq!(count(&worker, &c, &prefix).await, 0);
     // One taken up twice runs: the count is of runs, not a tombstone.
     let again = submit(&front, &c, "?mode=per_row", agents(1_001, &format!("{prefix}b"), None)).await;
-    let id: uuid::Uuid = again.body["id"].as_str().unwrap().parse().unwrap();
-    crate::helpers::execute_with(
-        &front,
-        "UPDATE import_jobs SET state = 'running', attempts = 2, lease_token = $1, lease_until = $2 WHERE id = $3",
-        vec![uuid::Uuid::new_v4().into(), past.into(), id.into()],
-    )
-    .await
-    .unwrap();
+    left_by_a_dead_worker(&front, &again, "attempts = 2").await;
     let job = ended(&worker, &c, again.headers["location"].to_str().unwrap()).await;
     assert_eq!(job["state"], "succeeded", "{job}");
 }
