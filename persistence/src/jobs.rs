@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
     sea_query::{Expr, ExprTrait as _, LockBehavior, LockType},
 };
 use serde_json::Value;
@@ -51,6 +51,21 @@ fn job(m: import_jobs::Model) -> anyhow::Result<ImportJob> {
         updated_at: m.updated_at,
         finished_at: m.finished_at,
     })
+}
+
+/// Ends job `id` in `state`, with `error`: its lease and its file go (the
+/// file may hold passwords).
+fn ending(id: Uuid, state: JobState, error: Option<String>, now: DateTime<Utc>) -> UpdateMany<import_jobs::Entity> {
+    let now = crate::stamp(now);
+    import_jobs::Entity::update_many()
+        .col_expr(import_jobs::Column::State, Expr::value(state.as_str()))
+        .col_expr(import_jobs::Column::SealedFile, Expr::value(""))
+        .col_expr(import_jobs::Column::Error, Expr::value(error))
+        .col_expr(import_jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
+        .col_expr(import_jobs::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
+        .col_expr(import_jobs::Column::FinishedAt, Expr::value(now))
+        .filter(import_jobs::Column::Id.eq(id))
 }
 
 /// Moves job `checkpoint.job` on, in the caller's transaction; false when
@@ -195,15 +210,7 @@ impl JobStore for SeaStore {
                 break found;
             }
             tracing::warn!(job = %found.id, attempts = found.attempts, "giving up on an import job");
-            import_jobs::Entity::update_many()
-                .col_expr(import_jobs::Column::State, Expr::value(JobState::Failed.as_str()))
-                .col_expr(import_jobs::Column::SealedFile, Expr::value(""))
-                .col_expr(import_jobs::Column::Error, Expr::value(gave_up_error()))
-                .col_expr(import_jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
-                .col_expr(import_jobs::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-                .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
-                .col_expr(import_jobs::Column::FinishedAt, Expr::value(now))
-                .filter(import_jobs::Column::Id.eq(found.id))
+            ending(found.id, JobState::Failed, Some(gave_up_error()), now)
                 .exec(&txn)
                 .await
                 .map_err(|e| db_err(e, "giving up on an import job"))?;
@@ -291,17 +298,7 @@ impl JobStore for SeaStore {
         error: Option<String>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let now = crate::stamp(now);
-        let done = import_jobs::Entity::update_many()
-            .col_expr(import_jobs::Column::State, Expr::value(state.as_str()))
-            // The file may hold passwords: it goes when the job ends.
-            .col_expr(import_jobs::Column::SealedFile, Expr::value(""))
-            .col_expr(import_jobs::Column::Error, Expr::value(error))
-            .col_expr(import_jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
-            .col_expr(import_jobs::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
-            .col_expr(import_jobs::Column::FinishedAt, Expr::value(now))
-            .filter(import_jobs::Column::Id.eq(id))
+        let done = ending(id, state, error, now)
             .filter(import_jobs::Column::LeaseToken.eq(lease))
             .filter(import_jobs::Column::State.eq(JobState::Running.as_str()))
             .exec(&self.db)
