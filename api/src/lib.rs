@@ -16,6 +16,7 @@ pub mod request;
 pub mod responses;
 pub mod routes;
 pub mod schema;
+pub mod scim;
 pub mod views;
 
 use std::sync::Arc;
@@ -48,7 +49,7 @@ use crate::{
     problem::ApiError,
     routes::{
         api_clients, auth, claims, devices, emails, extensions, jobs, me, oauth, phone_numbers, provisioning, roles,
-        security, stations, system, tenants, users, webhooks,
+        scim_tokens, security, stations, system, tenants, users, webhooks,
     },
 };
 
@@ -155,6 +156,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         phone_numbers::assign_phone_number, phone_numbers::release_phone_number,
         api_clients::list_api_clients, api_clients::create_api_client, api_clients::get_api_client,
         api_clients::update_api_client, api_clients::delete_api_client, api_clients::rotate_client_secret,
+        scim_tokens::list_scim_tokens, scim_tokens::create_scim_token, scim_tokens::get_scim_token, scim_tokens::delete_scim_token,
         webhooks::list_event_types, webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook,
         webhooks::update_webhook, webhooks::delete_webhook, webhooks::list_deliveries, webhooks::retry_delivery,
         oauth::token, oauth::revoke, oauth::introspect, oauth::metadata,
@@ -175,6 +177,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         (name = "phone-numbers", description = "Phone numbers (DIDs)"),
         (name = "audit", description = "The audit log"),
         (name = "api-clients", description = "Integrators' OAuth2 clients"),
+        (name = "scim", description = "Tokens identity providers provision users with through SCIM 2.0 at `/scim/v2` (documented in docs/scim.md, not here)"),
         (name = "webhooks", description = "Events POSTed to integrators, signed by the Standard Webhooks specification"),
         (name = "oauth", description = "OAuth2 for integrators: tokens, revocation, introspection, metadata"),
         (name = "system", description = "Health and keys"),
@@ -418,6 +421,17 @@ pub fn configure<S: Store>(
                 resource("/v1/api-clients/{id}/rotate-secret", "POST")
                     .route(web::post().to(api_clients::rotate_client_secret::<S>)),
             )
+            .service(
+                resource("/v1/scim-tokens", "GET, POST")
+                    .route(web::get().to(scim_tokens::list_scim_tokens::<S>))
+                    .route(web::post().to(scim_tokens::create_scim_token::<S>)),
+            )
+            .service(
+                resource("/v1/scim-tokens/{id}", "GET, DELETE")
+                    .route(web::get().to(scim_tokens::get_scim_token::<S>))
+                    .route(web::delete().to(scim_tokens::delete_scim_token::<S>)),
+            )
+            .configure(scim::configure::<S>)
             .service(resource("/v1/webhook-event-types", "GET").route(web::get().to(webhooks::list_event_types)))
             .service(
                 resource("/v1/webhooks", "GET, POST")

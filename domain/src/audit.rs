@@ -104,6 +104,8 @@ actions! {
     ApiClientUpdated => "api_client.updated",
     ApiClientDeleted => "api_client.deleted",
     ApiClientSecretRotated => "api_client.secret_rotated",
+    ScimTokenCreated => "scim_token.created",
+    ScimTokenDeleted => "scim_token.deleted",
     WebhookCreated => "webhook.created",
     WebhookUpdated => "webhook.updated",
     WebhookDeleted => "webhook.deleted",
@@ -124,10 +126,11 @@ pub enum TargetType {
     Session,
     ApiClient,
     Webhook,
+    ScimToken,
 }
 
 impl TargetType {
-    pub const ALL: [TargetType; 10] = [
+    pub const ALL: [TargetType; 11] = [
         Self::User,
         Self::Role,
         Self::Tenant,
@@ -138,6 +141,7 @@ impl TargetType {
         Self::Session,
         Self::ApiClient,
         Self::Webhook,
+        Self::ScimToken,
     ];
 
     #[must_use]
@@ -153,6 +157,7 @@ impl TargetType {
             Self::Session => "session",
             Self::ApiClient => "api_client",
             Self::Webhook => "webhook",
+            Self::ScimToken => "scim_token",
         }
     }
 
@@ -171,7 +176,7 @@ pub struct AuditEvent {
     pub tenant_id: Option<Uuid>,
     /// Who did it; `None` for an anonymous caller, an API client or the system.
     pub actor_user_id: Option<Uuid>,
-    /// The API client that did it.
+    /// The API client or SCIM token that did it.
     pub actor_client_id: Option<Uuid>,
     /// The actor's own tenant.
     pub actor_tenant_id: Option<Uuid>,

@@ -24,6 +24,7 @@ pub mod ports;
 pub mod provisioning;
 pub mod request;
 pub mod role;
+pub mod scim_token;
 pub mod services;
 pub mod station;
 pub mod tenant;

@@ -5,6 +5,8 @@
 pub struct PageRequest {
     page: u64,
     per_page: u64,
+    /// Items skipped before the first page (a [`PageRequest::window`]).
+    skip: u64,
 }
 
 pub const DEFAULT_PER_PAGE: u64 = 50;
@@ -31,7 +33,7 @@ impl PageRequest {
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
             return Err(InvalidPage::PerPage);
         }
-        Ok(Self { page, per_page })
+        Ok(Self { page, per_page, skip: 0 })
     }
 
     #[must_use]
@@ -46,21 +48,27 @@ impl PageRequest {
 
     #[must_use]
     pub fn offset(&self) -> u64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1) * self.per_page + self.skip
+    }
+
+    /// At most `limit` items (1 to 200) from the `offset`-th, counting
+    /// from 0: SCIM's `startIndex` and `count`.
+    #[must_use]
+    pub fn window(offset: u64, limit: u64) -> Self {
+        Self { page: 1, per_page: limit.clamp(1, MAX_PER_PAGE), skip: offset }
     }
 
     /// The page after this one, when a list of `total` items goes on past
     /// it (for walking a whole list).
     #[must_use]
     pub fn following(&self, total: u64) -> Option<Self> {
-        (self.offset() + self.per_page < total && self.page < MAX_PAGE)
-            .then(|| Self { page: self.page + 1, per_page: self.per_page })
+        (self.offset() + self.per_page < total && self.page < MAX_PAGE).then(|| Self { page: self.page + 1, ..*self })
     }
 
     /// The first page of the longest pages, to walk a whole list.
     #[must_use]
     pub fn walk() -> Self {
-        Self { page: 1, per_page: MAX_PER_PAGE }
+        Self { page: 1, per_page: MAX_PER_PAGE, skip: 0 }
     }
 }
 

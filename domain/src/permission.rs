@@ -58,6 +58,7 @@ permissions! {
     TokensIntrospect => "tokens:introspect", "Let an API client ask whether a token of the tenant is live (RFC 7662).";
     WebhooksRead => "webhooks:read", "List and view the tenant's webhooks and their deliveries.";
     WebhooksWrite => "webhooks:write", "Subscribe, change, delete webhooks and retry their deliveries.";
+    Scim => "scim", "Provision users through SCIM 2.0 (`/scim/v2`), and make the tenant's SCIM tokens.";
     CallRecordsRead => "call_records:read", "Read the call records of everyone in the tenant.";
     CallRecordsReadOwn => "call_records:read_own", "Read one's own call records.";
     TransactionsRead => "transactions:read", "Read billing transactions.";

@@ -88,9 +88,65 @@ pub struct User {
     pub expires_at: Option<DateTime<Utc>>,
     pub timezone: Timezone,
     pub language: Language,
+    /// What an identity provider's directory knows of the user (SCIM).
+    pub directory: Directory,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// What an identity provider's directory knows of a user beyond the
+/// portal's fields, kept as it sent them (SCIM, issue 14).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Directory {
+    /// The directory's own id for the user (SCIM `externalId`), verbatim.
+    #[serde(skip)]
+    pub external_id: Option<String>,
+    /// How the directory shows the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The addresses as the directory sent them; the user's email is the
+    /// primary one, else the work one, else the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<Contact>,
+    /// Phone numbers to reach the user at: contact data only, never a
+    /// phone number (DID) the user is given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_numbers: Vec<Contact>,
+    /// Attributes the directory removed that the portal keeps a value for
+    /// (`active`, `timezone`, …): unassigned to the directory, the
+    /// portal's default to everyone else (RFC 7644 §3.5.2.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unassigned: Vec<String>,
+}
+
+impl Directory {
+    /// Whether nothing but the external id is kept.
+    #[must_use]
+    pub fn is_bare(&self) -> bool {
+        self.display_name.is_none()
+            && self.emails.is_empty()
+            && self.phone_numbers.is_empty()
+            && self.unassigned.is_empty()
+    }
+}
+
+/// An address or number of a directory's user (SCIM `emails`,
+/// `phoneNumbers`), as it sent it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Contact {
+    pub value: String,
+    /// `work`, `mobile`, … as the directory labels it.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+}
+
+/// The longest directory id or display name kept.
+pub const MAX_DIRECTORY_TEXT: usize = 200;
+
+/// The most addresses or numbers kept for a user.
+pub const MAX_CONTACTS: usize = 10;
 
 /// Which account: a user and the tenant they belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +247,7 @@ pub struct NewUser {
     pub expires_at: Option<DateTime<Utc>>,
     pub timezone: Timezone,
     pub language: Language,
+    pub directory: Directory,
 }
 
 /// Changes to a user; `None` leaves a field alone, `Some(None)` clears a
@@ -211,6 +268,8 @@ pub struct UserChanges {
     pub applications: Option<Vec<Application>>,
     /// Demand a second factor of the user.
     pub two_factor_required: Option<bool>,
+    /// What the directory knows, replaced as a whole.
+    pub directory: Option<Directory>,
 }
 
 impl UserChanges {
@@ -250,6 +309,23 @@ pub struct UserFilter {
     pub q: Option<String>,
     pub role_id: Option<Uuid>,
     pub status: Option<UserStatus>,
+    /// Exactly these (SCIM filters): the login case-insensitively, the
+    /// directory's id case-exactly, the email address case-insensitively.
+    pub exact: Vec<ExactMatch>,
+}
+
+/// A field a user must have exactly (SCIM's `eq`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExactMatch {
+    Id(Uuid),
+    /// Compared as logins are, without regard to case.
+    Login(String),
+    /// Case-exact, as the directory spells it.
+    ExternalId(String),
+    /// Without regard to case.
+    Email(String),
+    /// A filter nobody matches (an id that is not one).
+    Nothing,
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod m20261202_000015_resource_versions;
 mod m20261202_000016_import_jobs;
 mod m20261203_000017_idempotency_commits;
 mod m20261203_000018_import_job_attempts;
+mod m20261203_000019_scim;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_import_jobs::Migration),
             Box::new(m20261203_000017_idempotency_commits::Migration),
             Box::new(m20261203_000018_import_job_attempts::Migration),
+            Box::new(m20261203_000019_scim::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use voxport_domain::{
     role::{BuiltinRole, Role},
     station::{Application, StationRef},
     tenant::{Tenant, TenantKind},
-    user::{Principal, TwoFactorStatus, User},
+    user::{Directory, Principal, TwoFactorStatus, User},
     values::{Cidr, Email, Label, Language, Login, PersonName, Slug, TenantName, Timezone},
 };
 
@@ -106,6 +106,13 @@ pub(crate) fn user(m: users::Model, r: Option<roles::Model>, holdings: Holdings)
         expires_at: m.expires_at,
         timezone: Timezone::parse(&m.timezone).with_context(|| ctx("timezone"))?,
         language: Language::parse(&m.language).with_context(|| ctx("language"))?,
+        directory: Directory {
+            external_id: m.external_id,
+            ..match m.directory.as_deref() {
+                Some(json) => serde_json::from_str(json).with_context(|| ctx("directory"))?,
+                None => Directory::default(),
+            }
+        },
         created_at: m.created_at,
         updated_at: m.updated_at,
     })

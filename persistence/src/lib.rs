@@ -26,6 +26,7 @@ mod phone_numbers;
 mod provision;
 mod purge;
 mod roles;
+mod scim_tokens;
 mod sessions;
 mod stations;
 mod tenants;

@@ -11,7 +11,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult as _, IdenStatic as _,
     IntoActiveModel as _, Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
-    sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, IntoColumnRef as _, JoinType, Query, SelectStatement},
+    sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, Func, IntoColumnRef as _, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
 use voxport_domain::{
@@ -26,8 +26,8 @@ use voxport_domain::{
     request,
     role::BuiltinRole,
     station::{Application, Station, StationRef},
-    user::{NewUser, Principal, User, UserFilter, UserSortKey, UserStatus},
-    values::{Cidr, Email},
+    user::{Directory, ExactMatch, NewUser, Principal, User, UserFilter, UserSortKey, UserStatus},
+    values::{Cidr, Email, Login},
 };
 
 use crate::{
@@ -341,6 +341,11 @@ fn search_key(login: &str, email: Option<&str>, first_name: &str, last_name: &st
     [login, email.unwrap_or(""), first_name, last_name].join(" ").to_lowercase()
 }
 
+/// What a directory knows besides its id, as stored: JSON, or nothing.
+fn directory_json(directory: &Directory) -> Option<String> {
+    if directory.is_bare() { None } else { serde_json::to_string(directory).ok() }
+}
+
 pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::ActiveModel {
     users::ActiveModel {
         id: Set(user.id),
@@ -365,6 +370,8 @@ pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::Activ
             user.first_name.as_str(),
             user.last_name.as_str(),
         )),
+        external_id: Set(user.directory.external_id.clone()),
+        directory: Set(directory_json(&user.directory)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -448,6 +455,17 @@ impl UserStore for SeaStore {
         }
         if let Some(status) = filter.status {
             filter_by = filter_by.add(status_condition(status, now));
+        }
+        for exact in &filter.exact {
+            filter_by = filter_by.add(match exact {
+                ExactMatch::Id(id) => users::Column::Id.eq(*id),
+                ExactMatch::Login(login) => users::Column::LoginKey.eq(Login::key_of(login)),
+                ExactMatch::ExternalId(id) => users::Column::ExternalId.eq(id.as_str()),
+                ExactMatch::Email(email) => {
+                    Expr::expr(Func::lower(Expr::col((users::Entity, users::Column::Email)))).eq(email.to_lowercase())
+                }
+                ExactMatch::Nothing => Expr::val(1).eq(0),
+            });
         }
         let total = users::Entity::find()
             .filter(filter_by.clone())
@@ -571,6 +589,10 @@ impl UserStore for SeaStore {
         }
         if let Some(required) = changes.two_factor_required {
             row.two_factor_required = Set(required);
+        }
+        if let Some(directory) = &changes.directory {
+            row.external_id = Set(directory.external_id.clone());
+            row.directory = Set(directory_json(directory));
         }
         if let Some(hash) = &password {
             row.password_hash = Set(Some(hash.as_phc().to_owned()));

@@ -38,6 +38,7 @@ mod purge;
 mod registrar;
 mod replicas;
 mod roles;
+mod scim;
 mod setup;
 mod smtp;
 mod stations;

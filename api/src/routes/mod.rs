@@ -43,6 +43,7 @@ pub mod oauth;
 pub mod phone_numbers;
 pub mod provisioning;
 pub mod roles;
+pub mod scim_tokens;
 pub mod security;
 pub mod stations;
 pub mod system;

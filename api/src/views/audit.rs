@@ -13,7 +13,7 @@ use voxport_domain::{audit::AuditEvent, paging::Page};
 pub struct AuditActorView {
     /// The person; null when an API client acted.
     pub user_id: Option<Uuid>,
-    /// The API client that acted, if one did.
+    /// The API client or SCIM token that acted, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<Uuid>,
     /// The actor's own tenant.

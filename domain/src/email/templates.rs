@@ -339,6 +339,7 @@ mod tests {
             expires_at: None,
             timezone: Timezone::UTC,
             language: Language::parse(language).unwrap(),
+            directory: crate::user::Directory::default(),
             created_at: now,
             updated_at: now,
         }

@@ -23,6 +23,7 @@ mod phone_numbers;
 mod provision;
 mod purge;
 mod roles;
+mod scim_tokens;
 mod sessions;
 mod stations;
 mod tenants;
@@ -47,6 +48,7 @@ pub use phone_numbers::*;
 pub use provision::*;
 pub use purge::*;
 pub use roles::*;
+pub use scim_tokens::*;
 pub use sessions::*;
 pub use stations::*;
 pub use tenants::*;
@@ -78,6 +80,7 @@ pub trait Store:
     + KeyStore
     + ApiClientStore
     + WebhookStore
+    + ScimTokenStore
     + JobStore
     + VersionStore
     + Clone

@@ -137,6 +137,44 @@ impl<S: Store> Voxport<S> {
         self.store.list_extensions(actor.tenant_id, filter, page).await
     }
 
+    /// The `wanted` lowest numbers of the actor's tenant's range that no
+    /// extension has: what a new user's extension may be, and what SCIM
+    /// publishes as its canonical values.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn free_extension_numbers(&self, actor: &Actor, wanted: usize) -> anyhow::Result<Vec<String>> {
+        let tenant = self.own_tenant(actor).await?;
+        let mut taken = std::collections::HashSet::new();
+        let mut page = Some(PageRequest::walk());
+        while let Some(this) = page {
+            let found = self.store.list_extensions(actor.tenant_id, &ExtensionFilter::default(), this).await?;
+            taken.extend(found.items.iter().map(|e| e.number.as_str().to_owned()));
+            page = this.following(found.total);
+        }
+        let digits = tenant.extension_digits;
+        let first = 10u64.pow(u32::from(digits.min()).saturating_sub(1));
+        let end = 10u64.saturating_pow(u32::from(digits.max()));
+        Ok((first..end).map(|n| n.to_string()).filter(|n| !taken.contains(n)).take(wanted).collect())
+    }
+
+    /// The extension of the actor's tenant with this number.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn extension_numbered(&self, actor: &Actor, number: &str) -> anyhow::Result<Option<Extension>> {
+        let filter = ExtensionFilter { q: Some(number.to_owned()), ..ExtensionFilter::default() };
+        let mut page = Some(PageRequest::walk());
+        while let Some(this) = page {
+            let found = self.store.list_extensions(actor.tenant_id, &filter, this).await?;
+            if let Some(hit) = found.items.iter().find(|e| e.number.as_str() == number) {
+                return Ok(Some(hit.clone()));
+            }
+            page = this.following(found.total);
+        }
+        Ok(None)
+    }
+
     /// # Errors
     /// When storage fails.
     pub async fn extension(&self, actor: &Actor, id: Uuid) -> anyhow::Result<Option<Extension>> {

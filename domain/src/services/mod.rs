@@ -19,6 +19,7 @@ mod phone_numbers;
 mod provisioning;
 mod purge;
 mod roles;
+mod scim;
 mod security;
 mod sessions;
 mod sign_in;

@@ -21,6 +21,9 @@ pub enum NewPassword {
     Generate,
     /// None yet: the user sets it through the emailed link.
     ByLink,
+    /// None yet, and no link: an identity provider's user without an
+    /// address, who cannot sign in until one is set (SCIM).
+    Unset,
 }
 
 /// The password a new account starts with.
@@ -88,6 +91,7 @@ impl<S: Store> Voxport<S> {
                 return Ok(ChosenPassword { hash: None, generated: None, by_link: true });
             }
             NewPassword::ByLink => return Err(PasswordChoiceError::NoLink),
+            NewPassword::Unset => return Ok(ChosenPassword { hash: None, generated: None, by_link: false }),
         };
         let hash = if hash { Some(self.hasher.hash(&password).await?) } else { None };
         Ok(ChosenPassword { hash, generated: generated.then_some(password), by_link: false })

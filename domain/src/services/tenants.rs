@@ -70,6 +70,7 @@ impl TenantSeed {
             expires_at: None,
             timezone: Timezone::UTC,
             language: Language::ENGLISH,
+            directory: Default::default(),
         };
         Ok(Self { tenant, roles, admin })
     }
@@ -299,6 +300,7 @@ impl<S: Store> Voxport<S> {
             expires_at: None,
             timezone: Timezone::UTC,
             language: Language::ENGLISH,
+            directory: Default::default(),
             telephony: Telephony::default(),
             send_welcome_email: false,
         };

@@ -22,7 +22,7 @@ use crate::{
     ports::{EndSessions, ProvisionTx as _, Store, UserUpdate},
     role::{BuiltinRole, Role},
     station::Application,
-    user::{NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus, check_window},
+    user::{Directory, NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus, check_window},
     values::{Email, Language, Login, Password, PersonName, Secret, Timezone},
 };
 
@@ -42,6 +42,8 @@ pub struct CreateUser {
     pub telephony: Telephony,
     /// Write the welcome email (when the user has an address).
     pub send_welcome_email: bool,
+    /// What an identity provider's directory knows of the user (SCIM).
+    pub directory: Directory,
 }
 
 /// What a one-call set-up gives the new user besides the account.
@@ -212,6 +214,7 @@ impl<S: Store> Voxport<S> {
                 expires_at: req.expires_at,
                 timezone: req.timezone,
                 language: req.language,
+                directory: req.directory,
             },
             &wanted_apps,
         )
@@ -341,6 +344,7 @@ impl<S: Store> Voxport<S> {
                 ("language", changes.language.is_some()),
                 ("applications", changes.applications.is_some()),
                 ("two_factor_required", changes.two_factor_required.is_some()),
+                ("directory", changes.directory.is_some()),
                 ("password", password_hash.is_some()),
             ]),
             "sessions_ended": end_sessions.is_some(),

@@ -352,7 +352,8 @@ impl<S: Store, H: WebhookSender> Courier<S, H> {
         while let Some(this) = roles_page {
             let roles = self.store.list_roles(delivery.tenant_id, this).await?;
             for role in roles.items.iter().filter(|r| r.permissions.contains(Permission::WebhooksWrite)) {
-                let filter = UserFilter { q: None, role_id: Some(role.id), status: Some(UserStatus::Active) };
+                let filter =
+                    UserFilter { role_id: Some(role.id), status: Some(UserStatus::Active), ..UserFilter::default() };
                 let mut page = Some(PageRequest::walk());
                 while let Some(this) = page {
                     let users = self.store.list_users(delivery.tenant_id, &filter, by_login, this, now).await?;

@@ -23,6 +23,10 @@ pub struct Model {
     pub two_factor_required: bool,
     /// What `q` matches: login, email and names, lower case.
     pub search: String,
+    /// The directory's id for the user (SCIM `externalId`).
+    pub external_id: Option<String>,
+    /// The rest of `voxport_domain::user::Directory`, as JSON.
+    pub directory: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

@@ -58,6 +58,7 @@ pub async fn list_users<S: Store>(
             Status::Expired => UserStatus::Expired,
             Status::Disabled => UserStatus::Disabled,
         }),
+        exact: Vec::new(),
     };
     if super::import::wants_csv(&req) {
         return super::import::export_users(app, actor.clone(), filter).await;

@@ -85,6 +85,7 @@ pub(super) fn parse_create_user(body: CreateUserBody) -> Result<CreateUser, ApiE
             applications,
         },
         send_welcome_email: body.send_welcome_email.unwrap_or(true),
+        directory: Default::default(),
     })
 }
 
@@ -131,6 +132,7 @@ pub(super) fn parse_update_user(body: UpdateUserBody) -> Result<UpdateUser, ApiE
         language,
         applications,
         two_factor_required: body.two_factor_required,
+        directory: None,
     };
     Ok(UpdateUser { changes, password: body.password })
 }

@@ -1,0 +1,467 @@
+//! `/scim/v2/Users`: the tenant's users as SCIM resources. Creations go
+//! through the one-call set-up (`POST /v1/users`), changes through the
+//! same operations as `/v1`, so every rule holds; a PATCH is applied to
+//! the user's document and then written as a replace.
+
+use std::collections::HashMap;
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
+use chrono::Utc;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use voxport_domain::{
+    Voxport,
+    actor::Actor,
+    extension::{ExtensionNumber, ExtensionType},
+    paging::{PageRequest, Sort},
+    ports::Store,
+    services::{
+        CreateOptions, CreateUser, DeviceRequest, ExtensionRequest, NewExtensionRequest, NewPassword, Telephony,
+        UpdateUser,
+    },
+    user::{User, UserChanges, UserFilter, UserSortKey},
+    values::{Language, Timezone},
+};
+
+use super::{
+    LIST_RESPONSE, ScimError, ScimType, base_url, caller, filter,
+    input::{self, Desired, WantedTelephony},
+    json_body, patch,
+    resource::{Projection, render},
+    scim_json,
+};
+use crate::problem::ApiError;
+
+/// The most resources one list answers (`filter.maxResults`), and how
+/// many it answers when `count` is not given.
+pub const MAX_RESULTS: u64 = 200;
+
+type App<S> = web::Data<Voxport<S>>;
+
+/// The codes of the tenant's station pools, by id, to show a user's.
+async fn station_codes<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<HashMap<Uuid, String>, ScimError> {
+    let stations = app.list_stations(actor, None, PageRequest::walk()).await?.map(|p| p.items).unwrap_or_default();
+    Ok(stations.into_iter().map(|s| (s.id, s.code.as_str().to_owned())).collect())
+}
+
+fn user_id(raw: &str) -> Result<Uuid, ScimError> {
+    Uuid::try_parse(raw).map_err(|_| ScimError::not_found(format!("No user {raw}.")))
+}
+
+/// What a list asks for, from the query string or a `.search` body.
+struct ListRequest {
+    filter: Option<String>,
+    start_index: i64,
+    count: Option<i64>,
+    projection: Projection,
+}
+
+fn query_param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+fn integer(raw: Option<&str>, name: &str) -> Result<Option<i64>, ScimError> {
+    raw.map(|r| {
+        r.trim()
+            .parse::<i64>()
+            .map_err(|_| ScimError::bad(ScimType::InvalidValue, format!("{name} must be a whole number.")))
+    })
+    .transpose()
+}
+
+/// `GET /scim/v2/Users`
+pub async fn list<S: Store>(req: HttpRequest, app: App<S>) -> Result<HttpResponse, ScimError> {
+    let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| ScimError::bad(ScimType::InvalidSyntax, format!("The query string does not parse: {e}")))?;
+    let list = ListRequest {
+        filter: query_param(&query, "filter").map(str::to_owned),
+        start_index: integer(query_param(&query, "startIndex"), "startIndex")?.unwrap_or(1),
+        count: integer(query_param(&query, "count"), "count")?,
+        projection: Projection::new(query_param(&query, "attributes"), query_param(&query, "excludedAttributes")),
+    };
+    answer_list(&req, &app.into_inner(), list).await
+}
+
+/// `POST /scim/v2/Users/.search` and `POST /scim/v2/.search`
+pub async fn search<S: Store>(req: HttpRequest, app: App<S>, body: web::Bytes) -> Result<HttpResponse, ScimError> {
+    let app = app.into_inner();
+    caller(&req, &app).await?;
+    let Value::Object(body) = json_body(&body)? else {
+        return Err(ScimError::bad(ScimType::InvalidSyntax, "A SearchRequest is a JSON object."));
+    };
+    let strings = |name: &str| -> Result<Vec<String>, ScimError> {
+        match input::get(&body, name) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ScimError::bad(ScimType::InvalidValue, format!("{name} lists strings.")))
+                })
+                .collect(),
+            Some(Value::String(s)) => Ok(s.split(',').map(str::to_owned).collect()),
+            Some(_) => Err(ScimError::bad(ScimType::InvalidValue, format!("{name} lists strings."))),
+        }
+    };
+    let number = |name: &str| -> Result<Option<i64>, ScimError> {
+        match input::get(&body, name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ScimError::bad(ScimType::InvalidValue, format!("{name} must be a whole number."))),
+        }
+    };
+    let filter = match input::get(&body, "filter") {
+        None => None,
+        Some(Value::String(f)) => Some(f.clone()),
+        Some(_) => return Err(ScimError::bad(ScimType::InvalidFilter, "filter must be a string.")),
+    };
+    let list = ListRequest {
+        filter,
+        start_index: number("startIndex")?.unwrap_or(1),
+        count: number("count")?,
+        projection: Projection::from_lists(&strings("attributes")?, &strings("excludedAttributes")?),
+    };
+    answer_list(&req, &app, list).await
+}
+
+async fn answer_list<S: Store>(
+    req: &HttpRequest,
+    app: &std::sync::Arc<Voxport<S>>,
+    list: ListRequest,
+) -> Result<HttpResponse, ScimError> {
+    let actor = caller(req, app).await?;
+    let exact = match list.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => filter::parse(f)?,
+        None => Vec::new(),
+    };
+    // RFC 7644 §3.4.2.4: below 1 is 1; a negative count is 0.
+    let start = u64::try_from(list.start_index.max(1)).unwrap_or(1);
+    let count = list.count.map_or(MAX_RESULTS, |c| u64::try_from(c.max(0)).unwrap_or(0).min(MAX_RESULTS));
+    let filter = UserFilter { exact, ..UserFilter::default() };
+    // Oldest first, then by id: the order does not move between pages.
+    let sort = Sort { key: UserSortKey::CreatedAt, direction: voxport_domain::paging::Direction::Asc };
+    let page = app.list_users(&actor, &filter, sort, PageRequest::window(start - 1, count.max(1)), Utc::now()).await?;
+    let codes = station_codes(app, &actor).await?;
+    let base = base_url(req);
+    let resources: Vec<Value> = page
+        .items
+        .iter()
+        .take(usize::try_from(count).unwrap_or(0))
+        .map(|u| list.projection.apply(render(u, &base, &codes)))
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": page.total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+/// `GET /scim/v2/Users/{id}`
+pub async fn read<S: Store>(req: HttpRequest, app: App<S>, id: web::Path<String>) -> Result<HttpResponse, ScimError> {
+    let app = app.into_inner();
+    let actor = caller(&req, &app).await?;
+    let user = found(&app, &actor, &id).await?;
+    let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let projection = Projection::new(query_param(&query, "attributes"), query_param(&query, "excludedAttributes"));
+    let codes = station_codes(&app, &actor).await?;
+    Ok(scim_json(StatusCode::OK, &projection.apply(render(&user, &base_url(&req), &codes))))
+}
+
+async fn found<S: Store>(app: &Voxport<S>, actor: &Actor, id: &str) -> Result<User, ScimError> {
+    app.user(actor, user_id(id)?).await?.ok_or_else(|| ScimError::not_found(format!("No user {id}.")))
+}
+
+/// The ids of what a document's telephony names, checked before anything
+/// is written.
+#[derive(Debug, Default)]
+struct Resolved {
+    role_id: Option<Uuid>,
+    extension: Option<ExtensionRequest>,
+    phone_number: Option<Uuid>,
+    station: Option<Uuid>,
+    device: Option<Uuid>,
+}
+
+fn conflict(detail: impl Into<String>) -> ScimError {
+    ScimError::new(StatusCode::CONFLICT, None, detail)
+}
+
+async fn resolve<S: Store>(
+    app: &Voxport<S>,
+    actor: &Actor,
+    desired: &Desired,
+    holder: Option<&User>,
+) -> Result<Resolved, ScimError> {
+    let mut out = Resolved::default();
+    if let Some(name) = &desired.role {
+        let roles = app.list_roles(actor, PageRequest::walk()).await?;
+        let role = roles.items.iter().find(|r| r.name.as_str().eq_ignore_ascii_case(name));
+        out.role_id = Some(role.map(|r| r.id).ok_or_else(|| {
+            ScimError::bad(ScimType::InvalidValue, format!("roles: the tenant has no role {name:?}."))
+        })?);
+    }
+    let t = &desired.telephony;
+    let held = |number: &str| holder.is_some_and(|u| u.extensions.iter().any(|e| e.number == number));
+    out.extension = match t.extension.as_deref() {
+        None => None,
+        Some(number) if held(number) => None,
+        Some("") => {
+            let next = app.free_extension_numbers(actor, 1).await?;
+            let number = next.first().ok_or_else(|| conflict("The tenant's extension range has no free number."))?;
+            Some(new_extension(number)?)
+        }
+        Some(number) => match app.extension_numbered(actor, number).await? {
+            Some(e) if e.holder.is_none() => Some(ExtensionRequest::Existing(e.id)),
+            Some(_) => return Err(conflict(format!("Extension {number} is another user's."))),
+            None => Some(new_extension(number)?),
+        },
+    };
+    if let Some(number) = &t.phone_number {
+        let numbers = app.list_phone_numbers(actor, None, false, Some(number), PageRequest::walk()).await?;
+        let hit = numbers.and_then(|p| p.items.into_iter().find(|n| n.number.as_str() == number));
+        out.phone_number = Some(hit.map(|n| n.id).ok_or_else(|| {
+            ScimError::bad(ScimType::InvalidValue, format!("phoneNumber: {number} is not in the tenant's pool."))
+        })?);
+    }
+    if let Some(code) = &t.station {
+        let stations = app.list_stations(actor, None, PageRequest::walk()).await?.map(|p| p.items).unwrap_or_default();
+        let hit = stations.iter().find(|s| s.code.as_str() == code);
+        out.station = Some(hit.map(|s| s.id).ok_or_else(|| {
+            ScimError::bad(ScimType::InvalidValue, format!("stationType: the tenant has no station {code:?}."))
+        })?);
+    }
+    if let Some(mac) = &t.device {
+        let mut page = Some(PageRequest::walk());
+        let mut hit = None;
+        while let (Some(this), None) = (page, hit) {
+            let devices = app.list_devices(actor, false, this).await?;
+            hit = devices.items.iter().find(|d| d.mac.as_str() == mac).map(|d| d.id);
+            page = this.following(devices.total);
+        }
+        out.device = Some(hit.ok_or_else(|| {
+            ScimError::bad(ScimType::InvalidValue, format!("deviceMacAddress: the tenant has no desk phone {mac}."))
+        })?);
+    }
+    Ok(out)
+}
+
+fn new_extension(number: &str) -> Result<ExtensionRequest, ScimError> {
+    let number = ExtensionNumber::parse(number).map_err(|e| {
+        ScimError::bad(ScimType::InvalidValue, format!("{}:extension: {e}", super::discovery::EXTENSION))
+    })?;
+    Ok(ExtensionRequest::New(NewExtensionRequest {
+        number,
+        kind: ExtensionType::Sip,
+        name: None,
+        force_login: false,
+        voicemail_enabled: true,
+    }))
+}
+
+/// `POST /scim/v2/Users`
+pub async fn create<S: Store>(req: HttpRequest, app: App<S>, body: web::Bytes) -> Result<HttpResponse, ScimError> {
+    let app = app.into_inner();
+    let actor = caller(&req, &app).await?;
+    let mut desired = input::read(&json_body(&body)?)?;
+    // A new user's absent attributes take the portal's defaults, which the
+    // directory then sees; only a removal leaves one unassigned.
+    desired.directory.unassigned.clear();
+    let resolved = resolve(&app, &actor, &desired, None).await?;
+    let password = match (desired.password, &desired.email) {
+        (Some(p), _) => NewPassword::Given(p),
+        (None, Some(_)) => NewPassword::ByLink,
+        (None, None) => NewPassword::Unset,
+    };
+    let request = CreateUser {
+        login: desired.login,
+        send_welcome_email: desired.email.is_some(),
+        email: desired.email,
+        first_name: desired.first_name,
+        last_name: desired.last_name,
+        role_id: resolved.role_id,
+        password,
+        disabled: desired.active == Some(false),
+        activation_at: None,
+        expires_at: None,
+        timezone: desired.timezone.unwrap_or(Timezone::UTC),
+        language: desired.language.unwrap_or(Language::ENGLISH),
+        telephony: Telephony {
+            extension: resolved.extension,
+            phone_number_id: resolved.phone_number,
+            station_id: resolved.station,
+            device: resolved.device.map(|id| DeviceRequest { id, ports: None }),
+            applications: None,
+        },
+        directory: desired.directory,
+    };
+    let created =
+        app.create_user(&actor, request, CreateOptions::default(), Utc::now()).await.map_err(ApiError::from)?;
+    let codes = station_codes(&app, &actor).await?;
+    let base = base_url(&req);
+    let location = format!("{base}/Users/{}", created.user.id);
+    let mut response = scim_json(StatusCode::CREATED, &render(&created.user, &base, &codes));
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// `PUT /scim/v2/Users/{id}`: the document replaces what the directory
+/// says of the user; read-only values in it are ignored.
+pub async fn replace<S: Store>(
+    req: HttpRequest,
+    app: App<S>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let app = app.into_inner();
+    let actor = caller(&req, &app).await?;
+    let user = found(&app, &actor, &id).await?;
+    let desired = input::read(&json_body(&body)?)?;
+    let changed = update_to(&app, &actor, user, desired).await?;
+    let codes = station_codes(&app, &actor).await?;
+    Ok(scim_json(StatusCode::OK, &render(&changed, &base_url(&req), &codes)))
+}
+
+/// `PATCH /scim/v2/Users/{id}`
+pub async fn patch<S: Store>(
+    req: HttpRequest,
+    app: App<S>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let app = app.into_inner();
+    let actor = caller(&req, &app).await?;
+    let user = found(&app, &actor, &id).await?;
+    let codes = station_codes(&app, &actor).await?;
+    let base = base_url(&req);
+    let mut doc = render(&user, &base, &codes);
+    patch::apply(&mut doc, &json_body(&body)?)?;
+    let desired = input::read(&doc)?;
+    let changed = update_to(&app, &actor, user, desired).await?;
+    Ok(scim_json(StatusCode::OK, &render(&changed, &base, &codes)))
+}
+
+/// Makes `user` what `desired` says: the telephony first (each part under
+/// its own rules), then the account in one change.
+async fn update_to<S: Store>(app: &Voxport<S>, actor: &Actor, user: User, desired: Desired) -> Result<User, ScimError> {
+    let resolved = resolve(app, actor, &desired, Some(&user)).await?;
+    let now = Utc::now();
+    change_telephony(app, actor, &user, &desired.telephony, &resolved).await?;
+    let differs = |a: &str, b: &str| a != b;
+    let changes = UserChanges {
+        login: differs(desired.login.as_str(), user.login.as_str()).then(|| desired.login.clone()),
+        email: (desired.email.as_ref().map(|e| e.as_str().to_ascii_lowercase())
+            != user.email.as_ref().map(|e| e.as_str().to_ascii_lowercase()))
+        .then(|| desired.email.clone()),
+        first_name: differs(desired.first_name.as_str(), user.first_name.as_str()).then(|| desired.first_name.clone()),
+        last_name: differs(desired.last_name.as_str(), user.last_name.as_str()).then(|| desired.last_name.clone()),
+        role_id: resolved.role_id.filter(|r| *r != user.role.id),
+        disabled: desired.active.map(|a| !a).filter(|d| *d != user.disabled),
+        timezone: desired.timezone.filter(|t| *t != user.timezone),
+        language: desired.language.filter(|l| *l != user.language),
+        directory: (desired.directory != user.directory).then(|| desired.directory.clone()),
+        ..UserChanges::default()
+    };
+    let touched = changes.login.is_some()
+        || changes.email.is_some()
+        || changes.first_name.is_some()
+        || changes.last_name.is_some()
+        || changes.role_id.is_some()
+        || changes.disabled.is_some()
+        || changes.timezone.is_some()
+        || changes.language.is_some()
+        || changes.directory.is_some()
+        || desired.password.is_some();
+    if touched {
+        let update = UpdateUser { changes, password: desired.password };
+        app.update_user(actor, user.id, update, now).await.map_err(ApiError::from)?;
+    }
+    app.user(actor, user.id).await?.ok_or_else(|| ScimError::not_found(format!("No user {}.", user.id)))
+}
+
+async fn change_telephony<S: Store>(
+    app: &Voxport<S>,
+    actor: &Actor,
+    user: &User,
+    wanted: &WantedTelephony,
+    resolved: &Resolved,
+) -> Result<(), ScimError> {
+    let now = Utc::now();
+    let telephony = |e| ScimError::from(ApiError::from(e));
+    // The extension: the first one is the directory's to change.
+    let current = user.extensions.first();
+    let keep = match (wanted.extension.as_deref(), current) {
+        (Some(n), Some(c)) => c.number == n,
+        (None, None) => true,
+        _ => false,
+    };
+    if !keep {
+        if let Some(c) = current {
+            app.release_extension(actor, user.id, c.id, now).await.map_err(telephony)?;
+        }
+        match &resolved.extension {
+            Some(ExtensionRequest::Existing(id)) => {
+                app.assign_extension(actor, user.id, *id, now).await.map_err(telephony)?;
+            }
+            Some(ExtensionRequest::New(new)) => {
+                let made = app
+                    .create_extension(actor, new.clone(), now)
+                    .await
+                    .map_err(|e| ScimError::from(ApiError::from(e)))?;
+                app.assign_extension(actor, user.id, made.id, now).await.map_err(telephony)?;
+            }
+            None => {}
+        }
+    }
+    let number_now = user.phone_number.as_ref().map(|n| n.number.as_str());
+    if wanted.phone_number.as_deref() != number_now {
+        if number_now.is_some() {
+            app.release_phone_number(actor, user.id, now).await.map_err(telephony)?;
+        }
+        if let Some(id) = resolved.phone_number {
+            app.assign_phone_number(actor, user.id, id, now).await.map_err(telephony)?;
+        }
+    }
+    if resolved.station != user.station.as_ref().map(|s| s.id) {
+        if user.station.is_some() {
+            app.release_station(actor, user.id, now).await.map_err(telephony)?;
+        }
+        if let Some(id) = resolved.station {
+            app.assign_station(actor, user.id, id, now).await.map_err(telephony)?;
+        }
+    }
+    if resolved.device != user.device.as_ref().map(|d| d.id) {
+        if user.device.is_some() {
+            app.release_device(actor, user.id, now).await.map_err(telephony)?;
+        }
+        if let Some(id) = resolved.device {
+            app.assign_device(actor, user.id, id, None, now).await.map_err(telephony)?;
+        }
+    }
+    Ok(())
+}
+
+/// `DELETE /scim/v2/Users/{id}`
+pub async fn delete<S: Store>(req: HttpRequest, app: App<S>, id: web::Path<String>) -> Result<HttpResponse, ScimError> {
+    let app = app.into_inner();
+    let actor = caller(&req, &app).await?;
+    let id = user_id(&id)?;
+    app.delete_user(&actor, id, Utc::now()).await.map_err(ApiError::from)?;
+    Ok(HttpResponse::NoContent().finish())
+}
