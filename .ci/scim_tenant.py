@@ -1,7 +1,8 @@
 """Makes a fresh customer tenant for scim2-tester and prints a SCIM token of
 it: an administrator, a station licence pool, phone numbers and desk phones
 for the telephony extension's canonical values (every user the suite
-creates gets some of each; the suite deletes its users as it goes).
+creates gets some of each; the suite deletes its users as it goes), and
+numbers that do not rest after a deletion.
 
 Usage: scim_tenant.py BASE_URL OPERATOR_TOKEN
 """
@@ -55,4 +56,7 @@ for i in range(100):
 for i in range(100):
     call("POST", "/v1/devices", admin,
          {"mac": f"80:5e:c0:{int(n[:2], 16):02x}:{i // 256:02x}:{i % 256:02x}", "vendor": "Yealink", "model": "T54W", "ports": 1})
+# The suite reads the canonical values (the free numbers) once, then
+# creates and deletes users with them: a deleted user's number must not rest.
+call("PUT", "/v1/scim-settings", admin, {"hold_days": 30, "release_station": False, "number_rest_days": 0})
 print(call("POST", "/v1/scim-tokens", admin, {"name": "scim2-tester"})["token"])

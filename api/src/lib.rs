@@ -157,6 +157,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         api_clients::list_api_clients, api_clients::create_api_client, api_clients::get_api_client,
         api_clients::update_api_client, api_clients::delete_api_client, api_clients::rotate_client_secret,
         scim_tokens::list_scim_tokens, scim_tokens::create_scim_token, scim_tokens::get_scim_token, scim_tokens::delete_scim_token,
+        scim_tokens::get_scim_settings, scim_tokens::set_scim_settings,
         webhooks::list_event_types, webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook,
         webhooks::update_webhook, webhooks::delete_webhook, webhooks::list_deliveries, webhooks::retry_delivery,
         oauth::token, oauth::revoke, oauth::introspect, oauth::metadata,
@@ -430,6 +431,11 @@ pub fn configure<S: Store>(
                 resource("/v1/scim-tokens/{id}", "GET, DELETE")
                     .route(web::get().to(scim_tokens::get_scim_token::<S>))
                     .route(web::delete().to(scim_tokens::delete_scim_token::<S>)),
+            )
+            .service(
+                resource("/v1/scim-settings", "GET, PUT")
+                    .route(web::get().to(scim_tokens::get_scim_settings::<S>))
+                    .route(web::put().to(scim_tokens::set_scim_settings::<S>)),
             )
             .configure(scim::configure::<S>)
             .service(resource("/v1/webhook-event-types", "GET").route(web::get().to(webhooks::list_event_types)))

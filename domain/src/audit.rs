@@ -106,6 +106,8 @@ actions! {
     ApiClientSecretRotated => "api_client.secret_rotated",
     ScimTokenCreated => "scim_token.created",
     ScimTokenDeleted => "scim_token.deleted",
+    DeprovisionSettingsChanged => "scim.deprovisioning_changed",
+    HoldEnded => "user.hold_ended",
     WebhookCreated => "webhook.created",
     WebhookUpdated => "webhook.updated",
     WebhookDeleted => "webhook.deleted",

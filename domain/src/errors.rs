@@ -386,6 +386,9 @@ pub enum TelephonyError {
     /// The number rings another user (rule 4).
     #[error("the phone number rings another user")]
     PhoneNumberAssigned(Holder),
+    /// A deleted user's number rests before anyone is given it (issue 14).
+    #[error("the phone number rests until {0}")]
+    PhoneNumberResting(chrono::DateTime<chrono::Utc>),
     /// Rule 9: applications come from the user's station.
     #[error("the station does not unlock {0:?}")]
     ApplicationsNotUnlocked(Vec<Application>),

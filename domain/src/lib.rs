@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod claim;
 pub mod crypto;
+pub mod deprovisioning;
 pub mod device;
 pub mod email;
 pub mod errors;

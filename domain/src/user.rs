@@ -101,6 +101,14 @@ pub struct Directory {
     /// The directory's own id for the user (SCIM `externalId`), verbatim.
     #[serde(skip)]
     pub external_id: Option<String>,
+    /// When the directory deactivated the user (SCIM `active=false`): what
+    /// they hold stays theirs for the tenant's hold, then goes.
+    #[serde(skip)]
+    pub deprovisioned_at: Option<DateTime<Utc>>,
+    /// The station pool whose licence the user gave back when deactivated,
+    /// to take again when reactivated.
+    #[serde(skip)]
+    pub held_station_id: Option<Uuid>,
     /// How the directory shows the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -120,7 +128,8 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Whether nothing but the external id is kept.
+    /// Whether nothing is kept beyond the columns of its own (the external
+    /// id, the deprovisioning).
     #[must_use]
     pub fn is_bare(&self) -> bool {
         self.display_name.is_none()

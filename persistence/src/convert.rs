@@ -108,6 +108,8 @@ pub(crate) fn user(m: users::Model, r: Option<roles::Model>, holdings: Holdings)
         language: Language::parse(&m.language).with_context(|| ctx("language"))?,
         directory: Directory {
             external_id: m.external_id,
+            deprovisioned_at: m.deprovisioned_at,
+            held_station_id: m.held_station_id,
             ..match m.directory.as_deref() {
                 Some(json) => serde_json::from_str(json).with_context(|| ctx("directory"))?,
                 None => Directory::default(),

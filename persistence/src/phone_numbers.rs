@@ -7,8 +7,8 @@
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, Order,
-    PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel as _, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 use voxport_domain::{
@@ -81,6 +81,11 @@ pub(crate) async fn give_phone_number(
         .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(now))
         .filter(phone_numbers::Column::Id.eq(id))
         .filter(phone_numbers::Column::UserId.is_null())
+        .filter(
+            Condition::any()
+                .add(phone_numbers::Column::AvailableAt.is_null())
+                .add(phone_numbers::Column::AvailableAt.lte(now)),
+        )
         .exec(db)
         .await;
     let found = match taken {
@@ -92,6 +97,9 @@ pub(crate) async fn give_phone_number(
         Err(e) if is_unique_violation(&e) => None,
         Err(e) => return Err(db_err(e, "assigning a phone number").into()),
     };
+    if let Some(until) = wanted.available_at.filter(|until| *until > now) {
+        return Err(TelephonyError::PhoneNumberResting(until));
+    }
     Err(match found.and_then(|n| n.holder) {
         Some(holder) => TelephonyError::PhoneNumberAssigned(holder),
         None => anyhow!("phone number {id} changed while it was assigned").into(),
@@ -124,7 +132,11 @@ impl PhoneNumberStore for SeaStore {
     ) -> anyhow::Result<Page<PhoneNumber>> {
         let mut select = phone_numbers::Entity::find().filter(phone_numbers::Column::TenantId.eq(tenant));
         if available {
-            select = select.filter(phone_numbers::Column::UserId.is_null());
+            // A resting number is not available; housekeeping clears its
+            // rest once over (`end_holds`).
+            select = select
+                .filter(phone_numbers::Column::UserId.is_null())
+                .filter(phone_numbers::Column::AvailableAt.is_null());
         }
         let digits: String = q.unwrap_or("").chars().filter(char::is_ascii_digit).collect();
         if !digits.is_empty() {
@@ -166,6 +178,7 @@ impl PhoneNumberStore for SeaStore {
             number: Set(new.number.as_str().to_owned()),
             label: Set(new.label.map(|l| l.as_str().to_owned())),
             user_id: Set(None),
+            available_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         };

@@ -1,22 +1,35 @@
-//! SCIM tokens: a digest per token, looked up by that digest.
+//! SCIM: tokens (a digest per token, looked up by that digest) and
+//! deprovisioning (the tenant's settings, resting numbers, holds ending).
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait, EntityTrait, Order, PaginatorTrait as _, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait as _,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
 use voxport_domain::{
-    audit::AuditEvent,
+    audit::{AuditAction, AuditEvent},
+    deprovisioning::DeprovisionSettings,
     paging::{Page, PageRequest},
     permission::PermissionSet,
-    ports::ScimTokenStore,
+    ports::ScimStore,
     scim_token::{NewScimToken, ScimToken},
     values::Label,
 };
 
-use crate::{SeaStore, audit::record, db_err, entities::scim_tokens};
+use crate::{
+    SeaStore,
+    audit::record,
+    db_err,
+    entities::{phone_numbers, scim_settings, scim_tokens, users},
+    lock_user,
+    users::release_everything,
+};
 
 fn token(m: scim_tokens::Model) -> anyhow::Result<ScimToken> {
     Ok(ScimToken {
@@ -31,7 +44,7 @@ fn token(m: scim_tokens::Model) -> anyhow::Result<ScimToken> {
     })
 }
 
-impl ScimTokenStore for SeaStore {
+impl ScimStore for SeaStore {
     async fn list_scim_tokens(&self, tenant: Uuid, page: PageRequest) -> anyhow::Result<Page<ScimToken>> {
         let select = scim_tokens::Entity::find().filter(scim_tokens::Column::TenantId.eq(tenant));
         let total = select.clone().count(&self.db).await.map_err(|e| db_err(e, "counting SCIM tokens"))?;
@@ -122,5 +135,113 @@ impl ScimTokenStore for SeaStore {
             .await
             .map_err(|e| db_err(e, "recording a SCIM token's use"))?;
         Ok(())
+    }
+
+    async fn deprovision_settings(&self, tenant: Uuid) -> anyhow::Result<DeprovisionSettings> {
+        let row = scim_settings::Entity::find_by_id(tenant)
+            .one(&self.db)
+            .await
+            .map_err(|e| db_err(e, "loading deprovisioning settings"))?;
+        Ok(row.map(settings).unwrap_or_default())
+    }
+
+    async fn set_deprovision_settings(
+        &self,
+        tenant: Uuid,
+        new: DeprovisionSettings,
+        audit: &AuditEvent,
+    ) -> anyhow::Result<()> {
+        let (txn, _writing) = self.begin_write().await?;
+        let row = scim_settings::ActiveModel {
+            tenant_id: Set(tenant),
+            hold_days: Set(i32::try_from(new.hold_days).unwrap_or(i32::MAX)),
+            release_station: Set(new.release_station),
+            number_cooldown_days: Set(i32::try_from(new.number_rest_days).unwrap_or(i32::MAX)),
+            updated_at: Set(crate::at(audit)),
+        };
+        scim_settings::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(scim_settings::Column::TenantId)
+                    .update_columns([
+                        scim_settings::Column::HoldDays,
+                        scim_settings::Column::ReleaseStation,
+                        scim_settings::Column::NumberCooldownDays,
+                        scim_settings::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "storing deprovisioning settings"))?;
+        record(&txn, audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing deprovisioning settings"))
+    }
+
+    async fn end_holds(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        let now = crate::stamp(now);
+        // Rests that are over: the numbers are available again.
+        phone_numbers::Entity::update_many()
+            .col_expr(phone_numbers::Column::AvailableAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(phone_numbers::Column::AvailableAt.lte(now))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "ending the rest of phone numbers"))?;
+        let held = users::Entity::find()
+            .filter(users::Column::DeprovisionedAt.is_not_null())
+            .order_by(users::Column::DeprovisionedAt, Order::Asc)
+            .limit(HOLDS_PER_RUN)
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "finding deactivated users"))?;
+        let mut tenants: HashMap<Uuid, DeprovisionSettings> = HashMap::new();
+        let mut ended = 0;
+        for user in held {
+            let Some(since) = user.deprovisioned_at else { continue };
+            let rules = match tenants.get(&user.tenant_id) {
+                Some(rules) => *rules,
+                None => {
+                    let rules = self.deprovision_settings(user.tenant_id).await?;
+                    tenants.insert(user.tenant_id, rules);
+                    rules
+                }
+            };
+            if rules.hold_ends(since) > now {
+                continue;
+            }
+            let (txn, _writing) = self.begin_write().await?;
+            if !lock_user(&txn, user.tenant_id, user.id).await.map_err(|e| db_err(e, "locking a user"))? {
+                continue;
+            }
+            // Still deactivated since then (not reactivated meanwhile).
+            let still = users::Entity::update_many()
+                .col_expr(users::Column::DeprovisionedAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(users::Column::HeldStationId, Expr::value(Option::<Uuid>::None))
+                .filter(users::Column::Id.eq(user.id))
+                .filter(users::Column::DeprovisionedAt.eq(since))
+                .exec(&txn)
+                .await
+                .map_err(|e| db_err(e, "ending a hold"))?;
+            if still.rows_affected == 0 {
+                continue;
+            }
+            release_everything(&txn, user.id, now).await.map_err(|e| db_err(e, "freeing what a user held"))?;
+            let audit = AuditEvent::anonymous(AuditAction::HoldEnded, Some(user.tenant_id), Some(user.id), None, now)
+                .with(serde_json::json!({"deactivated_at": since, "hold_days": rules.hold_days}));
+            record(&txn, &audit, None).await?;
+            txn.commit().await.map_err(|e| db_err(e, "committing the end of a hold"))?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+}
+
+/// The most deactivated users one housekeeping run looks at.
+const HOLDS_PER_RUN: u64 = 500;
+
+fn settings(m: scim_settings::Model) -> DeprovisionSettings {
+    DeprovisionSettings {
+        hold_days: u32::try_from(m.hold_days).unwrap_or(0),
+        release_station: m.release_station,
+        number_rest_days: u32::try_from(m.number_cooldown_days).unwrap_or(0),
     }
 }

@@ -327,7 +327,11 @@ pub(crate) async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid)
 
 /// Frees everything a user holds: station licence, phone number, device
 /// and extensions (PRODUCT.md rule 10). Part of the caller's transaction.
-async fn release_everything(db: &impl ConnectionTrait, user: Uuid, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
+pub(crate) async fn release_everything(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
     release(db, user).await?;
     free_number_of(db, user, now).await?;
     free_extensions(db, user, None, now).await?;
@@ -372,6 +376,8 @@ pub(crate) fn new_user_model(user: &NewUser, now: DateTime<Utc>) -> users::Activ
         )),
         external_id: Set(user.directory.external_id.clone()),
         directory: Set(directory_json(&user.directory)),
+        deprovisioned_at: Set(user.directory.deprovisioned_at),
+        held_station_id: Set(user.directory.held_station_id),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -593,6 +599,8 @@ impl UserStore for SeaStore {
         if let Some(directory) = &changes.directory {
             row.external_id = Set(directory.external_id.clone());
             row.directory = Set(directory_json(directory));
+            row.deprovisioned_at = Set(directory.deprovisioned_at.map(crate::stamp));
+            row.held_station_id = Set(directory.held_station_id);
         }
         if let Some(hash) = &password {
             row.password_hash = Set(Some(hash.as_phc().to_owned()));
@@ -641,6 +649,7 @@ impl UserStore for SeaStore {
         tenant: Uuid,
         id: Uuid,
         now: DateTime<Utc>,
+        number_rests_until: Option<DateTime<Utc>>,
         audit: &AuditEvent,
     ) -> Result<(), DeleteUserError> {
         let (txn, _writing) = self.begin_write().await?;
@@ -648,6 +657,15 @@ impl UserStore for SeaStore {
             return Err(DeleteUserError::NotFound);
         }
         let target = find_user(&txn, tenant, id).await?.ok_or(DeleteUserError::NotFound)?;
+        if let Some(until) = number_rests_until {
+            // The number rests from now: nobody is given it before `until`.
+            phone_numbers::Entity::update_many()
+                .col_expr(phone_numbers::Column::AvailableAt, Expr::value(crate::stamp(until)))
+                .filter(phone_numbers::Column::UserId.eq(id))
+                .exec(&txn)
+                .await
+                .map_err(|e| db_err(e, "resting a phone number"))?;
+        }
         // PRODUCT.md rule 10: what the user held is freed with them.
         release_everything(&txn, id, crate::stamp(now)).await.map_err(|e| db_err(e, "freeing what a user held"))?;
         users::Entity::delete_by_id(id).exec(&txn).await.map_err(|e| db_err(e, "deleting a user"))?;

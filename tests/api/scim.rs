@@ -506,3 +506,106 @@ async fn lists_page_from_one_and_never_answer_more_than_asked() {
     assert!(searched["Resources"][0].get("name").is_none());
     app.post("/scim/v2/Users/.search", &token, json!({"filter": "userName eq \"nobody\""})).await.expect(200);
 }
+
+/// A SCIM user holding an extension, `number`, a licence of `code` and the
+/// desk phone `mac`.
+async fn phone_user(app: &TestApp, token: &str, number: &str, code: &str, mac: &str) -> Value {
+    let mut body = user_body(&format!("phone{}", unique()));
+    body["password"] = json!(PASSWORD);
+    body[EXT] = json!({"extension": "", "phoneNumber": number, "stationType": code, "deviceMacAddress": mac});
+    create(app, token, body).await
+}
+
+async fn telephony_stock(app: &TestApp, c: &Customer, code: &str, mac: &str) -> (String, String) {
+    station(app, c, code, 1).await;
+    let number = format!("+4930{:08}", unique().parse::<u64>().unwrap() % 100_000_000);
+    let made =
+        app.post("/v1/phone-numbers", &app.operator, json!({"number": number, "tenant_id": c.id})).await.expect(201);
+    app.post("/v1/devices", &c.admin, json!({"mac": mac, "vendor": "Yealink", "model": "T54W", "ports": 1}))
+        .await
+        .expect(201);
+    (number, id(&made).to_owned())
+}
+
+#[tokio::test]
+async fn a_deactivated_user_keeps_what_they_hold_for_the_tenants_hold_and_gets_it_all_back() {
+    let app = spawn_app().await;
+    let (c, token) = scim_tenant(&app).await;
+    let defaults = app.get("/v1/scim-settings", &c.admin).await.expect(200);
+    assert_eq!(defaults, json!({"hold_days": 30, "release_station": false, "number_rest_days": 30}));
+    let settings = json!({"hold_days": 2, "release_station": true, "number_rest_days": 30});
+    assert_eq!(app.put("/v1/scim-settings", &c.admin, settings.clone()).await.expect(200), settings);
+    let mac = "80:5e:c0:aa:bb:02";
+    let (number, _) = telephony_stock(&app, &c, "desk", mac).await;
+    let user = phone_user(&app, &token, &number, "desk", mac).await;
+    let path = format!("/scim/v2/Users/{}", id(&user));
+    let portal = format!("/v1/users/{}", id(&user));
+    let session = app.token(user["userName"].as_str().unwrap(), PASSWORD).await;
+    let active =
+        |on: bool| json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": on}]});
+
+    let off = app.patch(&path, &token, active(false)).await.expect(200);
+    assert_eq!(off["active"], false);
+    assert_eq!(app.get("/v1/me", &session).await.status, 401, "sessions end");
+    let held = app.get(&portal, &c.admin).await.expect(200);
+    assert!(held["station"].is_null(), "the licence goes back at once, as the tenant says: {held}");
+    assert_eq!(held["phone_number"]["number"], number.as_str(), "the number stays theirs");
+    assert_eq!(held["device"]["mac"], mac);
+    assert_eq!(held["extensions"].as_array().unwrap().len(), 1);
+    let pool = app.get("/v1/stations", &c.admin).await.expect(200);
+    assert_eq!(pool["items"][0]["in_use"], 0);
+
+    let on = app.patch(&path, &token, active(true)).await.expect(200);
+    assert_eq!((on["active"].as_bool(), on[EXT]["stationType"].as_str()), (Some(true), Some("desk")), "{on}");
+    assert_eq!(on[EXT], user[EXT], "all of it restored");
+    app.login(user["userName"].as_str().unwrap(), PASSWORD).await.expect(200);
+
+    // Deactivated past the hold, the user loses what they held.
+    app.patch(&path, &token, active(false)).await.expect(200);
+    app.voxport.purge(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(app.get(&portal, &c.admin).await.expect(200)["device"]["mac"], mac, "one day into two");
+    app.voxport.purge(chrono::Utc::now() + chrono::Duration::days(3)).await.unwrap();
+    // That housekeeping, days ahead, also forgot the administrator's session.
+    let admin = app.token(&c.admin_login, PASSWORD).await;
+    let gone = app.get(&portal, &admin).await.expect(200);
+    assert!(gone["device"].is_null() && gone["phone_number"].is_null(), "{gone}");
+    assert_eq!(gone["extensions"], json!([]));
+    let events = app.get(&format!("/v1/audit-events?target_id={}", id(&user)), &admin).await.expect(200);
+    assert!(events["items"].as_array().unwrap().iter().any(|e| e["action"] == "user.hold_ended"), "{events}");
+    // Reactivated after the hold: the account, without what it held.
+    let back = app.patch(&path, &token, active(true)).await.expect(200);
+    assert!(back.get(EXT).is_none(), "{back}");
+}
+
+#[tokio::test]
+async fn a_deleted_users_number_rests_before_anyone_is_given_it() {
+    let app = spawn_app().await;
+    let (c, token) = scim_tenant(&app).await;
+    let rest = json!({"hold_days": 30, "release_station": false, "number_rest_days": 2});
+    app.put("/v1/scim-settings", &c.admin, rest).await.expect(200);
+    let too_long = json!({"hold_days": 3651, "release_station": false, "number_rest_days": 2});
+    assert_eq!(app.put("/v1/scim-settings", &c.admin, too_long).await.invalid_fields(), vec!["hold_days"]);
+    let mac = "80:5e:c0:aa:bb:03";
+    let (number, number_id) = telephony_stock(&app, &c, "desk", mac).await;
+    let user = phone_user(&app, &token, &number, "desk", mac).await;
+    app.delete(&format!("/scim/v2/Users/{}", id(&user)), &token).await.expect(204);
+
+    // The extension, the licence and the desk phone are free at once.
+    let mut body = user_body(&format!("next{}", unique()));
+    body[EXT] = json!({"extension": user[EXT]["extension"], "stationType": "desk", "deviceMacAddress": mac});
+    let next = create(&app, &token, body).await;
+    // The number rests: not offered, not given.
+    let offered = app.get("/v1/phone-numbers?available=true", &c.admin).await.expect(200);
+    assert!(!offered.to_string().contains(&number), "{offered}");
+    let assign = format!("/v1/users/{}/phone-number", id(&next));
+    app.put(&assign, &c.admin, json!({"phone_number_id": number_id})).await.problem(409, "phone_number_resting");
+    let mut taker = user_body(&format!("taker{}", unique()));
+    taker[EXT] = json!({"phoneNumber": number});
+    scim_error(app.post("/scim/v2/Users", &token, taker).await, 409, None);
+    // After its rest, it is anyone's again.
+    app.voxport.purge(chrono::Utc::now() + chrono::Duration::days(3)).await.unwrap();
+    let admin = app.token(&c.admin_login, PASSWORD).await;
+    let offered = app.get("/v1/phone-numbers?available=true", &admin).await.expect(200);
+    assert!(offered.to_string().contains(&number), "{offered}");
+    app.put(&assign, &admin, json!({"phone_number_id": number_id})).await.expect(200);
+}

@@ -50,6 +50,13 @@ impl From<TelephonyError> for ApiError {
             TelephonyError::PhoneNumberAssigned(holder) => {
                 held_by("phone_number_assigned", "The number already rings", holder)
             }
+            TelephonyError::PhoneNumberResting(until) => Self::conflict(
+                "phone_number_resting",
+                format!(
+                    "The number was a deleted user's and rests until {}; nobody is given it before.",
+                    until.to_rfc3339()
+                ),
+            ),
             TelephonyError::ApplicationsNotUnlocked(apps) => not_unlocked(&apps),
             TelephonyError::Unknown(e) => Self::internal(e),
         }

@@ -1,6 +1,7 @@
 //! `/v1/scim-tokens`: the tokens identity providers call `/scim/v2` with
 //! (issue 14). A token acts in the tenant with its maker's permissions at
 //! the time it was made; several may be live at once, for rotation.
+//! `/v1/scim-settings`: what deprovisioning does in the tenant.
 
 use actix_web::{
     HttpResponse,
@@ -8,10 +9,17 @@ use actix_web::{
     web,
 };
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use voxport_domain::{Voxport, actor::Actor, permission::Permission, ports::Store, values::Label};
+use voxport_domain::{
+    Voxport,
+    actor::Actor,
+    deprovisioning::{DeprovisionSettings, MAX_DAYS},
+    permission::Permission,
+    ports::Store,
+    values::Label,
+};
 
 use crate::{
     extract::{Auth, Fields, Json, Query},
@@ -161,4 +169,86 @@ pub async fn delete_scim_token<S: Store>(
         return Err(ApiError::not_found("SCIM token"));
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What happens to a user an identity provider deactivates or deletes.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"hold_days": 30, "release_station": false, "number_rest_days": 30}))]
+pub struct DeprovisioningBody {
+    /// How many days a deactivated user keeps their extension, phone
+    /// number and desk phone; reactivated within them, they get it all
+    /// back. Default 30.
+    #[schema(minimum = 0, maximum = 3650)]
+    pub hold_days: u32,
+    /// Whether a deactivated user's station licence goes back to the pool
+    /// at once (taken again on reactivation, if one is left). Default false.
+    pub release_station: bool,
+    /// How many days a deleted user's phone number rests before anyone may
+    /// be given it. Default 30.
+    #[schema(minimum = 0, maximum = 3650)]
+    pub number_rest_days: u32,
+}
+
+impl From<DeprovisionSettings> for DeprovisioningBody {
+    fn from(s: DeprovisionSettings) -> Self {
+        Self { hold_days: s.hold_days, release_station: s.release_station, number_rest_days: s.number_rest_days }
+    }
+}
+
+/// Show the deprovisioning settings
+///
+/// What happens to a user an identity provider deactivates or deletes
+/// through SCIM. Needs `scim`.
+#[utoipa::path(
+    get, path = "/v1/scim-settings", tag = "scim", operation_id = "get_scim_settings",
+    responses(
+        (status = 200, description = "The tenant's settings", body = DeprovisioningBody),
+        Unauthenticated, Forbidden,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("scim"))),
+)]
+pub async fn get_scim_settings<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+) -> Result<web::Json<DeprovisioningBody>, ApiError> {
+    let actor = auth.require(Permission::Scim)?;
+    Ok(web::Json(app.deprovision_settings(actor).await?.into()))
+}
+
+/// Change the deprovisioning settings
+///
+/// They apply to users deactivated or deleted from now on, and to the
+/// holds running. Needs `scim`, held by a signed-in person of the tenant.
+#[utoipa::path(
+    put, path = "/v1/scim-settings", tag = "scim", operation_id = "set_scim_settings",
+    request_body = DeprovisioningBody,
+    responses(
+        (status = 200, description = "The tenant's settings", body = DeprovisioningBody),
+        (status = 403, description = "`permission_denied`, `person_only`, `own_tenant_only`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, BadBody,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-required-permission" = json!("scim"))),
+)]
+pub async fn set_scim_settings<S: Store>(
+    app: web::Data<Voxport<S>>,
+    auth: Auth,
+    Json(body): Json<DeprovisioningBody>,
+) -> Result<web::Json<DeprovisioningBody>, ApiError> {
+    let actor = manager(&auth)?;
+    let mut f = Fields::default();
+    for (field, days) in [("hold_days", body.hold_days), ("number_rest_days", body.number_rest_days)] {
+        if days > MAX_DAYS {
+            f.add(field, format!("at most {MAX_DAYS} days"));
+        }
+    }
+    f.finish()?;
+    let settings = DeprovisionSettings {
+        hold_days: body.hold_days,
+        release_station: body.release_station,
+        number_rest_days: body.number_rest_days,
+    };
+    Ok(web::Json(app.set_deprovision_settings(actor, settings, Utc::now()).await?.into()))
 }

@@ -188,7 +188,7 @@ pub fn read(doc: &Value) -> Result<Desired, ScimError> {
         first_name,
         last_name,
         email,
-        directory: Directory { external_id, display_name, emails, phone_numbers, unassigned },
+        directory: Directory { external_id, display_name, emails, phone_numbers, unassigned, ..Directory::default() },
         active,
         timezone,
         language,

@@ -359,9 +359,44 @@ pub async fn patch<S: Store>(
 
 /// Makes `user` what `desired` says: the telephony first (each part under
 /// its own rules), then the account in one change.
-async fn update_to<S: Store>(app: &Voxport<S>, actor: &Actor, user: User, desired: Desired) -> Result<User, ScimError> {
-    let resolved = resolve(app, actor, &desired, Some(&user)).await?;
+async fn update_to<S: Store>(
+    app: &Voxport<S>,
+    actor: &Actor,
+    user: User,
+    mut desired: Desired,
+) -> Result<User, ScimError> {
+    let mut resolved = resolve(app, actor, &desired, Some(&user)).await?;
     let now = Utc::now();
+    // Deprovisioning (`voxport_domain::deprovisioning`): deactivated, the
+    // user keeps what they hold for the tenant's hold, and gives back the
+    // licence at once if the tenant says so; reactivated, they take it
+    // again.
+    desired.directory.deprovisioned_at = user.directory.deprovisioned_at;
+    desired.directory.held_station_id = user.directory.held_station_id;
+    let deactivating = desired.active == Some(false) && !user.disabled;
+    let reactivating = desired.active == Some(true) && user.disabled;
+    if deactivating {
+        let rules = app.deprovision_settings(actor).await?;
+        desired.directory.deprovisioned_at = Some(now);
+        if rules.release_station
+            && let Some(station) = &user.station
+        {
+            desired.directory.held_station_id = Some(station.id);
+            if resolved.station == Some(station.id) {
+                resolved.station = None;
+            }
+        }
+    }
+    if reactivating {
+        if let Some(held) = user.directory.held_station_id
+            && resolved.station.is_none()
+            && desired.telephony.station.is_none()
+        {
+            resolved.station = Some(held);
+        }
+        desired.directory.deprovisioned_at = None;
+        desired.directory.held_station_id = None;
+    }
     change_telephony(app, actor, &user, &desired.telephony, &resolved).await?;
     let differs = |a: &str, b: &str| a != b;
     let changes = UserChanges {
@@ -462,6 +497,10 @@ pub async fn delete<S: Store>(req: HttpRequest, app: App<S>, id: web::Path<Strin
     let app = app.into_inner();
     let actor = caller(&req, &app).await?;
     let id = user_id(&id)?;
-    app.delete_user(&actor, id, Utc::now()).await.map_err(ApiError::from)?;
+    let now = Utc::now();
+    // Their number rests before anyone is given it (the tenant's setting).
+    let rules = app.deprovision_settings(&actor).await?;
+    let rests_until = (rules.number_rest_days > 0).then(|| rules.number_rests_until(now));
+    app.delete_user_resting_number(&actor, id, rests_until, now).await.map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -80,7 +80,7 @@ pub trait Store:
     + KeyStore
     + ApiClientStore
     + WebhookStore
-    + ScimTokenStore
+    + ScimStore
     + JobStore
     + VersionStore
     + Clone

@@ -1,15 +1,17 @@
-//! SCIM tokens (see `crate::scim_token`).
+//! SCIM: its tokens (see `crate::scim_token`) and deprovisioning (see
+//! `crate::deprovisioning`).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
+    deprovisioning::DeprovisionSettings,
     paging::{Page, PageRequest},
     scim_token::{NewScimToken, ScimToken},
 };
 
-pub trait ScimTokenStore {
+pub trait ScimStore {
     /// The tokens of `tenant`, newest first.
     ///
     /// # Errors
@@ -58,4 +60,27 @@ pub trait ScimTokenStore {
     /// # Errors
     /// When storage fails.
     fn touch_scim_token(&self, id: Uuid, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// The tenant's deprovisioning settings (the defaults until set).
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn deprovision_settings(&self, tenant: Uuid) -> impl Future<Output = anyhow::Result<DeprovisionSettings>> + Send;
+
+    /// # Errors
+    /// When storage fails.
+    fn set_deprovision_settings(
+        &self,
+        tenant: Uuid,
+        settings: DeprovisionSettings,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Frees what users deactivated longer ago than their tenant's hold
+    /// (at `now`) still hold, each in a transaction with an audit event;
+    /// answers how many users.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn end_holds(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<u64>> + Send;
 }

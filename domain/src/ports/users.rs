@@ -81,6 +81,7 @@ pub trait UserStore {
         tenant: Uuid,
         id: Uuid,
         now: DateTime<Utc>,
+        number_rests_until: Option<DateTime<Utc>>,
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<(), DeleteUserError>> + Send;
 

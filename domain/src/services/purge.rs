@@ -46,6 +46,13 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// When storage fails.
     pub async fn purge(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
-        self.store.purge(&self.purge_at(now)).await
+        let forgotten = self.store.purge(&self.purge_at(now)).await?;
+        // Deactivated users whose hold is over give up what they held
+        // (`crate::deprovisioning`).
+        let ended = self.store.end_holds(now).await?;
+        if ended > 0 {
+            self.tokens_may_have_changed();
+        }
+        Ok(forgotten + ended)
     }
 }

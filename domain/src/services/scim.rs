@@ -1,5 +1,6 @@
 //! SCIM tokens (see `crate::scim_token`): made and revoked by a tenant's
-//! administrators, and turned into an actor on every SCIM request.
+//! administrators, and turned into an actor on every SCIM request; and
+//! the tenant's deprovisioning settings (see `crate::deprovisioning`).
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -10,6 +11,7 @@ use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
     auth::MachineSecret,
+    deprovisioning::DeprovisionSettings,
     errors::AuthenticateError,
     paging::{Page, PageRequest},
     ports::Store,
@@ -107,5 +109,35 @@ impl<S: Store> Voxport<S> {
             ip,
             client_id: Some(token.id),
         })
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn deprovision_settings(&self, actor: &Actor) -> anyhow::Result<DeprovisionSettings> {
+        self.store.deprovision_settings(actor.tenant_id).await
+    }
+
+    /// # Errors
+    /// When storage fails.
+    pub async fn set_deprovision_settings(
+        &self,
+        actor: &Actor,
+        settings: DeprovisionSettings,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<DeprovisionSettings> {
+        let audit = AuditEvent::by(
+            actor,
+            AuditAction::DeprovisionSettingsChanged,
+            TargetType::Tenant,
+            Some(actor.tenant_id),
+            now,
+        )
+        .with(json!({
+            "hold_days": settings.hold_days,
+            "release_station": settings.release_station,
+            "number_rest_days": settings.number_rest_days,
+        }));
+        self.store.set_deprovision_settings(actor.tenant_id, settings, &audit).await?;
+        Ok(settings)
     }
 }

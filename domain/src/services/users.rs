@@ -373,13 +373,28 @@ impl<S: Store> Voxport<S> {
     /// # Errors
     /// See [`DeleteUserError`].
     pub async fn delete_user(&self, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Result<(), DeleteUserError> {
+        self.delete_user_resting_number(actor, id, None, now).await
+    }
+
+    /// Deletes a user; their phone number, if any, rests until
+    /// `number_rests_until` before anyone is given it.
+    ///
+    /// # Errors
+    /// See [`DeleteUserError`].
+    pub async fn delete_user_resting_number(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        number_rests_until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DeleteUserError> {
         if id == actor.user_id {
             return Err(DeleteUserError::OwnAccount);
         }
         let target = self.target::<DeleteUserError>(actor, id).await?;
         let audit = AuditEvent::by(actor, AuditAction::UserDeleted, TargetType::User, Some(id), now)
             .with(json!({"login": target.login.as_str()}));
-        self.store.delete_user(actor.tenant_id, id, now, &audit).await?;
+        self.store.delete_user(actor.tenant_id, id, now, number_rests_until, &audit).await?;
         self.tokens_may_have_changed();
         tracing::info!(actor = %actor.caller_id(), user = %id, "deleted user");
         Ok(())

@@ -20,6 +20,7 @@ pub mod phone_numbers;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod roles;
+pub mod scim_settings;
 pub mod scim_tokens;
 pub mod sessions;
 pub mod signing_keys;

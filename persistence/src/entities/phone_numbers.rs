@@ -9,6 +9,8 @@ pub struct Model {
     pub number: String,
     pub label: Option<String>,
     pub user_id: Option<Uuid>,
+    /// Until then a deleted user's number rests: nobody may be given it.
+    pub available_at: Option<ChronoDateTimeUtc>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

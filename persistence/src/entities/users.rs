@@ -27,6 +27,8 @@ pub struct Model {
     pub external_id: Option<String>,
     /// The rest of `voxport_domain::user::Directory`, as JSON.
     pub directory: Option<String>,
+    pub deprovisioned_at: Option<ChronoDateTimeUtc>,
+    pub held_station_id: Option<Uuid>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }
