@@ -65,7 +65,6 @@ pub async fn service_provider_config<S: Store>(
 fn provider_config(req: &HttpRequest) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-        "documentationUri": "https://github.com/voxport/voxport/blob/main/docs/scim.md",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": super::users::MAX_RESULTS},
