@@ -86,6 +86,21 @@ pub enum UpdateUserError {
     Unknown(#[from] anyhow::Error),
 }
 
+/// Changing a user and what they hold at once.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeUserError {
+    #[error(transparent)]
+    User(#[from] UpdateUserError),
+    #[error(transparent)]
+    Telephony(#[from] TelephonyError),
+}
+
+impl From<anyhow::Error> for ChangeUserError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::User(UpdateUserError::Unknown(e))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteUserError {
     #[error("no such user")]

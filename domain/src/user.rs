@@ -290,6 +290,24 @@ impl UserChanges {
         self.email.is_some() || new_password
     }
 
+    /// Whether these changes change anything at all.
+    #[must_use]
+    pub fn touches_anything(&self) -> bool {
+        self.login.is_some()
+            || self.email.is_some()
+            || self.first_name.is_some()
+            || self.last_name.is_some()
+            || self.role_id.is_some()
+            || self.disabled.is_some()
+            || self.activation_at.is_some()
+            || self.expires_at.is_some()
+            || self.timezone.is_some()
+            || self.language.is_some()
+            || self.applications.is_some()
+            || self.two_factor_required.is_some()
+            || self.directory.is_some()
+    }
+
     /// Whether these changes could leave the tenant without an active
     /// administrator, so that the store must check it in the same
     /// transaction.

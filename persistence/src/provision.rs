@@ -7,13 +7,13 @@
 //! single-purpose endpoints use.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait as _, DatabaseTransaction, SqlErr};
+use sea_orm::{ActiveValue::Set, ConnectionTrait as _, DatabaseTransaction, EntityTrait as _, SqlErr};
 use uuid::Uuid;
 use voxport_domain::{
     audit::AuditEvent,
-    errors::{CreateUserError, TelephonyError},
+    errors::{CreateUserError, TelephonyError, UpdateUserError},
     extension::NewExtension,
-    ports::{ProvisionTx, QueuedEmail},
+    ports::{Holding, ProvisionTx, QueuedEmail, UserUpdate},
     station::{Application, Station},
     user::{NewUser, User},
 };
@@ -21,12 +21,13 @@ use voxport_domain::{
 use crate::{
     audit, db_err,
     devices::give_device,
-    extensions::{give_extension, insert_extension},
-    outbox,
-    phone_numbers::give_phone_number,
-    stations::Licences,
+    entities::device_assignments,
+    extensions::{free_extensions, give_extension, insert_extension},
+    lock_tenant, lock_user, outbox,
+    phone_numbers::{free_number_of, give_phone_number},
+    stations::{self, Licences},
     unique_violation,
-    users::{find_user, new_user_model},
+    users::{find_user, new_user_model, update_user_in},
 };
 
 pub struct SeaTx {
@@ -100,6 +101,40 @@ impl ProvisionTx for SeaTx {
         ports: Option<u8>,
     ) -> Result<(), TelephonyError> {
         give_device(&self.txn, tenant, user, device, ports, self.now).await.map(drop)
+    }
+
+    async fn lock_user(&mut self, tenant: Uuid, user: Uuid, tenant_too: bool) -> anyhow::Result<bool> {
+        // The tenant before the user, in the order every change takes them.
+        if tenant_too && !lock_tenant(&self.txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
+            return Ok(false);
+        }
+        lock_user(&self.txn, tenant, user).await.map_err(|e| db_err(e, "locking a user"))
+    }
+
+    async fn release_extension(&mut self, user: Uuid, extension: Uuid) -> anyhow::Result<()> {
+        free_extensions(&self.txn, user, Some(extension), self.now)
+            .await
+            .map_err(|e| db_err(e, "releasing an extension"))?;
+        Ok(())
+    }
+
+    async fn release(&mut self, user: Uuid, what: Holding) -> anyhow::Result<()> {
+        match what {
+            Holding::PhoneNumber => free_number_of(&self.txn, user, self.now).await.map(drop),
+            Holding::Station => stations::release(&self.txn, user).await.map(drop),
+            Holding::Device => device_assignments::Entity::delete_by_id(user).exec(&self.txn).await.map(drop),
+        }
+        .map_err(|e| db_err(e, "releasing what a user holds"))
+    }
+
+    async fn update_user(
+        &mut self,
+        tenant: Uuid,
+        id: Uuid,
+        update: UserUpdate,
+        audit: &AuditEvent,
+    ) -> Result<User, UpdateUserError> {
+        update_user_in(&self.txn, tenant, id, update, self.now, audit).await
     }
 
     async fn user(&mut self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {

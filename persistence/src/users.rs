@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult as _, IdenStatic as _,
-    IntoActiveModel as _, Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult as _,
+    IdenStatic as _, IntoActiveModel as _, Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
     sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, Func, IntoColumnRef as _, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -535,111 +535,8 @@ impl UserStore for SeaStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<User, UpdateUserError> {
-        let UserUpdate { changes, password, end_sessions, retire_links } = update;
         let (txn, _writing) = self.begin_write().await?;
-        if changes.may_remove_an_administrator()
-            && !lock_tenant(&txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))?
-        {
-            return Err(UpdateUserError::NotFound);
-        }
-        // The user's own changes apply one after the other: the station a
-        // change of applications is checked against cannot move meanwhile.
-        if !lock_user(&txn, tenant, id).await.map_err(|e| db_err(e, "locking a user"))? {
-            return Err(UpdateUserError::NotFound);
-        }
-        let before = find_user(&txn, tenant, id).await?.ok_or(UpdateUserError::NotFound)?;
-        let row = users::Entity::find_by_id(id)
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "loading a user row"))?
-            .ok_or(UpdateUserError::NotFound)?;
-        let mut row = row.into_active_model();
-        if let Some(login) = &changes.login {
-            row.login = Set(login.as_str().to_owned());
-            row.login_key = Set(login.key());
-        }
-        if let Some(email) = &changes.email {
-            row.email = Set(email.as_ref().map(|e| e.as_str().to_owned()));
-        }
-        if let Some(v) = &changes.first_name {
-            row.first_name = Set(v.as_str().to_owned());
-        }
-        if let Some(v) = &changes.last_name {
-            row.last_name = Set(v.as_str().to_owned());
-        }
-        if let Some(v) = changes.role_id {
-            row.role_id = Set(v);
-        }
-        if let Some(v) = changes.disabled {
-            row.disabled = Set(v);
-        }
-        if let Some(v) = changes.activation_at {
-            row.activation_at = Set(v);
-        }
-        if let Some(v) = changes.expires_at {
-            row.expires_at = Set(v);
-        }
-        if let Some(v) = changes.timezone {
-            row.timezone = Set(v.as_str().to_owned());
-        }
-        if let Some(v) = changes.language {
-            row.language = Set(v.as_str().to_owned());
-        }
-        if let Some(wanted) = &changes.applications {
-            // Rule 9, checked against the station the user holds now.
-            let locked = Station::locked_for(station_of(&txn, id).await?.as_ref(), wanted);
-            if !locked.is_empty() {
-                return Err(UpdateUserError::ApplicationsNotUnlocked(locked));
-            }
-            row.applications = Set(Application::to_codes(wanted));
-        }
-        if let Some(required) = changes.two_factor_required {
-            row.two_factor_required = Set(required);
-        }
-        if let Some(directory) = &changes.directory {
-            row.external_id = Set(directory.external_id.clone());
-            row.directory = Set(directory_json(directory));
-            row.deprovisioned_at = Set(directory.deprovisioned_at.map(crate::stamp));
-            row.held_station_id = Set(directory.held_station_id);
-        }
-        if let Some(hash) = &password {
-            row.password_hash = Set(Some(hash.as_phc().to_owned()));
-        }
-        if retire_links {
-            links::retire_links(&txn, id, None, now).await?;
-        }
-        if changes.login.is_some()
-            || changes.email.is_some()
-            || changes.first_name.is_some()
-            || changes.last_name.is_some()
-        {
-            let email = match &changes.email {
-                Some(email) => email.as_ref(),
-                None => before.email.as_ref(),
-            };
-            row.search = Set(search_key(
-                changes.login.as_ref().unwrap_or(&before.login).as_str(),
-                email.map(Email::as_str),
-                changes.first_name.as_ref().unwrap_or(&before.first_name).as_str(),
-                changes.last_name.as_ref().unwrap_or(&before.last_name).as_str(),
-            ));
-        }
-        row.updated_at = Set(crate::stamp(now));
-        match row.update(&txn).await {
-            Ok(_) => {}
-            Err(e) if unique_violation(&e, "login_key") => return Err(UpdateUserError::LoginTaken),
-            Err(e) => return Err(db_err(e, "updating a user").into()),
-        }
-        if before.is_active_admin(now)
-            && active_admins(&txn, tenant, now).await.map_err(|e| db_err(e, "counting administrators"))? == 0
-        {
-            return Err(UpdateUserError::LastAdministrator);
-        }
-        if let Some(end) = end_sessions {
-            revoke_sessions(&txn, id, end.keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
-        }
-        record(&txn, audit, None).await?;
-        let after = find_user(&txn, tenant, id).await?.context("reading back a changed user")?;
+        let after = update_user_in(&txn, tenant, id, update, now, audit).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a user change"))?;
         Ok(after)
     }
@@ -700,4 +597,118 @@ impl UserStore for SeaStore {
         record(&txn, audit, None).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a password change"))
     }
+}
+
+/// Applies an update to user `id` of `tenant` in `txn` (see
+/// [`UserStore::update_user`]); part of the caller's transaction.
+pub(crate) async fn update_user_in(
+    txn: &DatabaseTransaction,
+    tenant: Uuid,
+    id: Uuid,
+    update: UserUpdate,
+    now: DateTime<Utc>,
+    audit: &AuditEvent,
+) -> Result<User, UpdateUserError> {
+    let UserUpdate { changes, password, end_sessions, retire_links } = update;
+    if changes.may_remove_an_administrator()
+        && !lock_tenant(txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))?
+    {
+        return Err(UpdateUserError::NotFound);
+    }
+    // The user's own changes apply one after the other: the station a
+    // change of applications is checked against cannot move meanwhile.
+    if !lock_user(txn, tenant, id).await.map_err(|e| db_err(e, "locking a user"))? {
+        return Err(UpdateUserError::NotFound);
+    }
+    let before = find_user(txn, tenant, id).await?.ok_or(UpdateUserError::NotFound)?;
+    let row = users::Entity::find_by_id(id)
+        .one(txn)
+        .await
+        .map_err(|e| db_err(e, "loading a user row"))?
+        .ok_or(UpdateUserError::NotFound)?;
+    let mut row = row.into_active_model();
+    if let Some(login) = &changes.login {
+        row.login = Set(login.as_str().to_owned());
+        row.login_key = Set(login.key());
+    }
+    if let Some(email) = &changes.email {
+        row.email = Set(email.as_ref().map(|e| e.as_str().to_owned()));
+    }
+    if let Some(v) = &changes.first_name {
+        row.first_name = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = &changes.last_name {
+        row.last_name = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = changes.role_id {
+        row.role_id = Set(v);
+    }
+    if let Some(v) = changes.disabled {
+        row.disabled = Set(v);
+    }
+    if let Some(v) = changes.activation_at {
+        row.activation_at = Set(v);
+    }
+    if let Some(v) = changes.expires_at {
+        row.expires_at = Set(v);
+    }
+    if let Some(v) = changes.timezone {
+        row.timezone = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = changes.language {
+        row.language = Set(v.as_str().to_owned());
+    }
+    if let Some(wanted) = &changes.applications {
+        // Rule 9, checked against the station the user holds now.
+        let locked = Station::locked_for(station_of(txn, id).await?.as_ref(), wanted);
+        if !locked.is_empty() {
+            return Err(UpdateUserError::ApplicationsNotUnlocked(locked));
+        }
+        row.applications = Set(Application::to_codes(wanted));
+    }
+    if let Some(required) = changes.two_factor_required {
+        row.two_factor_required = Set(required);
+    }
+    if let Some(directory) = &changes.directory {
+        row.external_id = Set(directory.external_id.clone());
+        row.directory = Set(directory_json(directory));
+        row.deprovisioned_at = Set(directory.deprovisioned_at.map(crate::stamp));
+        row.held_station_id = Set(directory.held_station_id);
+    }
+    if let Some(hash) = &password {
+        row.password_hash = Set(Some(hash.as_phc().to_owned()));
+    }
+    if retire_links {
+        links::retire_links(txn, id, None, now).await?;
+    }
+    if changes.login.is_some() || changes.email.is_some() || changes.first_name.is_some() || changes.last_name.is_some()
+    {
+        let email = match &changes.email {
+            Some(email) => email.as_ref(),
+            None => before.email.as_ref(),
+        };
+        row.search = Set(search_key(
+            changes.login.as_ref().unwrap_or(&before.login).as_str(),
+            email.map(Email::as_str),
+            changes.first_name.as_ref().unwrap_or(&before.first_name).as_str(),
+            changes.last_name.as_ref().unwrap_or(&before.last_name).as_str(),
+        ));
+    }
+    row.updated_at = Set(crate::stamp(now));
+    match row.update(txn).await {
+        Ok(_) => {}
+        Err(e) if unique_violation(&e, "login_key") => return Err(UpdateUserError::LoginTaken),
+        Err(e) => return Err(db_err(e, "updating a user").into()),
+    }
+    if before.is_active_admin(now)
+        && active_admins(txn, tenant, now).await.map_err(|e| db_err(e, "counting administrators"))? == 0
+    {
+        return Err(UpdateUserError::LastAdministrator);
+    }
+    if let Some(end) = end_sessions {
+        revoke_sessions(txn, id, end.keep, now).await.map_err(|e| db_err(e, "ending sessions"))?;
+    }
+    record(txn, audit, None).await?;
+    let after = find_user(txn, tenant, id).await?.context("reading back a changed user")?;
+    Ok(after)
 }

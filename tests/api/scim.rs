@@ -241,7 +241,7 @@ async fn a_user_is_created_read_found_replaced_and_deleted_with_its_username_fre
 #[tokio::test]
 async fn entra_ids_habits_are_understood() {
     let app = spawn_app().await;
-    let (_, token) = scim_tenant(&app).await;
+    let (c, token) = scim_tenant(&app).await;
     let login = format!("entra{}@example.com", unique());
     // Entra ID's create: strings for booleans, nulls, meta, an empty role
     // list and a schema it made up.
@@ -283,6 +283,24 @@ async fn entra_ids_habits_are_understood() {
         "created by its value path"
     );
     assert_eq!(patched["name"]["familyName"], "Entrada");
+    // A value-path add on an address the user does not have yet creates it,
+    // and it becomes the user's email.
+    let bare = create(&app, &token, user_body(&format!("bare{}", unique()))).await;
+    assert!(bare.get("emails").is_none());
+    let address = format!("bare{}@example.com", unique());
+    let given = app
+        .patch(
+            &format!("/scim/v2/Users/{}", id(&bare)),
+            &token,
+            json!({"schemas": [PATCH_OP], "Operations": [
+                {"op": "Add", "path": "emails[type eq \"work\"].value", "value": address},
+            ]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(given["emails"], json!([{"type": "work", "value": address}]));
+    let portal = app.get(&format!("/v1/users/{}", id(&bare)), &c.admin).await.expect(200);
+    assert_eq!(portal["email"], address.as_str());
     // The Test Connection filter on a random GUID finds nobody.
     assert_eq!(count(&app, &token, &format!("userName eq \"{}\"", uuid::Uuid::new_v4())).await, 0);
     // Removing without a path is refused, and nothing of the request applies.
@@ -401,6 +419,23 @@ async fn the_telephony_extension_follows_the_one_call_set_ups_rules() {
         released[EXT].get("stationType").is_none() && released[EXT].get("deviceMacAddress").is_none(),
         "{released}"
     );
+    // One refusal and nothing of the request applies: not the licence, not
+    // the desk phone, though they come first.
+    let refused = app
+        .patch(
+            &path,
+            &token,
+            json!({"schemas": [PATCH_OP], "Operations": [
+                {"op": "add", "path": format!("{EXT}:stationType"), "value": "solo"},
+                {"op": "add", "path": format!("{EXT}:deviceMacAddress"), "value": mac},
+                {"op": "replace", "path": "userName", "value": c.admin_login},
+            ]}),
+        )
+        .await;
+    scim_error(refused, 409, Some("uniqueness"));
+    let unchanged = app.get(&path, &token).await.expect(200);
+    assert!(unchanged[EXT].get("stationType").is_none() && unchanged[EXT].get("deviceMacAddress").is_none());
+    assert_eq!(app.get("/v1/stations", &c.admin).await.expect(200)["items"][0]["in_use"], 0);
     let mut now_free = user_body(&format!("tel{}", unique()));
     now_free[EXT] = json!({"extension": "", "stationType": "solo", "deviceMacAddress": mac});
     create(&app, &token, now_free).await;
@@ -544,9 +579,19 @@ async fn a_deactivated_user_keeps_what_they_hold_for_the_tenants_hold_and_gets_i
     let active =
         |on: bool| json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": on}]});
 
+    // The registrar (which reads PostgreSQL) sees the line while the user
+    // may sign in, and not while deactivated.
+    let registrar = || stored_strings(&app, "SELECT username FROM kamailio.subscriber");
+    let postgres = app.settings.database_url.starts_with("postgres");
+    if postgres {
+        assert_eq!(registrar().await.len(), 1);
+    }
     let off = app.patch(&path, &token, active(false)).await.expect(200);
     assert_eq!(off["active"], false);
     assert_eq!(app.get("/v1/me", &session).await.status, 401, "sessions end");
+    if postgres {
+        assert_eq!(registrar().await, Vec::<String>::new(), "the line leaves the registrar");
+    }
     let held = app.get(&portal, &c.admin).await.expect(200);
     assert!(held["station"].is_null(), "the licence goes back at once, as the tenant says: {held}");
     assert_eq!(held["phone_number"]["number"], number.as_str(), "the number stays theirs");
@@ -558,6 +603,9 @@ async fn a_deactivated_user_keeps_what_they_hold_for_the_tenants_hold_and_gets_i
     let on = app.patch(&path, &token, active(true)).await.expect(200);
     assert_eq!((on["active"].as_bool(), on[EXT]["stationType"].as_str()), (Some(true), Some("desk")), "{on}");
     assert_eq!(on[EXT], user[EXT], "all of it restored");
+    if postgres {
+        assert_eq!(registrar().await.len(), 1, "back on the registrar");
+    }
     app.login(user["userName"].as_str().unwrap(), PASSWORD).await.expect(200);
 
     // Deactivated past the hold, the user loses what they held.

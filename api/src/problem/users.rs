@@ -4,7 +4,7 @@ use std::fmt;
 
 use actix_web::http::StatusCode;
 use voxport_domain::{
-    errors::{CreateUserError, DeleteUserError, UpdateUserError},
+    errors::{ChangeUserError, CreateUserError, DeleteUserError, UpdateUserError},
     station::Application,
 };
 
@@ -63,6 +63,15 @@ impl From<UpdateUserError> for ApiError {
             UpdateUserError::InvalidWindow(e) => Self::field("expires_at", e),
             UpdateUserError::ApplicationsNotUnlocked(apps) => not_unlocked(&apps),
             UpdateUserError::Unknown(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<ChangeUserError> for ApiError {
+    fn from(e: ChangeUserError) -> Self {
+        match e {
+            ChangeUserError::User(e) => e.into(),
+            ChangeUserError::Telephony(e) => e.into(),
         }
     }
 }

@@ -20,8 +20,8 @@ use voxport_domain::{
     paging::{PageRequest, Sort},
     ports::Store,
     services::{
-        CreateOptions, CreateUser, DeviceRequest, ExtensionRequest, NewExtensionRequest, NewPassword, Telephony,
-        UpdateUser,
+        CreateOptions, CreateUser, DeviceRequest, ExtensionRequest, HoldingsChange, NewExtensionRequest, NewPassword,
+        Telephony, UpdateUser,
     },
     user::{User, UserChanges, UserFilter, UserSortKey},
     values::{Language, Timezone},
@@ -75,6 +75,8 @@ fn integer(raw: Option<&str>, name: &str) -> Result<Option<i64>, ScimError> {
 
 /// `GET /scim/v2/Users`
 pub async fn list<S: Store>(req: HttpRequest, app: App<S>) -> Result<HttpResponse, ScimError> {
+    let app = app.into_inner();
+    let actor = caller(&req, &app).await?;
     let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .map_err(|e| ScimError::bad(ScimType::InvalidSyntax, format!("The query string does not parse: {e}")))?;
@@ -84,13 +86,13 @@ pub async fn list<S: Store>(req: HttpRequest, app: App<S>) -> Result<HttpRespons
         count: integer(query_param(&query, "count"), "count")?,
         projection: Projection::new(query_param(&query, "attributes"), query_param(&query, "excludedAttributes")),
     };
-    answer_list(&req, &app.into_inner(), list).await
+    answer_list(&req, &app, &actor, list).await
 }
 
 /// `POST /scim/v2/Users/.search` and `POST /scim/v2/.search`
 pub async fn search<S: Store>(req: HttpRequest, app: App<S>, body: web::Bytes) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    caller(&req, &app).await?;
+    let actor = caller(&req, &app).await?;
     let Value::Object(body) = json_body(&body)? else {
         return Err(ScimError::bad(ScimType::InvalidSyntax, "A SearchRequest is a JSON object."));
     };
@@ -129,15 +131,15 @@ pub async fn search<S: Store>(req: HttpRequest, app: App<S>, body: web::Bytes) -
         count: number("count")?,
         projection: Projection::from_lists(&strings("attributes")?, &strings("excludedAttributes")?),
     };
-    answer_list(&req, &app, list).await
+    answer_list(&req, &app, &actor, list).await
 }
 
 async fn answer_list<S: Store>(
     req: &HttpRequest,
-    app: &std::sync::Arc<Voxport<S>>,
+    app: &Voxport<S>,
+    actor: &Actor,
     list: ListRequest,
 ) -> Result<HttpResponse, ScimError> {
-    let actor = caller(req, app).await?;
     let exact = match list.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         Some(f) => filter::parse(f)?,
         None => Vec::new(),
@@ -148,8 +150,8 @@ async fn answer_list<S: Store>(
     let filter = UserFilter { exact, ..UserFilter::default() };
     // Oldest first, then by id: the order does not move between pages.
     let sort = Sort { key: UserSortKey::CreatedAt, direction: voxport_domain::paging::Direction::Asc };
-    let page = app.list_users(&actor, &filter, sort, PageRequest::window(start - 1, count.max(1)), Utc::now()).await?;
-    let codes = station_codes(app, &actor).await?;
+    let page = app.list_users(actor, &filter, sort, PageRequest::window(start - 1, count.max(1)), Utc::now()).await?;
+    let codes = station_codes(app, actor).await?;
     let base = base_url(req);
     let resources: Vec<Value> = page
         .items
@@ -357,8 +359,8 @@ pub async fn patch<S: Store>(
     Ok(scim_json(StatusCode::OK, &render(&changed, &base, &codes)))
 }
 
-/// Makes `user` what `desired` says: the telephony first (each part under
-/// its own rules), then the account in one change.
+/// Makes `user` what `desired` says, the account and what they hold in
+/// one transaction: all of it or none of it.
 async fn update_to<S: Store>(
     app: &Voxport<S>,
     actor: &Actor,
@@ -397,7 +399,7 @@ async fn update_to<S: Store>(
         desired.directory.deprovisioned_at = None;
         desired.directory.held_station_id = None;
     }
-    change_telephony(app, actor, &user, &desired.telephony, &resolved).await?;
+    let holdings = holdings_change(&user, &desired.telephony, resolved.extension.take(), &resolved);
     let differs = |a: &str, b: &str| a != b;
     let changes = UserChanges {
         login: differs(desired.login.as_str(), user.login.as_str()).then(|| desired.login.clone()),
@@ -413,83 +415,38 @@ async fn update_to<S: Store>(
         directory: (desired.directory != user.directory).then(|| desired.directory.clone()),
         ..UserChanges::default()
     };
-    let touched = changes.login.is_some()
-        || changes.email.is_some()
-        || changes.first_name.is_some()
-        || changes.last_name.is_some()
-        || changes.role_id.is_some()
-        || changes.disabled.is_some()
-        || changes.timezone.is_some()
-        || changes.language.is_some()
-        || changes.directory.is_some()
-        || desired.password.is_some();
-    if touched {
-        let update = UpdateUser { changes, password: desired.password };
-        app.update_user(actor, user.id, update, now).await.map_err(ApiError::from)?;
-    }
-    app.user(actor, user.id).await?.ok_or_else(|| ScimError::not_found(format!("No user {}.", user.id)))
+    let update = UpdateUser { changes, password: desired.password };
+    Ok(app.change_user_and_holdings(actor, user.id, update, holdings, now).await.map_err(ApiError::from)?)
 }
 
-async fn change_telephony<S: Store>(
-    app: &Voxport<S>,
-    actor: &Actor,
+/// What the telephony extension's values change of what `user` holds.
+fn holdings_change(
     user: &User,
     wanted: &WantedTelephony,
+    extension: Option<ExtensionRequest>,
     resolved: &Resolved,
-) -> Result<(), ScimError> {
-    let now = Utc::now();
-    let telephony = |e| ScimError::from(ApiError::from(e));
-    // The extension: the first one is the directory's to change.
+) -> HoldingsChange {
+    // The first extension is the directory's to change.
     let current = user.extensions.first();
     let keep = match (wanted.extension.as_deref(), current) {
         (Some(n), Some(c)) => c.number == n,
         (None, None) => true,
         _ => false,
     };
-    if !keep {
-        if let Some(c) = current {
-            app.release_extension(actor, user.id, c.id, now).await.map_err(telephony)?;
-        }
-        match &resolved.extension {
-            Some(ExtensionRequest::Existing(id)) => {
-                app.assign_extension(actor, user.id, *id, now).await.map_err(telephony)?;
-            }
-            Some(ExtensionRequest::New(new)) => {
-                let made = app
-                    .create_extension(actor, new.clone(), now)
-                    .await
-                    .map_err(|e| ScimError::from(ApiError::from(e)))?;
-                app.assign_extension(actor, user.id, made.id, now).await.map_err(telephony)?;
-            }
-            None => {}
-        }
-    }
     let number_now = user.phone_number.as_ref().map(|n| n.number.as_str());
-    if wanted.phone_number.as_deref() != number_now {
-        if number_now.is_some() {
-            app.release_phone_number(actor, user.id, now).await.map_err(telephony)?;
-        }
-        if let Some(id) = resolved.phone_number {
-            app.assign_phone_number(actor, user.id, id, now).await.map_err(telephony)?;
-        }
+    let number_changes = wanted.phone_number.as_deref() != number_now;
+    let station_changes = resolved.station != user.station.as_ref().map(|s| s.id);
+    let device_changes = resolved.device != user.device.as_ref().map(|d| d.id);
+    HoldingsChange {
+        release_extension: current.filter(|_| !keep).map(|c| c.id),
+        give_extension: if keep { None } else { extension },
+        release_phone_number: number_changes && number_now.is_some(),
+        give_phone_number: resolved.phone_number.filter(|_| number_changes),
+        release_station: station_changes && user.station.is_some(),
+        give_station: resolved.station.filter(|_| station_changes),
+        release_device: device_changes && user.device.is_some(),
+        give_device: resolved.device.filter(|_| device_changes),
     }
-    if resolved.station != user.station.as_ref().map(|s| s.id) {
-        if user.station.is_some() {
-            app.release_station(actor, user.id, now).await.map_err(telephony)?;
-        }
-        if let Some(id) = resolved.station {
-            app.assign_station(actor, user.id, id, now).await.map_err(telephony)?;
-        }
-    }
-    if resolved.device != user.device.as_ref().map(|d| d.id) {
-        if user.device.is_some() {
-            app.release_device(actor, user.id, now).await.map_err(telephony)?;
-        }
-        if let Some(id) = resolved.device {
-            app.assign_device(actor, user.id, id, None, now).await.map_err(telephony)?;
-        }
-    }
-    Ok(())
 }
 
 /// `DELETE /scim/v2/Users/{id}`

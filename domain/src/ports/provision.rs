@@ -1,8 +1,9 @@
-//! The one-call set-up's unit of work.
+//! The one-call set-up's unit of work, which also changes an existing
+//! user with what they hold at once (a directory's replace, SCIM).
 
 use uuid::Uuid;
 
-use super::QueuedEmail;
+use super::{QueuedEmail, UserUpdate};
 
 use crate::{
     audit::AuditEvent,
@@ -78,6 +79,44 @@ pub trait ProvisionTx: Send {
         ports: Option<u8>,
     ) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 
+    /// Locks an existing user (and, when `tenant_too`, their tenant first)
+    /// for the rest of the transaction, before it changes them; false when
+    /// there is no such user.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn lock_user(
+        &mut self,
+        tenant: Uuid,
+        user: Uuid,
+        tenant_too: bool,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Takes `extension` from `user`; the rest of what they hold stays.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn release_extension(&mut self, user: Uuid, extension: Uuid) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Takes from `user` their phone number, licence or desk phone.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn release(&mut self, user: Uuid, what: Holding) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// As [`UserStore::update_user`], in this transaction (with the user
+    /// locked by [`Self::lock_user`] first).
+    ///
+    /// # Errors
+    /// As [`UserStore::update_user`].
+    fn update_user(
+        &mut self,
+        tenant: Uuid,
+        id: Uuid,
+        update: UserUpdate,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<User, UpdateUserError>> + Send;
+
     /// The user `id` of `tenant`, with everything they hold.
     ///
     /// # Errors
@@ -134,4 +173,12 @@ pub trait ProvisionTx: Send {
     /// # Errors
     /// When storage fails.
     fn rollback(self) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// One thing a user holds alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    PhoneNumber,
+    Station,
+    Device,
 }

@@ -16,10 +16,10 @@ use super::{NewExtensionRequest, NewPassword, Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
-    errors::{CreateUserError, DeleteUserError, TelephonyError, UpdateUserError},
+    errors::{ChangeUserError, CreateUserError, DeleteUserError, TelephonyError, UpdateUserError},
     paging::{Page, PageRequest, Sort},
     permission::Permission,
-    ports::{EndSessions, ProvisionTx as _, Store, UserUpdate},
+    ports::{EndSessions, Holding, ProvisionTx as _, Store, UserUpdate},
     role::{BuiltinRole, Role},
     station::Application,
     user::{Directory, NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus, check_window},
@@ -104,6 +104,20 @@ pub(super) struct PreparedUser {
     new_extension: Option<crate::extension::NewExtension>,
     wanted_apps: Vec<Application>,
     password: super::passwords::ChosenPassword,
+}
+
+/// What a change gives a user or takes from them besides the account.
+#[derive(Debug, Clone, Default)]
+pub struct HoldingsChange {
+    /// One of the user's extensions to take back.
+    pub release_extension: Option<Uuid>,
+    pub give_extension: Option<ExtensionRequest>,
+    pub release_phone_number: bool,
+    pub give_phone_number: Option<Uuid>,
+    pub release_station: bool,
+    pub give_station: Option<Uuid>,
+    pub release_device: bool,
+    pub give_device: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -274,6 +288,22 @@ impl<S: Store> Voxport<S> {
         req: UpdateUser,
         now: DateTime<Utc>,
     ) -> Result<User, UpdateUserError> {
+        let (update, audit) = self.prepare_update(actor, id, req, now).await?;
+        let user = self.store.update_user(actor.tenant_id, id, update, now, &audit).await?;
+        self.tokens_may_have_changed();
+        tracing::info!(actor = %actor.caller_id(), user = %id, "changed user");
+        Ok(user)
+    }
+
+    /// What an update checks before it writes (PRODUCT.md rules 7 and 8,
+    /// the access window, the password policy), and what it writes.
+    async fn prepare_update(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        req: UpdateUser,
+        now: DateTime<Utc>,
+    ) -> Result<(UserUpdate, AuditEvent), UpdateUserError> {
         let target = self.target::<UpdateUserError>(actor, id).await?;
         let changes = req.changes;
         if target.id == actor.user_id {
@@ -350,23 +380,101 @@ impl<S: Store> Voxport<S> {
             "sessions_ended": end_sessions.is_some(),
             "switched_off": changes.disabled == Some(true) && !target.disabled,
         }));
-        let user = self
-            .store
-            .update_user(
-                actor.tenant_id,
-                id,
-                UserUpdate {
-                    retire_links: changes.retires_links(password_hash.is_some()),
-                    changes,
-                    password: password_hash,
-                    end_sessions,
-                },
-                now,
-                &audit,
-            )
-            .await?;
+        let update = UserUpdate {
+            retire_links: changes.retires_links(password_hash.is_some()),
+            changes,
+            password: password_hash,
+            end_sessions,
+        };
+        Ok((update, audit))
+    }
+
+    /// Changes a user and what they hold in one transaction: all of it
+    /// happens or none of it does (a directory's replace or patch, SCIM).
+    /// Each part is checked as its own operation checks it; `req` may
+    /// change nothing.
+    ///
+    /// # Errors
+    /// See [`ChangeUserError`].
+    pub async fn change_user_and_holdings(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        req: UpdateUser,
+        holdings: HoldingsChange,
+        now: DateTime<Utc>,
+    ) -> Result<User, ChangeUserError> {
+        let touches_extensions = holdings.release_extension.is_some() || holdings.give_extension.is_some();
+        if touches_extensions && !actor.can(Permission::ExtensionsWrite) {
+            return Err(TelephonyError::PermissionNotHeld(vec![Permission::ExtensionsWrite]).into());
+        }
+        let changes_account = req.password.is_some() || req.changes.touches_anything();
+        let (update, audit) = self.prepare_update(actor, id, req, now).await?;
+        let tenant = self.own_tenant(actor).await?;
+        let new_extension = match &holdings.give_extension {
+            Some(ExtensionRequest::New(wanted)) => {
+                Some(self.new_extension(&tenant, wanted.clone()).map_err(TelephonyError::from)?)
+            }
+            _ => None,
+        };
+        let fresh_secret = match &holdings.give_extension {
+            Some(ExtensionRequest::Existing(extension)) => {
+                Some(self.fresh_secret_for(actor, *extension).await?.ok_or(TelephonyError::ExtensionNotFound)?)
+            }
+            _ => None,
+        };
+        let event = |action: AuditAction, details: serde_json::Value| {
+            AuditEvent::by(actor, action, TargetType::User, Some(id), now).with(details)
+        };
+        let mut tx = self.store.begin_provisioning(now).await?;
+        if !tx.lock_user(actor.tenant_id, id, update.changes.may_remove_an_administrator()).await? {
+            return Err(UpdateUserError::NotFound.into());
+        }
+        if let Some(extension) = holdings.release_extension {
+            tx.release_extension(id, extension).await?;
+            tx.record(&event(AuditAction::ExtensionReleased, json!({"extension_id": extension}))).await?;
+        }
+        for (release, what, action) in [
+            (holdings.release_phone_number, Holding::PhoneNumber, AuditAction::PhoneNumberReleased),
+            (holdings.release_station, Holding::Station, AuditAction::StationReleased),
+            (holdings.release_device, Holding::Device, AuditAction::DeviceReleased),
+        ] {
+            if release {
+                tx.release(id, what).await?;
+                tx.record(&event(action, json!({}))).await?;
+            }
+        }
+        match (&holdings.give_extension, new_extension, fresh_secret) {
+            (_, Some(extension), _) => {
+                tx.create_extension(actor.tenant_id, &extension, id).await?;
+                tx.record(&event(AuditAction::ExtensionAssigned, json!({"extension_id": extension.id}))).await?;
+            }
+            (Some(ExtensionRequest::Existing(extension)), None, Some(fresh)) => {
+                tx.assign_extension(actor.tenant_id, id, *extension, &fresh).await?;
+                tx.record(&event(AuditAction::ExtensionAssigned, json!({"extension_id": extension}))).await?;
+            }
+            _ => {}
+        }
+        if let Some(number) = holdings.give_phone_number {
+            tx.assign_phone_number(actor.tenant_id, id, number).await?;
+            tx.record(&event(AuditAction::PhoneNumberAssigned, json!({"phone_number_id": number}))).await?;
+        }
+        if let Some(station) = holdings.give_station {
+            tx.assign_station(actor.tenant_id, id, station).await?;
+            tx.record(&event(AuditAction::StationAssigned, json!({"station_id": station}))).await?;
+        }
+        if let Some(device) = holdings.give_device {
+            tx.assign_device(actor.tenant_id, id, device, None).await?;
+            tx.record(&event(AuditAction::DeviceAssigned, json!({"device_id": device, "ports": null}))).await?;
+        }
+        let user = if changes_account {
+            tx.update_user(actor.tenant_id, id, update, &audit).await?
+        } else {
+            tx.user(actor.tenant_id, id).await?.ok_or(UpdateUserError::NotFound)?
+        };
+        tx.commit().await?;
         self.tokens_may_have_changed();
-        tracing::info!(actor = %actor.caller_id(), user = %id, "changed user");
+        tracing::info!(actor = %actor.caller_id(), user = %id, "changed user and what they hold");
         Ok(user)
     }
 
