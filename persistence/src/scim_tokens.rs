@@ -188,6 +188,7 @@ impl ScimStore for SeaStore {
             .map_err(|e| db_err(e, "ending the rest of phone numbers"))?;
         let held = users::Entity::find()
             .filter(users::Column::DeprovisionedAt.is_not_null())
+            .filter(users::Column::Disabled.eq(true))
             .order_by(users::Column::DeprovisionedAt, Order::Asc)
             .limit(HOLDS_PER_RUN)
             .all(&self.db)
@@ -217,6 +218,7 @@ impl ScimStore for SeaStore {
                 .col_expr(users::Column::DeprovisionedAt, Expr::value(Option::<DateTime<Utc>>::None))
                 .col_expr(users::Column::HeldStationId, Expr::value(Option::<Uuid>::None))
                 .filter(users::Column::Id.eq(user.id))
+                .filter(users::Column::Disabled.eq(true))
                 .filter(users::Column::DeprovisionedAt.eq(since))
                 .exec(&txn)
                 .await

@@ -675,6 +675,11 @@ pub(crate) async fn update_user_in(
         row.deprovisioned_at = Set(directory.deprovisioned_at.map(crate::stamp));
         row.held_station_id = Set(directory.held_station_id);
     }
+    // Switched on again by anyone: no hold runs any more.
+    if changes.disabled == Some(false) {
+        row.deprovisioned_at = Set(None);
+        row.held_station_id = Set(None);
+    }
     if let Some(hash) = &password {
         row.password_hash = Set(Some(hash.as_phc().to_owned()));
     }

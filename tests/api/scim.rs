@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Customer, PASSWORD, Reply, TestApp, id, spawn_app, stored_strings, unique};
+use crate::helpers::{
+    Customer, OPERATOR, OPERATOR_PASSWORD, PASSWORD, Reply, TestApp, id, spawn_app, stored_strings, unique,
+};
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const EXT: &str = "urn:ietf:params:scim:schemas:extension:voxport:2.0:User";
@@ -110,6 +112,15 @@ async fn the_tenant_is_the_tokens_and_an_api_client_needs_the_scim_permission() 
         app.post("/v1/api-clients", &a.admin, json!({"name": "CRM", "permissions": ["users:read"]})).await.expect(201);
     let client = app.client_token(&with).await;
     assert_eq!(app.get(&path, &client).await.expect(200)["id"], user["id"]);
+    // Reading needs users:read, changing users:write, as at /v1/users.
+    let reader = app
+        .post("/v1/api-clients", &a.admin, json!({"name": "Reader", "permissions": ["scim", "users:read"]}))
+        .await
+        .expect(201);
+    let reader = app.client_token(&reader).await;
+    app.get(&path, &reader).await.expect(200);
+    scim_error(app.post("/scim/v2/Users", &reader, user_body(&format!("no{}", unique()))).await, 403, None);
+    scim_error(app.delete(&path, &reader).await, 403, None);
     scim_error(app.get(&path, &app.client_token(&without).await).await, 403, None);
 }
 
@@ -545,18 +556,29 @@ async fn lists_page_from_one_and_never_answer_more_than_asked() {
 /// A SCIM user holding an extension, `number`, a licence of `code` and the
 /// desk phone `mac`.
 async fn phone_user(app: &TestApp, token: &str, number: &str, code: &str, mac: &str) -> Value {
-    let mut body = user_body(&format!("phone{}", unique()));
+    let mut body = phone_body(number, mac);
     body["password"] = json!(PASSWORD);
-    body[EXT] = json!({"extension": "", "phoneNumber": number, "stationType": code, "deviceMacAddress": mac});
+    body[EXT]["stationType"] = json!(code);
     create(app, token, body).await
 }
 
+/// A user document holding an extension, `number`, a licence of `desk`
+/// and the desk phone `mac`.
+fn phone_body(number: &str, mac: &str) -> Value {
+    let mut body = user_body(&format!("phone{}", unique()));
+    body[EXT] = json!({"extension": "", "phoneNumber": number, "stationType": "desk", "deviceMacAddress": mac});
+    body
+}
+
 async fn telephony_stock(app: &TestApp, c: &Customer, code: &str, mac: &str) -> (String, String) {
-    station(app, c, code, 1).await;
+    // Fresh sessions: a test may have run housekeeping days ahead.
+    let operator = app.token(OPERATOR, OPERATOR_PASSWORD).await;
+    let admin = app.token(&c.admin_login, PASSWORD).await;
+    let pool = json!({"tenant_id": c.id, "name": code, "code": code, "applications": [], "quantity": 1});
+    app.post("/v1/stations", &operator, pool).await.expect(201);
     let number = format!("+4930{:08}", unique().parse::<u64>().unwrap() % 100_000_000);
-    let made =
-        app.post("/v1/phone-numbers", &app.operator, json!({"number": number, "tenant_id": c.id})).await.expect(201);
-    app.post("/v1/devices", &c.admin, json!({"mac": mac, "vendor": "Yealink", "model": "T54W", "ports": 1}))
+    let made = app.post("/v1/phone-numbers", &operator, json!({"number": number, "tenant_id": c.id})).await.expect(201);
+    app.post("/v1/devices", &admin, json!({"mac": mac, "vendor": "Yealink", "model": "T54W", "ports": 1}))
         .await
         .expect(201);
     (number, id(&made).to_owned())
@@ -623,6 +645,88 @@ async fn a_deactivated_user_keeps_what_they_hold_for_the_tenants_hold_and_gets_i
     // Reactivated after the hold: the account, without what it held.
     let back = app.patch(&path, &token, active(true)).await.expect(200);
     assert!(back.get(EXT).is_none(), "{back}");
+
+    // Switched back on at /v1 instead, a user's hold ends there: nothing
+    // is taken from them later.
+    let mac = "80:5e:c0:aa:bb:04";
+    let (number, _) = telephony_stock(&app, &c, "desk2", mac).await;
+    let other = phone_user(&app, &token, &number, "desk2", mac).await;
+    let other_path = format!("/scim/v2/Users/{}", id(&other));
+    app.patch(&other_path, &token, active(false)).await.expect(200);
+    app.patch(&format!("/v1/users/{}", id(&other)), &admin, json!({"disabled": false})).await.expect(200);
+    app.voxport.purge(chrono::Utc::now() + chrono::Duration::days(3)).await.unwrap();
+    let admin = app.token(&c.admin_login, PASSWORD).await;
+    let kept = app.get(&format!("/v1/users/{}", id(&other)), &admin).await.expect(200);
+    assert_eq!(
+        (kept["device"]["mac"].as_str(), kept["phone_number"]["number"].as_str()),
+        (Some(mac), Some(number.as_str()))
+    );
+}
+
+#[tokio::test]
+async fn a_replace_or_patch_keeps_what_it_does_not_say_and_takes_away_what_it_removes() {
+    let app = spawn_app().await;
+    let (c, token) = scim_tenant(&app).await;
+    let mac = "80:5e:c0:aa:bb:05";
+    let (number, _) = telephony_stock(&app, &c, "desk", mac).await;
+    let mut body = phone_body(&number, mac);
+    body["roles"] = json!([{"value": "Administrator"}]);
+    body["emails"] = json!([{"value": "old@example.com", "type": "work", "primary": true}]);
+    let user = create(&app, &token, body).await;
+    let path = format!("/scim/v2/Users/{}", id(&user));
+    let extension = user[EXT]["extension"].clone();
+    // A directory that keeps sending "extension": "" keeps the number it got.
+    let mut again = user.clone();
+    again[EXT]["extension"] = json!("");
+    let same = app.put(&path, &token, again).await.expect(200);
+    assert_eq!(same[EXT]["extension"], extension);
+    // A directory that does not map the extension takes nothing away.
+    let mut unmapped = user.clone();
+    unmapped.as_object_mut().unwrap().remove(EXT);
+    let kept = app.put(&path, &token, unmapped).await.expect(200);
+    assert_eq!(kept[EXT], user[EXT], "{kept}");
+    // Replacing a complex attribute sets what it gives, keeps the rest.
+    let patched = app
+        .patch(&path, &token, json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "name", "value": {"givenName": "Gracie"}},
+            {"op": "add", "path": "emails", "value": [{"value": "new@example.com", "type": "home", "primary": true}]},
+        ]}))
+        .await
+        .expect(200);
+    assert_eq!(
+        (patched["name"]["givenName"].as_str(), patched["name"]["familyName"].as_str()),
+        (Some("Gracie"), Some("Hopper"))
+    );
+    let portal = app.get(&format!("/v1/users/{}", id(&user)), &c.admin).await.expect(200);
+    assert_eq!(portal["email"], "new@example.com", "a new primary address takes over");
+    // A value-path replace that matches nothing has no target.
+    let nothing = app
+        .patch(
+            &path,
+            &token,
+            json!({"schemas": [PATCH_OP], "Operations": [
+                {"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@example.com"},
+            ]}),
+        )
+        .await;
+    scim_error(nothing, 400, Some("noTarget"));
+    // Roles taken away leave the least role, not the administrator's.
+    assert_eq!(portal["role"]["name"], "Administrator");
+    let demoted = app
+        .patch(&path, &token, json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": "roles"}]}))
+        .await
+        .expect(200);
+    assert!(demoted.get("roles").is_none(), "unassigned to the directory: {demoted}");
+    let portal = app.get(&format!("/v1/users/{}", id(&user)), &c.admin).await.expect(200);
+    assert_eq!(portal["role"]["name"], "User");
+    // Removing the extension takes back all it gives.
+    let bare = app
+        .patch(&path, &token, json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": EXT}]}))
+        .await
+        .expect(200);
+    assert!(bare.get(EXT).is_none(), "{bare}");
+    let portal = app.get(&format!("/v1/users/{}", id(&user)), &c.admin).await.expect(200);
+    assert!(portal["device"].is_null() && portal["phone_number"].is_null() && portal["station"].is_null(), "{portal}");
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use voxport_domain::{
     Voxport,
     actor::Actor,
     paging::PageRequest,
+    permission::Permission,
     ports::Store,
     values::{SUPPORTED_LANGUAGES, Timezone},
 };
@@ -58,7 +59,7 @@ pub async fn service_provider_config<S: Store>(
     req: HttpRequest,
     app: web::Data<Voxport<S>>,
 ) -> Result<HttpResponse, ScimError> {
-    caller(&req, &app.into_inner()).await?;
+    caller(&req, &app, Permission::UsersRead).await?;
     Ok(scim_json(StatusCode::OK, &provider_config(&req)))
 }
 
@@ -106,7 +107,7 @@ fn list(resources: Vec<Value>) -> Value {
 
 /// `GET /scim/v2/ResourceTypes`
 pub async fn resource_types<S: Store>(req: HttpRequest, app: web::Data<Voxport<S>>) -> Result<HttpResponse, ScimError> {
-    caller(&req, &app.into_inner()).await?;
+    caller(&req, &app, Permission::UsersRead).await?;
     Ok(scim_json(StatusCode::OK, &list(vec![user_type(&req)])))
 }
 
@@ -116,7 +117,7 @@ pub async fn resource_type<S: Store>(
     app: web::Data<Voxport<S>>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    caller(&req, &app.into_inner()).await?;
+    caller(&req, &app, Permission::UsersRead).await?;
     if id.as_str() != "User" {
         return Err(ScimError::not_found(format!("No resource type {id}.")));
     }
@@ -126,7 +127,7 @@ pub async fn resource_type<S: Store>(
 /// `GET /scim/v2/Schemas`
 pub async fn schemas<S: Store>(req: HttpRequest, app: web::Data<Voxport<S>>) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersRead).await?;
     let words = vocabulary(&app, &actor).await?;
     Ok(scim_json(StatusCode::OK, &list(vec![user_schema(&req, &words), extension_schema(&req, &words)])))
 }
@@ -138,7 +139,7 @@ pub async fn schema<S: Store>(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersRead).await?;
     let words = || vocabulary(&app, &actor);
     let schema = match id.as_str() {
         CORE_USER => user_schema(&req, &words().await?),

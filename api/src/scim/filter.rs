@@ -55,9 +55,14 @@ fn collect(filter: &Filter, out: &mut Vec<ExactMatch>) -> Result<(), ScimError> 
             Ok(())
         }
         Filter::ValuePath(vp) if is(&vp.attr, "emails", None) => {
-            // `emails[type eq "work"]` narrows nothing voxport keeps: a
-            // user has one address. `emails[value eq "x"]` is an address.
-            value_filter(&vp.filter, out)
+            // `type eq "work"` narrows nothing voxport keeps (a user has
+            // one address), so the value path must name the address too.
+            let before = out.len();
+            value_filter(&vp.filter, out)?;
+            if out.len() == before {
+                return Err(unsupported("an email value path without value eq"));
+            }
+            Ok(())
         }
         other => Err(unsupported(format!("{other:?}"))),
     }
@@ -128,8 +133,13 @@ mod tests {
             vec![ExactMatch::Login("a".into()), ExactMatch::ExternalId("b".into())]
         );
         assert_eq!(parse(r#"id eq "not-a-uuid""#).unwrap(), vec![ExactMatch::Nothing]);
-        for refused in [r#"userName co "a""#, r#"userName eq "a" or userName eq "b""#, r#"title eq "x""#, "userName eq"]
-        {
+        for refused in [
+            r#"emails[type eq "work"]"#,
+            r#"userName co "a""#,
+            r#"userName eq "a" or userName eq "b""#,
+            r#"title eq "x""#,
+            "userName eq",
+        ] {
             assert!(parse(refused).is_err(), "{refused}");
         }
     }

@@ -28,15 +28,30 @@ pub struct Desired {
     pub active: Option<bool>,
     pub timezone: Option<Timezone>,
     pub language: Option<Language>,
-    /// A role's name; `None`: unassigned.
-    pub role: Option<String>,
+    pub role: WantedRole,
     pub password: Option<Secret>,
     pub telephony: WantedTelephony,
+}
+
+/// What a document says of the user's role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedRole {
+    /// Nothing (`roles` absent): the role stays as it is.
+    Unsaid,
+    /// None (`roles: []`, or removed): the built-in User role, the least
+    /// one, so that an administrator whose role the directory takes away
+    /// does not stay one.
+    Least,
+    /// The tenant's role of this name.
+    Named(String),
 }
 
 /// The telephony extension's values.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct WantedTelephony {
+    /// Whether the document has the extension at all; without it, what the
+    /// user holds stays as it is (a directory that does not map it).
+    pub asserted: bool,
     /// `Some("")`: the next free number.
     pub extension: Option<String>,
     pub phone_number: Option<String>,
@@ -150,18 +165,18 @@ pub fn read(doc: &Value) -> Result<Desired, ScimError> {
         .map(|l| Language::parse(&l.replace('_', "-")).map_err(|e| invalid("preferredLanguage", e)))
         .transpose()?;
     let role = match get(o, "roles") {
-        None => None,
-        Some(Value::Array(roles)) if roles.is_empty() => None,
+        None => WantedRole::Unsaid,
+        Some(Value::Array(roles)) if roles.is_empty() => WantedRole::Least,
         Some(Value::Array(roles)) => {
             let pick = roles
                 .iter()
                 .find(|r| r.get("primary").is_some_and(|p| boolean(p, "roles.primary").unwrap_or(false)))
                 .or_else(|| roles.first());
             match pick {
-                Some(Value::Object(r)) => Some(
+                Some(Value::Object(r)) => WantedRole::Named(
                     text(r, "value", "roles.value")?.ok_or_else(|| invalid("roles.value", "is required"))?.to_owned(),
                 ),
-                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::String(s)) => WantedRole::Named(s.clone()),
                 _ => return Err(invalid("roles", "must be a list of {value}")),
             }
         }
@@ -177,7 +192,7 @@ pub fn read(doc: &Value) -> Result<Desired, ScimError> {
         ("active", active.is_none()),
         ("timezone", timezone.is_none()),
         ("preferredLanguage", language.is_none()),
-        ("roles", role.is_none()),
+        ("roles", !matches!(role, WantedRole::Named(_))),
     ]
     .into_iter()
     .filter(|(_, gone)| *gone)
@@ -213,5 +228,5 @@ fn telephony(t: &Map<String, Value>) -> Result<WantedTelephony, ScimError> {
         .filter(|m| !m.is_empty())
         .map(|m| MacAddress::parse(m).map(|m| m.as_str().to_owned()).map_err(|e| invalid(&path("deviceMacAddress"), e)))
         .transpose()?;
-    Ok(WantedTelephony { extension, phone_number, station, device })
+    Ok(WantedTelephony { asserted: true, extension, phone_number, station, device })
 }

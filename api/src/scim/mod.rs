@@ -21,8 +21,6 @@ mod patch;
 mod resource;
 mod users;
 
-use std::sync::Arc;
-
 use actix_web::{
     HttpRequest, HttpResponse,
     body::{BoxBody, MessageBody},
@@ -128,8 +126,13 @@ async fn scim_errors(
 }
 
 /// The caller of a SCIM request: a SCIM token, or any token holding the
-/// `scim` permission.
-pub(crate) async fn caller<S: Store>(req: &HttpRequest, app: &Arc<Voxport<S>>) -> Result<Actor, ScimError> {
+/// `scim` permission; either must hold `needed` too (`users:read` to
+/// read, `users:write` to change), as at `/v1/users`.
+pub(crate) async fn caller<S: Store>(
+    req: &HttpRequest,
+    app: &Voxport<S>,
+    needed: Permission,
+) -> Result<Actor, ScimError> {
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -147,8 +150,14 @@ pub(crate) async fn caller<S: Store>(req: &HttpRequest, app: &Arc<Voxport<S>>) -
         }
         Err(AuthenticateError::Unknown(e)) => return Err(e.into()),
     };
-    if !actor.can(Permission::Scim) {
-        return Err(ScimError::new(StatusCode::FORBIDDEN, None, "This needs the `scim` permission."));
+    for permission in [Permission::Scim, needed] {
+        if !actor.can(permission) {
+            return Err(ScimError::new(
+                StatusCode::FORBIDDEN,
+                None,
+                format!("This needs the `{}` permission.", permission.code()),
+            ));
+        }
     }
     Ok(actor)
 }

@@ -164,6 +164,9 @@ fn at_path(doc: &mut Map<String, Value>, op: Op, path: &str, value: Option<Value
                         }
                     }
                 }
+                (Op::Replace, _) if matching.is_empty() => {
+                    return Err(ScimError::bad(ScimType::NoTarget, format!("{path} matches no value to replace.")));
+                }
                 (_, sub) => {
                     let value = value.unwrap_or(Value::Null);
                     if matching.is_empty() {
@@ -244,13 +247,26 @@ fn set(
     whole_extension: bool,
 ) -> Result<(), ScimError> {
     match (op, value) {
-        (Op::Remove, _) => remove_key(holder, name),
+        (Op::Remove, _) | (_, Some(Value::Null)) => match emptied(name) {
+            // Said to be empty rather than left unsaid: the user is to hold
+            // nothing of the extension, or have the least role.
+            Some(empty) => *child(holder, name) = empty,
+            None => remove_key(holder, name),
+        },
         (_, None) => {}
-        (_, Some(Value::Null)) => remove_key(holder, name),
         (Op::Add, Some(Value::Array(new))) if !ONE_OF.iter().any(|a| a.eq_ignore_ascii_case(name)) => {
             let slot = child(holder, name);
             match slot {
                 Value::Array(items) => {
+                    // One primary value at most (RFC 7643 §2.4): a new one
+                    // takes over.
+                    if new.iter().any(|v| v.get("primary").is_some_and(|p| p == &Value::Bool(true))) {
+                        for item in items.iter_mut() {
+                            if let Some(o) = item.as_object_mut() {
+                                o.retain(|k, _| !k.eq_ignore_ascii_case("primary"));
+                            }
+                        }
+                    }
                     for item in new {
                         if !items.contains(&item) {
                             items.push(item);
@@ -260,11 +276,12 @@ fn set(
                 _ => *slot = Value::Array(new),
             }
         }
-        (Op::Add, Some(Value::Object(new)))
+        (_, Some(Value::Object(new)))
             if whole_extension
                 || matches!(holder.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)), Some((_, Value::Object(_)))) =>
         {
-            // Adding to a complex attribute merges its sub-attributes.
+            // Adding to or replacing a complex attribute sets the
+            // sub-attributes given and leaves the others (RFC 7644 §3.5.2.1, §3.5.2.3).
             let slot = child(holder, name);
             if let Value::Object(o) = slot {
                 o.extend(new);
@@ -275,6 +292,19 @@ fn set(
         (_, Some(v)) => *child(holder, name) = v,
     }
     Ok(())
+}
+
+/// What a removed attribute becomes when removing it says something:
+/// the extension emptied (release what it gives), the roles emptied (the
+/// least role), instead of left unsaid.
+fn emptied(name: &str) -> Option<Value> {
+    if name.eq_ignore_ascii_case(EXTENSION) {
+        Some(Value::Object(Map::new()))
+    } else if name.eq_ignore_ascii_case("roles") {
+        Some(Value::Array(Vec::new()))
+    } else {
+        None
+    }
 }
 
 /// Whether an element of a multi-valued attribute passes a value filter.

@@ -18,18 +18,21 @@ use voxport_domain::{
     actor::Actor,
     extension::{ExtensionNumber, ExtensionType},
     paging::{PageRequest, Sort},
+    permission::Permission,
     ports::Store,
+    role::{BuiltinRole, Role},
     services::{
         CreateOptions, CreateUser, DeviceRequest, ExtensionRequest, HoldingsChange, NewExtensionRequest, NewPassword,
         Telephony, UpdateUser,
     },
+    station::Station,
     user::{User, UserChanges, UserFilter, UserSortKey},
     values::{Language, Timezone},
 };
 
 use super::{
     LIST_RESPONSE, ScimError, ScimType, base_url, caller, filter,
-    input::{self, Desired, WantedTelephony},
+    input::{self, Desired, WantedRole, WantedTelephony},
     json_body, patch,
     resource::{Projection, render},
     scim_json,
@@ -42,10 +45,33 @@ pub const MAX_RESULTS: u64 = 200;
 
 type App<S> = web::Data<Voxport<S>>;
 
+/// Every station pool of the actor's tenant, all pages.
+async fn all_stations<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vec<Station>, ScimError> {
+    let mut all = Vec::new();
+    let mut page = Some(PageRequest::walk());
+    while let Some(this) = page {
+        let Some(found) = app.list_stations(actor, None, this).await? else { break };
+        page = this.following(found.total);
+        all.extend(found.items);
+    }
+    Ok(all)
+}
+
+/// Every role of the actor's tenant, all pages.
+async fn all_roles<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vec<Role>, ScimError> {
+    let mut all = Vec::new();
+    let mut page = Some(PageRequest::walk());
+    while let Some(this) = page {
+        let found = app.list_roles(actor, this).await?;
+        page = this.following(found.total);
+        all.extend(found.items);
+    }
+    Ok(all)
+}
+
 /// The codes of the tenant's station pools, by id, to show a user's.
 async fn station_codes<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<HashMap<Uuid, String>, ScimError> {
-    let stations = app.list_stations(actor, None, PageRequest::walk()).await?.map(|p| p.items).unwrap_or_default();
-    Ok(stations.into_iter().map(|s| (s.id, s.code.as_str().to_owned())).collect())
+    Ok(all_stations(app, actor).await?.into_iter().map(|s| (s.id, s.code.as_str().to_owned())).collect())
 }
 
 fn user_id(raw: &str) -> Result<Uuid, ScimError> {
@@ -76,7 +102,7 @@ fn integer(raw: Option<&str>, name: &str) -> Result<Option<i64>, ScimError> {
 /// `GET /scim/v2/Users`
 pub async fn list<S: Store>(req: HttpRequest, app: App<S>) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersRead).await?;
     let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .map_err(|e| ScimError::bad(ScimType::InvalidSyntax, format!("The query string does not parse: {e}")))?;
@@ -92,7 +118,7 @@ pub async fn list<S: Store>(req: HttpRequest, app: App<S>) -> Result<HttpRespons
 /// `POST /scim/v2/Users/.search` and `POST /scim/v2/.search`
 pub async fn search<S: Store>(req: HttpRequest, app: App<S>, body: web::Bytes) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersRead).await?;
     let Value::Object(body) = json_body(&body)? else {
         return Err(ScimError::bad(ScimType::InvalidSyntax, "A SearchRequest is a JSON object."));
     };
@@ -174,7 +200,7 @@ async fn answer_list<S: Store>(
 /// `GET /scim/v2/Users/{id}`
 pub async fn read<S: Store>(req: HttpRequest, app: App<S>, id: web::Path<String>) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersRead).await?;
     let user = found(&app, &actor, &id).await?;
     let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(web::Query::into_inner)
@@ -209,19 +235,35 @@ async fn resolve<S: Store>(
     desired: &Desired,
     holder: Option<&User>,
 ) -> Result<Resolved, ScimError> {
-    let mut out = Resolved::default();
-    if let Some(name) = &desired.role {
-        let roles = app.list_roles(actor, PageRequest::walk()).await?;
-        let role = roles.items.iter().find(|r| r.name.as_str().eq_ignore_ascii_case(name));
-        out.role_id = Some(role.map(|r| r.id).ok_or_else(|| {
-            ScimError::bad(ScimType::InvalidValue, format!("roles: the tenant has no role {name:?}."))
-        })?);
-    }
+    let role_id = match &desired.role {
+        WantedRole::Unsaid => None,
+        WantedRole::Least => {
+            let roles = all_roles(app, actor).await?;
+            roles.iter().find(|r| r.builtin == Some(BuiltinRole::User)).map(|r| r.id)
+        }
+        WantedRole::Named(name) => {
+            let roles = all_roles(app, actor).await?;
+            let role = roles.iter().find(|r| r.name.as_str().eq_ignore_ascii_case(name));
+            Some(role.map(|r| r.id).ok_or_else(|| {
+                ScimError::bad(ScimType::InvalidValue, format!("roles: the tenant has no role {name:?}."))
+            })?)
+        }
+    };
+    let mut out = Resolved { role_id, ..Resolved::default() };
     let t = &desired.telephony;
+    if !t.asserted {
+        // Unsaid: what the user holds stays (deprovisioning may still take
+        // the licence).
+        out.station = holder.and_then(|u| u.station.as_ref()).map(|s| s.id);
+        return Ok(out);
+    }
     let held = |number: &str| holder.is_some_and(|u| u.extensions.iter().any(|e| e.number == number));
+    let has_one = holder.is_some_and(|u| !u.extensions.is_empty());
     out.extension = match t.extension.as_deref() {
         None => None,
         Some(number) if held(number) => None,
+        // The next free number, for a user who has none yet.
+        Some("") if has_one => None,
         Some("") => {
             let next = app.free_extension_numbers(actor, 1).await?;
             let number = next.first().ok_or_else(|| conflict("The tenant's extension range has no free number."))?;
@@ -241,7 +283,7 @@ async fn resolve<S: Store>(
         })?);
     }
     if let Some(code) = &t.station {
-        let stations = app.list_stations(actor, None, PageRequest::walk()).await?.map(|p| p.items).unwrap_or_default();
+        let stations = all_stations(app, actor).await?;
         let hit = stations.iter().find(|s| s.code.as_str() == code);
         out.station = Some(hit.map(|s| s.id).ok_or_else(|| {
             ScimError::bad(ScimType::InvalidValue, format!("stationType: the tenant has no station {code:?}."))
@@ -278,7 +320,7 @@ fn new_extension(number: &str) -> Result<ExtensionRequest, ScimError> {
 /// `POST /scim/v2/Users`
 pub async fn create<S: Store>(req: HttpRequest, app: App<S>, body: web::Bytes) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersWrite).await?;
     let mut desired = input::read(&json_body(&body)?)?;
     // A new user's absent attributes take the portal's defaults, which the
     // directory then sees; only a removal leaves one unassigned.
@@ -332,7 +374,7 @@ pub async fn replace<S: Store>(
     body: web::Bytes,
 ) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersWrite).await?;
     let user = found(&app, &actor, &id).await?;
     let desired = input::read(&json_body(&body)?)?;
     let changed = update_to(&app, &actor, user, desired).await?;
@@ -348,7 +390,7 @@ pub async fn patch<S: Store>(
     body: web::Bytes,
 ) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersWrite).await?;
     let user = found(&app, &actor, &id).await?;
     let codes = station_codes(&app, &actor).await?;
     let base = base_url(&req);
@@ -428,15 +470,16 @@ fn holdings_change(
 ) -> HoldingsChange {
     // The first extension is the directory's to change.
     let current = user.extensions.first();
-    let keep = match (wanted.extension.as_deref(), current) {
-        (Some(n), Some(c)) => c.number == n,
-        (None, None) => true,
-        _ => false,
-    };
+    let keep = !wanted.asserted
+        || match (wanted.extension.as_deref(), current) {
+            (Some(n), Some(c)) => c.number == n || n.is_empty(),
+            (None, None) => true,
+            _ => false,
+        };
     let number_now = user.phone_number.as_ref().map(|n| n.number.as_str());
-    let number_changes = wanted.phone_number.as_deref() != number_now;
+    let number_changes = wanted.asserted && wanted.phone_number.as_deref() != number_now;
     let station_changes = resolved.station != user.station.as_ref().map(|s| s.id);
-    let device_changes = resolved.device != user.device.as_ref().map(|d| d.id);
+    let device_changes = wanted.asserted && resolved.device != user.device.as_ref().map(|d| d.id);
     HoldingsChange {
         release_extension: current.filter(|_| !keep).map(|c| c.id),
         give_extension: if keep { None } else { extension },
@@ -452,7 +495,7 @@ fn holdings_change(
 /// `DELETE /scim/v2/Users/{id}`
 pub async fn delete<S: Store>(req: HttpRequest, app: App<S>, id: web::Path<String>) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
-    let actor = caller(&req, &app).await?;
+    let actor = caller(&req, &app, Permission::UsersWrite).await?;
     let id = user_id(&id)?;
     let now = Utc::now();
     // Their number rests before anyone is given it (the tenant's setting).

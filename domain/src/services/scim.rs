@@ -98,7 +98,10 @@ impl<S: Store> Voxport<S> {
             return Err(AuthenticateError::InvalidToken);
         };
         if token.last_used_at.is_none_or(|last| now - last >= LAST_USE_PRECISION) {
-            self.store.touch_scim_token(token.id, now).await?;
+            // Best effort: a busy database must not refuse the request.
+            if let Err(e) = self.store.touch_scim_token(token.id, now).await {
+                tracing::warn!(error = ?e, token = %token.id, "could not record a SCIM token's use");
+            }
         }
         Ok(Actor {
             user_id: Uuid::nil(),
