@@ -1,11 +1,7 @@
 //! `/v1/api-clients`: integrators' OAuth2 clients of the caller's tenant
 //! (issue 9). Tokens come from `POST /v1/oauth/token` (`super::oauth`).
 
-use actix_web::{
-    HttpResponse,
-    http::{StatusCode, header},
-    web,
-};
+use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -93,16 +89,7 @@ list_params! {
 /// would outlive whoever made it) nor a support agent acting in a
 /// customer (who would leave a credential behind in a tenant not theirs).
 fn manager(auth: &Auth) -> Result<&Actor, ApiError> {
-    auth.person()?;
-    let actor = auth.require(Permission::ApiClientsWrite)?;
-    if actor.tenant_id != actor.home_tenant_id {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "own_tenant_only",
-            "A tenant's own administrators manage its API clients, not a support session.",
-        ));
-    }
-    Ok(actor)
+    super::credential_manager(auth, Permission::ApiClientsWrite, "API clients")
 }
 
 fn parse_networks(f: &mut Fields, field: &str, raw: &[String]) -> Option<Vec<Cidr>> {

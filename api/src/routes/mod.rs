@@ -55,7 +55,10 @@ use actix_web::HttpResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use voxport_domain::{paging::PageRequest, services::NewPassword, values::Secret};
 
-use crate::{extract::Fields, problem::ApiError};
+use crate::{
+    extract::{Auth, Fields},
+    problem::ApiError,
+};
 
 /// Reads a field that may be absent (leave alone), `null` (clear) or a
 /// value (set): `None`, `Some(None)`, `Some(Some(v))`.
@@ -122,4 +125,26 @@ pub(crate) fn new_password(
 /// The answer to a creation: 201 with the new resource's `Location`.
 pub(crate) fn created(location: String, view: impl Serialize) -> HttpResponse {
     HttpResponse::Created().insert_header((actix_web::http::header::LOCATION, location)).json(view)
+}
+
+/// Who may make or revoke a tenant's machine credentials (API clients,
+/// SCIM tokens): a signed-in person of the tenant holding `permission`.
+/// Neither a machine (its credentials would outlive whoever made them) nor
+/// a support agent acting in a customer (who would leave a credential
+/// behind in a tenant not theirs); `what` names the credentials.
+pub(crate) fn credential_manager<'a>(
+    auth: &'a Auth,
+    permission: voxport_domain::permission::Permission,
+    what: &str,
+) -> Result<&'a voxport_domain::actor::Actor, ApiError> {
+    auth.person()?;
+    let actor = auth.require(permission)?;
+    if actor.tenant_id != actor.home_tenant_id {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "own_tenant_only",
+            format!("A tenant's own administrators manage its {what}, not a support session."),
+        ));
+    }
+    Ok(actor)
 }

@@ -3,11 +3,7 @@
 //! the time it was made; several may be live at once, for rotation.
 //! `/v1/scim-settings`: what deprovisioning does in the tenant.
 
-use actix_web::{
-    HttpResponse,
-    http::{StatusCode, header},
-    web,
-};
+use actix_web::{HttpResponse, http::header, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -50,16 +46,7 @@ list_params! {
 /// holding `scim` (not an API client, not a support session, who would
 /// leave a credential behind in a tenant not theirs).
 fn manager(auth: &Auth) -> Result<&Actor, ApiError> {
-    auth.person()?;
-    let actor = auth.require(Permission::Scim)?;
-    if actor.tenant_id != actor.home_tenant_id {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "own_tenant_only",
-            "A tenant's own administrators manage its SCIM tokens, not a support session.",
-        ));
-    }
-    Ok(actor)
+    super::credential_manager(auth, Permission::Scim, "SCIM tokens")
 }
 
 /// List SCIM tokens

@@ -37,12 +37,12 @@ pub(crate) struct Vocabulary {
 
 pub(crate) async fn vocabulary<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vocabulary, ScimError> {
     let page = PageRequest::walk();
-    let roles = app.list_roles(actor, page).await?;
-    let stations = app.list_stations(actor, None, page).await?.map(|p| p.items).unwrap_or_default();
+    let roles = super::users::all_roles(app, actor).await?;
+    let stations = super::users::all_stations(app, actor).await?;
     let numbers = app.list_phone_numbers(actor, None, true, None, page).await?.map(|p| p.items).unwrap_or_default();
     let devices = app.list_devices(actor, true, page).await?;
     Ok(Vocabulary {
-        roles: roles.items.iter().map(|r| r.name.as_str().to_owned()).collect(),
+        roles: roles.iter().map(|r| r.name.as_str().to_owned()).collect(),
         stations: stations.iter().map(|s| s.code.as_str().to_owned()).collect(),
         free_extensions: app.free_extension_numbers(actor, FREE_LISTED).await?,
         free_numbers: numbers.iter().take(FREE_LISTED).map(|n| n.number.as_str().to_owned()).collect(),

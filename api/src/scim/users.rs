@@ -46,7 +46,7 @@ pub const MAX_RESULTS: u64 = 200;
 type App<S> = web::Data<Voxport<S>>;
 
 /// Every station pool of the actor's tenant, all pages.
-async fn all_stations<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vec<Station>, ScimError> {
+pub(super) async fn all_stations<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vec<Station>, ScimError> {
     let mut all = Vec::new();
     let mut page = Some(PageRequest::walk());
     while let Some(this) = page {
@@ -58,7 +58,7 @@ async fn all_stations<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vec<S
 }
 
 /// Every role of the actor's tenant, all pages.
-async fn all_roles<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vec<Role>, ScimError> {
+pub(super) async fn all_roles<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vec<Role>, ScimError> {
     let mut all = Vec::new();
     let mut page = Some(PageRequest::walk());
     while let Some(this) = page {
