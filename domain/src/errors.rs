@@ -93,6 +93,10 @@ pub enum ChangeUserError {
     User(#[from] UpdateUserError),
     #[error(transparent)]
     Telephony(#[from] TelephonyError),
+    /// What the user holds changed between working out the change and
+    /// applying it: work it out again.
+    #[error("the user changed while the change was applied")]
+    Changed,
 }
 
 impl From<anyhow::Error> for ChangeUserError {

@@ -109,6 +109,10 @@ pub struct Directory {
     /// to take again when reactivated.
     #[serde(skip)]
     pub held_station_id: Option<Uuid>,
+    /// The applications the user had enabled when they gave back that
+    /// licence, to enable again with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_applications: Vec<crate::station::Application>,
     /// How the directory shows the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -136,6 +140,7 @@ impl Directory {
             && self.emails.is_empty()
             && self.phone_numbers.is_empty()
             && self.unassigned.is_empty()
+            && self.held_applications.is_empty()
     }
 }
 

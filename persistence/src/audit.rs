@@ -14,12 +14,22 @@ use voxport_domain::{
     webhook::events_of,
 };
 
-use crate::{SeaStore, db_err, entities::audit_events};
+use crate::{SeaStore, db_err, entities::audit_events, webhooks::Subscribers};
 
 /// Writes an audit event; `target` fills in the object when the event
 /// left it to storage (an object storage created). Part of the caller's
 /// transaction.
 pub(crate) async fn record(db: &impl ConnectionTrait, event: &AuditEvent, target: Option<Uuid>) -> anyhow::Result<()> {
+    record_to(db, event, target, &mut Subscribers::default()).await
+}
+
+/// [`record`], with the tenant's webhooks read once for the transaction.
+pub(crate) async fn record_to(
+    db: &impl ConnectionTrait,
+    event: &AuditEvent,
+    target: Option<Uuid>,
+    subscribers: &mut Subscribers,
+) -> anyhow::Result<()> {
     audit_events::ActiveModel {
         id: Set(event.id),
         occurred_at: Set(crate::stamp(event.occurred_at)),
@@ -50,7 +60,7 @@ pub(crate) async fn record(db: &impl ConnectionTrait, event: &AuditEvent, target
             (None, Some(created)) => events_of(&AuditEvent { target_id: Some(created), ..event.clone() }),
             _ => events_of(event),
         };
-        crate::webhooks::enqueue(db, tenant, &events).await?;
+        crate::webhooks::enqueue_to(db, tenant, &events, subscribers).await?;
     }
     Ok(())
 }

@@ -69,6 +69,12 @@ pub(crate) async fn retire_links(
 /// purpose. Part of the caller's transaction.
 pub(crate) async fn insert_link(db: &impl ConnectionTrait, link: NewLinkToken) -> anyhow::Result<()> {
     retire_links(db, link.user_id, Some(link.purpose), link.created_at).await?;
+    store_link(db, link).await
+}
+
+/// Stores a new link of a user who has no other yet. Part of the
+/// caller's transaction.
+pub(crate) async fn store_link(db: &impl ConnectionTrait, link: NewLinkToken) -> anyhow::Result<()> {
     password_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(link.user_id),

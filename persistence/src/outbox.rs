@@ -29,7 +29,7 @@ use crate::{
     audit::record,
     db_err,
     entities::{outbox, users},
-    links::insert_link,
+    links::{insert_link, store_link},
 };
 
 /// The longest error text kept per row.
@@ -38,9 +38,17 @@ const MAX_ERROR_CHARS: usize = 500;
 /// Writes an email and its link; a new link replaces the user's unused
 /// ones of the same purpose. Part of the caller's transaction.
 pub(crate) async fn queue(db: &impl ConnectionTrait, queued: QueuedEmail) -> anyhow::Result<()> {
+    queue_to(db, queued, false).await
+}
+
+/// [`queue`]; `new_user`: the user was created in this transaction, so
+/// they have no earlier link to retire.
+pub(crate) async fn queue_to(db: &impl ConnectionTrait, queued: QueuedEmail, new_user: bool) -> anyhow::Result<()> {
     let QueuedEmail { email, link } = queued;
-    if let Some(link) = link {
-        insert_link(db, link).await?;
+    match link {
+        Some(link) if new_user => store_link(db, link).await?,
+        Some(link) => insert_link(db, link).await?,
+        None => {}
     }
     outbox::ActiveModel {
         id: Set(email.id),

@@ -126,17 +126,18 @@ impl PhoneNumberStore for SeaStore {
     async fn list_phone_numbers(
         &self,
         tenant: Uuid,
-        available: bool,
+        available_at: Option<DateTime<Utc>>,
         q: Option<&str>,
         page: PageRequest,
     ) -> anyhow::Result<Page<PhoneNumber>> {
         let mut select = phone_numbers::Entity::find().filter(phone_numbers::Column::TenantId.eq(tenant));
-        if available {
-            // A resting number is not available; housekeeping clears its
-            // rest once over (`end_holds`).
-            select = select
-                .filter(phone_numbers::Column::UserId.is_null())
-                .filter(phone_numbers::Column::AvailableAt.is_null());
+        if let Some(now) = available_at {
+            // A resting number is not available until its rest is over.
+            select = select.filter(phone_numbers::Column::UserId.is_null()).filter(
+                Condition::any()
+                    .add(phone_numbers::Column::AvailableAt.is_null())
+                    .add(phone_numbers::Column::AvailableAt.lte(crate::stamp(now))),
+            );
         }
         let digits: String = q.unwrap_or("").chars().filter(char::is_ascii_digit).collect();
         if !digits.is_empty() {

@@ -6,6 +6,8 @@
 //! and the tenant by foreign keys). Each step is the same function the
 //! single-purpose endpoints use.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait as _, DatabaseTransaction, EntityTrait as _, SqlErr};
 use uuid::Uuid;
@@ -28,6 +30,7 @@ use crate::{
     stations::{self, Licences},
     unique_violation,
     users::{find_user, new_user_model, update_user_in},
+    webhooks::Subscribers,
 };
 
 pub struct SeaTx {
@@ -40,12 +43,28 @@ pub struct SeaTx {
     /// The licences as they were when the current part began, to go back
     /// to when it is undone.
     before_part: Option<Licences>,
+    /// The tenant's webhooks, read by the first event recorded.
+    subscribers: Subscribers,
+    /// Whether they were read in the current part: undone, it lets go of
+    /// their locks, so they are read again.
+    subscribers_read_in_part: bool,
+    /// The users created in this transaction (an import creates many).
+    created: HashSet<Uuid>,
 }
 
 impl SeaTx {
     pub(crate) async fn begin(store: &crate::SeaStore, now: DateTime<Utc>) -> anyhow::Result<Self> {
         let (txn, writing) = store.begin_write().await?;
-        Ok(Self { txn, _writing: writing, now: crate::stamp(now), licences: Licences::default(), before_part: None })
+        Ok(Self {
+            txn,
+            _writing: writing,
+            now: crate::stamp(now),
+            licences: Licences::default(),
+            before_part: None,
+            subscribers: Subscribers::default(),
+            subscribers_read_in_part: false,
+            created: HashSet::new(),
+        })
     }
 }
 
@@ -54,7 +73,10 @@ impl ProvisionTx for SeaTx {
         let mut row = new_user_model(user, self.now);
         row.applications = Set(Application::to_codes(applications));
         match sea_orm::ActiveModelTrait::insert(row, &self.txn).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.created.insert(user.id);
+                Ok(())
+            }
             Err(e) if unique_violation(&e, "login_key") => Err(CreateUserError::LoginTaken),
             // The domain found the role in the tenant before the
             // transaction began; it was deleted since.
@@ -103,6 +125,13 @@ impl ProvisionTx for SeaTx {
         give_device(&self.txn, tenant, user, device, ports, self.now).await.map(drop)
     }
 
+    async fn lock_stations(&mut self, tenant: Uuid, stations: &[Uuid]) -> anyhow::Result<()> {
+        for station in stations {
+            stations::lock(&self.txn, tenant, *station).await?;
+        }
+        Ok(())
+    }
+
     async fn lock_user(&mut self, tenant: Uuid, user: Uuid, tenant_too: bool) -> anyhow::Result<bool> {
         // The tenant before the user, in the order every change takes them.
         if tenant_too && !lock_tenant(&self.txn, tenant).await.map_err(|e| db_err(e, "locking a tenant"))? {
@@ -142,16 +171,23 @@ impl ProvisionTx for SeaTx {
     }
 
     async fn queue_email(&mut self, email: QueuedEmail) -> anyhow::Result<()> {
-        outbox::queue(&self.txn, email).await
+        let new_user = email.link.as_ref().is_some_and(|l| self.created.contains(&l.user_id));
+        outbox::queue_to(&self.txn, email, new_user).await
     }
 
     async fn record(&mut self, event: &AuditEvent) -> anyhow::Result<()> {
-        audit::record(&self.txn, event, None).await
+        let was_read = self.subscribers.is_read();
+        audit::record_to(&self.txn, event, None, &mut self.subscribers).await?;
+        if !was_read && self.before_part.is_some() {
+            self.subscribers_read_in_part = self.subscribers.is_read();
+        }
+        Ok(())
     }
 
     async fn begin_part(&mut self) -> anyhow::Result<()> {
         self.txn.execute_unprepared("SAVEPOINT voxport_part").await.map_err(|e| db_err(e, "beginning a part"))?;
         self.before_part = Some(self.licences.clone());
+        self.subscribers_read_in_part = false;
         Ok(())
     }
 
@@ -161,9 +197,14 @@ impl ProvisionTx for SeaTx {
             && !keep
         {
             // Pools first locked in the part are let go with it, and
-            // locked again when a later part takes from them.
+            // locked again when a later part takes from them; so are the
+            // webhooks.
             self.licences = before;
+            if self.subscribers_read_in_part {
+                self.subscribers.forget();
+            }
         }
+        self.subscribers_read_in_part = false;
         if !keep {
             self.txn
                 .execute_unprepared("ROLLBACK TO SAVEPOINT voxport_part")

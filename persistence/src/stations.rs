@@ -80,6 +80,18 @@ pub(crate) async fn set_applications(db: &impl ConnectionTrait, user: Uuid, apps
     Ok(())
 }
 
+/// Locks the pool `station` of `tenant` for the rest of the transaction,
+/// if it is there.
+pub(crate) async fn lock(db: &impl ConnectionTrait, tenant: Uuid, station: Uuid) -> anyhow::Result<()> {
+    stations::Entity::find_by_id(station)
+        .filter(stations::Column::TenantId.eq(tenant))
+        .lock(LockType::Update)
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "locking a station"))?;
+    Ok(())
+}
+
 /// Takes from every holder of `station` the applications it no longer
 /// unlocks (PRODUCT.md rule 9, by [`Station::unlocked`]). Each holder's
 /// row is locked before it is read, so a concurrent change of their

@@ -64,23 +64,65 @@ fn event_types_to_text(types: &[WebhookEventType]) -> String {
     types.iter().map(|t| t.code()).collect::<Vec<_>>().join(" ")
 }
 
-/// Writes a delivery of each of `events` to every switched-on webhook of
-/// `tenant` subscribed to its type. Part of the caller's transaction.
-pub(crate) async fn enqueue(db: &impl ConnectionTrait, tenant: Uuid, events: &[WebhookEvent]) -> anyhow::Result<()> {
-    if events.is_empty() {
-        return Ok(());
+/// The switched-on webhooks of one tenant, read once for a transaction
+/// that records many events (an import): what [`enqueue`] would read for
+/// each. Read when first needed, so its locks are the transaction's.
+#[derive(Debug, Default)]
+pub(crate) struct Subscribers {
+    read: Option<(Uuid, Vec<webhooks::Model>)>,
+}
+
+impl Subscribers {
+    async fn of(&mut self, db: &impl ConnectionTrait, tenant: Uuid) -> anyhow::Result<&[webhooks::Model]> {
+        if self.read.as_ref().is_none_or(|(t, _)| *t != tenant) {
+            self.read = Some((tenant, subscribed(db, tenant).await?));
+        }
+        Ok(self.read.as_ref().map(|(_, hooks)| hooks.as_slice()).unwrap_or_default())
     }
-    // Shared locks: a webhook deleted meanwhile waits for this transaction
-    // instead of breaking its deliveries' foreign key.
-    let subscribed = webhooks::Entity::find()
+
+    /// Whether they have been read: the caller forgets them when the
+    /// savepoint they were read (and locked) in is rolled back.
+    pub(crate) fn is_read(&self) -> bool {
+        self.read.is_some()
+    }
+
+    pub(crate) fn forget(&mut self) {
+        self.read = None;
+    }
+}
+
+/// The switched-on webhooks of `tenant`, share-locked: a webhook deleted
+/// meanwhile waits for this transaction instead of breaking its
+/// deliveries' foreign key.
+async fn subscribed(db: &impl ConnectionTrait, tenant: Uuid) -> anyhow::Result<Vec<webhooks::Model>> {
+    webhooks::Entity::find()
         .filter(webhooks::Column::TenantId.eq(tenant))
         .filter(webhooks::Column::Enabled.eq(true))
         .lock(LockType::Share)
         .all(db)
         .await
-        .map_err(|e| db_err(e, "finding the webhooks to tell"))?;
+        .map_err(|e| db_err(e, "finding the webhooks to tell"))
+}
+
+/// Writes a delivery of each of `events` to every switched-on webhook of
+/// `tenant` subscribed to its type. Part of the caller's transaction.
+pub(crate) async fn enqueue(db: &impl ConnectionTrait, tenant: Uuid, events: &[WebhookEvent]) -> anyhow::Result<()> {
+    enqueue_to(db, tenant, events, &mut Subscribers::default()).await
+}
+
+/// [`enqueue`], with the webhooks read once for the transaction.
+pub(crate) async fn enqueue_to(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    events: &[WebhookEvent],
+    subscribers: &mut Subscribers,
+) -> anyhow::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let subscribed = subscribers.of(db, tenant).await?;
     let mut rows = Vec::new();
-    for hook in &subscribed {
+    for hook in subscribed {
         let wanted = event_types(&hook.event_types);
         for event in events.iter().filter(|e| wanted.contains(&e.event_type)) {
             let mut event = event.clone();

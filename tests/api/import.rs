@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Customer, PASSWORD, Reply, TestApp, reply, spawn_app, unique};
+use crate::helpers::{Customer, PASSWORD, Reply, TestApp, id, reply, spawn_app, unique};
 
 async fn import(app: &TestApp, token: &str, query: &str, content_type: &str, body: String) -> Reply {
     let req = app
@@ -109,6 +109,10 @@ async fn per_row_creates_the_rows_that_pass_and_reports_the_others() {
     let app = spawn_app().await;
     let c = app.customer().await;
     let taken = app.user(&c.admin, json!({})).await;
+    // The tenant's webhook hears of each user created, read once for the
+    // whole file.
+    let hook = json!({"url": "http://127.0.0.1:9/hook", "event_types": ["user.created"]});
+    let hook = app.post("/v1/webhooks", &c.admin, hook).await.expect(201);
     let prefix = format!("per{}-", unique());
     let file = format!(
         "login,first_name,last_name,password,extension\n\
@@ -132,6 +136,8 @@ async fn per_row_creates_the_rows_that_pass_and_reports_the_others() {
     let ext = app.post("/v1/extensions", &c.admin, json!({"number": "402", "type": "sip"})).await;
     ext.expect(201);
     app.login(&format!("{prefix}d"), PASSWORD).await.expect(200);
+    let deliveries = app.get(&format!("/v1/webhooks/{}/deliveries", id(&hook)), &c.admin).await.expect(200);
+    assert_eq!(deliveries["total"], 2, "one per user created: {deliveries}");
 }
 
 #[tokio::test]

@@ -761,3 +761,95 @@ async fn a_deleted_users_number_rests_before_anyone_is_given_it() {
     assert!(offered.to_string().contains(&number), "{offered}");
     app.put(&assign, &admin, json!({"phone_number_id": number_id})).await.expect(200);
 }
+
+/// A station pool of `code` unlocking `applications`; answers its id.
+async fn pool(app: &TestApp, c: &Customer, code: &str, applications: Value, quantity: u32) -> String {
+    let body =
+        json!({"tenant_id": c.id, "name": code, "code": code, "applications": applications, "quantity": quantity});
+    id(&app.post("/v1/stations", &app.operator, body).await.expect(201)).to_owned()
+}
+
+fn station_is(code: &str) -> Value {
+    json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": format!("{EXT}:stationType"), "value": code}]})
+}
+
+#[tokio::test]
+async fn a_licence_taken_again_brings_back_its_applications_and_a_pool_deleted_meanwhile_is_not_taken() {
+    let app = spawn_app().await;
+    let (c, token) = scim_tenant(&app).await;
+    let settings = json!({"hold_days": 30, "release_station": true, "number_rest_days": 30});
+    app.put("/v1/scim-settings", &c.admin, settings).await.expect(200);
+    pool(&app, &c, "soft", json!(["desktop_app", "web_dialer"]), 5).await;
+    let other = pool(&app, &c, "agent", json!(["desktop_app", "call_center"]), 5).await;
+    let mut body = user_body(&format!("apps{}", unique()));
+    body[EXT] = json!({"extension": "", "stationType": "soft"});
+    let user = create(&app, &token, body).await;
+    let path = format!("/scim/v2/Users/{}", id(&user));
+    let portal = format!("/v1/users/{}", id(&user));
+    let enabled = json!({"applications": ["desktop_app", "web_dialer"]});
+    app.patch(&portal, &c.admin, enabled).await.expect(200);
+    let active =
+        |on: bool| json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": on}]});
+    let applications = |u: &Value| u["applications"].clone();
+
+    app.patch(&path, &token, active(false)).await.expect(200);
+    let held = app.get(&portal, &c.admin).await.expect(200);
+    assert_eq!((held["station"].clone(), applications(&held)), (Value::Null, json!([])), "{held}");
+    app.patch(&path, &token, active(true)).await.expect(200);
+    let back = app.get(&portal, &c.admin).await.expect(200);
+    assert_eq!(
+        (back["station"]["name"].as_str(), applications(&back)),
+        (Some("soft"), json!(["desktop_app", "web_dialer"]))
+    );
+
+    // Another licence keeps the applications it unlocks too.
+    app.patch(&path, &token, station_is("agent")).await.expect(200);
+    let moved = app.get(&portal, &c.admin).await.expect(200);
+    assert_eq!((moved["station"]["name"].as_str(), applications(&moved)), (Some("agent"), json!(["desktop_app"])));
+
+    // Held through a deactivation, the pool is deleted: the user comes
+    // back without a licence rather than not at all.
+    app.patch(&path, &token, active(false)).await.expect(200);
+    app.delete(&format!("/v1/stations/{other}"), &app.operator).await.expect(204);
+    let on = app.patch(&path, &token, active(true)).await.expect(200);
+    assert_eq!(on["active"], true);
+    let after = app.get(&portal, &c.admin).await.expect(200);
+    assert_eq!((after["station"].clone(), applications(&after)), (Value::Null, json!([])), "{after}");
+    assert_eq!(after["extensions"].as_array().map(Vec::len), Some(1), "the rest stays: {after}");
+}
+
+#[tokio::test]
+async fn concurrent_licence_changes_never_fail_the_server_and_keep_the_counts_right() {
+    let app = spawn_app().await;
+    let (c, token) = scim_tenant(&app).await;
+    let pools = [pool(&app, &c, "red", json!([]), 10).await, pool(&app, &c, "blue", json!([]), 10).await];
+    let mut users = Vec::new();
+    for code in ["red", "blue"] {
+        let mut body = user_body(&format!("swap{}", unique()));
+        body[EXT] = json!({"extension": "", "stationType": code});
+        users.push(format!("/scim/v2/Users/{}", id(&create(&app, &token, body).await)));
+    }
+    // Round after round, the two users trade pools at the same moment, and
+    // each is moved by two requests at once.
+    for round in 0..6 {
+        let (a, b) = if round % 2 == 0 { ("blue", "red") } else { ("red", "blue") };
+        let changes = [(&users[0], a), (&users[1], b), (&users[0], a), (&users[1], b)];
+        let replies =
+            futures::future::join_all(changes.iter().map(|(path, code)| app.patch(path, &token, station_is(code))))
+                .await;
+        for reply in replies {
+            assert!(matches!(reply.status.as_u16(), 200 | 409), "round {round}: {} {}", reply.status, reply.body);
+        }
+    }
+    let mut held = 0;
+    for path in &users {
+        let user = app.get(path, &token).await.expect(200);
+        assert!(user[EXT]["stationType"].is_string(), "each user holds one licence: {user}");
+        held += 1;
+    }
+    let mut in_use = 0;
+    for station in &pools {
+        in_use += app.get(&format!("/v1/stations/{station}"), &c.admin).await.expect(200)["in_use"].as_u64().unwrap();
+    }
+    assert_eq!(in_use, held, "every licence taken is held by someone");
+}

@@ -72,6 +72,10 @@ impl From<ChangeUserError> for ApiError {
         match e {
             ChangeUserError::User(e) => e.into(),
             ChangeUserError::Telephony(e) => e.into(),
+            ChangeUserError::Changed => Self::conflict(
+                "changed_concurrently",
+                "The user changed while this change was applied; read them again and retry.",
+            ),
         }
     }
 }

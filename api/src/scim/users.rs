@@ -16,14 +16,15 @@ use uuid::Uuid;
 use voxport_domain::{
     Voxport,
     actor::Actor,
+    errors::ChangeUserError,
     extension::{ExtensionNumber, ExtensionType},
     paging::{PageRequest, Sort},
     permission::Permission,
     ports::Store,
     role::{BuiltinRole, Role},
     services::{
-        CreateOptions, CreateUser, DeviceRequest, ExtensionRequest, HoldingsChange, NewExtensionRequest, NewPassword,
-        Telephony, UpdateUser,
+        CreateOptions, CreateUser, DeviceRequest, ExtensionRequest, Held, HoldingsChange, NewExtensionRequest,
+        NewPassword, Telephony, UpdateUser,
     },
     station::Station,
     user::{User, UserChanges, UserFilter, UserSortKey},
@@ -375,11 +376,29 @@ pub async fn replace<S: Store>(
 ) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
     let actor = caller(&req, &app, Permission::UsersWrite).await?;
-    let user = found(&app, &actor, &id).await?;
-    let desired = input::read(&json_body(&body)?)?;
-    let changed = update_to(&app, &actor, user, desired).await?;
+    let doc = json_body(&body)?;
+    let mut tries = 0;
+    let changed = loop {
+        let user = found(&app, &actor, &id).await?;
+        if let Some(changed) = update_to(&app, &actor, user, input::read(&doc)?).await? {
+            break changed;
+        }
+        tries = changed_meanwhile(tries)?;
+    };
     let codes = station_codes(&app, &actor).await?;
     Ok(scim_json(StatusCode::OK, &render(&changed, &base_url(&req), &codes)))
+}
+
+/// How often a change is worked out again when the user changed while it
+/// was applied, before the client is told to retry.
+const TRIES: u32 = 3;
+
+/// One more try after `tries`, or the conflict that ends them.
+fn changed_meanwhile(tries: u32) -> Result<u32, ScimError> {
+    if tries + 1 >= TRIES {
+        return Err(conflict("The user changed while this change was applied; read them again and retry."));
+    }
+    Ok(tries + 1)
 }
 
 /// `PATCH /scim/v2/Users/{id}`
@@ -391,24 +410,31 @@ pub async fn patch<S: Store>(
 ) -> Result<HttpResponse, ScimError> {
     let app = app.into_inner();
     let actor = caller(&req, &app, Permission::UsersWrite).await?;
-    let user = found(&app, &actor, &id).await?;
+    let operations = json_body(&body)?;
     let codes = station_codes(&app, &actor).await?;
     let base = base_url(&req);
-    let mut doc = render(&user, &base, &codes);
-    patch::apply(&mut doc, &json_body(&body)?)?;
-    let desired = input::read(&doc)?;
-    let changed = update_to(&app, &actor, user, desired).await?;
+    let mut tries = 0;
+    let changed = loop {
+        let user = found(&app, &actor, &id).await?;
+        let mut doc = render(&user, &base, &codes);
+        patch::apply(&mut doc, &operations)?;
+        if let Some(changed) = update_to(&app, &actor, user, input::read(&doc)?).await? {
+            break changed;
+        }
+        tries = changed_meanwhile(tries)?;
+    };
     Ok(scim_json(StatusCode::OK, &render(&changed, &base, &codes)))
 }
 
 /// Makes `user` what `desired` says, the account and what they hold in
-/// one transaction: all of it or none of it.
+/// one transaction: all of it or none of it. `None`: what the user holds
+/// changed meanwhile, so the change was not made; work it out again.
 async fn update_to<S: Store>(
     app: &Voxport<S>,
     actor: &Actor,
     user: User,
     mut desired: Desired,
-) -> Result<User, ScimError> {
+) -> Result<Option<User>, ScimError> {
     let mut resolved = resolve(app, actor, &desired, Some(&user)).await?;
     let now = Utc::now();
     // Deprovisioning (`voxport_domain::deprovisioning`): deactivated, the
@@ -417,8 +443,12 @@ async fn update_to<S: Store>(
     // again.
     desired.directory.deprovisioned_at = user.directory.deprovisioned_at;
     desired.directory.held_station_id = user.directory.held_station_id;
+    desired.directory.held_applications.clone_from(&user.directory.held_applications);
     let deactivating = desired.active == Some(false) && !user.disabled;
     let reactivating = desired.active == Some(true) && user.disabled;
+    // Giving back a licence disables the applications it unlocked; those a
+    // new one unlocks too are enabled again with it.
+    let mut applications = None;
     if deactivating {
         let rules = app.deprovision_settings(actor).await?;
         desired.directory.deprovisioned_at = Some(now);
@@ -426,6 +456,7 @@ async fn update_to<S: Store>(
             && let Some(station) = &user.station
         {
             desired.directory.held_station_id = Some(station.id);
+            desired.directory.held_applications.clone_from(&user.applications);
             if resolved.station == Some(station.id) {
                 resolved.station = None;
             }
@@ -436,10 +467,22 @@ async fn update_to<S: Store>(
             && resolved.station.is_none()
             && desired.telephony.station.is_none()
         {
-            resolved.station = Some(held);
+            // A pool deleted during the hold is not taken again.
+            if let Some(pool) = all_stations(app, actor).await?.into_iter().find(|s| s.id == held) {
+                resolved.station = Some(held);
+                applications = Some(pool.unlocked(&user.directory.held_applications));
+            }
         }
         desired.directory.deprovisioned_at = None;
         desired.directory.held_station_id = None;
+        desired.directory.held_applications.clear();
+    }
+    if let Some(new) = resolved.station.filter(|s| Some(*s) != user.station.as_ref().map(|s| s.id))
+        && applications.is_none()
+        && !user.applications.is_empty()
+    {
+        let pool = all_stations(app, actor).await?.into_iter().find(|s| s.id == new);
+        applications = pool.map(|p| p.unlocked(&user.applications));
     }
     let holdings = holdings_change(&user, &desired.telephony, resolved.extension.take(), &resolved);
     let differs = |a: &str, b: &str| a != b;
@@ -454,11 +497,16 @@ async fn update_to<S: Store>(
         disabled: desired.active.map(|a| !a).filter(|d| *d != user.disabled),
         timezone: desired.timezone.filter(|t| *t != user.timezone),
         language: desired.language.filter(|l| *l != user.language),
+        applications: applications.filter(|a| !a.is_empty()),
         directory: (desired.directory != user.directory).then(|| desired.directory.clone()),
         ..UserChanges::default()
     };
     let update = UpdateUser { changes, password: desired.password };
-    Ok(app.change_user_and_holdings(actor, user.id, update, holdings, now).await.map_err(ApiError::from)?)
+    match app.change_user_and_holdings(actor, user.id, update, holdings, now).await {
+        Ok(user) => Ok(Some(user)),
+        Err(ChangeUserError::Changed) => Ok(None),
+        Err(e) => Err(ApiError::from(e).into()),
+    }
 }
 
 /// What the telephony extension's values change of what `user` holds.
@@ -481,6 +529,7 @@ fn holdings_change(
     let station_changes = resolved.station != user.station.as_ref().map(|s| s.id);
     let device_changes = wanted.asserted && resolved.device != user.device.as_ref().map(|d| d.id);
     HoldingsChange {
+        worked_out_from: Held::of(user),
         release_extension: current.filter(|_| !keep).map(|c| c.id),
         give_extension: if keep { None } else { extension },
         release_phone_number: number_changes && number_now.is_some(),

@@ -1,5 +1,6 @@
 //! Phone numbers (DIDs) and who holds them (PRODUCT.md rule 4).
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
@@ -10,15 +11,16 @@ use crate::{
 };
 
 pub trait PhoneNumberStore {
-    /// The numbers of `tenant` in E.164 order; with `available`, only free
-    /// ones; `q` matches digits anywhere in the number.
+    /// The numbers of `tenant` in E.164 order; with `available_at`, only
+    /// those free then (nobody's, and not resting); `q` matches digits
+    /// anywhere in the number.
     ///
     /// # Errors
     /// When storage fails.
     fn list_phone_numbers(
         &self,
         tenant: Uuid,
-        available: bool,
+        available_at: Option<DateTime<Utc>>,
         q: Option<&str>,
         page: PageRequest,
     ) -> impl Future<Output = anyhow::Result<Page<PhoneNumber>>> + Send;

@@ -92,6 +92,14 @@ pub trait ProvisionTx: Send {
         tenant_too: bool,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
+    /// Locks the station pools `stations` of `tenant`, one after the other
+    /// in the order given, for the rest of the transaction; a pool that is
+    /// not there is skipped (taking from it says so).
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn lock_stations(&mut self, tenant: Uuid, stations: &[Uuid]) -> impl Future<Output = anyhow::Result<()>> + Send;
+
     /// Takes `extension` from `user`; the rest of what they hold stays.
     ///
     /// # Errors

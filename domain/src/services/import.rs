@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{CreateUser, CreatedUser, ExtensionRequest, Voxport};
+use super::{CreateUser, CreatedUser, ExtensionRequest, Voxport, users::Lookups};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -188,7 +188,7 @@ impl<S: Store> Voxport<S> {
                 refs.stations.insert(s.code.as_str().to_owned(), s.id);
                 refs.station_codes.insert(s.id, s.code.as_str().to_owned());
             }
-            let numbers = self.store.list_phone_numbers(tenant, false, None, page).await?;
+            let numbers = self.store.list_phone_numbers(tenant, None, None, page).await?;
             refs.phone_numbers.extend(numbers.items.iter().map(|n| (n.number.as_str().to_owned(), n.id)));
             let devices = self.store.list_devices(tenant, false, page).await?;
             refs.devices.extend(devices.items.iter().map(|d| (d.mac.as_str().to_owned(), d.id)));
@@ -234,8 +234,9 @@ impl<S: Store> Voxport<S> {
                 failed: u32::try_from(failures.len()).unwrap_or(u32::MAX),
             });
         };
+        let mut lookups = Lookups::default();
         for (row, req) in wanted {
-            match self.prepare_user(actor, req, !dry_run).await {
+            match self.prepare_user(actor, req, !dry_run, &mut lookups).await {
                 Ok(p) => prepared.push((row, p)),
                 Err(CreateUserError::Unknown(e)) => return Err(e),
                 Err(e) => {

@@ -38,7 +38,7 @@ impl<S: Store> Voxport<S> {
         if self.store.tenant_visible_to(actor.tenant_id, tenant).await?.is_none() {
             return Ok(None);
         }
-        Ok(Some(self.store.list_phone_numbers(tenant, available, q, page).await?))
+        Ok(Some(self.store.list_phone_numbers(tenant, available.then(Utc::now), q, page).await?))
     }
 
     /// # Errors

@@ -7,6 +7,8 @@
 //! changes their own role or switches off their own account; a tenant
 //! always keeps an active administrator.
 
+use std::collections::HashMap;
+
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -22,6 +24,7 @@ use crate::{
     ports::{EndSessions, Holding, ProvisionTx as _, Store, UserUpdate},
     role::{BuiltinRole, Role},
     station::Application,
+    tenant::Tenant,
     user::{Directory, NewUser, User, UserChanges, UserFilter, UserSortKey, UserStatus, check_window},
     values::{Email, Language, Login, Password, PersonName, Secret, Timezone},
 };
@@ -87,6 +90,15 @@ pub struct CreateOptions {
     pub dry_run: bool,
 }
 
+/// What preparing creations reads that one request reads once, however
+/// many users it creates (an import): the actor's tenant, and the roles
+/// granted by what the request named (`None`: the built-in User).
+#[derive(Debug, Default)]
+pub(super) struct Lookups {
+    tenant: Option<Tenant>,
+    roles: HashMap<Option<Uuid>, Role>,
+}
+
 #[derive(Debug)]
 pub struct CreatedUser {
     pub user: User,
@@ -109,6 +121,10 @@ pub(super) struct PreparedUser {
 /// What a change gives a user or takes from them besides the account.
 #[derive(Debug, Clone, Default)]
 pub struct HoldingsChange {
+    /// What the user held when the change was worked out: if they hold
+    /// something else when it is applied, it is not (someone else changed
+    /// them meanwhile; [`ChangeUserError::Changed`]).
+    pub worked_out_from: Held,
     /// One of the user's extensions to take back.
     pub release_extension: Option<Uuid>,
     pub give_extension: Option<ExtensionRequest>,
@@ -118,6 +134,26 @@ pub struct HoldingsChange {
     pub give_station: Option<Uuid>,
     pub release_device: bool,
     pub give_device: Option<Uuid>,
+}
+
+/// Which extensions, number, licence and desk phone a user holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Held {
+    extensions: Vec<Uuid>,
+    phone_number: Option<Uuid>,
+    station: Option<Uuid>,
+    device: Option<Uuid>,
+}
+
+impl Held {
+    pub fn of(user: &User) -> Self {
+        Self {
+            extensions: user.extensions.iter().map(|e| e.id).collect(),
+            phone_number: user.phone_number.as_ref().map(|n| n.id),
+            station: user.station.as_ref().map(|s| s.id),
+            device: user.device.as_ref().map(|d| d.id),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -144,7 +180,7 @@ impl<S: Store> Voxport<S> {
         now: DateTime<Utc>,
     ) -> Result<CreatedUser, CreateUserError> {
         let dry_run = options.dry_run;
-        let prepared = self.prepare_user(actor, req, !dry_run).await?;
+        let prepared = self.prepare_user(actor, req, !dry_run, &mut Lookups::default()).await?;
         let mut tx = self.store.begin_provisioning(now).await?;
         let created = self.write_user(&mut tx, actor, prepared, now).await?;
         if dry_run {
@@ -167,14 +203,26 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         req: CreateUser,
         hash: bool,
+        lookups: &mut Lookups,
     ) -> Result<PreparedUser, CreateUserError> {
-        let role = self.role_to_grant(actor, req.role_id).await?;
+        let role = match lookups.roles.get(&req.role_id) {
+            Some(role) => role.clone(),
+            None => self.role_named(actor, req.role_id).await?,
+        };
+        let missing = actor.cannot_grant(&role.permissions);
+        if !missing.is_empty() {
+            return Err(CreateUserError::PermissionNotHeld(missing));
+        }
+        lookups.roles.insert(req.role_id, role.clone());
         check_window(req.activation_at, req.expires_at)?;
         let telephony = &req.telephony;
         if telephony.is_requested() && telephony.extension.is_none() && telephony.phone_number_id.is_none() {
             return Err(CreateUserError::NeedsNumberOrExtension);
         }
-        let tenant = self.own_tenant(actor).await?;
+        let tenant = match &lookups.tenant {
+            Some(tenant) => tenant.clone(),
+            None => lookups.tenant.insert(self.own_tenant(actor).await?).clone(),
+        };
         // Making an extension or moving one to a user is extension work
         // (issue 11, finding 3), beyond users:write.
         if telephony.extension.is_some() && !actor.can(Permission::ExtensionsWrite) {
@@ -430,6 +478,19 @@ impl<S: Store> Voxport<S> {
         if !tx.lock_user(actor.tenant_id, id, update.changes.may_remove_an_administrator()).await? {
             return Err(UpdateUserError::NotFound.into());
         }
+        // Locked, the user holds what they hold until the commit.
+        let locked = tx.user(actor.tenant_id, id).await?.ok_or(UpdateUserError::NotFound)?;
+        if Held::of(&locked) != holdings.worked_out_from {
+            tx.rollback().await?;
+            return Err(ChangeUserError::Changed);
+        }
+        // Licences in one order, whoever takes and gives them, so that
+        // two users trading pools at once do not wait for each other.
+        if holdings.release_station || holdings.give_station.is_some() {
+            let mut pools: Vec<Uuid> = locked.station.iter().map(|s| s.id).chain(holdings.give_station).collect();
+            pools.sort_unstable();
+            tx.lock_stations(actor.tenant_id, &pools).await?;
+        }
         if let Some(extension) = holdings.release_extension {
             tx.release_extension(id, extension).await?;
             tx.record(&event(AuditAction::ExtensionReleased, json!({"extension_id": extension}))).await?;
@@ -529,16 +590,13 @@ impl<S: Store> Voxport<S> {
 
     /// The role a new user gets: the one asked for, or the built-in User
     /// role; either way one whose permissions the actor holds.
-    async fn role_to_grant(&self, actor: &Actor, role_id: Option<Uuid>) -> Result<Role, CreateUserError> {
-        let role = match role_id {
+    /// The role `role_id` names in the actor's tenant (`None`: the
+    /// built-in User); whether the actor may grant it is the caller's.
+    async fn role_named(&self, actor: &Actor, role_id: Option<Uuid>) -> Result<Role, CreateUserError> {
+        match role_id {
             Some(id) => self.store.role(actor.tenant_id, id).await?,
             None => self.store.builtin_role(actor.tenant_id, BuiltinRole::User).await?,
         }
-        .ok_or(CreateUserError::RoleNotFound)?;
-        let missing = actor.cannot_grant(&role.permissions);
-        if !missing.is_empty() {
-            return Err(CreateUserError::PermissionNotHeld(missing));
-        }
-        Ok(role)
+        .ok_or(CreateUserError::RoleNotFound)
     }
 }
