@@ -198,6 +198,17 @@ pub(crate) async fn free_extensions(
 }
 
 impl ExtensionStore for SeaStore {
+    async fn extension_numbers(&self, tenant: Uuid) -> anyhow::Result<Vec<String>> {
+        extensions::Entity::find()
+            .select_only()
+            .column(extensions::Column::Number)
+            .filter(extensions::Column::TenantId.eq(tenant))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(|e| db_err(e, "reading extension numbers"))
+    }
+
     async fn list_extensions(
         &self,
         tenant: Uuid,

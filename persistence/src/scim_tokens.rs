@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -186,59 +186,96 @@ impl ScimStore for SeaStore {
             .exec(&self.db)
             .await
             .map_err(|e| db_err(e, "ending the rest of phone numbers"))?;
-        let held = users::Entity::find()
-            .filter(users::Column::DeprovisionedAt.is_not_null())
-            .filter(users::Column::Disabled.eq(true))
-            .order_by(users::Column::DeprovisionedAt, Order::Asc)
-            .limit(HOLDS_PER_RUN)
+        // Every tenant's rules, read once: a user whose hold cannot be over
+        // under the shortest of them is not looked at.
+        let tenants: HashMap<Uuid, DeprovisionSettings> = scim_settings::Entity::find()
             .all(&self.db)
             .await
-            .map_err(|e| db_err(e, "finding deactivated users"))?;
-        let mut tenants: HashMap<Uuid, DeprovisionSettings> = HashMap::new();
+            .map_err(|e| db_err(e, "reading deprovisioning settings"))?
+            .into_iter()
+            .map(|m| (m.tenant_id, settings(m)))
+            .collect();
+        let shortest = tenants.values().chain([&DeprovisionSettings::default()]).map(|r| r.hold_days).min();
+        let over_for_some = now - chrono::Duration::days(i64::from(shortest.unwrap_or(0)));
         let mut ended = 0;
-        for user in held {
-            let Some(since) = user.deprovisioned_at else { continue };
-            let rules = match tenants.get(&user.tenant_id) {
-                Some(rules) => *rules,
-                None => {
-                    let rules = self.deprovision_settings(user.tenant_id).await?;
-                    tenants.insert(user.tenant_id, rules);
-                    rules
-                }
-            };
-            if rules.hold_ends(since) > now {
-                continue;
-            }
-            let (txn, _writing) = self.begin_write().await?;
-            if !lock_user(&txn, user.tenant_id, user.id).await.map_err(|e| db_err(e, "locking a user"))? {
-                continue;
-            }
-            // Still deactivated since then (not reactivated meanwhile).
-            let still = users::Entity::update_many()
-                .col_expr(users::Column::DeprovisionedAt, Expr::value(Option::<DateTime<Utc>>::None))
-                .col_expr(users::Column::HeldStationId, Expr::value(Option::<Uuid>::None))
-                .filter(users::Column::Id.eq(user.id))
+        // Page by page, oldest deactivation first: a tenant with a long
+        // hold does not hold up another's short one.
+        let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+        loop {
+            let mut page = users::Entity::find()
+                .filter(users::Column::DeprovisionedAt.is_not_null())
                 .filter(users::Column::Disabled.eq(true))
-                .filter(users::Column::DeprovisionedAt.eq(since))
-                .exec(&txn)
-                .await
-                .map_err(|e| db_err(e, "ending a hold"))?;
-            if still.rows_affected == 0 {
-                continue;
+                .filter(users::Column::DeprovisionedAt.lte(over_for_some));
+            if let Some((at, id)) = after {
+                page =
+                    page.filter(Condition::any().add(users::Column::DeprovisionedAt.gt(at)).add(
+                        Condition::all().add(users::Column::DeprovisionedAt.eq(at)).add(users::Column::Id.gt(id)),
+                    ));
             }
-            release_everything(&txn, user.id, now).await.map_err(|e| db_err(e, "freeing what a user held"))?;
-            let audit = AuditEvent::anonymous(AuditAction::HoldEnded, Some(user.tenant_id), Some(user.id), None, now)
-                .with(serde_json::json!({"deactivated_at": since, "hold_days": rules.hold_days}));
-            record(&txn, &audit, None).await?;
-            txn.commit().await.map_err(|e| db_err(e, "committing the end of a hold"))?;
-            ended += 1;
+            let held = page
+                .order_by(users::Column::DeprovisionedAt, Order::Asc)
+                .order_by(users::Column::Id, Order::Asc)
+                .limit(HOLDS_PER_PAGE)
+                .all(&self.db)
+                .await
+                .map_err(|e| db_err(e, "finding deactivated users"))?;
+            let last_page = held.len() < usize::try_from(HOLDS_PER_PAGE).unwrap_or(usize::MAX);
+            after = held.last().and_then(|u| u.deprovisioned_at.map(|at| (at, u.id)));
+            for user in held {
+                let Some(since) = user.deprovisioned_at else { continue };
+                let rules = tenants.get(&user.tenant_id).copied().unwrap_or_default();
+                if rules.hold_ends(since) > now {
+                    continue;
+                }
+                if self.end_hold(&user, since, rules, now).await? {
+                    ended += 1;
+                }
+            }
+            if last_page || after.is_none() {
+                return Ok(ended);
+            }
         }
-        Ok(ended)
     }
 }
 
-/// The most deactivated users one housekeeping run looks at.
-const HOLDS_PER_RUN: u64 = 500;
+impl SeaStore {
+    /// Frees what `user`, deactivated `since`, held, if they are still
+    /// deactivated since then; answers whether they were.
+    async fn end_hold(
+        &self,
+        user: &users::Model,
+        since: DateTime<Utc>,
+        rules: DeprovisionSettings,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let (txn, _writing) = self.begin_write().await?;
+        if !lock_user(&txn, user.tenant_id, user.id).await.map_err(|e| db_err(e, "locking a user"))? {
+            return Ok(false);
+        }
+        // Still deactivated since then (not reactivated meanwhile).
+        let still = users::Entity::update_many()
+            .col_expr(users::Column::DeprovisionedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(users::Column::HeldStationId, Expr::value(Option::<Uuid>::None))
+            .filter(users::Column::Id.eq(user.id))
+            .filter(users::Column::Disabled.eq(true))
+            .filter(users::Column::DeprovisionedAt.eq(since))
+            .exec(&txn)
+            .await
+            .map_err(|e| db_err(e, "ending a hold"))?;
+        if still.rows_affected == 0 {
+            return Ok(false);
+        }
+        release_everything(&txn, user.id, now).await.map_err(|e| db_err(e, "freeing what a user held"))?;
+        let audit = AuditEvent::anonymous(AuditAction::HoldEnded, Some(user.tenant_id), Some(user.id), None, now)
+            .with(serde_json::json!({"deactivated_at": since, "hold_days": rules.hold_days}));
+        record(&txn, &audit, None).await?;
+        txn.commit().await.map_err(|e| db_err(e, "committing the end of a hold"))?;
+        Ok(true)
+    }
+}
+
+/// How many deactivated users housekeeping reads at a time.
+const HOLDS_PER_PAGE: u64 = 500;
 
 fn settings(m: scim_settings::Model) -> DeprovisionSettings {
     DeprovisionSettings {

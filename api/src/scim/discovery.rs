@@ -36,7 +36,8 @@ pub(crate) struct Vocabulary {
 }
 
 pub(crate) async fn vocabulary<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<Vocabulary, ScimError> {
-    let page = PageRequest::walk();
+    // The first free ones only: the lists are samples, not inventories.
+    let page = PageRequest::window(0, FREE_LISTED as u64);
     let roles = super::users::all_roles(app, actor).await?;
     let stations = super::users::all_stations(app, actor).await?;
     let numbers = app.list_phone_numbers(actor, None, true, None, page).await?.map(|p| p.items).unwrap_or_default();

@@ -10,6 +10,13 @@ use crate::{
 };
 
 pub trait ExtensionStore {
+    /// The numbers of every extension of `tenant`, in no order: all that
+    /// finding a free number needs.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn extension_numbers(&self, tenant: Uuid) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send;
+
     /// The extensions of `tenant` that `filter` lets through, by number.
     ///
     /// # Errors

@@ -145,13 +145,8 @@ impl<S: Store> Voxport<S> {
     /// When storage fails.
     pub async fn free_extension_numbers(&self, actor: &Actor, wanted: usize) -> anyhow::Result<Vec<String>> {
         let tenant = self.own_tenant(actor).await?;
-        let mut taken = std::collections::HashSet::new();
-        let mut page = Some(PageRequest::walk());
-        while let Some(this) = page {
-            let found = self.store.list_extensions(actor.tenant_id, &ExtensionFilter::default(), this).await?;
-            taken.extend(found.items.iter().map(|e| e.number.as_str().to_owned()));
-            page = this.following(found.total);
-        }
+        let taken: std::collections::HashSet<String> =
+            self.store.extension_numbers(actor.tenant_id).await?.into_iter().collect();
         let digits = tenant.extension_digits;
         let first = 10u64.pow(u32::from(digits.min()).saturating_sub(1));
         let end = 10u64.saturating_pow(u32::from(digits.max()));
