@@ -72,10 +72,10 @@ pub fn through(url: &str, port: u16) -> (String, SocketAddr) {
     (format!("{scheme}://{at}127.0.0.1:{port}/{path}"), upstream)
 }
 
-/// The SQLite write lock, held by another connection until dropped.
+/// The SQLite write lock, held by another connection until released.
 pub struct WriteLock {
-    _txn: DatabaseTransaction,
-    _db: sea_orm::DatabaseConnection,
+    txn: DatabaseTransaction,
+    db: sea_orm::DatabaseConnection,
 }
 
 impl WriteLock {
@@ -88,6 +88,14 @@ impl WriteLock {
             })
             .await
             .unwrap();
-        Self { _txn: txn, _db: db }
+        Self { txn, db }
+    }
+
+    /// Rolls back and closes the connection, so the lock is gone when this
+    /// returns (dropping only queues the rollback on a pool's worker, and a
+    /// request sent right after could still find the lock held).
+    pub async fn release(self) {
+        self.txn.rollback().await.unwrap();
+        self.db.close().await.unwrap();
     }
 }
