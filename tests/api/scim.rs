@@ -343,22 +343,11 @@ async fn entra_ids_habits_are_understood() {
     assert!(!extension.is_empty() && extension.bytes().all(|b| b.is_ascii_digit()), "the next free number: {patched}");
 }
 
-/// A station pool of `quantity` licences in the customer's tenant.
-async fn station(app: &TestApp, c: &Customer, code: &str, quantity: u32) {
-    app.post(
-        "/v1/stations",
-        &app.operator,
-        json!({"tenant_id": c.id, "name": code, "code": code, "applications": [], "quantity": quantity}),
-    )
-    .await
-    .expect(201);
-}
-
 #[tokio::test]
 async fn the_telephony_extension_follows_the_one_call_set_ups_rules() {
     let app = spawn_app().await;
     let (c, token) = scim_tenant(&app).await;
-    station(&app, &c, "solo", 1).await;
+    pool(&app, &c, "solo", json!([]), 1).await;
     let number = format!("+4930{:08}", unique().parse::<u64>().unwrap() % 100_000_000);
     app.post("/v1/phone-numbers", &app.operator, json!({"number": number, "tenant_id": c.id})).await.expect(201);
     let mac = "80:5e:c0:aa:bb:01";
@@ -762,7 +751,8 @@ async fn a_deleted_users_number_rests_before_anyone_is_given_it() {
     app.put(&assign, &admin, json!({"phone_number_id": number_id})).await.expect(200);
 }
 
-/// A station pool of `code` unlocking `applications`; answers its id.
+/// A station pool of `quantity` licences of `code` unlocking
+/// `applications` in the customer's tenant; answers its id.
 async fn pool(app: &TestApp, c: &Customer, code: &str, applications: Value, quantity: u32) -> String {
     let body =
         json!({"tenant_id": c.id, "name": code, "code": code, "applications": applications, "quantity": quantity});
