@@ -1,6 +1,7 @@
 //! Sessions and their refresh tokens. Spending a token is one conditional
 //! UPDATE (`... WHERE used_at IS NULL`), so of two concurrent refreshes
-//! with the same token exactly one wins, on either database.
+//! with the same token exactly one wins, on either database; the next
+//! token is written in the same transaction.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -90,41 +91,50 @@ impl SessionStore for SeaStore {
             .transpose()
     }
 
-    async fn use_refresh_token(&self, hash: &str, now: DateTime<Utc>) -> anyhow::Result<RefreshUse> {
+    async fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        next_hash: &str,
+        next: impl FnOnce(&Session, DateTime<Utc>) -> Option<DateTime<Utc>> + Send,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<RefreshUse> {
+        let (txn, _writing) = self.begin_write().await?;
         let spent = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
             .filter(refresh_tokens::Column::TokenHash.eq(hash))
             .filter(refresh_tokens::Column::UsedAt.is_null())
-            .exec(&self.db)
+            .exec_with_returning(&txn)
             .await
             .map_err(|e| db_err(e, "spending a refresh token"))?;
-        let Some(token) = refresh_tokens::Entity::find()
-            .filter(refresh_tokens::Column::TokenHash.eq(hash))
-            .one(&self.db)
-            .await
-            .map_err(|e| db_err(e, "loading a refresh token"))?
-        else {
-            return Ok(RefreshUse::NotFound);
+        let Some(token) = spent.into_iter().next() else {
+            // Nothing was written: the transaction just ends.
+            return Ok(
+                match refresh_tokens::Entity::find()
+                    .filter(refresh_tokens::Column::TokenHash.eq(hash))
+                    .one(&txn)
+                    .await
+                    .map_err(|e| db_err(e, "loading a refresh token"))?
+                {
+                    Some(token) => RefreshUse::Replayed { session_id: token.session_id },
+                    None => RefreshUse::NotFound,
+                },
+            );
         };
-        if spent.rows_affected == 0 {
-            return Ok(RefreshUse::Replayed { session_id: token.session_id });
-        }
-        let session = self.session(token.session_id).await?.context("a refresh token without its session")?;
-        Ok(RefreshUse::Fresh { session, expires_at: token.expires_at })
-    }
-
-    async fn add_refresh_token(
-        &self,
-        session_id: Uuid,
-        hash: &str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        token_row(session_id, hash, expires_at, now)
-            .insert(&self.db)
+        let session = sessions::Entity::find_by_id(token.session_id)
+            .one(&txn)
             .await
-            .map_err(|e| db_err(e, "inserting a refresh token"))?;
-        Ok(())
+            .map_err(|e| db_err(e, "loading a session"))?
+            .map(convert::session)
+            .transpose()?
+            .context("a refresh token without its session")?;
+        if let Some(expires_at) = next(&session, token.expires_at) {
+            token_row(session.id, next_hash, expires_at, now)
+                .insert(&txn)
+                .await
+                .map_err(|e| db_err(e, "inserting a refresh token"))?;
+        }
+        txn.commit().await.map_err(|e| db_err(e, "committing a refresh token's rotation"))?;
+        Ok(RefreshUse::Fresh { session, expires_at: token.expires_at })
     }
 
     async fn revoke_session(&self, id: Uuid, now: DateTime<Utc>, audit: &AuditEvent) -> anyhow::Result<()> {

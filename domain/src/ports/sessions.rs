@@ -39,28 +39,20 @@ pub trait SessionStore {
     /// When storage fails.
     fn session(&self, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Session>>> + Send;
 
-    /// Spends the refresh token with this hash, atomically: of two
-    /// concurrent uses exactly one sees `Fresh`.
+    /// Spends the refresh token with this hash and, when `next` answers
+    /// an expiry for the session it belonged to, stores the session's next
+    /// token `next_hash` expiring then; all in one transaction. Spending is
+    /// atomic: of two concurrent uses exactly one sees `Fresh`.
     ///
     /// # Errors
     /// When storage fails.
-    fn use_refresh_token(
+    fn rotate_refresh_token(
         &self,
         hash: &str,
+        next_hash: &str,
+        next: impl FnOnce(&Session, DateTime<Utc>) -> Option<DateTime<Utc>> + Send,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<RefreshUse>> + Send;
-
-    /// Adds the next refresh token of a session, expiring at `expires_at`.
-    ///
-    /// # Errors
-    /// When storage fails.
-    fn add_refresh_token(
-        &self,
-        session_id: Uuid,
-        hash: &str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Ends a session, recording `audit` with it.
     ///

@@ -30,25 +30,33 @@ impl<S: Store> Voxport<S> {
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<SignedIn, RefreshError> {
-        let (session, expires_at) = match self.store.use_refresh_token(&RefreshToken::hash_of(presented), now).await? {
-            RefreshUse::Fresh { session, expires_at } => (session, expires_at),
-            RefreshUse::Replayed { session_id } => {
-                tracing::warn!(session = %session_id, "refresh token reused; ending the session");
-                let owner = self.store.session(session_id).await?;
-                let audit = AuditEvent::anonymous(
-                    AuditAction::RefreshTokenReused,
-                    owner.as_ref().map(|s| s.tenant_id),
-                    owner.as_ref().map(|s| s.user_id),
-                    ip,
-                    now,
-                )
-                .with(json!({"session_id": session_id}));
-                self.store.revoke_session(session_id, now, &audit).await?;
-                self.tokens_may_have_changed();
-                return Err(RefreshError::InvalidToken);
-            }
-            RefreshUse::NotFound => return Err(RefreshError::InvalidToken),
+        // The next token is stored with the spending of this one, in one
+        // transaction; it is handed out only if the checks below pass.
+        let refresh = RefreshToken::generate();
+        let continues = |session: &Session, expires_at: DateTime<Utc>| {
+            (session.is_live(now) && expires_at > now).then(|| self.refresh_expiry(session, now))
         };
+        let presented = RefreshToken::hash_of(presented);
+        let (session, expires_at) =
+            match self.store.rotate_refresh_token(&presented, &refresh.hash(), continues, now).await? {
+                RefreshUse::Fresh { session, expires_at } => (session, expires_at),
+                RefreshUse::Replayed { session_id } => {
+                    tracing::warn!(session = %session_id, "refresh token reused; ending the session");
+                    let owner = self.store.session(session_id).await?;
+                    let audit = AuditEvent::anonymous(
+                        AuditAction::RefreshTokenReused,
+                        owner.as_ref().map(|s| s.tenant_id),
+                        owner.as_ref().map(|s| s.user_id),
+                        ip,
+                        now,
+                    )
+                    .with(json!({"session_id": session_id}));
+                    self.store.revoke_session(session_id, now, &audit).await?;
+                    self.tokens_may_have_changed();
+                    return Err(RefreshError::InvalidToken);
+                }
+                RefreshUse::NotFound => return Err(RefreshError::InvalidToken),
+            };
         if !session.is_live(now) || expires_at <= now {
             return Err(RefreshError::InvalidToken);
         }
@@ -59,8 +67,6 @@ impl<S: Store> Voxport<S> {
         if !allowed(&user.allowed_networks, ip) {
             return Err(RefreshError::IpNotAllowed);
         }
-        let refresh = RefreshToken::generate();
-        self.store.add_refresh_token(session.id, &refresh.hash(), self.refresh_expiry(&session, now), now).await?;
         Ok(self.signed_in(user, &session, refresh, now)?)
     }
 
