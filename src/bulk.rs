@@ -227,7 +227,7 @@ pub async fn export(target: Target<'_>, out: &mut (impl std::io::Write + Send)) 
     match target {
         Target::Database { settings, checked, tenant } => {
             let (app, actor) = system_actor(settings, checked, tenant).await?;
-            let refs = app.import_references(&actor).await?;
+            let codes = app.station_codes(&actor).await?;
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(COLUMNS)?;
             let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
@@ -235,7 +235,7 @@ pub async fn export(target: Target<'_>, out: &mut (impl std::io::Write + Send)) 
             while let Some(this) = page {
                 let users = app.list_users(&actor, &UserFilter::default(), sort, this, chrono::Utc::now()).await?;
                 for user in &users.items {
-                    writer.write_record(export_row(user, &refs))?;
+                    writer.write_record(export_row(user, &codes))?;
                 }
                 page = this.following(users.total).filter(|_| !users.items.is_empty());
             }

@@ -37,7 +37,7 @@ pub async fn run_import_jobs<S: Store>(app: &Voxport<S>) -> anyhow::Result<u32> 
         let actor = match actor {
             Ok(actor) => actor,
             Err(why) => {
-                app.finish_import_job(claimed.job.id, lease, JobState::Failed, Some(why), Utc::now()).await?;
+                app.finish_import_job(None, &claimed.job, lease, JobState::Failed, Some(why), Utc::now()).await?;
                 continue;
             }
         };
@@ -93,14 +93,14 @@ async fn run<S: Store>(
     let mut rows: Vec<ImportRow> = match read {
         Ok(rows) => rows,
         Err(e) => {
-            app.finish_import_job(job.id, lease, JobState::Failed, Some(e.to_string()), Utc::now()).await?;
+            app.finish_import_job(Some(actor), job, lease, JobState::Failed, Some(e.to_string()), Utc::now()).await?;
             return Ok(());
         }
     };
     let total = rows.len();
     if !job.dry_run && usize::try_from(claimed.rows_next).unwrap_or(0) >= total && total > 0 {
         // Its work committed; the worker died before saying so.
-        app.finish_import_job(job.id, lease, JobState::Succeeded, None, Utc::now()).await?;
+        app.finish_import_job(Some(actor), job, lease, JobState::Succeeded, None, Utc::now()).await?;
         return Ok(());
     }
     if job.mode == ImportMode::AllOrNothing || job.dry_run {
@@ -132,7 +132,7 @@ async fn run<S: Store>(
         } else {
             (JobState::Failed, Some("rows were refused, so nothing was written (see errors)".to_owned()))
         };
-        app.finish_import_job(job.id, lease, state, error, Utc::now()).await?;
+        app.finish_import_job(Some(actor), job, lease, state, error, Utc::now()).await?;
         return Ok(());
     }
     let mut next = usize::try_from(claimed.rows_next).unwrap_or(usize::MAX).min(total);
@@ -157,6 +157,6 @@ async fn run<S: Store>(
         }
         next = end;
     }
-    app.finish_import_job(job.id, lease, JobState::Succeeded, None, Utc::now()).await?;
+    app.finish_import_job(Some(actor), job, lease, JobState::Succeeded, None, Utc::now()).await?;
     Ok(())
 }

@@ -12,13 +12,14 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 use voxport_domain::{
+    audit::AuditEvent,
     job::{ClaimedImportJob, ImportJob, JOB_MAX_ATTEMPTS, JobCheckpoint, JobState, NewImportJob, gave_up_error},
     permission::PermissionSet,
     ports::{JobCounts, JobReport, JobStore},
     services::ImportMode,
 };
 
-use crate::{SeaStore, db_err, entities::import_jobs};
+use crate::{SeaStore, audit::record, db_err, entities::import_jobs};
 
 fn mode(raw: &str) -> anyhow::Result<ImportMode> {
     ImportMode::parse(raw).ok_or_else(|| anyhow!("import job mode {raw:?}"))
@@ -296,14 +297,23 @@ impl JobStore for SeaStore {
         lease: Uuid,
         state: JobState,
         error: Option<String>,
+        audit: Option<&AuditEvent>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
+        let (txn, _writing) = self.begin_write().await?;
         let done = ending(id, state, error, now)
             .filter(import_jobs::Column::LeaseToken.eq(lease))
             .filter(import_jobs::Column::State.eq(JobState::Running.as_str()))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "ending an import job"))?;
-        Ok(done.rows_affected == 1)
+        if done.rows_affected != 1 {
+            return Ok(false);
+        }
+        if let Some(audit) = audit {
+            record(&txn, audit, None).await?;
+        }
+        txn.commit().await.map_err(|e| db_err(e, "committing the end of an import job"))?;
+        Ok(true)
     }
 }

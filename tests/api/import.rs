@@ -151,16 +151,23 @@ async fn rows_that_ask_for_the_same_thing_or_more_licences_than_are_left_are_ref
     app.post("/v1/devices", &c.admin, json!({"mac": mac, "vendor": "Yealink", "model": "T54W", "ports": 2}))
         .await
         .expect(201);
+    let digits = format!("{:08}", n.parse::<u64>().unwrap() % 100_000_000);
+    app.post("/v1/phone-numbers", &app.operator, json!({"number": format!("+4930{digits}"), "tenant_id": c.id}))
+        .await
+        .expect(201);
+    let (spaced, dialled) = (format!("+49 30 {} {}", &digits[..4], &digits[4..]), format!("0049 30{digits}"));
     let p = format!("dup{n}-");
     let file = format!(
-        "login,email,first_name,last_name,extension,station,device_mac\n\
-         {p}a,{p}a@example.com,A,A,501,{code},{mac}\n\
-         {p}a,{p}b@example.com,B,B,502,,\n\
-         {p}c,{p}c@example.com,C,C,501,,\n\
-         {p}d,{p}d@example.com,D,D,504,{code},{}\n\
-         {p}e,{p}e@example.com,E,E,505,{code},\n\
-         {p}f,{p}f@example.com,F,F,506,{code},\n\
-         {p}g,{p}g@example.com,G,G,507,nope,\n",
+        "login,email,first_name,last_name,extension,station,device_mac,phone_number\n\
+         {p}a,{p}a@example.com,A,A,501,{code},{mac},{spaced}\n\
+         {p}a,{p}b@example.com,B,B,502,,,\n\
+         {p}c,{p}c@example.com,C,C,501,,,\n\
+         {p}d,{p}d@example.com,D,D,504,{code},{},\n\
+         {p}e,{p}e@example.com,E,E,505,{code},,\n\
+         {p}f,{p}f@example.com,F,F,506,{code},,\n\
+         {p}g,{p}g@example.com,G,G,507,nope,,\n\
+         {p}h,{p}h@example.com,H,H,508,,,{dialled}\n\
+         {p}i,{p}i@example.com,I,I,509,,,+1 415 555 0199\n",
         mac.to_uppercase().replace(':', "-")
     );
     let dry = csv(&app, &c, "?dry_run=true", file.clone()).await.problem(422, "import_rejected");
@@ -178,6 +185,8 @@ async fn rows_that_ask_for_the_same_thing_or_more_licences_than_are_left_are_ref
             (5, "device_mac", "duplicate_in_file"),
             (7, "station", "station_unavailable"),
             (8, "station", "station_not_found"),
+            (9, "phone_number", "duplicate_in_file"),
+            (10, "phone_number", "phone_number_not_found"),
         ],
         "{dry}"
     );

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Customer, Reply, TestApp, fresh_database, reply, spawn_with_settings, test_settings, unique};
 
@@ -77,8 +77,14 @@ async fn a_large_file_runs_as_a_job_that_reports_its_progress_and_errors() {
     let page = app.get(&format!("{location}?errors_page=2&errors_per_page=1"), &c.admin).await.expect(200);
     assert_eq!(page["errors"].as_array().unwrap().len(), 0);
     let audit = app.get("/v1/audit-events?action=users.imported&per_page=200", &c.admin).await.expect(200);
-    let chunks = audit["items"].as_array().unwrap().iter().filter(|e| e["details"]["job_id"] == job["id"]).count();
-    assert_eq!(chunks, 11, "100 rows a transaction, each naming its job");
+    let events: Vec<&Value> =
+        audit["items"].as_array().unwrap().iter().filter(|e| e["details"]["job_id"] == job["id"]).collect();
+    assert_eq!(events.len(), 1, "one event for the import, naming its job, however many chunks: {events:?}");
+    let details = &events[0]["details"];
+    assert_eq!((&details["rows"], &details["created"], &details["failed"]), (&json!(1_050), &json!(1_049), &json!(1)));
+    assert_eq!((&details["state"], &details["mode"]), (&json!("succeeded"), &json!("per_row")));
+    let created = app.get("/v1/audit-events?action=user.created&per_page=1", &c.admin).await.expect(200);
+    assert!(created["total"].as_u64().unwrap() >= 1_049, "one event per created user: {created}");
     app.delete(&location, &c.admin).await.problem(409, "job_finished");
     let other = app.customer().await;
     app.get(&location, &other.admin).await.problem(404, "not_found");
@@ -98,6 +104,12 @@ async fn an_all_or_nothing_job_with_a_bad_row_writes_nothing() {
     assert_eq!(job["rows_created"], 0);
     assert_eq!(job["errors"][0]["code"], "role_not_found");
     assert_eq!(count(&app, &c, &prefix).await, 0);
+    // The refused import is on record too.
+    let audit = app.get("/v1/audit-events?action=users.imported", &c.admin).await.expect(200);
+    let events: Vec<&Value> =
+        audit["items"].as_array().unwrap().iter().filter(|e| e["details"]["job_id"] == job["id"]).collect();
+    assert_eq!(events.len(), 1, "{audit}");
+    assert_eq!((&events[0]["details"]["state"], &events[0]["details"]["created"]), (&json!("failed"), &json!(0)));
 }
 
 #[tokio::test]

@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::job::{ClaimedImportJob, ImportJob, JobState, NewImportJob};
+use crate::{
+    audit::AuditEvent,
+    job::{ClaimedImportJob, ImportJob, JobState, NewImportJob},
+};
 
 /// What a worker adds to a job after a chunk: the chunk's row errors and,
 /// for a chunk that wrote nothing (so its transaction did not), its counts.
@@ -77,7 +80,7 @@ pub trait JobStore {
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// Ends a job running under `lease` in `state`, with `error` for a
-    /// failure of the whole job.
+    /// failure of the whole job, recording `audit` with it.
     ///
     /// # Errors
     /// When storage fails.
@@ -87,6 +90,7 @@ pub trait JobStore {
         lease: Uuid,
         state: JobState,
         error: Option<String>,
+        audit: Option<&AuditEvent>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }

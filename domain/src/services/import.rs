@@ -200,6 +200,22 @@ impl<S: Store> Voxport<S> {
         }
     }
 
+    /// The codes of the actor's tenant's station pools, by id: all an
+    /// export needs besides the users (it names a licence by its code).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn station_codes(&self, actor: &Actor) -> anyhow::Result<HashMap<Uuid, String>> {
+        let mut codes = HashMap::new();
+        let mut page = Some(PageRequest::walk());
+        while let Some(this) = page {
+            let stations = self.store.list_stations(actor.tenant_id, this).await?;
+            codes.extend(stations.items.iter().map(|s| (s.id, s.code.as_str().to_owned())));
+            page = this.following(stations.total);
+        }
+        Ok(codes)
+    }
+
     /// Creates the users `rows` ask for (see the module's documentation).
     ///
     /// # Errors
@@ -268,16 +284,6 @@ impl<S: Store> Voxport<S> {
             tx.rollback().await?;
             return Ok(outcome);
         }
-        let audit = AuditEvent::by(actor, AuditAction::UsersImported, TargetType::Tenant, Some(actor.tenant_id), now)
-            .with(json!({
-                "rows": outcome.rows,
-                "created": outcome.created.len(),
-                "failed": outcome.failures.len(),
-                "mode": mode.as_str(),
-                "users": outcome.created.iter().map(|(_, c)| c.user.id).collect::<Vec<_>>(),
-                "job_id": checkpoint.map(|c| c.job),
-            }));
-        tx.record(&audit).await?;
         if let Some(checkpoint) = &checkpoint {
             let counts = JobCounts {
                 rows_next: checkpoint.rows_next,
@@ -290,6 +296,19 @@ impl<S: Store> Voxport<S> {
                 outcome.interrupted = true;
                 return Ok(outcome);
             }
+        } else {
+            // A job records its one event when it ends.
+            let audit =
+                AuditEvent::by(actor, AuditAction::UsersImported, TargetType::Tenant, Some(actor.tenant_id), now).with(
+                    json!({
+                        "rows": outcome.rows,
+                        "created": outcome.created.len(),
+                        "failed": outcome.failures.len(),
+                        "mode": mode.as_str(),
+                        "users": outcome.created.iter().map(|(_, c)| c.user.id).collect::<Vec<_>>(),
+                    }),
+                );
+            tx.record(&audit).await?;
         }
         tx.commit().await?;
         outcome.committed = true;
@@ -473,19 +492,41 @@ impl<S: Store> Voxport<S> {
         self.store.report_import_job(id, lease, report, now).await
     }
 
+    /// Ends job `id`, run under `lease`, in `state`. For a job that ran as
+    /// `actor`, this records the import's one `users.imported` event, with
+    /// the job's counts (each created user has its own `user.created`).
+    ///
     /// # Errors
     /// When storage fails.
     pub async fn finish_import_job(
         &self,
-        id: Uuid,
+        actor: Option<&Actor>,
+        job: &NewImportJob,
         lease: Uuid,
         state: JobState,
         error: Option<String>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let finished = self.store.finish_import_job(id, lease, state, error, now).await?;
+        let audit = match actor {
+            // Only this lease's holder moves the counts on.
+            Some(actor) => self.store.import_job(job.tenant_id, job.id).await?.map(|counts| {
+                AuditEvent::by(actor, AuditAction::UsersImported, TargetType::Tenant, Some(job.tenant_id), now).with(
+                    json!({
+                        "job_id": job.id,
+                        "state": state.as_str(),
+                        "rows": counts.rows_total,
+                        "created": counts.rows_created,
+                        "failed": counts.rows_failed,
+                        "mode": job.mode.as_str(),
+                        "dry_run": job.dry_run,
+                    }),
+                )
+            }),
+            None => None,
+        };
+        let finished = self.store.finish_import_job(job.id, lease, state, error, audit.as_ref(), now).await?;
         if finished {
-            tracing::info!(job = %id, state = state.as_str(), "an import job ended");
+            tracing::info!(job = %job.id, state = state.as_str(), "an import job ended");
         }
         Ok(finished)
     }

@@ -558,7 +558,7 @@ pub fn report(outcome: ImportOutcome, dry_run: bool, mode: ImportModeParam) -> I
 /// The CSV row of `user`, in [`COLUMNS`] order: what an import takes back
 /// (never a secret; `password` stays empty).
 #[must_use]
-pub fn export_row(user: &voxport_domain::user::User, refs: &ImportReferences) -> Vec<String> {
+pub fn export_row(user: &voxport_domain::user::User, station_codes: &HashMap<Uuid, String>) -> Vec<String> {
     let extension = user.extensions.first();
     let stamp = |t: Option<chrono::DateTime<Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
@@ -573,7 +573,7 @@ pub fn export_row(user: &voxport_domain::user::User, refs: &ImportReferences) ->
         extension.map(|e| e.number.clone()).unwrap_or_default(),
         extension.map(|e| e.kind.as_str().to_owned()).unwrap_or_default(),
         user.phone_number.as_ref().map(|n| n.number.clone()).unwrap_or_default(),
-        user.station.as_ref().and_then(|s| refs.station_codes.get(&s.id).cloned()).unwrap_or_default(),
+        user.station.as_ref().and_then(|s| station_codes.get(&s.id).cloned()).unwrap_or_default(),
         user.device.as_ref().map(|d| d.mac.clone()).unwrap_or_default(),
         user.device.as_ref().map(|d| d.ports.to_string()).unwrap_or_default(),
         user.applications.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(";"),
@@ -615,16 +615,16 @@ pub(super) async fn export_users<S: Store>(
         paging::{Direction, PageRequest, Sort},
         user::UserSortKey,
     };
-    let refs = std::sync::Arc::new(app.import_references(&actor).await?);
+    let codes = std::sync::Arc::new(app.station_codes(&actor).await?);
     let header = csv_lines([COLUMNS.iter().map(|c| (*c).to_owned()).collect()])?;
     let pages = futures::stream::try_unfold(Some(PageRequest::walk()), move |next| {
-        let (app, actor, filter, refs) = (app.clone(), actor.clone(), filter.clone(), refs.clone());
+        let (app, actor, filter, codes) = (app.clone(), actor.clone(), filter.clone(), codes.clone());
         async move {
             let Some(page) = next else { return Ok::<_, ApiError>(None) };
             let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
             let users = app.list_users(&actor, &filter, sort, page, Utc::now()).await?;
             let following = page.following(users.total).filter(|_| !users.items.is_empty());
-            let lines = csv_lines(users.items.iter().map(|u| export_row(u, &refs)))?;
+            let lines = csv_lines(users.items.iter().map(|u| export_row(u, &codes)))?;
             Ok(Some((lines, following)))
         }
     });
