@@ -194,9 +194,11 @@ pub(crate) async fn claim(keys: Option<Arc<dyn IdempotencyKeys>>, actor: &Actor)
     }
 }
 
-/// Whether `path` takes an `Idempotency-Key` on POST.
+/// Whether `path` takes an `Idempotency-Key` on POST: not the OAuth
+/// endpoints (their RFCs say how a retry behaves), nor SCIM (RFC 7644 has
+/// no such header; a directory retries by its own `externalId`).
 fn takes_keys(path: &str) -> bool {
-    !path.starts_with("/v1/oauth/")
+    !path.starts_with("/v1/oauth/") && !path.starts_with("/scim/")
 }
 
 /// How large a body may be buffered for its fingerprint: what the

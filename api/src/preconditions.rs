@@ -142,7 +142,12 @@ pub async fn versions(
     let writes = method == Method::PATCH || method == Method::PUT || method == Method::DELETE;
     let object = target.and_then(|t| t.id.map(|id| (t.kind, id)));
     let mut expected = None;
-    if writes && let Some(header) = req.headers().get(IF_MATCH) {
+    // `/scim/v2` advertises no ETags (its own errors, its own rules).
+    let versioned_api = req.path().starts_with("/v1/");
+    if writes
+        && versioned_api
+        && let Some(header) = req.headers().get(IF_MATCH)
+    {
         let header = header.to_str().unwrap_or_default().trim();
         let names_an_object = req.match_pattern().is_some_and(|p| names_versioned_object(&p));
         match object {

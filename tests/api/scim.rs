@@ -182,6 +182,30 @@ async fn every_refusal_under_scim_is_a_scim_error() {
     scim_error(app.call(Method::PUT, "/scim/v2/Users", Some(&token), Some(json!({}))).await, 405, None);
     let huge = "x".repeat(300 * 1024);
     scim_error(app.post("/scim/v2/Users", &token, json!({"userName": huge})).await, 413, None);
+    // The /v1 API's headers mean nothing here: If-Match (SCIM advertises
+    // no ETags) and Idempotency-Key (with its own body limit) change
+    // neither the answer nor its body.
+    let missing = format!("/scim/v2/Users/{}", uuid::Uuid::new_v4());
+    let put = app
+        .client
+        .put(app.url(&missing))
+        .bearer_auth(&token)
+        .header("if-match", "W/\"3\"")
+        .json(&user_body("someone@example.com"))
+        .send()
+        .await
+        .unwrap();
+    scim_error(crate::helpers::reply(put).await, 404, None);
+    let keyed = app
+        .client
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&token)
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .json(&json!({"schemas": [CORE], "userName": "x".repeat(100 * 1024)}))
+        .send()
+        .await
+        .unwrap();
+    scim_error(crate::helpers::reply(keyed).await, 400, Some("invalidValue"));
 }
 
 #[tokio::test]
@@ -610,6 +634,21 @@ async fn a_deactivated_user_keeps_what_they_hold_for_the_tenants_hold_and_gets_i
     assert_eq!(held["extensions"].as_array().unwrap().len(), 1);
     let pool = app.get("/v1/stations", &c.admin).await.expect(200);
     assert_eq!(pool["items"][0]["in_use"], 0);
+    // Okta's full PUT on every update, the user still off, takes back
+    // nothing the hold gave back.
+    let mut still_off = user.clone();
+    still_off["active"] = json!(false);
+    app.put(&path, &token, still_off.clone()).await.expect(200);
+    assert!(app.get(&portal, &c.admin).await.expect(200)["station"].is_null(), "the licence stays given back");
+    // The pool's last licence taken meanwhile, switching on is refused
+    // saying so, and the user stays off until one is free again.
+    let mut rival = user_body(&format!("rival{}", unique()));
+    rival[EXT] = json!({"extension": "", "stationType": "desk"});
+    let rival = create(&app, &token, rival).await;
+    let exhausted = scim_error(app.patch(&path, &token, active(true)).await, 409, None);
+    assert!(exhausted["detail"].as_str().unwrap().to_lowercase().contains("licen"), "{exhausted}");
+    assert_eq!(app.get(&portal, &c.admin).await.expect(200)["disabled"], true);
+    app.delete(&format!("/scim/v2/Users/{}", id(&rival)), &token).await.expect(204);
 
     let on = app.patch(&path, &token, active(true)).await.expect(200);
     assert_eq!((on["active"].as_bool(), on[EXT]["stationType"].as_str()), (Some(true), Some("desk")), "{on}");
@@ -631,6 +670,12 @@ async fn a_deactivated_user_keeps_what_they_hold_for_the_tenants_hold_and_gets_i
     assert_eq!(gone["extensions"], json!([]));
     let events = app.get(&format!("/v1/audit-events?target_id={}", id(&user)), &admin).await.expect(200);
     assert!(events["items"].as_array().unwrap().iter().any(|e| e["action"] == "user.hold_ended"), "{events}");
+    // Nor does a full PUT give again, while the user is off, what the end
+    // of the hold freed.
+    app.put(&path, &token, still_off).await.expect(200);
+    let still = app.get(&portal, &admin).await.expect(200);
+    assert!(still["device"].is_null() && still["phone_number"].is_null() && still["station"].is_null(), "{still}");
+    assert_eq!(still["extensions"], json!([]));
     // Reactivated after the hold: the account, without what it held.
     let back = app.patch(&path, &token, active(true)).await.expect(200);
     assert!(back.get(EXT).is_none(), "{back}");
@@ -641,7 +686,12 @@ async fn a_deactivated_user_keeps_what_they_hold_for_the_tenants_hold_and_gets_i
     let (number, _) = telephony_stock(&app, &c, "desk2", mac).await;
     let other = phone_user(&app, &token, &number, "desk2", mac).await;
     let other_path = format!("/scim/v2/Users/{}", id(&other));
+    // The tenant's default: the licence stays with the user on hold.
+    let keep = json!({"hold_days": 2, "release_station": false, "number_rest_days": 30});
+    app.put("/v1/scim-settings", &admin, keep).await.expect(200);
     app.patch(&other_path, &token, active(false)).await.expect(200);
+    let on_hold = app.get(&format!("/v1/users/{}", id(&other)), &admin).await.expect(200);
+    assert_eq!((on_hold["disabled"].as_bool(), on_hold["station"]["name"].as_str()), (Some(true), Some("desk2")));
     app.patch(&format!("/v1/users/{}", id(&other)), &admin, json!({"disabled": false})).await.expect(200);
     app.voxport.purge(chrono::Utc::now() + chrono::Duration::days(3)).await.unwrap();
     let admin = app.token(&c.admin_login, PASSWORD).await;
@@ -699,7 +749,22 @@ async fn a_replace_or_patch_keeps_what_it_does_not_say_and_takes_away_what_it_re
         )
         .await;
     scim_error(nothing, 400, Some("noTarget"));
-    // Roles taken away leave the least role, not the administrator's.
+    // Roles taken away leave the least role, not the administrator's:
+    // Entra ID removes the one role by its value, capitalised ...
+    assert_eq!(portal["role"]["name"], "Administrator");
+    let by_value = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "Remove", "path": "roles[value eq \"Administrator\"]"},
+    ]});
+    let demoted = app.patch(&path, &token, by_value).await.expect(200);
+    assert!(demoted.get("roles").is_none(), "{demoted}");
+    let portal = app.get(&format!("/v1/users/{}", id(&user)), &c.admin).await.expect(200);
+    assert_eq!(portal["role"]["name"], "User");
+    // ... others remove the attribute.
+    let promoted = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "add", "path": "roles", "value": [{"value": "Administrator"}]},
+    ]});
+    app.patch(&path, &token, promoted).await.expect(200);
+    let portal = app.get(&format!("/v1/users/{}", id(&user)), &c.admin).await.expect(200);
     assert_eq!(portal["role"]["name"], "Administrator");
     let demoted = app
         .patch(&path, &token, json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": "roles"}]}))

@@ -206,7 +206,12 @@ fn at_path(doc: &mut Map<String, Value>, op: Op, path: &str, value: Option<Value
                 }
             }
             if items.is_empty() {
-                remove_key(holder, &name);
+                // The last role removed by its value is the roles emptied
+                // (the least role), as when `roles` itself is removed.
+                match emptied(&name) {
+                    Some(empty) => *child(holder, &name) = empty,
+                    None => remove_key(holder, &name),
+                }
             }
             Ok(())
         }
