@@ -60,6 +60,8 @@ pub struct Report {
     pub users: usize,
     pub argon2_verify: f64,
     pub sign_in_ceiling: f64,
+    /// Verifications per second measured with every core hashing.
+    pub argon2_parallel: f64,
     pub databases: Vec<DbFigures>,
 }
 
@@ -84,7 +86,7 @@ fn verdict(ok: bool) -> &'static str {
 
 impl Report {
     pub fn new(users: usize) -> Self {
-        Self { users, argon2_verify: 0.0, sign_in_ceiling: 0.0, databases: Vec::new() }
+        Self { users, argon2_verify: 0.0, sign_in_ceiling: 0.0, argon2_parallel: 0.0, databases: Vec::new() }
     }
 
     pub fn render(&self) -> String {
@@ -109,9 +111,12 @@ impl Report {
         let _ = writeln!(
             out,
             "- argon2id verification at voxport's parameters (m=19456 KiB, t=2, p=1), one thread: \
-             {:.1} ms; the sign-in ceiling is cores ÷ that = **{:.1} sign-ins/s**.\n",
+             {:.1} ms; the sign-in ceiling is cores ÷ that = **{:.1} sign-ins/s**. Measured with \
+             every core verifying at once (and nothing else running), the machine does {:.1}/s: \
+             the second figure the sign-ins are compared with.\n",
             self.argon2_verify * 1000.0,
-            self.sign_in_ceiling
+            self.sign_in_ceiling,
+            self.argon2_parallel
         );
         for db in &self.databases {
             self.render_db(&mut out, db);
@@ -146,10 +151,12 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "| sign-ins, 16 connections, right passwords | {:.1}/s ({} not 200) | argon2 ceiling {:.1}/s | {sign_in_ratio:.0} % | ≥ 90 %: {} |",
+            "| sign-ins, 16 connections, right passwords | {:.1}/s ({} not 200) | argon2 ceiling {:.1}/s (measured with every core hashing: {:.1}/s) | {sign_in_ratio:.0} % ({:.0} %) | ≥ 90 %: {} |",
             db.sign_ins_per_second,
             db.sign_in_errors,
             self.sign_in_ceiling,
+            self.argon2_parallel,
+            ratio(db.sign_ins_per_second, self.argon2_parallel),
             verdict(sign_in_ratio >= 90.0)
         );
         let _ = writeln!(
