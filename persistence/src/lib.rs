@@ -21,6 +21,7 @@ mod jobs;
 mod keys;
 mod links;
 mod networks;
+mod outage;
 mod outbox;
 mod phone_numbers;
 mod provision;
@@ -103,6 +104,16 @@ impl SeaStore {
             // connection idle long enough for a server, proxy or firewall
             // to have dropped it is pinged.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
+            // ... and one idle since before the database was last seen
+            // failing (see `outage`): PostgreSQL's connections die with it.
+            .map_sqlx_postgres_before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if outage::since_idle(meta.idle_for) {
+                        sea_orm::sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             // WAL lets readers run beside the one writer; writers queue on
             // the busy timeout instead of failing.
             .map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
@@ -232,6 +243,9 @@ pub(crate) async fn change_holdings<T>(
 /// connection failures as `Unavailable` so the edge answers 503.
 pub(crate) fn db_err(err: DbErr, what: &'static str) -> anyhow::Error {
     let err_unavailable = is_outage(&err);
+    if connection_lost(&err) {
+        outage::seen();
+    }
     let err = anyhow::Error::new(err).context(what);
     if err_unavailable { err.context(Unavailable) } else { err }
 }
@@ -248,6 +262,19 @@ fn is_outage(err: &DbErr) -> bool {
                 || e.to_string().contains("database is locked")
         }
         _ => err.to_string().contains("database is locked"),
+    }
+}
+
+/// Whether a connection failed (rather than the pool being busy or
+/// SQLite's lock held): others opened before may be dead too.
+fn connection_lost(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match err {
+        DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            matches!(**e, Sqlx::Io(_) | Sqlx::WorkerCrashed)
+        }
+        _ => false,
     }
 }
 

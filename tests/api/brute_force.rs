@@ -176,6 +176,10 @@ async fn a_database_outage_during_sign_in_is_a_503_and_counts_nothing() {
     let user = app.user(&c.admin, json!({})).await;
 
     attempt(&app, login(&user), WRONG).await.problem(401, "invalid_credentials");
+    // Every pooled connection is open and idle when the database goes.
+    let ready = || async { app.client.get(app.url("/readyz")).send().await.unwrap().status().as_u16() };
+    let warm = futures::future::join_all((0..5).map(|_| ready())).await;
+    assert!(warm.iter().all(|s| *s == 200), "{warm:?}");
     let lock = match &proxy {
         Some(p) => {
             p.cut();
@@ -196,6 +200,10 @@ async fn a_database_outage_during_sign_in_is_a_503_and_counts_nothing() {
     }
     if let Some(p) = &proxy {
         p.restore();
+        // The connections that died with it are not handed out again: not
+        // one request fails once the database is back.
+        let after: Vec<u16> = futures::future::join_all((0..5).map(|_| ready())).await;
+        assert!(after.iter().all(|s| *s == 200), "{after:?}");
     }
     // Back without a restart. The outage counted nothing: one more failure
     // makes two, which are free, and the right password works.
