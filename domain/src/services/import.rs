@@ -493,8 +493,9 @@ impl<S: Store> Voxport<S> {
     }
 
     /// Ends job `id`, run under `lease`, in `state`. For a job that ran as
-    /// `actor`, this records the import's one `users.imported` event, with
-    /// the job's counts (each created user has its own `user.created`).
+    /// `actor` and was no dry run, this records the import's one
+    /// `users.imported` event, with the job's counts (each created user
+    /// has its own `user.created`).
     ///
     /// # Errors
     /// When storage fails.
@@ -509,7 +510,7 @@ impl<S: Store> Voxport<S> {
     ) -> anyhow::Result<bool> {
         let audit = match actor {
             // Only this lease's holder moves the counts on.
-            Some(actor) => self.store.import_job(job.tenant_id, job.id).await?.map(|counts| {
+            Some(actor) if !job.dry_run => self.store.import_job(job.tenant_id, job.id).await?.map(|counts| {
                 AuditEvent::by(actor, AuditAction::UsersImported, TargetType::Tenant, Some(job.tenant_id), now).with(
                     json!({
                         "job_id": job.id,
@@ -518,11 +519,10 @@ impl<S: Store> Voxport<S> {
                         "created": counts.rows_created,
                         "failed": counts.rows_failed,
                         "mode": job.mode.as_str(),
-                        "dry_run": job.dry_run,
                     }),
                 )
             }),
-            None => None,
+            _ => None,
         };
         let finished = self.store.finish_import_job(job.id, lease, state, error, audit.as_ref(), now).await?;
         if finished {

@@ -30,8 +30,8 @@ impl<S: Store> Voxport<S> {
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<SignedIn, RefreshError> {
-        // The next token is stored with the spending of this one, in one
-        // transaction; it is handed out only if the checks below pass.
+        // The next token is stored as this one is spent, while the session
+        // goes on; it is handed out only if the checks below pass too.
         let refresh = RefreshToken::generate();
         let continues = |session: &Session, expires_at: DateTime<Utc>| {
             (session.is_live(now) && expires_at > now).then(|| self.refresh_expiry(session, now))
