@@ -435,15 +435,17 @@ async fn update_to<S: Store>(
     user: User,
     mut desired: Desired,
 ) -> Result<Option<User>, ScimError> {
-    // While the user stays switched off, what they hold is the hold's (or
-    // was given back): a directory sending its telephony values again (an
-    // Okta full PUT on every update) neither takes back a released licence
-    // nor gives again what the end of the hold freed. Switching them on
-    // applies it all.
-    if user.disabled && desired.active != Some(true) {
-        desired.telephony = WantedTelephony::default();
-    }
     let mut resolved = resolve(app, actor, &desired, Some(&user)).await?;
+    // While the user stays switched off, a directory sending the licence
+    // the hold gave back (an Okta full PUT on every update) does not take
+    // it back; switching them on does.
+    if user.disabled
+        && desired.active != Some(true)
+        && let Some(held) = user.directory.held_station_id
+        && resolved.station == Some(held)
+    {
+        resolved.station = user.station.as_ref().map(|s| s.id);
+    }
     let now = Utc::now();
     // Deprovisioning (`voxport_domain::deprovisioning`): deactivated, the
     // user keeps what they hold for the tenant's hold, and gives back the
