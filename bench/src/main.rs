@@ -97,7 +97,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     report.argon2_verify = verify;
     report.sign_in_ceiling = ceiling;
     println!("argon2id verify at voxport's parameters: {:.1} ms, ceiling {ceiling:.1} sign-ins/s", verify * 1000.0);
-    report.argon2_parallel = argon2_parallel().await?;
+    report.argon2_parallel = verifications_per_second(cores(), 10).await?;
     println!("argon2id verifications with every core hashing: {:.1}/s", report.argon2_parallel);
     for db in [Db::Sqlite, Db::Postgres] {
         let figures = bench_db(&args, db).await.with_context(|| format!("benchmarking {}", db.name()))?;
@@ -111,37 +111,25 @@ async fn run(args: Args) -> anyhow::Result<()> {
 /// One argon2id verification at voxport's default parameters, timed on
 /// one thread, and what all cores would sign in per second at that cost.
 async fn argon2_ceiling() -> anyhow::Result<(f64, f64)> {
-    use voxport_domain::{
-        auth::{HashingParams, PasswordHasher},
-        values::PasswordPolicy,
-    };
-    let hasher = PasswordHasher::new(HashingParams::default(), 1)?;
-    let password = PasswordPolicy::default().generate();
-    let hash = hasher.hash(&password).await?;
-    let rounds = 20;
-    let started = Instant::now();
-    for _ in 0..rounds {
-        hasher.verify(password.expose(), Some(&hash)).await?;
-    }
-    let verify = started.elapsed().as_secs_f64() / f64::from(rounds);
+    let verify = 1.0 / verifications_per_second(1, 20).await?;
     Ok((verify, cores() as f64 / verify))
 }
 
-/// Verifications per second with a hashing thread on every core, each
-/// verifying one after the other: what the machine really does when all
+/// argon2id verifications per second at voxport's default parameters, on
+/// `threads` hashing threads each verifying `rounds` times in a row. With
+/// a thread on every core this is what the machine really does when all
 /// hash at once (the argon2 areas share caches and memory bandwidth, so it
 /// may be less than cores ÷ one verification's time).
-async fn argon2_parallel() -> anyhow::Result<f64> {
+async fn verifications_per_second(threads: usize, rounds: u32) -> anyhow::Result<f64> {
     use voxport_domain::{
         auth::{HashingParams, PasswordHasher},
         values::PasswordPolicy,
     };
-    let hasher = PasswordHasher::new(HashingParams::default(), cores())?;
+    let hasher = PasswordHasher::new(HashingParams::default(), threads)?;
     let password = PasswordPolicy::default().generate();
     let hash = hasher.hash(&password).await?;
-    let rounds = 10;
     let started = Instant::now();
-    let all = (0..cores()).map(|_| {
+    let all = (0..threads).map(|_| {
         let (hasher, password, hash) = (hasher.clone(), password.expose().to_owned(), hash.clone());
         async move {
             for _ in 0..rounds {
@@ -153,7 +141,7 @@ async fn argon2_parallel() -> anyhow::Result<f64> {
     for done in futures::future::join_all(all).await {
         done?;
     }
-    Ok((cores() * rounds) as f64 / started.elapsed().as_secs_f64())
+    Ok((threads as f64) * f64::from(rounds) / started.elapsed().as_secs_f64())
 }
 
 fn cores() -> usize {

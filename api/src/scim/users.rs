@@ -3,8 +3,6 @@
 //! same operations as `/v1`, so every rule holds; a PATCH is applied to
 //! the user's document and then written as a replace.
 
-use std::collections::HashMap;
-
 use actix_web::{
     HttpRequest, HttpResponse,
     http::{StatusCode, header},
@@ -68,11 +66,6 @@ pub(super) async fn all_roles<S: Store>(app: &Voxport<S>, actor: &Actor) -> Resu
         all.extend(found.items);
     }
     Ok(all)
-}
-
-/// The codes of the tenant's station pools, by id, to show a user's.
-async fn station_codes<S: Store>(app: &Voxport<S>, actor: &Actor) -> Result<HashMap<Uuid, String>, ScimError> {
-    Ok(all_stations(app, actor).await?.into_iter().map(|s| (s.id, s.code.as_str().to_owned())).collect())
 }
 
 fn user_id(raw: &str) -> Result<Uuid, ScimError> {
@@ -178,7 +171,7 @@ async fn answer_list<S: Store>(
     // Oldest first, then by id: the order does not move between pages.
     let sort = Sort { key: UserSortKey::CreatedAt, direction: voxport_domain::paging::Direction::Asc };
     let page = app.list_users(actor, &filter, sort, PageRequest::window(start - 1, count.max(1)), Utc::now()).await?;
-    let codes = station_codes(app, actor).await?;
+    let codes = app.station_codes(actor).await?;
     let base = base_url(req);
     let resources: Vec<Value> = page
         .items
@@ -207,7 +200,7 @@ pub async fn read<S: Store>(req: HttpRequest, app: App<S>, id: web::Path<String>
         .map(web::Query::into_inner)
         .unwrap_or_default();
     let projection = Projection::new(query_param(&query, "attributes"), query_param(&query, "excludedAttributes"));
-    let codes = station_codes(&app, &actor).await?;
+    let codes = app.station_codes(&actor).await?;
     Ok(scim_json(StatusCode::OK, &projection.apply(render(&user, &base_url(&req), &codes))))
 }
 
@@ -356,7 +349,7 @@ pub async fn create<S: Store>(req: HttpRequest, app: App<S>, body: web::Bytes) -
     };
     let created =
         app.create_user(&actor, request, CreateOptions::default(), Utc::now()).await.map_err(ApiError::from)?;
-    let codes = station_codes(&app, &actor).await?;
+    let codes = app.station_codes(&actor).await?;
     let base = base_url(&req);
     let location = format!("{base}/Users/{}", created.user.id);
     let mut response = scim_json(StatusCode::CREATED, &render(&created.user, &base, &codes));
@@ -385,7 +378,7 @@ pub async fn replace<S: Store>(
         }
         tries = changed_meanwhile(tries)?;
     };
-    let codes = station_codes(&app, &actor).await?;
+    let codes = app.station_codes(&actor).await?;
     Ok(scim_json(StatusCode::OK, &render(&changed, &base_url(&req), &codes)))
 }
 
@@ -411,7 +404,7 @@ pub async fn patch<S: Store>(
     let app = app.into_inner();
     let actor = caller(&req, &app, Permission::UsersWrite).await?;
     let operations = json_body(&body)?;
-    let codes = station_codes(&app, &actor).await?;
+    let codes = app.station_codes(&actor).await?;
     let base = base_url(&req);
     let mut tries = 0;
     let changed = loop {

@@ -200,8 +200,8 @@ impl<S: Store> Voxport<S> {
         }
     }
 
-    /// The codes of the actor's tenant's station pools, by id: all an
-    /// export needs besides the users (it names a licence by its code).
+    /// The codes of the actor's tenant's station pools, by id: how an
+    /// export or a SCIM resource names a user's licence.
     ///
     /// # Errors
     /// When storage fails.
