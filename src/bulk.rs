@@ -3,7 +3,11 @@
 //! configured database (with a progress bar), or sent to a running server
 //! (`--url` and a token).
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::Path,
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
 use anyhow::{Context as _, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -46,6 +50,39 @@ impl Imported {
     }
 }
 
+/// An import's progress bar, in two stages as the import goes: the rows
+/// checked (their passwords hashed), then the rows written.
+struct ImportBar {
+    bar: ProgressBar,
+    writing: AtomicBool,
+}
+
+impl ImportBar {
+    fn new(rows: u64) -> anyhow::Result<Self> {
+        let bar = ProgressBar::new(rows);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:8} {bar:40} {pos}/{len} rows  {per_sec}  {eta} left  {msg}")
+                .context("the progress bar's template")?,
+        );
+        bar.set_prefix("checking");
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Ok(Self { bar, writing: AtomicBool::new(false) })
+    }
+
+    fn show(&self, checked: u64, done: u64) {
+        if checked < self.bar.length().unwrap_or(0) {
+            self.bar.set_position(checked);
+            return;
+        }
+        if !self.writing.swap(true, Ordering::Relaxed) {
+            // Its rate and time left start again.
+            self.bar.reset();
+            self.bar.set_prefix("writing");
+        }
+        self.bar.set_position(done);
+    }
+}
+
 async fn system_actor(
     settings: &Settings,
     checked: &Checked,
@@ -79,21 +116,16 @@ pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: Import
                     if fields.is_empty() { e.detail().to_owned() } else { fields.join("; ") }
                 )
             })?;
-            let bar = ProgressBar::new(rows.len() as u64);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {eta} left  {msg}")
-                    .context("the progress bar's template")?,
-            );
-            bar.enable_steady_tick(Duration::from_millis(200));
+            let bar = ImportBar::new(rows.len() as u64)?;
             let progress = |p: voxport_domain::services::ImportProgress| {
-                bar.set_position(u64::from(p.done));
+                bar.show(u64::from(p.checked), u64::from(p.done));
                 if p.failed > 0 {
-                    bar.set_message(format!("{} failed", p.failed));
+                    bar.bar.set_message(format!("{} failed", p.failed));
                 }
             };
             let options = ImportOptions { progress: &progress, ..ImportOptions::new(mode.into(), dry_run) };
             let outcome = app.import_users(&actor, rows, options, chrono::Utc::now()).await?;
-            bar.finish_and_clear();
+            bar.bar.finish_and_clear();
             let report = report(outcome, dry_run, mode);
             Ok(Imported { errors: report.errors.clone(), report: Some(report) })
         }
@@ -133,24 +165,24 @@ pub async fn import(target: Target<'_>, file: &Path, dry_run: bool, mode: Import
 /// showing its progress.
 async fn follow_job(url: &str, token: &str, job: &serde_json::Value) -> anyhow::Result<Imported> {
     let id = job["id"].as_str().context("the job's id")?;
-    let bar = ProgressBar::new(job["rows_total"].as_u64().unwrap_or(0));
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {eta} left  {msg}")
-            .context("the progress bar's template")?,
-    );
+    let total = job["rows_total"].as_u64().unwrap_or(0);
+    let bar = ImportBar::new(total)?;
+    // A per-row job checks and writes a chunk at a time: one stage.
+    let one_stage = job["mode"] == "per_row" && job["dry_run"] == false;
     let client = reqwest::Client::new();
     let location = format!("{}/v1/jobs/{id}?errors_per_page=200", url.trim_end_matches('/'));
     let job = loop {
         let job: serde_json::Value =
             client.get(&location).bearer_auth(token).send().await?.error_for_status()?.json().await?;
-        bar.set_position(job["rows_done"].as_u64().unwrap_or(0));
-        bar.set_message(format!("job {id}: {}", job["state"].as_str().unwrap_or("?")));
+        let checked = if one_stage { total } else { job["rows_checked"].as_u64().unwrap_or(0) };
+        bar.show(checked, job["rows_done"].as_u64().unwrap_or(0));
+        bar.bar.set_message(format!("job {id}: {}", job["state"].as_str().unwrap_or("?")));
         if ["succeeded", "failed", "cancelled"].contains(&job["state"].as_str().unwrap_or("")) {
             break job;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    bar.finish_and_clear();
+    bar.bar.finish_and_clear();
     // Every page of errors.
     let mut errors: Vec<RowError> = Vec::new();
     let total = usize::try_from(job["errors_total"].as_u64().unwrap_or(0)).unwrap_or(usize::MAX);

@@ -4,6 +4,8 @@
 //! each chunk moving the job on in its own transaction so that a job taken
 //! over after a crash resumes after the last chunk committed.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 use voxport_domain::{
@@ -11,7 +13,7 @@ use voxport_domain::{
     actor::Actor,
     job::{ClaimedImportJob, JobCheckpoint, JobState},
     ports::{JobCounts, JobReport, Store},
-    services::{ImportMode, ImportOptions, ImportRow},
+    services::{ImportMode, ImportOptions, ImportProgress, ImportRow, Repeats},
 };
 
 use crate::routes::users::{JOB_MAX_ROWS, read_csv, read_json, report};
@@ -20,6 +22,8 @@ use crate::routes::users::{JOB_MAX_ROWS, read_csv, read_json, report};
 pub const CHUNK_ROWS: usize = 100;
 /// How long a worker holds a job without reporting before another may take it over.
 const LEASE_SECONDS: i64 = 300;
+/// A running job's lease is renewed every this many seconds.
+const RENEW_EVERY_BEATS: u32 = 60;
 
 /// Runs every job waiting, one after the other; answers how many ran.
 ///
@@ -41,12 +45,29 @@ pub async fn run_import_jobs<S: Store>(app: &Voxport<S>) -> anyhow::Result<u32> 
                 continue;
             }
         };
-        // The lease is renewed while the job runs, so that no other
+        // While the job runs, how many rows it has checked is noted every
+        // second, and its lease renewed every minute, so that no other
         // replica takes over a long chunk (on SQLite the renewal waits for
         // the chunk's transaction, and so does any other replica's claim).
+        let checked = AtomicU32::new(claimed.rows_next);
         let heartbeat = async {
+            let (mut noted, mut beats) = (claimed.rows_next, 0_u32);
             loop {
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                beats += 1;
+                let seen = checked.load(Ordering::Relaxed);
+                if seen > noted {
+                    match app.note_import_job(claimed.job.id, lease, seen).await {
+                        Ok(true) => noted = seen,
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(error = ?e, job = %claimed.job.id, "noting an import job's progress failed")
+                        }
+                    }
+                }
+                if beats % RENEW_EVERY_BEATS != 0 {
+                    continue;
+                }
                 match app.renew_import_job(claimed.job.id, lease, Utc::now() + lease_span()).await {
                     Ok(true) => {}
                     Ok(false) => break,
@@ -58,7 +79,7 @@ pub async fn run_import_jobs<S: Store>(app: &Voxport<S>) -> anyhow::Result<u32> 
             std::future::pending::<()>().await;
         };
         tokio::select! {
-            done = run(app, &claimed, &file, &actor, lease) => done?,
+            done = run(app, &claimed, &file, &actor, lease, &checked) => done?,
             () = heartbeat => {}
         }
     }
@@ -82,6 +103,7 @@ async fn run<S: Store>(
     file: &[u8],
     actor: &Actor,
     lease: Uuid,
+    checked: &AtomicU32,
 ) -> anyhow::Result<()> {
     let job = &claimed.job;
     let read = if job.content_type == "text/csv" {
@@ -110,7 +132,10 @@ async fn run<S: Store>(
             rows_next: counted(total),
             lease_until: Utc::now() + lease_span(),
         });
-        let options = ImportOptions { checkpoint, ..ImportOptions::new(job.mode, job.dry_run) };
+        let progress = |p: ImportProgress| {
+            checked.fetch_max(p.checked, Ordering::Relaxed);
+        };
+        let options = ImportOptions { checkpoint, progress: &progress, ..ImportOptions::new(job.mode, job.dry_run) };
         let outcome = app.import_users(actor, rows, options, Utc::now()).await?;
         if outcome.interrupted {
             return Ok(());
@@ -135,6 +160,9 @@ async fn run<S: Store>(
         app.finish_import_job(Some(actor), job, lease, state, error, Utc::now()).await?;
         return Ok(());
     }
+    // A row repeating one of an earlier chunk (or of rows run before a
+    // restart) is a repeat as in one transaction.
+    let repeats = Repeats::of(&rows);
     let mut next = usize::try_from(claimed.rows_next).unwrap_or(usize::MAX).min(total);
     rows.drain(..next);
     while !rows.is_empty() {
@@ -142,7 +170,16 @@ async fn run<S: Store>(
         let end = next + chunk.len();
         let checkpoint =
             JobCheckpoint { job: job.id, lease, rows_next: counted(end), lease_until: Utc::now() + lease_span() };
-        let options = ImportOptions { checkpoint: Some(checkpoint), ..ImportOptions::new(ImportMode::PerRow, false) };
+        let start = counted(next);
+        let progress = |p: ImportProgress| {
+            checked.fetch_max(start.saturating_add(p.checked), Ordering::Relaxed);
+        };
+        let options = ImportOptions {
+            checkpoint: Some(checkpoint),
+            progress: &progress,
+            repeats: Some(&repeats),
+            ..ImportOptions::new(ImportMode::PerRow, false)
+        };
         let outcome = app.import_users(actor, chunk, options, Utc::now()).await?;
         if outcome.interrupted {
             return Ok(());

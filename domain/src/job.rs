@@ -56,6 +56,8 @@ pub struct ImportJob {
     pub rows_total: u32,
     /// Rows dealt with so far (created or refused).
     pub rows_done: u32,
+    /// Rows checked so far, at least `rows_done`.
+    pub rows_checked: u32,
     pub rows_created: u32,
     pub rows_failed: u32,
     pub emails_queued: u32,

@@ -24,6 +24,7 @@ mod m20261202_000016_import_jobs;
 mod m20261203_000017_idempotency_commits;
 mod m20261203_000018_import_job_attempts;
 mod m20261203_000019_scim;
+mod m20261204_000020_import_job_checked;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_idempotency_commits::Migration),
             Box::new(m20261203_000018_import_job_attempts::Migration),
             Box::new(m20261203_000019_scim::Migration),
+            Box::new(m20261204_000020_import_job_checked::Migration),
         ]
     }
 }

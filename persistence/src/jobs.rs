@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait as _,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable as _, Order, QueryFilter, QueryOrder, QuerySelect,
+    Select, UpdateMany,
     sea_query::{Expr, ExprTrait as _, LockBehavior, LockType},
 };
 use serde_json::Value;
@@ -42,6 +43,7 @@ fn job(m: import_jobs::Model) -> anyhow::Result<ImportJob> {
         dry_run: m.dry_run,
         rows_total: count(m.rows_total),
         rows_done: count(m.rows_next),
+        rows_checked: Ord::max(count(m.rows_checked), count(m.rows_next)),
         rows_created: count(m.rows_created),
         rows_failed: count(m.rows_failed),
         emails_queued: count(m.emails_queued),
@@ -52,6 +54,15 @@ fn job(m: import_jobs::Model) -> anyhow::Result<ImportJob> {
         updated_at: m.updated_at,
         finished_at: m.finished_at,
     })
+}
+
+/// Reads jobs as they are shown: everything but the sealed file (up to
+/// 16 MiB, read only by the worker that claims the job).
+fn viewed(select: Select<import_jobs::Entity>) -> Select<import_jobs::Entity> {
+    select
+        .select_only()
+        .columns(import_jobs::Column::iter().filter(|c| !matches!(c, import_jobs::Column::SealedFile)))
+        .column_as(Expr::value(""), "sealed_file")
 }
 
 /// Ends job `id` in `state`, with `error`: its lease and its file go (the
@@ -120,6 +131,7 @@ impl JobStore for SeaStore {
             state: Set(JobState::Queued.as_str().to_owned()),
             rows_total: Set(stored(new.rows_total)),
             rows_next: Set(0),
+            rows_checked: Set(0),
             rows_created: Set(0),
             rows_failed: Set(0),
             emails_queued: Set(0),
@@ -141,8 +153,7 @@ impl JobStore for SeaStore {
     }
 
     async fn import_job(&self, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<ImportJob>> {
-        import_jobs::Entity::find_by_id(id)
-            .filter(import_jobs::Column::TenantId.eq(tenant))
+        viewed(import_jobs::Entity::find_by_id(id).filter(import_jobs::Column::TenantId.eq(tenant)))
             .one(&self.db)
             .await
             .map_err(|e| db_err(e, "loading an import job"))?
@@ -150,20 +161,39 @@ impl JobStore for SeaStore {
             .transpose()
     }
 
-    async fn cancel_import_job(&self, tenant: Uuid, id: Uuid, now: DateTime<Utc>) -> anyhow::Result<Option<ImportJob>> {
-        let now = crate::stamp(now);
-        import_jobs::Entity::update_many()
+    async fn cancel_import_job(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        audit: impl FnOnce(&ImportJob) -> Option<AuditEvent> + Send,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<ImportJob>> {
+        let stamp = crate::stamp(now);
+        let (txn, _writing) = self.begin_write().await?;
+        // Waits for a chunk moving the job on (PostgreSQL's row lock, or
+        // SQLite's write lock); one that comes after finds it cancelled.
+        let cancelled = import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::State, Expr::value(JobState::Cancelled.as_str()))
             .col_expr(import_jobs::Column::SealedFile, Expr::value(""))
-            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
-            .col_expr(import_jobs::Column::FinishedAt, Expr::value(now))
+            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(stamp))
+            .col_expr(import_jobs::Column::FinishedAt, Expr::value(stamp))
             .filter(import_jobs::Column::Id.eq(id))
             .filter(import_jobs::Column::TenantId.eq(tenant))
             .filter(import_jobs::Column::State.is_in([JobState::Queued.as_str(), JobState::Running.as_str()]))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_err(e, "cancelling an import job"))?;
-        self.import_job(tenant, id).await
+        let found = viewed(import_jobs::Entity::find_by_id(id).filter(import_jobs::Column::TenantId.eq(tenant)))
+            .one(&txn)
+            .await
+            .map_err(|e| db_err(e, "loading an import job"))?
+            .map(job)
+            .transpose()?;
+        if let Some(event) = found.as_ref().filter(|_| cancelled.rows_affected == 1).and_then(audit) {
+            record(&txn, &event, None).await?;
+        }
+        txn.commit().await.map_err(|e| db_err(e, "committing a cancelled import job"))?;
+        Ok(found)
     }
 
     async fn claim_import_job(
@@ -289,6 +319,26 @@ impl JobStore for SeaStore {
             .map_err(|e| db_err(e, "reporting on an import job"))?;
         txn.commit().await.map_err(|e| db_err(e, "committing an import job report"))?;
         Ok(true)
+    }
+
+    async fn note_import_job(
+        &self,
+        id: Uuid,
+        lease: Uuid,
+        rows_checked: u32,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let Some(_turn) = self.try_write_turn() else { return Ok(false) };
+        let noted = import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::RowsChecked, Expr::value(stored(rows_checked)))
+            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(crate::stamp(now)))
+            .filter(import_jobs::Column::Id.eq(id))
+            .filter(import_jobs::Column::LeaseToken.eq(lease))
+            .filter(import_jobs::Column::State.eq(JobState::Running.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err(e, "noting an import job's progress"))?;
+        Ok(noted.rows_affected == 1)
     }
 
     async fn finish_import_job(

@@ -154,6 +154,15 @@ impl SeaStore {
         Ok((txn, Writing(turn)))
     }
 
+    /// A writer's turn on SQLite when no one in this process holds it, to
+    /// write what may be skipped rather than wait; always on PostgreSQL.
+    pub(crate) fn try_write_turn(&self) -> Option<Writing> {
+        match &self.writer {
+            Some(gate) => gate.clone().try_acquire_owned().ok().map(|turn| Writing(Some(turn))),
+            None => Some(Writing(None)),
+        }
+    }
+
     /// Applies every pending migration.
     ///
     /// # Errors

@@ -90,6 +90,103 @@ async fn a_large_file_runs_as_a_job_that_reports_its_progress_and_errors() {
     app.get(&location, &other.admin).await.problem(404, "not_found");
 }
 
+/// The `users.imported` events naming job `job`.
+async fn events_of(app: &TestApp, c: &Customer, job: &Value) -> Vec<Value> {
+    let audit = app.get("/v1/audit-events?action=users.imported&per_page=200", &c.admin).await.expect(200);
+    audit["items"].as_array().unwrap().iter().filter(|e| e["details"]["job_id"] == job["id"]).cloned().collect()
+}
+
+#[tokio::test]
+async fn a_per_row_job_refuses_a_row_repeating_one_of_an_earlier_chunk() {
+    let (url, dir) = fresh_database().await;
+    let app = server(&test_settings(url), dir, true).await;
+    let c = app.customer().await;
+    let prefix = format!("rep{}-", unique());
+    // Its last row (line 1,052, in the eleventh chunk) asks again for the
+    // login of the fourth (line 5, in the first), in capitals.
+    let mut file = agents(1_050, &prefix, None);
+    file.push_str(&format!("{}3,again@example.com,Agent,Again,User\n", prefix.to_uppercase()));
+    let accepted = submit(&app, &c, "?mode=per_row", file).await;
+    assert_eq!(accepted.status, 202, "{:?}", accepted.body);
+    let job = ended(&app, &c, accepted.headers["location"].to_str().unwrap()).await;
+    assert_eq!((job["rows_created"].as_u64(), job["rows_failed"].as_u64()), (Some(1_050), Some(1)), "{job}");
+    let error = &job["errors"][0];
+    assert_eq!(
+        (&error["row"], &error["column"], &error["code"]),
+        (&json!(1_052), &json!("login"), &json!("duplicate_in_file"))
+    );
+    assert!(error["message"].as_str().unwrap().contains("row 5 "), "{error}");
+}
+
+#[tokio::test]
+async fn a_running_job_cancelled_stops_after_the_chunk_it_is_in() {
+    let (url, dir) = fresh_database().await;
+    let app = server(&test_settings(url), dir, true).await;
+    let c = app.customer().await;
+    let prefix = format!("stop{}-", unique());
+    let accepted = submit(&app, &c, "?mode=per_row", agents(4_000, &prefix, None)).await;
+    let location = accepted.headers["location"].to_str().unwrap().to_owned();
+    let mut polls = 0;
+    while app.get(&location, &c.admin).await.expect(200)["rows_done"].as_u64() < Some(100) {
+        polls += 1;
+        assert!(polls < 1_500, "the job never committed a chunk");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancelled = app.delete(&location, &c.admin).await.expect(200);
+    assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+    let created = cancelled["rows_created"].as_u64().unwrap();
+    assert!((100..4_000).contains(&created), "{cancelled}");
+    // The worker runs jobs one after another: once the next has ended,
+    // the cancelled one has let go.
+    let next = submit(&app, &c, "?mode=per_row", agents(1_001, &format!("{prefix}n"), None)).await;
+    assert_eq!(ended(&app, &c, next.headers["location"].to_str().unwrap()).await["state"], "succeeded");
+    let job = app.get(&location, &c.admin).await.expect(200);
+    assert_eq!(job, cancelled, "nothing moved it on after it was cancelled");
+    assert_eq!(count(&app, &c, &format!("{prefix}n")).await, 1_001);
+    assert_eq!(count(&app, &c, &prefix).await - 1_001, created, "the chunk it was in wrote nothing");
+    let events = events_of(&app, &c, &job).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let details = &events[0]["details"];
+    assert_eq!((&details["state"], &details["created"]), (&json!("cancelled"), &json!(created)), "{details}");
+    app.delete(&location, &c.admin).await.expect(200);
+    assert_eq!(events_of(&app, &c, &job).await.len(), 1, "cancelling again records nothing");
+}
+
+#[tokio::test]
+async fn an_all_or_nothing_job_shows_its_rows_checked_before_it_writes_them() {
+    let (url, dir) = fresh_database().await;
+    let app = server(&test_settings(url), dir, true).await;
+    let c = app.customer().await;
+    let prefix = format!("chk{}-", unique());
+    // Passwords to hash make the check the long part.
+    let mut file = "login,email,first_name,last_name,role,password\n".to_owned();
+    for i in 0..3_000 {
+        file.push_str(&format!(
+            "{prefix}{i},{prefix}{i}@example.com,Agent,Number {i},User,Quartz-{i}-lantern-harbour\n"
+        ));
+    }
+    let accepted = submit(&app, &c, "", file).await;
+    assert_eq!(accepted.status, 202, "{:?}", accepted.body);
+    let location = accepted.headers["location"].to_str().unwrap().to_owned();
+    let mut seen = Vec::new();
+    let job = loop {
+        let job = app.get(&location, &c.admin).await.expect(200);
+        seen.push((job["rows_checked"].as_u64().unwrap(), job["rows_done"].as_u64().unwrap()));
+        if job["state"] != "queued" && job["state"] != "running" {
+            break job;
+        }
+        assert!(seen.len() < 3_000, "the job never ended: {job}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!((&job["rows_checked"], &job["rows_done"]), (&json!(3_000), &json!(3_000)));
+    assert!(
+        seen.iter().any(|&(checked, done)| done == 0 && (1..3_000).contains(&checked)),
+        "rows checked showed before anything was written: {seen:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "it only moves on: {seen:?}");
+}
+
 #[tokio::test]
 async fn an_all_or_nothing_job_with_a_bad_row_writes_nothing() {
     let (url, dir) = fresh_database().await;

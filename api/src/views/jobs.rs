@@ -24,8 +24,15 @@ pub struct ImportJobView {
     pub mode: &'static str,
     pub dry_run: bool,
     pub rows_total: u32,
-    /// Rows dealt with so far, created or refused.
+    /// Rows dealt with so far, created or refused. An `all_or_nothing`
+    /// job writes every row in one transaction: its `rows_done` stays 0
+    /// until that commits.
     pub rows_done: u32,
+    /// Rows checked so far against the rules (their passwords hashed),
+    /// ahead of being written; at least `rows_done`. It moves while an
+    /// `all_or_nothing` job checks its rows; on SQLite it waits while
+    /// another transaction writes.
+    pub rows_checked: u32,
     pub rows_created: u32,
     pub rows_failed: u32,
     pub emails_queued: u32,
@@ -54,6 +61,7 @@ impl ImportJobView {
             dry_run: job.dry_run,
             rows_total: job.rows_total,
             rows_done: job.rows_done,
+            rows_checked: job.rows_checked,
             rows_created: job.rows_created,
             rows_failed: job.rows_failed,
             emails_queued: job.emails_queued,

@@ -42,7 +42,9 @@ pub trait JobStore {
     /// When storage fails.
     fn import_job(&self, tenant: Uuid, id: Uuid) -> impl Future<Output = anyhow::Result<Option<ImportJob>>> + Send;
 
-    /// Cancels a job that has not finished; answers the job as it is after.
+    /// Cancels a job that has not finished, recording the event `audit`
+    /// makes of it as it stopped (its counts final: a chunk still running
+    /// can no longer move it on); answers the job as it is after.
     ///
     /// # Errors
     /// When storage fails.
@@ -50,6 +52,7 @@ pub trait JobStore {
         &self,
         tenant: Uuid,
         id: Uuid,
+        audit: impl FnOnce(&ImportJob) -> Option<AuditEvent> + Send,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<Option<ImportJob>>> + Send;
 
@@ -76,6 +79,21 @@ pub trait JobStore {
         id: Uuid,
         lease: Uuid,
         report: JobReport,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Notes that a job still running under `lease` has checked
+    /// `rows_checked` rows; false when the note was not written. It never
+    /// waits for another writer: on SQLite, while a transaction holds the
+    /// write lock (an `all_or_nothing` job writing its rows), it is skipped.
+    ///
+    /// # Errors
+    /// When storage fails.
+    fn note_import_job(
+        &self,
+        id: Uuid,
+        lease: Uuid,
+        rows_checked: u32,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 

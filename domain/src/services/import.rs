@@ -8,7 +8,9 @@
 //! one after the other. Then `AllOrNothing` commits only when no row
 //! failed, `PerRow` commits the rows that passed, and a dry run commits
 //! nothing. Rows asking for the same login, extension, number or device as
-//! an earlier row are refused naming that row, before anything is written.
+//! an earlier row of the file are refused naming that row, before anything
+//! is written, even when the file is written a chunk at a time
+//! ([`Repeats`]).
 
 use std::collections::{HashMap, hash_map::Entry};
 
@@ -111,13 +113,34 @@ pub struct ImportOptions<'a> {
     pub checkpoint: Option<JobCheckpoint>,
     /// Told after each row.
     pub progress: &'a (dyn Fn(ImportProgress) + Send + Sync),
+    /// The repeats of the whole file, when these rows are a chunk of it;
+    /// otherwise the rows are the file.
+    pub repeats: Option<&'a Repeats>,
 }
 
 impl<'a> ImportOptions<'a> {
     /// In `mode`, once, with no one watching.
     #[must_use]
     pub fn new(mode: ImportMode, dry_run: bool) -> Self {
-        Self { mode, dry_run, checkpoint: None, progress: &|_| {} }
+        Self { mode, dry_run, checkpoint: None, progress: &|_| {}, repeats: None }
+    }
+}
+
+/// The rows of a file that ask for a login, extension, number or device an
+/// earlier row of it asks for: by row, the column and that earlier row.
+#[derive(Debug, Default)]
+pub struct Repeats(HashMap<u32, (&'static str, u32)>);
+
+impl Repeats {
+    /// Of `rows`, a whole file in order.
+    #[must_use]
+    pub fn of(rows: &[ImportRow]) -> Self {
+        let mut claimed = Claimed::default();
+        Self(
+            rows.iter()
+                .filter_map(|r| claimed.check(r.row, r.parsed.as_ref().ok()?).map(|earlier| (r.row, earlier)))
+                .collect(),
+        )
     }
 }
 
@@ -132,10 +155,15 @@ pub struct JobRequest<'a> {
     pub dry_run: bool,
 }
 
-/// How far an import is: rows checked and written (or refused) of all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How far an import is, of `rows`. It goes through the file twice: it
+/// checks every row (and hashes its password) first, with nothing locked,
+/// then writes the rows that passed, in one transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportProgress {
     pub rows: u32,
+    /// Rows checked (or refused while checked).
+    pub checked: u32,
+    /// Rows written (or refused), in a transaction not yet committed.
     pub done: u32,
     pub failed: u32,
 }
@@ -227,40 +255,42 @@ impl<S: Store> Voxport<S> {
         options: ImportOptions<'_>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<ImportOutcome> {
-        let ImportOptions { mode, dry_run, checkpoint, progress } = options;
+        let ImportOptions { mode, dry_run, checkpoint, progress, repeats } = options;
         let mut outcome = ImportOutcome { rows: u32::try_from(rows.len()).unwrap_or(u32::MAX), ..Default::default() };
-        let mut claimed = Claimed::default();
+        let own;
+        let repeats = match repeats {
+            Some(file) => file,
+            None => {
+                own = Repeats::of(&rows);
+                &own
+            }
+        };
         let mut wanted = Vec::new();
         for ImportRow { row, parsed } in rows {
             match parsed {
                 Err(problems) => outcome.failures.push((row, RowFailure::Invalid(problems))),
-                Ok(req) => match claimed.check(row, &req) {
-                    Some((column, first)) => outcome.failures.push((row, RowFailure::SameAs { column, row: first })),
+                Ok(req) => match repeats.0.get(&row) {
+                    Some(&(column, first)) => outcome.failures.push((row, RowFailure::SameAs { column, row: first })),
                     None => wanted.push((row, req)),
                 },
             }
         }
         let mut prepared = Vec::with_capacity(wanted.len());
-        let mut done = u32::try_from(outcome.failures.len()).unwrap_or(u32::MAX);
-        let mut tick = |failures: &[(u32, RowFailure)]| {
-            done += 1;
-            progress(ImportProgress {
-                rows: outcome.rows,
-                done,
-                failed: u32::try_from(failures.len()).unwrap_or(u32::MAX),
-            });
-        };
+        let refused_as_read = u32::try_from(outcome.failures.len()).unwrap_or(u32::MAX);
+        let mut seen = ImportProgress { rows: outcome.rows, checked: refused_as_read, ..ImportProgress::default() };
         let mut lookups = Lookups::default();
         for (row, req) in wanted {
             match self.prepare_user(actor, req, !dry_run, &mut lookups).await {
                 Ok(p) => prepared.push((row, p)),
                 Err(CreateUserError::Unknown(e)) => return Err(e),
-                Err(e) => {
-                    outcome.failures.push((row, RowFailure::Refused(e)));
-                    tick(&outcome.failures);
-                }
+                Err(e) => outcome.failures.push((row, RowFailure::Refused(e))),
             }
+            seen.checked += 1;
+            seen.failed = u32::try_from(outcome.failures.len()).unwrap_or(u32::MAX);
+            progress(seen);
         }
+        // Rows refused while checked are done with.
+        seen.done = seen.failed;
         let mut tx = self.store.begin_provisioning(now).await?;
         for (row, p) in prepared {
             tx.begin_part().await?;
@@ -275,7 +305,9 @@ impl<S: Store> Voxport<S> {
                     outcome.failures.push((row, RowFailure::Refused(e)));
                 }
             }
-            tick(&outcome.failures);
+            seen.done += 1;
+            seen.failed = u32::try_from(outcome.failures.len()).unwrap_or(u32::MAX);
+            progress(seen);
         }
         outcome.failures.sort_by_key(|(row, _)| *row);
         let commit =
@@ -320,6 +352,18 @@ impl<S: Store> Voxport<S> {
         );
         Ok(outcome)
     }
+}
+
+/// The one `users.imported` event of job `job`, ending in `state` as `actor`.
+fn imported(actor: &Actor, job: &ImportJob, state: JobState, now: DateTime<Utc>) -> AuditEvent {
+    AuditEvent::by(actor, AuditAction::UsersImported, TargetType::Tenant, Some(job.tenant_id), now).with(json!({
+        "job_id": job.id,
+        "state": state.as_str(),
+        "rows": job.rows_total,
+        "created": job.rows_created,
+        "failed": job.rows_failed,
+        "mode": job.mode.as_str(),
+    }))
 }
 
 /// What the rows of a file asked for so far, and which row first did.
@@ -414,6 +458,10 @@ impl<S: Store> Voxport<S> {
         self.store.import_job(actor.tenant_id, id).await
     }
 
+    /// Cancels a job that has not finished. A job that wrote rows (a
+    /// `per_row` one, a chunk at a time) records the import's one
+    /// `users.imported` event, as cancelled, by whoever cancelled it.
+    ///
     /// # Errors
     /// When storage fails.
     pub async fn cancel_import_job(
@@ -422,7 +470,8 @@ impl<S: Store> Voxport<S> {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<ImportJob>> {
-        self.store.cancel_import_job(actor.tenant_id, id, now).await
+        let audit = |job: &ImportJob| (!job.dry_run).then(|| imported(actor, job, job.state, now));
+        self.store.cancel_import_job(actor.tenant_id, id, audit, now).await
     }
 
     /// Leases the next job to run, with its file opened and the actor it
@@ -482,6 +531,12 @@ impl<S: Store> Voxport<S> {
 
     /// # Errors
     /// When storage fails.
+    pub async fn note_import_job(&self, id: Uuid, lease: Uuid, rows_checked: u32) -> anyhow::Result<bool> {
+        self.store.note_import_job(id, lease, rows_checked, Utc::now()).await
+    }
+
+    /// # Errors
+    /// When storage fails.
     pub async fn report_import_job(
         &self,
         id: Uuid,
@@ -510,18 +565,9 @@ impl<S: Store> Voxport<S> {
     ) -> anyhow::Result<bool> {
         let audit = match actor {
             // Only this lease's holder moves the counts on.
-            Some(actor) if !job.dry_run => self.store.import_job(job.tenant_id, job.id).await?.map(|counts| {
-                AuditEvent::by(actor, AuditAction::UsersImported, TargetType::Tenant, Some(job.tenant_id), now).with(
-                    json!({
-                        "job_id": job.id,
-                        "state": state.as_str(),
-                        "rows": counts.rows_total,
-                        "created": counts.rows_created,
-                        "failed": counts.rows_failed,
-                        "mode": job.mode.as_str(),
-                    }),
-                )
-            }),
+            Some(actor) if !job.dry_run => {
+                self.store.import_job(job.tenant_id, job.id).await?.map(|counts| imported(actor, &counts, state, now))
+            }
             _ => None,
         };
         let finished = self.store.finish_import_job(job.id, lease, state, error, audit.as_ref(), now).await?;

@@ -36,7 +36,7 @@ pub use extensions::NewExtensionRequest;
 pub use idempotency::{ClaimError, KeyClaim};
 pub use import::{
     ColumnProblem, ImportMode, ImportOptions, ImportOutcome, ImportProgress, ImportReferences, ImportRow, JobRequest,
-    RowFailure,
+    Repeats, RowFailure,
 };
 pub use keys::{KEY_ACTIVATION_SECONDS, KEY_RELOAD, load_signing_keys};
 pub use passwords::NewPassword;

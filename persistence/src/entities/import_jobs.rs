@@ -19,6 +19,8 @@ pub struct Model {
     pub state: String,
     pub rows_total: i32,
     pub rows_next: i32,
+    /// Rows checked so far (see `JobStore::note_import_job`).
+    pub rows_checked: i32,
     pub rows_created: i32,
     pub rows_failed: i32,
     pub emails_queued: i32,
