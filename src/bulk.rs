@@ -13,15 +13,9 @@ use anyhow::{Context as _, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use voxport_api::{
     problem::RowError,
-    routes::users::{COLUMNS, ImportModeParam, ImportReportView, export_row, read_csv, report},
+    routes::users::{COLUMNS, ImportModeParam, ImportReportView, export_page, export_row, read_csv, report},
 };
-use voxport_domain::{
-    actor::Actor,
-    paging::{Direction, PageRequest, Sort},
-    permission::PermissionSet,
-    services::ImportOptions,
-    user::{UserFilter, UserSortKey},
-};
+use voxport_domain::{actor::Actor, permission::PermissionSet, services::ImportOptions, user::UserFilter};
 
 use crate::{
     config::{Checked, Settings},
@@ -262,14 +256,16 @@ pub async fn export(target: Target<'_>, out: &mut (impl std::io::Write + Send)) 
             let codes = app.station_codes(&actor).await?;
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(COLUMNS)?;
-            let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
-            let mut page = Some(PageRequest::walk());
-            while let Some(this) = page {
-                let users = app.list_users(&actor, &UserFilter::default(), sort, this, chrono::Utc::now()).await?;
-                for user in &users.items {
+            let mut after = None;
+            loop {
+                let (users, next) = export_page(&app, &actor, &UserFilter::default(), after).await?;
+                for user in &users {
                     writer.write_record(export_row(user, &codes))?;
                 }
-                page = this.following(users.total).filter(|_| !users.items.is_empty());
+                match next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
             }
             writer.flush()?;
             Ok(())

@@ -344,6 +344,10 @@ pub struct UserFilter {
     /// Exactly these (SCIM filters): the login case-insensitively, the
     /// directory's id case-exactly, the email address case-insensitively.
     pub exact: Vec<ExactMatch>,
+    /// Only users whose login sorts after this one (compared as logins
+    /// are): a walk of the whole list by login, page after page, that
+    /// users added or removed behind it do not shift (an export).
+    pub after_login: Option<String>,
 }
 
 /// A field a user must have exactly (SCIM's `eq`).

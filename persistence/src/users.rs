@@ -462,6 +462,9 @@ impl UserStore for SeaStore {
         if let Some(status) = filter.status {
             filter_by = filter_by.add(status_condition(status, now));
         }
+        if let Some(after) = &filter.after_login {
+            filter_by = filter_by.add(users::Column::LoginKey.gt(Login::key_of(after)));
+        }
         for exact in &filter.exact {
             filter_by = filter_by.add(match exact {
                 ExactMatch::Id(id) => users::Column::Id.eq(*id),

@@ -305,3 +305,38 @@ async fn an_export_re_imports_into_another_tenant_with_the_same_roles_and_codes(
     assert_eq!(moved["items"][0]["extensions"][0]["number"], "300");
     assert_eq!(moved["items"][0]["applications"], json!(["desktop_app"]));
 }
+
+#[tokio::test]
+async fn an_export_writes_every_user_once_in_login_order_across_its_pages() {
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let code = format!("pages-{}", unique());
+    pool(&app, &c, &code, 400).await;
+    let prefix = format!("paged{}-", unique());
+    // Two full pages of 200: the export ends on an empty third.
+    csv(&app, &c, "", agents(400, &prefix, &code)).await.expect(201);
+    let file = app
+        .client
+        .get(app.url(&format!("/v1/users?q={prefix}")))
+        .bearer_auth(&c.admin)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let logins: Vec<&str> = file.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    // In the order the list sorts logins by (the database's collation).
+    let mut listed = Vec::new();
+    for page in 1..=2 {
+        let users = app.get(&format!("/v1/users?q={prefix}&sort=login&per_page=200&page={page}"), &c.admin).await;
+        let users = users.expect(200);
+        listed.extend(users["items"].as_array().unwrap().iter().map(|u| u["login"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(logins, listed);
+    let mut each: Vec<&str> = logins.clone();
+    each.sort_unstable();
+    each.dedup();
+    assert_eq!(each.len(), 400, "every user once");
+}

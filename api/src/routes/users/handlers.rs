@@ -59,6 +59,7 @@ pub async fn list_users<S: Store>(
             Status::Disabled => UserStatus::Disabled,
         }),
         exact: Vec::new(),
+        after_login: None,
     };
     if super::import::wants_csv(&req) {
         return super::import::export_users(app, actor.clone(), filter).await;

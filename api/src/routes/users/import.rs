@@ -604,6 +604,33 @@ pub(super) fn wants_csv(req: &HttpRequest) -> bool {
         .any(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv")))
 }
 
+/// One page of an export: the users `filter` matches whose login sorts
+/// after `after`, by login, and the login the next page starts after
+/// (`None` once this is the last). Each page starts where the last ended,
+/// not at an offset: users added or removed meanwhile shift nothing, so
+/// no user is skipped or written twice.
+///
+/// # Errors
+/// When storage fails.
+pub async fn export_page<S: Store>(
+    app: &Voxport<S>,
+    actor: &voxport_domain::actor::Actor,
+    filter: &voxport_domain::user::UserFilter,
+    after: Option<String>,
+) -> anyhow::Result<(Vec<voxport_domain::user::User>, Option<String>)> {
+    use voxport_domain::{
+        paging::{Direction, PageRequest, Sort},
+        user::{UserFilter, UserSortKey},
+    };
+    let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
+    let page = PageRequest::walk();
+    let filter = UserFilter { after_login: after, ..filter.clone() };
+    let users = app.list_users(actor, &filter, sort, page, Utc::now()).await?.items;
+    let full = u64::try_from(users.len()).unwrap_or(u64::MAX) >= page.per_page();
+    let next = users.last().filter(|_| full).map(|u| u.login.as_str().to_owned());
+    Ok((users, next))
+}
+
 /// Every user `filter` matches, by login, as a CSV file with the import's
 /// columns, streamed a page at a time so memory stays flat.
 pub(super) async fn export_users<S: Store>(
@@ -611,21 +638,16 @@ pub(super) async fn export_users<S: Store>(
     actor: voxport_domain::actor::Actor,
     filter: voxport_domain::user::UserFilter,
 ) -> Result<HttpResponse, ApiError> {
-    use voxport_domain::{
-        paging::{Direction, PageRequest, Sort},
-        user::UserSortKey,
-    };
     let codes = std::sync::Arc::new(app.station_codes(&actor).await?);
     let header = csv_lines([COLUMNS.iter().map(|c| (*c).to_owned()).collect()])?;
-    let pages = futures::stream::try_unfold(Some(PageRequest::walk()), move |next| {
+    // `None` once the last page is out; otherwise where the next starts.
+    let pages = futures::stream::try_unfold(Some(None), move |next: Option<Option<String>>| {
         let (app, actor, filter, codes) = (app.clone(), actor.clone(), filter.clone(), codes.clone());
         async move {
-            let Some(page) = next else { return Ok::<_, ApiError>(None) };
-            let sort = Sort { key: UserSortKey::Login, direction: Direction::Asc };
-            let users = app.list_users(&actor, &filter, sort, page, Utc::now()).await?;
-            let following = page.following(users.total).filter(|_| !users.items.is_empty());
-            let lines = csv_lines(users.items.iter().map(|u| export_row(u, &codes)))?;
-            Ok(Some((lines, following)))
+            let Some(after) = next else { return Ok::<_, ApiError>(None) };
+            let (users, after) = export_page(&app, &actor, &filter, after).await?;
+            let lines = csv_lines(users.iter().map(|u| export_row(u, &codes)))?;
+            Ok(Some((lines, after.map(Some))))
         }
     });
     // Headers are sent by now: a failure ends the file early, and the log
