@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{CreateUser, CreatedUser, ExtensionRequest, Voxport, users::Lookups};
+use super::{CreateUser, ExtensionRequest, Voxport, WrittenUser, users::Lookups};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
@@ -88,7 +88,7 @@ pub struct ImportOutcome {
     pub rows: u32,
     /// The rows created (or, in a dry run or a refused all-or-nothing
     /// import, that would be), by row.
-    pub created: Vec<(u32, CreatedUser)>,
+    pub created: Vec<(u32, WrittenUser)>,
     pub failures: Vec<(u32, RowFailure)>,
     /// Whether the created rows were written.
     pub committed: bool,
@@ -337,7 +337,7 @@ impl<S: Store> Voxport<S> {
                         "created": outcome.created.len(),
                         "failed": outcome.failures.len(),
                         "mode": mode.as_str(),
-                        "users": outcome.created.iter().map(|(_, c)| c.user.id).collect::<Vec<_>>(),
+                        "users": outcome.created.iter().map(|(_, c)| c.id).collect::<Vec<_>>(),
                     }),
                 );
             tx.record(&audit).await?;

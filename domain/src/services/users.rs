@@ -18,6 +18,7 @@ use super::{NewExtensionRequest, NewPassword, Voxport, touched_fields};
 use crate::{
     actor::Actor,
     audit::{AuditAction, AuditEvent, TargetType},
+    email::Recipient,
     errors::{ChangeUserError, CreateUserError, DeleteUserError, TelephonyError, UpdateUserError},
     paging::{Page, PageRequest, Sort},
     permission::Permission,
@@ -97,6 +98,18 @@ pub struct CreateOptions {
 pub(super) struct Lookups {
     tenant: Option<Tenant>,
     roles: HashMap<Option<Uuid>, Role>,
+}
+
+/// A user just written, as an import reports it: without reading the
+/// user back, which would cost every row another query.
+#[derive(Debug)]
+pub struct WrittenUser {
+    pub id: Uuid,
+    pub login: Login,
+    /// The generated password, to be shown once.
+    pub generated_password: Option<Password>,
+    /// Whether a welcome email was written.
+    pub welcome_email: bool,
 }
 
 #[derive(Debug)]
@@ -182,7 +195,10 @@ impl<S: Store> Voxport<S> {
         let dry_run = options.dry_run;
         let prepared = self.prepare_user(actor, req, !dry_run, &mut Lookups::default()).await?;
         let mut tx = self.store.begin_provisioning(now).await?;
-        let created = self.write_user(&mut tx, actor, prepared, now).await?;
+        let written = self.write_user(&mut tx, actor, prepared, now).await?;
+        let user = tx.user(actor.tenant_id, written.id).await?.context("reading back a new user")?;
+        let created =
+            CreatedUser { user, generated_password: written.generated_password, welcome_email: written.welcome_email };
         if dry_run {
             tx.rollback().await?;
             return Ok(created);
@@ -257,40 +273,42 @@ impl<S: Store> Voxport<S> {
         actor: &Actor,
         prepared: PreparedUser,
         now: DateTime<Utc>,
-    ) -> Result<CreatedUser, CreateUserError> {
+    ) -> Result<WrittenUser, CreateUserError> {
         let PreparedUser { req, role, tenant, new_extension, wanted_apps, password } = prepared;
         let telephony = req.telephony;
         let id = Uuid::now_v7();
-        tx.insert_user(
-            &NewUser {
-                id,
-                tenant_id: actor.tenant_id,
-                login: req.login,
-                email: req.email,
-                first_name: req.first_name,
-                last_name: req.last_name,
-                role_id: role.id,
-                password_hash: password.hash,
-                disabled: req.disabled,
-                activation_at: req.activation_at,
-                expires_at: req.expires_at,
-                timezone: req.timezone,
-                language: req.language,
-                directory: req.directory,
-            },
-            &wanted_apps,
-        )
-        .await?;
-        match (&telephony.extension, &new_extension) {
-            (_, Some(extension)) => tx.create_extension(actor.tenant_id, extension, id).await?,
+        let new_user = NewUser {
+            id,
+            tenant_id: actor.tenant_id,
+            login: req.login,
+            email: req.email,
+            first_name: req.first_name,
+            last_name: req.last_name,
+            role_id: role.id,
+            password_hash: password.hash,
+            disabled: req.disabled,
+            activation_at: req.activation_at,
+            expires_at: req.expires_at,
+            timezone: req.timezone,
+            language: req.language,
+            directory: req.directory,
+        };
+        tx.insert_user(&new_user, &wanted_apps).await?;
+        // The extension that rings the user: its id and number.
+        let rings = match (&telephony.extension, new_extension) {
+            (_, Some(extension)) => {
+                tx.create_extension(actor.tenant_id, &extension, id).await?;
+                Some((extension.id, extension.number.as_str().to_owned()))
+            }
             (Some(ExtensionRequest::Existing(extension)), None) => {
                 let found = self.store.extension(actor.tenant_id, *extension).await?;
                 let found = found.ok_or(TelephonyError::ExtensionNotFound)?;
                 let fresh = self.fresh_sip_secret(*extension, &found.sip_username, &self.sip_domain(&tenant))?;
                 tx.assign_extension(actor.tenant_id, id, *extension, &fresh).await?;
+                Some((found.id, found.number.as_str().to_owned()))
             }
-            (_, None) => {}
-        }
+            (_, None) => None,
+        };
         if let Some(number) = telephony.phone_number_id {
             tx.assign_phone_number(actor.tenant_id, id, number).await?;
         }
@@ -304,27 +322,28 @@ impl<S: Store> Voxport<S> {
         if let Some(device) = telephony.device {
             tx.assign_device(actor.tenant_id, id, device.id, device.ports).await?;
         }
-        let user = tx.user(actor.tenant_id, id).await?.context("reading back a new user")?;
         let welcome = if req.send_welcome_email {
-            self.welcome((&user).into(), tenant.name.as_str(), password.by_link, now)?
+            let mut to = Recipient::from(&new_user);
+            to.extensions = rings.iter().map(|(_, number)| number.as_str()).collect();
+            self.welcome(to, tenant.name.as_str(), password.by_link, now)?
         } else {
             None
         };
-        let created = CreatedUser { user, generated_password: password.generated, welcome_email: welcome.is_some() };
+        let welcome_email = welcome.is_some();
         if let Some(welcome) = welcome {
             tx.queue_email(welcome).await?;
         }
         let audit = AuditEvent::by(actor, AuditAction::UserCreated, TargetType::User, Some(id), now).with(json!({
             "role_id": role.id,
-            "extensions": created.user.extensions.iter().map(|e| e.id).collect::<Vec<_>>(),
+            "extensions": rings.iter().map(|(extension, _)| extension).collect::<Vec<_>>(),
             "phone_number_id": telephony.phone_number_id,
             "station_id": telephony.station_id,
             "device_id": telephony.device.map(|d| d.id),
             "applications": wanted_apps.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-            "welcome_email": created.welcome_email,
+            "welcome_email": welcome_email,
         }));
         tx.record(&audit).await?;
-        Ok(created)
+        Ok(WrittenUser { id, login: new_user.login, generated_password: password.generated, welcome_email })
     }
 
     /// # Errors

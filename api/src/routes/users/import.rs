@@ -543,8 +543,8 @@ pub fn report(outcome: ImportOutcome, dry_run: bool, mode: ImportModeParam) -> I
                 .iter()
                 .map(|(row, c)| ImportedUserView {
                     row: *row,
-                    id: c.user.id,
-                    login: c.user.login.as_str().to_owned(),
+                    id: c.id,
+                    login: c.login.as_str().to_owned(),
                     generated_password: c.generated_password.as_ref().map(|p| p.expose().to_owned()),
                 })
                 .collect()
