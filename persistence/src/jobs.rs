@@ -312,13 +312,17 @@ impl JobStore for SeaStore {
                     Expr::col(import_jobs::Column::RowsFailed).add(stored(moved.failed)),
                 );
         }
-        update
+        // Cancelled since it was read (PostgreSQL does not lock it for the
+        // read): the report is dropped.
+        let reported = update
             .filter(import_jobs::Column::Id.eq(id))
+            .filter(import_jobs::Column::LeaseToken.eq(lease))
+            .filter(import_jobs::Column::State.eq(JobState::Running.as_str()))
             .exec(&txn)
             .await
             .map_err(|e| db_err(e, "reporting on an import job"))?;
         txn.commit().await.map_err(|e| db_err(e, "committing an import job report"))?;
-        Ok(true)
+        Ok(reported.rows_affected == 1)
     }
 
     async fn note_import_job(

@@ -141,7 +141,11 @@ async fn a_running_job_cancelled_stops_after_the_chunk_it_is_in() {
     let next = submit(&app, &c, "?mode=per_row", agents(1_001, &format!("{prefix}n"), None)).await;
     assert_eq!(ended(&app, &c, next.headers["location"].to_str().unwrap()).await["state"], "succeeded");
     let job = app.get(&location, &c.admin).await.expect(200);
-    assert_eq!(job, cancelled, "nothing moved it on after it was cancelled");
+    let counts = |job: &Value| {
+        ["state", "rows_done", "rows_created", "rows_failed", "emails_queued", "errors_total", "finished_at"]
+            .map(|field| job[field].clone())
+    };
+    assert_eq!(counts(&job), counts(&cancelled), "nothing moved it on after it was cancelled: {job}");
     assert_eq!(count(&app, &c, &format!("{prefix}n")).await, 1_001);
     assert_eq!(count(&app, &c, &prefix).await - 1_001, created, "the chunk it was in wrote nothing");
     let events = events_of(&app, &c, &job).await;

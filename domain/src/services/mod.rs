@@ -44,8 +44,8 @@ pub use security::{Enrollee, RESET_REQUESTS_WAITING, ResetTicket};
 pub use sign_in::{LoginAttempt, MAX_WRONG_CODES_PER_STEP, SignedIn};
 pub use tenants::{Bootstrapped, CreateTenant, CreatedTenant};
 pub use users::{
-    CreateOptions, CreateUser, CreatedUser, WrittenUser, DeviceRequest, ExtensionRequest, Held, HoldingsChange, Telephony,
-    UpdateUser,
+    CreateOptions, CreateUser, CreatedUser, DeviceRequest, ExtensionRequest, Held, HoldingsChange, Telephony,
+    UpdateUser, WrittenUser,
 };
 pub use webhooks::{Courier, CourierReport, CourierSettings, SentWebhook, WebhookRequest, WebhookSender};
 
