@@ -163,7 +163,7 @@ fn required_permissions(operation: &Operation) -> Option<Vec<String>> {
         oauth::token, oauth::revoke, oauth::introspect, oauth::metadata,
         system::livez, system::readyz, system::jwks,
     ),
-    components(schemas(problem::Problem, problem::FieldError, routes::users::UserSort)),
+    components(schemas(problem::Problem, problem::FieldError, routes::users::UserSort, routes::users::ImportModeParam)),
     modifiers(&BearerScheme, &SchemaTruths, &Preconditions, &IdempotencyKeysDocumented),
     tags(
         (name = "auth", description = "Sign in, refresh and sign out"),

@@ -45,3 +45,27 @@ fn every_operation_has_an_id_a_tag_and_described_problem_answers_for_errors() {
         }
     }
 }
+
+#[test]
+fn every_reference_resolves_to_a_component() {
+    fn refs<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                    found.push(target);
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let spec = serde_json::to_value(voxport_api::openapi()).unwrap();
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let pointer = target.strip_prefix('#').unwrap_or_else(|| panic!("{target} is not local"));
+        assert!(spec.pointer(pointer).is_some(), "{target} points at nothing (schemathesis skips what it guards)");
+    }
+}
