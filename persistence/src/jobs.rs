@@ -180,6 +180,9 @@ impl JobStore for SeaStore {
             .filter(import_jobs::Column::Id.eq(id))
             .filter(import_jobs::Column::TenantId.eq(tenant))
             .filter(import_jobs::Column::State.is_in([JobState::Queued.as_str(), JobState::Running.as_str()]))
+            // Once every row is written (an all-or-nothing job's one
+            // commit, a per-row job's last chunk) the job is only ending.
+            .filter(Expr::col(import_jobs::Column::RowsNext).lt(Expr::col(import_jobs::Column::RowsTotal)))
             .exec(&txn)
             .await
             .map_err(|e| db_err(e, "cancelling an import job"))?;
@@ -252,6 +255,8 @@ impl JobStore for SeaStore {
             .col_expr(import_jobs::Column::LeaseUntil, Expr::value(crate::stamp(lease_until)))
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
             .col_expr(import_jobs::Column::Attempts, Expr::col(import_jobs::Column::Attempts).add(1))
+            // This run checks again from where the last one committed.
+            .col_expr(import_jobs::Column::RowsChecked, Expr::col(import_jobs::Column::RowsNext))
             .filter(import_jobs::Column::Id.eq(found.id))
             .exec(&txn)
             .await
@@ -283,21 +288,33 @@ impl JobStore for SeaStore {
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let (txn, _writing) = self.begin_write().await?;
-        let Some(row) = import_jobs::Entity::find_by_id(id)
+        // Locked as it is read (on PostgreSQL; SQLite has one writer), so
+        // that no other report or cancel lands between the read and the
+        // write. A job cancelled after its chunk committed still takes that
+        // chunk's errors (its lease stays on it); only a running job's
+        // lease runs on, and only it goes on.
+        let Some((state, stored_errors)) = import_jobs::Entity::find_by_id(id)
+            .select_only()
+            .columns([import_jobs::Column::State, import_jobs::Column::Errors])
             .filter(import_jobs::Column::LeaseToken.eq(lease))
-            .filter(import_jobs::Column::State.eq(JobState::Running.as_str()))
+            .filter(import_jobs::Column::State.is_in([JobState::Running.as_str(), JobState::Cancelled.as_str()]))
+            .lock_exclusive()
+            .into_tuple::<(String, String)>()
             .one(&txn)
             .await
             .map_err(|e| db_err(e, "loading an import job"))?
         else {
             return Ok(false);
         };
-        let mut errors: Vec<Value> = serde_json::from_str(&row.errors).context("an import job's errors")?;
-        errors.extend(report.errors);
-        let mut update = import_jobs::Entity::update_many()
-            .col_expr(import_jobs::Column::Errors, Expr::value(Value::Array(errors).to_string()))
-            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(crate::stamp(now)));
-        if let Some(lease_until) = report.lease_until {
+        let running = state == JobState::Running.as_str();
+        let mut update =
+            import_jobs::Entity::update_many().col_expr(import_jobs::Column::UpdatedAt, Expr::value(crate::stamp(now)));
+        if !report.errors.is_empty() {
+            let mut errors: Vec<Value> = serde_json::from_str(&stored_errors).context("an import job's errors")?;
+            errors.extend(report.errors);
+            update = update.col_expr(import_jobs::Column::Errors, Expr::value(Value::Array(errors).to_string()));
+        }
+        if let Some(lease_until) = report.lease_until.filter(|_| running) {
             update = update.col_expr(import_jobs::Column::LeaseUntil, Expr::value(crate::stamp(lease_until)));
         }
         if let Some(moved) = report.moved {
@@ -312,17 +329,13 @@ impl JobStore for SeaStore {
                     Expr::col(import_jobs::Column::RowsFailed).add(stored(moved.failed)),
                 );
         }
-        // Cancelled since it was read (PostgreSQL does not lock it for the
-        // read): the report is dropped.
-        let reported = update
+        update
             .filter(import_jobs::Column::Id.eq(id))
-            .filter(import_jobs::Column::LeaseToken.eq(lease))
-            .filter(import_jobs::Column::State.eq(JobState::Running.as_str()))
             .exec(&txn)
             .await
             .map_err(|e| db_err(e, "reporting on an import job"))?;
         txn.commit().await.map_err(|e| db_err(e, "committing an import job report"))?;
-        Ok(reported.rows_affected == 1)
+        Ok(running)
     }
 
     async fn note_import_job(

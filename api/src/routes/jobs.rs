@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
-use voxport_domain::{Voxport, permission::Permission, ports::Store};
+use voxport_domain::{Voxport, job::JobState, permission::Permission, ports::Store};
 
 use crate::{
     extract::{Auth, Query},
@@ -56,9 +56,11 @@ pub async fn get_job<S: Store>(
 /// Cancel a job
 ///
 /// A job that has not finished stops: a queued one never starts; a
-/// running `per_row` import keeps the chunks it committed, an
-/// `all_or_nothing` one writes nothing. A finished job is 409
-/// `job_finished`. Needs `users:write`.
+/// running one stops at its next commit. A `per_row` import keeps the
+/// chunks it committed (the chunk being written may still commit first:
+/// the job's counts say what was written), an `all_or_nothing` one writes
+/// nothing. A finished job, or one whose rows are all written and which is
+/// only ending, is 409 `job_finished`. Needs `users:write`.
 #[utoipa::path(
     delete, path = "/v1/jobs/{id}", tag = "users", operation_id = "cancel_job",
     params(("id" = Uuid, Path, description = "The job's id")),
@@ -79,8 +81,14 @@ pub async fn cancel_job<S: Store>(
     let actor = auth.require(Permission::UsersWrite)?;
     let job =
         app.cancel_import_job(actor, id.into_inner(), Utc::now()).await?.ok_or_else(|| ApiError::not_found("job"))?;
-    if job.state != voxport_domain::job::JobState::Cancelled {
-        return Err(ApiError::conflict("job_finished", format!("The job already ended ({}).", job.state.as_str())));
+    match job.state {
+        JobState::Cancelled => {}
+        JobState::Queued | JobState::Running => {
+            return Err(ApiError::conflict("job_finished", "The job has written its rows and is ending."));
+        }
+        ended => {
+            return Err(ApiError::conflict("job_finished", format!("The job already ended ({}).", ended.as_str())));
+        }
     }
     Ok(HttpResponse::Ok().json(ImportJobView::new(&job, super::page_request(None, None)?)))
 }

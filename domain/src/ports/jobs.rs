@@ -69,8 +69,10 @@ pub trait JobStore {
         lease: Uuid,
     ) -> impl Future<Output = anyhow::Result<Option<ClaimedImportJob>>> + Send;
 
-    /// Adds a chunk's report to a job still running under `lease`; false
-    /// when it is not (cancelled, or its lease taken over).
+    /// Adds a chunk's report to a job run under `lease`: one still running,
+    /// or cancelled after the chunk committed (it takes the chunk's errors,
+    /// not the lease's renewal). False unless the job still runs (cancelled,
+    /// or its lease taken over): the worker stops.
     ///
     /// # Errors
     /// When storage fails.
@@ -83,9 +85,11 @@ pub trait JobStore {
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// Notes that a job still running under `lease` has checked
-    /// `rows_checked` rows; false when the note was not written. It never
-    /// waits for another writer: on SQLite, while a transaction holds the
-    /// write lock (an `all_or_nothing` job writing its rows), it is skipped.
+    /// `rows_checked` rows; false when the note was not written. On SQLite
+    /// it is skipped rather than queued behind this process's other
+    /// writers (an `all_or_nothing` job writing its rows holds the write
+    /// lock throughout); it still waits for a row lock on PostgreSQL, or
+    /// another process's write lock on SQLite.
     ///
     /// # Errors
     /// When storage fails.

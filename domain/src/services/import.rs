@@ -155,9 +155,10 @@ pub struct JobRequest<'a> {
     pub dry_run: bool,
 }
 
-/// How far an import is, of `rows`. It goes through the file twice: it
+/// How far an import is, of `rows`. It goes through its rows twice: it
 /// checks every row (and hashes its password) first, with nothing locked,
-/// then writes the rows that passed, in one transaction.
+/// then writes the rows that passed, in one transaction (a `per_row` job
+/// does this a chunk at a time).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportProgress {
     pub rows: u32,
@@ -458,9 +459,10 @@ impl<S: Store> Voxport<S> {
         self.store.import_job(actor.tenant_id, id).await
     }
 
-    /// Cancels a job that has not finished. A job that wrote rows (a
-    /// `per_row` one, a chunk at a time) records the import's one
-    /// `users.imported` event, as cancelled, by whoever cancelled it.
+    /// Cancels a job that has not finished. Unless it is a dry run, it
+    /// records the import's one `users.imported` event, as cancelled, by
+    /// whoever cancelled it, with what it wrote (a `per_row` job's
+    /// committed chunks).
     ///
     /// # Errors
     /// When storage fails.
