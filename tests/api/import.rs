@@ -36,6 +36,21 @@ async fn pool(app: &TestApp, c: &Customer, code: &str, quantity: u32) -> Value {
     .expect(201)
 }
 
+/// The CSV export of the customer's users matching `q`.
+async fn export(app: &TestApp, c: &Customer, q: &str) -> String {
+    let exported = app
+        .client
+        .get(app.url(&format!("/v1/users?q={q}")))
+        .bearer_auth(&c.admin)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(exported.status(), 200);
+    assert!(exported.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    exported.text().await.unwrap()
+}
+
 const HEADER: &str = "login,email,first_name,last_name,role,extension,station,applications\n";
 
 fn agents(n: usize, prefix: &str, station: &str) -> String {
@@ -277,17 +292,7 @@ async fn an_export_re_imports_into_another_tenant_with_the_same_roles_and_codes(
     pool(&app, &to, &code, 5).await;
     let prefix = format!("mover{}-", unique());
     csv(&app, &from, "", agents(3, &prefix, &code)).await.expect(201);
-    let exported = app
-        .client
-        .get(app.url(&format!("/v1/users?q={prefix}")))
-        .bearer_auth(&from.admin)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(exported.status(), 200);
-    assert!(exported.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-    let file = exported.text().await.unwrap();
+    let file = export(&app, &from, &prefix).await;
     let lines: Vec<&str> = file.lines().collect();
     assert_eq!(lines.len(), 4, "{file}");
     assert!(lines[0].starts_with("login,email,first_name,last_name,role,password,extension"));
@@ -315,17 +320,7 @@ async fn an_export_writes_every_user_once_in_login_order_across_its_pages() {
     let prefix = format!("paged{}-", unique());
     // Two full pages of 200: the export ends on an empty third.
     csv(&app, &c, "", agents(400, &prefix, &code)).await.expect(201);
-    let file = app
-        .client
-        .get(app.url(&format!("/v1/users?q={prefix}")))
-        .bearer_auth(&c.admin)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let file = export(&app, &c, &prefix).await;
     let logins: Vec<&str> = file.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     // In the order the list sorts logins by (the database's collation).
     let mut listed = Vec::new();

@@ -76,9 +76,7 @@ async fn a_large_file_runs_as_a_job_that_reports_its_progress_and_errors() {
     assert_eq!(count(&app, &c, &prefix).await, 1_049);
     let page = app.get(&format!("{location}?errors_page=2&errors_per_page=1"), &c.admin).await.expect(200);
     assert_eq!(page["errors"].as_array().unwrap().len(), 0);
-    let audit = app.get("/v1/audit-events?action=users.imported&per_page=200", &c.admin).await.expect(200);
-    let events: Vec<&Value> =
-        audit["items"].as_array().unwrap().iter().filter(|e| e["details"]["job_id"] == job["id"]).collect();
+    let events = events_of(&app, &c, &job).await;
     assert_eq!(events.len(), 1, "one event for the import, naming its job, however many chunks: {events:?}");
     let details = &events[0]["details"];
     assert_eq!((&details["rows"], &details["created"], &details["failed"]), (&json!(1_050), &json!(1_049), &json!(1)));
@@ -210,10 +208,8 @@ async fn an_all_or_nothing_job_with_a_bad_row_writes_nothing() {
     assert_eq!(job["errors"][0]["code"], "role_not_found");
     assert_eq!(count(&app, &c, &prefix).await, 0);
     // The refused import is on record too.
-    let audit = app.get("/v1/audit-events?action=users.imported", &c.admin).await.expect(200);
-    let events: Vec<&Value> =
-        audit["items"].as_array().unwrap().iter().filter(|e| e["details"]["job_id"] == job["id"]).collect();
-    assert_eq!(events.len(), 1, "{audit}");
+    let events = events_of(&app, &c, &job).await;
+    assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!((&events[0]["details"]["state"], &events[0]["details"]["created"]), (&json!("failed"), &json!(0)));
 }
 
