@@ -104,7 +104,15 @@ pub async fn spawn_with_settings(settings: Settings, dir: Option<tempfile::TempD
     let outbox = app.outbox();
     let voxport = app.voxport();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // Idle connections are let go before the server's keep-alive (actix-web:
+    // 5 s) closes them: reusing one the moment the server closes it fails
+    // the request (`IncompleteMessage`), as it did once in CI for a replica
+    // the test had left idle.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
     let mut test =
         TestApp { address, metrics_address, client, operator: String::new(), outbox, voxport, settings, _dir: dir };
     test.operator = test.token(OPERATOR, OPERATOR_PASSWORD).await;
