@@ -30,8 +30,8 @@ pub struct ImportJobView {
     pub rows_done: u32,
     /// Rows checked so far against the rules (their passwords hashed),
     /// ahead of being written; at least `rows_done`. It moves while an
-    /// `all_or_nothing` job checks its rows; on SQLite it waits while
-    /// another transaction writes.
+    /// `all_or_nothing` job checks its rows; on SQLite it stands still
+    /// while another transaction writes.
     pub rows_checked: u32,
     pub rows_created: u32,
     pub rows_failed: u32,
