@@ -25,6 +25,8 @@ mod m20261203_000017_idempotency_commits;
 mod m20261203_000018_import_job_attempts;
 mod m20261203_000019_scim;
 mod m20261204_000020_import_job_checked;
+mod m20261204_000021_user_counts;
+mod m20261204_000022_sqlite_user_search;
 
 pub struct Migrator;
 
@@ -51,6 +53,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_import_job_attempts::Migration),
             Box::new(m20261203_000019_scim::Migration),
             Box::new(m20261204_000020_import_job_checked::Migration),
+            Box::new(m20261204_000021_user_counts::Migration),
+            Box::new(m20261204_000022_sqlite_user_search::Migration),
         ]
     }
 }

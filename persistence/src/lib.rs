@@ -33,6 +33,7 @@ mod stations;
 mod tenants;
 mod throttle;
 mod two_factor;
+mod user_counts;
 mod users;
 mod versions;
 mod webhooks;

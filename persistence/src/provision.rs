@@ -28,7 +28,7 @@ use crate::{
     lock_tenant, lock_user, outbox,
     phone_numbers::{free_number_of, give_phone_number},
     stations::{self, Licences},
-    unique_violation,
+    unique_violation, user_counts,
     users::{find_user, new_user_model, update_user_in},
     webhooks::Subscribers,
 };
@@ -40,9 +40,11 @@ pub struct SeaTx {
     now: DateTime<Utc>,
     /// The station licences taken, written at the commit.
     licences: Licences,
-    /// The licences as they were when the current part began, to go back
-    /// to when it is undone.
-    before_part: Option<Licences>,
+    /// The users added to each tenant, written at the commit.
+    users_added: user_counts::Added,
+    /// The licences and users added as they were when the current part
+    /// began, to go back to when it is undone.
+    before_part: Option<(Licences, user_counts::Added)>,
     /// The tenant's webhooks, read by the first event recorded.
     subscribers: Subscribers,
     /// Whether they were read in the current part: undone, it lets go of
@@ -60,6 +62,7 @@ impl SeaTx {
             _writing: writing,
             now: crate::stamp(now),
             licences: Licences::default(),
+            users_added: user_counts::Added::default(),
             before_part: None,
             subscribers: Subscribers::default(),
             subscribers_read_in_part: false,
@@ -75,6 +78,7 @@ impl ProvisionTx for SeaTx {
         match sea_orm::ActiveModelTrait::insert(row, &self.txn).await {
             Ok(_) => {
                 self.created.insert(user.id);
+                self.users_added.note(user.tenant_id, 1);
                 Ok(())
             }
             Err(e) if unique_violation(&e, "login_key") => Err(CreateUserError::LoginTaken),
@@ -186,20 +190,21 @@ impl ProvisionTx for SeaTx {
 
     async fn begin_part(&mut self) -> anyhow::Result<()> {
         self.txn.execute_unprepared("SAVEPOINT voxport_part").await.map_err(|e| db_err(e, "beginning a part"))?;
-        self.before_part = Some(self.licences.clone());
+        self.before_part = Some((self.licences.clone(), self.users_added.clone()));
         self.subscribers_read_in_part = false;
         Ok(())
     }
 
     async fn end_part(&mut self, keep: bool) -> anyhow::Result<()> {
         // Rolling back to a savepoint keeps it; it is released either way.
-        if let Some(before) = self.before_part.take()
+        if let Some((licences, users_added)) = self.before_part.take()
             && !keep
         {
             // Pools first locked in the part are let go with it, and
             // locked again when a later part takes from them; so are the
             // webhooks.
-            self.licences = before;
+            self.licences = licences;
+            self.users_added = users_added;
             if self.subscribers_read_in_part {
                 self.subscribers.forget();
             }
@@ -225,6 +230,8 @@ impl ProvisionTx for SeaTx {
 
     async fn commit(self) -> anyhow::Result<()> {
         self.licences.write(&self.txn).await?;
+        // Last: see `user_counts`.
+        self.users_added.write(&self.txn).await.map_err(|e| db_err(e, "counting a tenant's users"))?;
         self.txn.commit().await.map_err(|e| db_err(e, "committing a provisioning"))
     }
 

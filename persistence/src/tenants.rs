@@ -26,7 +26,7 @@ use crate::{
     audit::record,
     convert, db_err,
     entities::{roles, tenants, users},
-    is_unique_violation, like_pattern, lock_tenant, outbox, unique_violation,
+    is_unique_violation, like_pattern, lock_tenant, outbox, unique_violation, user_counts,
     users::{find_user, new_user_model},
 };
 
@@ -78,7 +78,7 @@ async fn insert_seed(
         .await?;
     }
     new_user_model(admin, now).insert(txn).await?;
-    Ok(())
+    user_counts::start(txn, tenant.id, 1).await
 }
 
 async fn find_tenant(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Tenant>> {

@@ -11,6 +11,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult as _,
     IdenStatic as _, IntoActiveModel as _, Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
+    Statement,
     sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, Func, IntoColumnRef as _, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -44,7 +45,7 @@ use crate::{
     phone_numbers::free_number_of,
     sessions::revoke_sessions,
     stations::{release, station_of},
-    unique_violation,
+    unique_violation, user_counts,
 };
 
 /// Users of `tenant` whose status at `now` is `status`, as SQL. Mirrors
@@ -339,6 +340,46 @@ pub(crate) async fn release_everything(
     Ok(())
 }
 
+/// Candidates for `q` on SQLite, from its trigram index (migration
+/// `m20261204_000022_sqlite_user_search`), as a condition on users; none
+/// when the index cannot narrow the search, which then reads every user
+/// of the tenant: a `q` shorter than a trigram, or one so common that
+/// [`SEARCH_CANDIDATES`] users of the installation have it (sorting them
+/// all would cost more than walking the order's index).
+async fn sqlite_search(db: &impl ConnectionTrait, q: &str) -> anyhow::Result<Option<Condition>> {
+    let q = q.to_lowercase();
+    if q.chars().count() < 3 {
+        return Ok(None);
+    }
+    // One phrase: the trigram tokenizer matches it as a substring.
+    let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+    let probe = Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        "SELECT COUNT(*) FROM (SELECT 1 FROM users_search WHERE users_search MATCH ? LIMIT ?)",
+        [phrase.clone().into(), SEARCH_CANDIDATES.into()],
+    );
+    let found: i64 = db
+        .query_one_raw(probe)
+        .await
+        .map_err(|e| db_err(e, "searching users"))?
+        .map(|row| row.try_get_by_index(0))
+        .transpose()
+        .map_err(|e| db_err(e, "a count of users"))?
+        .unwrap_or(0);
+    if found >= SEARCH_CANDIDATES {
+        return Ok(None);
+    }
+    Ok(Some(Condition::all().add(Expr::cust_with_values(
+        "\"users\".rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)",
+        [phrase],
+    ))))
+}
+
+/// See [`sqlite_search`]. Over 100,000 users, finding and sorting 100
+/// candidates took 0.3 ms; all 100,000 took 77 ms, against 22 ms for
+/// walking the order's index and testing each user.
+const SEARCH_CANDIDATES: i64 = 2_000;
+
 /// What `q` finds a user by: their login, email and names, lower case
 /// (all of Unicode), in one column an index can cover.
 fn search_key(login: &str, email: Option<&str>, first_name: &str, last_name: &str) -> String {
@@ -452,9 +493,24 @@ impl UserStore for SeaStore {
         page: PageRequest,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Page<User>> {
-        let mut filter_by = Condition::all().add(users::Column::TenantId.eq(tenant));
-        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let backend = self.db.get_database_backend();
+        let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let indexed = match q {
+            Some(q) if backend == DbBackend::Sqlite => sqlite_search(&self.db, q).await?,
+            _ => None,
+        };
+        let mut filter_by = match &indexed {
+            // The candidates first, by rowid, then sorted: the tenant's
+            // index of the order (which `+` keeps SQLite from using) would
+            // walk every user to find them.
+            Some(_) => Condition::all().add(Expr::cust_with_values("+\"users\".\"tenant_id\" = ?", [tenant])),
+            None => Condition::all().add(users::Column::TenantId.eq(tenant)),
+        };
+        if let Some(q) = q {
             filter_by = filter_by.add(users::Column::Search.like(like_pattern(q)));
+        }
+        if let Some(candidates) = indexed {
+            filter_by = filter_by.add(candidates);
         }
         if let Some(role) = filter.role_id {
             filter_by = filter_by.add(users::Column::RoleId.eq(role));
@@ -476,11 +532,23 @@ impl UserStore for SeaStore {
                 ExactMatch::Nothing => Expr::val(1).eq(0),
             });
         }
-        let total = users::Entity::find()
-            .filter(filter_by.clone())
-            .count(&self.db)
-            .await
-            .map_err(|e| db_err(e, "counting users"))?;
+        let whole_tenant = q.is_none()
+            && filter.role_id.is_none()
+            && filter.status.is_none()
+            && filter.after_login.is_none()
+            && filter.exact.is_empty();
+        let counted = match whole_tenant {
+            true => user_counts::of(&self.db, tenant).await.map_err(|e| db_err(e, "reading a tenant's users"))?,
+            false => None,
+        };
+        let total = match counted {
+            Some(total) => total,
+            None => users::Entity::find()
+                .filter(filter_by.clone())
+                .count(&self.db)
+                .await
+                .map_err(|e| db_err(e, "counting users"))?,
+        };
         let column = match sort.key {
             UserSortKey::Login => users::Column::LoginKey,
             UserSortKey::Email => users::Column::Email,
@@ -510,7 +578,6 @@ impl UserStore for SeaStore {
         ids.column((users::Entity, users::Column::Id)).from(users::Entity).cond_where(filter_by);
         ordered(&mut ids);
         ids.offset(page.offset()).limit(page.per_page());
-        let backend = self.db.get_database_backend();
         let ids: Vec<Uuid> = self
             .db
             .query_all_raw(backend.build(&ids))
@@ -575,6 +642,9 @@ impl UserStore for SeaStore {
             return Err(DeleteUserError::LastAdministrator);
         }
         record(&txn, audit, None).await?;
+        let mut removed = user_counts::Added::default();
+        removed.note(tenant, -1);
+        removed.write(&txn).await.map_err(|e| db_err(e, "counting a tenant's users"))?;
         txn.commit().await.map_err(|e| db_err(e, "committing a user deletion"))?;
         Ok(())
     }

@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, spawn_app, unique};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, unique};
 
 fn id(v: &Value) -> &str {
     v["id"].as_str().unwrap()
@@ -586,4 +586,115 @@ async fn a_password_set_with_new_names_is_checked_against_them_and_nothing_is_ha
     let ok = json!({"last_name": "Fitzgerald", "password": "quiet-harbour-lights-2"});
     assert_eq!(app.patch(&path, &c.admin, ok).await.expect(200)["last_name"], "Fitzgerald");
     app.token(user["login"].as_str().unwrap(), "quiet-harbour-lights-2").await;
+}
+
+/// The `total` of a list, and every item its pages hold.
+async fn listed(app: &TestApp, token: &str, query: &str) -> (u64, usize) {
+    let mut seen = 0;
+    for page in 1.. {
+        let list = app.get(&format!("/v1/users?per_page=200&page={page}{query}"), token).await.expect(200);
+        let items = list["items"].as_array().unwrap().len();
+        seen += items;
+        if items < 200 {
+            return (list["total"].as_u64().unwrap(), seen);
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test]
+async fn a_tenants_total_follows_every_way_users_come_and_go() {
+    // The whole tenant's total is kept as users come and go, not counted
+    // (migration 000021): each way that adds or removes users, or fails
+    // to, must leave it equal to the users listed.
+    let app = spawn_app().await;
+    let (c, other) = (app.customer().await, app.customer().await);
+    let check = async |want: usize, why: &str| {
+        let (total, seen) = listed(&app, &c.admin, "").await;
+        assert_eq!((total, seen), (want as u64, want), "{why}");
+        // A filter that matches everyone is counted, and agrees.
+        let (counted, _) = listed(&app, &c.admin, "&q=@").await;
+        assert_eq!(counted, total, "{why}: counted");
+    };
+    check(1, "a new tenant has its administrator").await;
+
+    let n = unique();
+    let creations = (0..12).map(|i| {
+        let body = json!({"email": format!("many{i}.{n}@example.com"), "first_name": "Many", "last_name": "Users"});
+        app.post("/v1/users", &c.admin, body)
+    });
+    for created in futures::future::join_all(creations).await {
+        created.expect(201);
+    }
+    check(13, "12 creations at once").await;
+
+    let taken = json!({"email": format!("many0.{n}@example.com"), "first_name": "Same", "last_name": "Login"});
+    app.post("/v1/users", &c.admin, taken).await.problem(409, "login_taken");
+    app.user(&other.admin, json!({"password": null})).await;
+    check(13, "a refused creation, and one in another tenant").await;
+
+    // One licence left: a row that takes a second fails after its user
+    // was written, so its part is undone.
+    let pool = json!({"tenant_id": c.id, "name": "One", "code": format!("one{n}"), "applications": ["desktop_app"],
+                      "quantity": 1});
+    app.post("/v1/stations", &app.operator, pool).await.expect(201);
+    let file = |rows: &[&str]| {
+        let mut file = String::from("login,email,first_name,last_name,extension,station,applications\n");
+        for (i, row) in rows.iter().enumerate() {
+            file.push_str(&format!("{row},{row}@example.com,Imported,User,7{i}{},one{n},desktop_app\n", rows.len()));
+        }
+        file
+    };
+    let (a, b) = (format!("imp-a{n}"), format!("imp-b{n}"));
+    let import = |query: &'static str, body: String| {
+        app.client
+            .post(app.url(&format!("/v1/users/import{query}")))
+            .bearer_auth(&c.admin)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let res = import("?mode=per_row", file(&[&a, &b])).await.unwrap();
+    let report: Value = res.json().await.unwrap();
+    let got = (report["created"].as_u64(), report["errors"][0]["code"].as_str());
+    assert_eq!(got, (Some(1), Some("station_unavailable")), "{report}");
+    check(14, "a per-row import whose second row was undone").await;
+    let res = import("", file(&[&format!("imp-c{n}")])).await.unwrap();
+    assert_eq!(res.status(), 422, "{}", res.text().await.unwrap());
+    check(14, "an all-or-nothing import that failed").await;
+
+    let someone = app.get(&format!("/v1/users?q={a}"), &c.admin).await.expect(200)["items"][0]["id"].clone();
+    app.delete(&format!("/v1/users/{}", someone.as_str().unwrap()), &c.admin).await.expect(204);
+    app.delete(&format!("/v1/users/{}", c.admin_id), &c.admin).await.problem(409, "cannot_delete_self");
+    check(13, "a deletion, and a refused one").await;
+}
+
+#[tokio::test]
+async fn q_finds_any_part_of_a_user_whatever_its_length_or_quotes() {
+    // On SQLite a `q` of three characters or more is looked up in a
+    // trigram index (migration 000022), a shorter one by reading every
+    // user: both find the same, and quotes are only characters.
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let n = unique();
+    let zoe = app
+        .user(&c.admin, json!({"first_name": "Zoë", "last_name": format!("d'Arcy \"Q\" {n}"), "password": null}))
+        .await;
+    let found = async |q: &str| {
+        let path = format!("/v1/users?q={}", urlencoding(q));
+        let list = app.get(&path, &c.admin).await.expect(200);
+        list["items"].as_array().unwrap().iter().any(|u| u["id"] == zoe["id"])
+    };
+    for q in [n.as_str(), &n[n.len() - 2..], "zoë", "Ë", "d'a", "'arcy", "\"q\"", "\"Q\" ", &format!("cy \"q\" {n}")]
+    {
+        assert!(found(q).await, "q={q:?} finds the user");
+    }
+    for q in ["\"\"", "arcy\"", &format!("{n}0"), "zoe"] {
+        assert!(!found(q).await, "q={q:?} finds nobody");
+    }
+}
+
+/// `q` as a query string value.
+fn urlencoding(q: &str) -> String {
+    q.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod station_assignments;
 pub mod stations;
+pub mod tenant_user_counts;
 pub mod tenants;
 pub mod user_networks;
 pub mod user_totp;
