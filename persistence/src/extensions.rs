@@ -4,8 +4,6 @@
 //! the user`), so of two admins giving one extension to two users at once
 //! exactly one wins.
 
-use std::collections::HashMap;
-
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -21,8 +19,7 @@ use voxport_domain::{
     device::Holder,
     errors::{CreateExtensionError, DeleteExtensionError, TelephonyError, UpdateExtensionError},
     extension::{
-        Extension, ExtensionChanges, ExtensionFilter, ExtensionNumber, ExtensionRef, ExtensionType, NewExtension,
-        StoredSipSecret,
+        Extension, ExtensionChanges, ExtensionFilter, ExtensionNumber, ExtensionType, NewExtension, StoredSipSecret,
     },
     paging::{Page, PageRequest},
     ports::{DigestSource, ExtensionStore, SecretsOf},
@@ -77,36 +74,6 @@ async fn find_extension(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> an
     Ok(with_holders(db, row.into_iter().collect()).await?.pop())
 }
 
-/// The extensions that ring `users`, by number, in one query (no N+1 on lists).
-pub(crate) async fn extensions_of(
-    db: &impl ConnectionTrait,
-    users: &[Uuid],
-) -> anyhow::Result<HashMap<Uuid, Vec<ExtensionRef>>> {
-    if users.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = extensions::Entity::find()
-        .filter(extensions::Column::UserId.is_in(users.iter().copied()))
-        .order_by(extensions::Column::Number, Order::Asc)
-        .all(db)
-        .await
-        .map_err(|e| db_err(e, "loading users' extensions"))?;
-    let mut held: HashMap<Uuid, Vec<ExtensionRef>> = HashMap::new();
-    for m in rows {
-        let Some(user) = m.user_id else { continue };
-        held.entry(user).or_default().push(ExtensionRef {
-            id: m.id,
-            number: m.number.clone(),
-            kind: kind(&m)?,
-            force_login: m.force_login,
-        });
-    }
-    Ok(held)
-}
-
-/// Inserts an extension, ringing `holder` from the start when given (a
-/// user being created holds nothing else yet). Part of the caller's
-/// transaction.
 /// Sets a secret with its domain and digest hashes.
 fn with_secret(update: UpdateMany<extensions::Entity>, secret: &StoredSipSecret) -> UpdateMany<extensions::Entity> {
     update
@@ -116,6 +83,9 @@ fn with_secret(update: UpdateMany<extensions::Entity>, secret: &StoredSipSecret)
         .col_expr(extensions::Column::Ha1b, Expr::value(secret.ha1b.clone()))
 }
 
+/// Inserts an extension, ringing `holder` from the start when given (a
+/// user being created holds nothing else yet). Part of the caller's
+/// transaction.
 pub(crate) async fn insert_extension(
     db: &impl ConnectionTrait,
     tenant: Uuid,

@@ -37,7 +37,7 @@ use crate::{
     convert::{self, Holdings},
     db_err,
     entities::{device_assignments, devices, phone_numbers, roles, station_assignments, stations, user_totp, users},
-    extensions::{extensions_of, free_extensions},
+    extensions::free_extensions,
     like_pattern,
     links::{self, retire_links},
     lock_tenant, lock_user,
@@ -169,14 +169,18 @@ fn users_joined(filter: Condition) -> SelectStatement {
 /// allowlist).
 #[derive(Clone, Copy)]
 enum Many {
-    /// In two more queries whatever the number of users (no N+1 on lists).
-    Batched,
-    /// In the users' own query, as JSON: one user costs one query. For a
-    /// single user only; on a list it would run per row the query sorts.
+    /// In the users' own query, as JSON, with the user's version noted
+    /// for the request (`request::read`, for its ETag): one user costs one
+    /// query.
     Inline,
+    /// The same without versions, for a page whose ids were picked first
+    /// (`list_users`): the subqueries run once per user of the page, not
+    /// per row a sort reads. Two queries fewer than reading extensions and
+    /// allowlists for the page's ids apart.
+    Page,
 }
 
-/// The columns [`Many::Inline`] adds: each extension as
+/// The columns [`Many::Inline`] adds ([`Many::Page`] all but the last): each extension as
 /// `[id, number, type, force_login]` by number, and the allowlist's
 /// networks in the order they were added, as JSON arrays; and the user's
 /// version (`x_version`), read in the same statement as the rest.
@@ -244,40 +248,25 @@ fn inline_networks(raw: &str) -> anyhow::Result<Vec<Cidr>> {
 /// allowlists as `many` says.
 async fn load_users(db: &impl ConnectionTrait, query: &SelectStatement, many: Many) -> anyhow::Result<Vec<User>> {
     let backend = db.get_database_backend();
-    let rows = match many {
-        Many::Batched => db.query_all_raw(backend.build(query)).await,
-        Many::Inline => {
-            let mut query = query.clone();
-            for (sql, alias) in inline_many(backend) {
-                query.expr_as(Expr::cust(sql), Alias::new(alias));
-            }
-            db.query_all_raw(backend.build(&query)).await
+    let versions = matches!(many, Many::Inline);
+    let mut query = query.clone();
+    let columns = inline_many(backend);
+    for (sql, alias) in columns.into_iter().take(if versions { 3 } else { 2 }) {
+        query.expr_as(Expr::cust(sql), Alias::new(alias));
+    }
+    let rows = db.query_all_raw(backend.build(&query)).await.map_err(|e| db_err(e, "loading users"))?;
+    let (mut extensions, mut networks) = (HashMap::new(), HashMap::new());
+    for row in &rows {
+        let get = |e: sea_orm::DbErr| db_err(e, "reading a user row");
+        let id: Uuid = row.try_get("", "u_id").map_err(get)?;
+        let held: String = row.try_get("", "x_extensions").map_err(get)?;
+        extensions.insert(id, inline_extensions(&held)?);
+        let held: String = row.try_get("", "x_networks").map_err(get)?;
+        networks.insert(id, inline_networks(&held)?);
+        if versions {
+            request::read(TargetType::User, id, row.try_get("", "x_version").map_err(get)?);
         }
     }
-    .map_err(|e| db_err(e, "loading users"))?;
-    let (mut extensions, mut networks) = match many {
-        Many::Batched => {
-            let ids: Vec<Uuid> = rows
-                .iter()
-                .map(|r| r.try_get::<Uuid>("", "u_id"))
-                .collect::<Result<_, _>>()
-                .map_err(|e| db_err(e, "a user id"))?;
-            (extensions_of(db, &ids).await?, networks_of(db, &ids).await?)
-        }
-        Many::Inline => {
-            let (mut extensions, mut networks) = (HashMap::new(), HashMap::new());
-            for row in &rows {
-                let get = |e: sea_orm::DbErr| db_err(e, "reading a user row");
-                let id: Uuid = row.try_get("", "u_id").map_err(get)?;
-                let held: String = row.try_get("", "x_extensions").map_err(get)?;
-                extensions.insert(id, inline_extensions(&held)?);
-                let held: String = row.try_get("", "x_networks").map_err(get)?;
-                networks.insert(id, inline_networks(&held)?);
-                request::read(TargetType::User, id, row.try_get("", "x_version").map_err(get)?);
-            }
-            (extensions, networks)
-        }
-    };
     rows.iter()
         .map(|row| {
             let get = |e: sea_orm::DbErr| db_err(e, "reading a user row");
@@ -592,7 +581,7 @@ impl UserStore for SeaStore {
         } else {
             let mut query = users_joined(Condition::all().add(users::Column::Id.is_in(ids)));
             ordered(&mut query);
-            load_users(&self.db, &query, Many::Batched).await?
+            load_users(&self.db, &query, Many::Page).await?
         };
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
     }
