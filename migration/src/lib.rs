@@ -27,6 +27,7 @@ mod m20261203_000019_scim;
 mod m20261204_000020_import_job_checked;
 mod m20261204_000021_user_counts;
 mod m20261204_000022_sqlite_user_search;
+mod m20261204_000023_user_search_pending_list;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_import_job_checked::Migration),
             Box::new(m20261204_000021_user_counts::Migration),
             Box::new(m20261204_000022_sqlite_user_search::Migration),
+            Box::new(m20261204_000023_user_search_pending_list::Migration),
         ]
     }
 }
