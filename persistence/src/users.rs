@@ -530,13 +530,16 @@ impl UserStore for SeaStore {
             true => user_counts::of(&self.db, tenant).await.map_err(|e| db_err(e, "reading a tenant's users"))?,
             false => None,
         };
+        let count = async |filter_by: Condition| {
+            users::Entity::find().filter(filter_by).count(&self.db).await.map_err(|e| db_err(e, "counting users"))
+        };
+        // A page with `q` reads every match to sort them anyway: it counts
+        // them in the same query (`COUNT(*) OVER ()`), not by reading them
+        // all again.
         let total = match counted {
-            Some(total) => total,
-            None => users::Entity::find()
-                .filter(filter_by.clone())
-                .count(&self.db)
-                .await
-                .map_err(|e| db_err(e, "counting users"))?,
+            Some(total) => Some(total),
+            None if q.is_some() => None,
+            None => Some(count(filter_by.clone()).await?),
         };
         let column = match sort.key {
             UserSortKey::Login => users::Column::LoginKey,
@@ -564,18 +567,28 @@ impl UserStore for SeaStore {
         // semi-join over every user of every tenant, joined (20 ms at
         // 15,000 users), and 50 ids as index lookups.
         let mut ids = Query::select();
-        ids.column((users::Entity, users::Column::Id)).from(users::Entity).cond_where(filter_by);
+        ids.column((users::Entity, users::Column::Id)).from(users::Entity).cond_where(filter_by.clone());
+        if total.is_none() {
+            ids.expr(Expr::cust("COUNT(*) OVER ()"));
+        }
         ordered(&mut ids);
         ids.offset(page.offset()).limit(page.per_page());
-        let ids: Vec<Uuid> = self
-            .db
-            .query_all_raw(backend.build(&ids))
-            .await
-            .map_err(|e| db_err(e, "listing users"))?
+        let rows = self.db.query_all_raw(backend.build(&ids)).await.map_err(|e| db_err(e, "listing users"))?;
+        let ids: Vec<Uuid> = rows
             .iter()
             .map(|r| r.try_get_by_index::<Uuid>(0))
             .collect::<Result<_, _>>()
             .map_err(|e| db_err(e, "a user id"))?;
+        let total = match (total, rows.first()) {
+            (Some(total), _) => total,
+            (None, Some(row)) => {
+                let counted: i64 = row.try_get_by_index(1).map_err(|e| db_err(e, "a count of users"))?;
+                u64::try_from(counted).unwrap_or(0)
+            }
+            // Past the last page: nothing to count with.
+            (None, None) if page.offset() == 0 => 0,
+            (None, None) => count(filter_by).await?,
+        };
         let items = if ids.is_empty() {
             Vec::new()
         } else {

@@ -692,6 +692,12 @@ async fn q_finds_any_part_of_a_user_whatever_its_length_or_quotes() {
     for q in ["\"\"", "arcy\"", &format!("{n}0"), "zoe"] {
         assert!(!found(q).await, "q={q:?} finds nobody");
     }
+    // A page with q counts its matches as it reads them; past the last
+    // page there are none to count with, and the total still holds.
+    for q in [n.as_str(), "ë"] {
+        let past = app.get(&format!("/v1/users?q={}&page=3", urlencoding(q)), &c.admin).await.expect(200);
+        assert_eq!((past["total"].as_u64(), past["items"].as_array().map(Vec::len)), (Some(1), Some(0)), "q={q:?}");
+    }
 }
 
 /// `q` as a query string value.
