@@ -36,14 +36,21 @@ impl Added {
     /// Part of the caller's transaction, as its last write.
     pub(crate) async fn write(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
         for (tenant, users) in self.0.iter().filter(|(_, users)| **users != 0) {
-            tenant_user_counts::Entity::update_many()
-                .col_expr(tenant_user_counts::Column::Users, Expr::col(tenant_user_counts::Column::Users).add(*users))
-                .filter(tenant_user_counts::Column::TenantId.eq(*tenant))
-                .exec(db)
-                .await?;
+            add(db, *tenant, *users).await?;
         }
         Ok(())
     }
+}
+
+/// Adds `users` (negative: removes them) to a tenant's count, as the
+/// last write of the caller's transaction (see the module comment).
+pub(crate) async fn add(db: &impl ConnectionTrait, tenant: Uuid, users: i64) -> Result<(), DbErr> {
+    tenant_user_counts::Entity::update_many()
+        .col_expr(tenant_user_counts::Column::Users, Expr::col(tenant_user_counts::Column::Users).add(users))
+        .filter(tenant_user_counts::Column::TenantId.eq(tenant))
+        .exec(db)
+        .await
+        .map(drop)
 }
 
 /// Starts the count of a new tenant at `users`.

@@ -644,9 +644,7 @@ impl UserStore for SeaStore {
             return Err(DeleteUserError::LastAdministrator);
         }
         record(&txn, audit, None).await?;
-        let mut removed = user_counts::Added::default();
-        removed.note(tenant, -1);
-        removed.write(&txn).await.map_err(|e| db_err(e, "counting a tenant's users"))?;
+        user_counts::add(&txn, tenant, -1).await.map_err(|e| db_err(e, "counting a tenant's users"))?;
         txn.commit().await.map_err(|e| db_err(e, "committing a user deletion"))?;
         Ok(())
     }
