@@ -131,7 +131,7 @@ impl ProvisionTx for SeaTx {
 
     async fn lock_stations(&mut self, tenant: Uuid, stations: &[Uuid]) -> anyhow::Result<()> {
         for station in stations {
-            stations::lock(&self.txn, tenant, *station).await?;
+            self.licences.lock(&self.txn, tenant, *station).await?;
         }
         Ok(())
     }
@@ -200,9 +200,9 @@ impl ProvisionTx for SeaTx {
         if let Some((licences, users_added)) = self.before_part.take()
             && !keep
         {
-            // Pools first locked in the part are let go with it, and
-            // locked again when a later part takes from them; so are the
-            // webhooks.
+            // What the part counted goes with it. Webhooks first read
+            // (and locked) in the part are let go with it, and read again
+            // by a later part.
             self.licences = licences;
             self.users_added = users_added;
             if self.subscribers_read_in_part {
@@ -228,11 +228,12 @@ impl ProvisionTx for SeaTx {
         crate::jobs::advance(&self.txn, checkpoint, counts).await
     }
 
-    async fn commit(self) -> anyhow::Result<()> {
-        self.licences.write(&self.txn).await?;
+    async fn commit(self) -> Result<(), TelephonyError> {
+        self.licences.write(&self.txn, self.now).await?;
         // Last: see `user_counts`.
         self.users_added.write(&self.txn).await.map_err(|e| db_err(e, "counting a tenant's users"))?;
-        self.txn.commit().await.map_err(|e| db_err(e, "committing a provisioning"))
+        self.txn.commit().await.map_err(|e| db_err(e, "committing a provisioning"))?;
+        Ok(())
     }
 
     async fn rollback(self) -> anyhow::Result<()> {

@@ -1,8 +1,8 @@
 //! Station pools and licences. A licence is taken with one conditional
 //! UPDATE (`in_use < quantity`), so concurrent requests never overbook a
 //! pool on either database; the CHECK constraint is the backstop. A
-//! provisioning (a set-up, an import) locks the pool's row instead and
-//! counts its licences until it commits ([`Licences`]). Each
+//! provisioning (a set-up, an import) counts its licences and takes them
+//! by one such update when it commits ([`Licences`]). Each
 //! assignment runs in a write transaction that first locks the user's row,
 //! so one user's concurrent changes apply one after the other.
 
@@ -77,18 +77,6 @@ pub(crate) async fn set_applications(db: &impl ConnectionTrait, user: Uuid, apps
         .filter(users::Column::Id.eq(user))
         .exec(db)
         .await?;
-    Ok(())
-}
-
-/// Locks the pool `station` of `tenant` for the rest of the transaction,
-/// if it is there.
-pub(crate) async fn lock(db: &impl ConnectionTrait, tenant: Uuid, station: Uuid) -> anyhow::Result<()> {
-    stations::Entity::find_by_id(station)
-        .filter(stations::Column::TenantId.eq(tenant))
-        .lock(LockType::Update)
-        .one(db)
-        .await
-        .map_err(|e| db_err(e, "locking a station"))?;
     Ok(())
 }
 
@@ -177,28 +165,47 @@ pub(crate) async fn take_station(
 /// savepoint's version stays until the commit), and the import would slow
 /// down with the square of its rows.
 ///
-/// The pool's row is locked when its first licence is taken (`FOR
-/// UPDATE`; on SQLite the write lock), so nobody else takes or changes
-/// its licences before this transaction ends, and the count kept here is
-/// the count (rule 2).
+/// A pool is taken from in one of two ways (rule 2 either way):
+/// - **Locked** ([`Licences::lock`], `FOR UPDATE`; on SQLite the write
+///   lock): nobody else takes or changes its licences before this
+///   transaction ends, so the count kept here is the count and each
+///   licence's answer is final when it is given. An import locks the
+///   pools its rows name, so that a row refused for a full pool is refused
+///   and a row given a licence keeps it; a change of what a user holds
+///   locks the pools it gives and takes back, in one order.
+/// - **Read**: a one-call set-up takes one licence. It reads the pool to
+///   refuse early, and its conditional UPDATE at the commit is what
+///   decides. Its row is then locked only while the commit runs, so
+///   set-ups of one pool run side by side on PostgreSQL instead of one
+///   whole transaction after the other.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Licences {
-    pools: std::collections::HashMap<Uuid, Pool>,
-}
-
-#[derive(Debug, Clone)]
-struct Pool {
-    /// The pool's row as locked.
-    row: stations::Model,
-    /// Licences taken since.
-    taken: i32,
+    /// Licences taken since each pool was read.
+    taken: std::collections::HashMap<Uuid, i32>,
+    /// The pools locked by [`Licences::lock`].
+    locked: std::collections::HashSet<Uuid>,
 }
 
 impl Licences {
-    /// Gives a user who holds no licence yet (one being created) a licence
-    /// of `station_id`: the licence is taken first, and the applications
-    /// they were given are checked against what it unlocks (PRODUCT.md
-    /// rule 9, by the domain).
+    /// Locks the pool `station` of `tenant` for the rest of the
+    /// transaction, if it is there.
+    pub(crate) async fn lock(&mut self, db: &impl ConnectionTrait, tenant: Uuid, station: Uuid) -> anyhow::Result<()> {
+        let found = stations::Entity::find_by_id(station)
+            .filter(stations::Column::TenantId.eq(tenant))
+            .lock(LockType::Update)
+            .one(db)
+            .await
+            .map_err(|e| db_err(e, "locking a station"))?;
+        if found.is_some() {
+            self.locked.insert(station);
+        }
+        Ok(())
+    }
+
+    /// Gives a user who holds no licence yet (one being created, or one
+    /// whose licence was just released) a licence of `station_id`: the
+    /// licence is taken first, and the applications they were given are
+    /// checked against what it unlocks (PRODUCT.md rule 9, by the domain).
     pub(crate) async fn take_first(
         &mut self,
         db: &impl ConnectionTrait,
@@ -207,49 +214,61 @@ impl Licences {
         station_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Station, TelephonyError> {
-        let pool = match self.pools.entry(station_id) {
-            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
-            std::collections::hash_map::Entry::Vacant(free) => {
-                let row = stations::Entity::find_by_id(station_id)
-                    .filter(stations::Column::TenantId.eq(tenant))
-                    .lock(LockType::Update)
-                    .one(db)
-                    .await
-                    .map_err(|e| db_err(e, "locking a station"))?
-                    .ok_or(TelephonyError::StationNotFound)?;
-                free.insert(Pool { row, taken: 0 })
-            }
-        };
-        let in_use = pool.row.in_use + pool.taken;
-        if in_use >= pool.row.quantity {
-            return Err(TelephonyError::StationUnavailable {
-                quantity: u32::try_from(pool.row.quantity).unwrap_or(0),
-                in_use: u32::try_from(in_use).unwrap_or(0),
-            });
+        // Read each time: a pool released from earlier in the transaction
+        // has one licence more in use than it had.
+        let row = stations::Entity::find_by_id(station_id)
+            .filter(stations::Column::TenantId.eq(tenant))
+            .one(db)
+            .await
+            .map_err(|e| db_err(e, "loading a station"))?
+            .ok_or(TelephonyError::StationNotFound)?;
+        let taken = self.taken.entry(station_id).or_default();
+        let in_use = row.in_use + *taken;
+        if in_use >= row.quantity {
+            return Err(unavailable(&row, in_use));
         }
-        pool.taken += 1;
-        let now_in_use = stations::Model { in_use: in_use + 1, ..pool.row.clone() };
-        announce_if_exhausted(db, tenant, &now_in_use, now).await?;
+        *taken += 1;
         record_assignment(db, tenant, user, station_id, now).await?;
-        Ok(station(now_in_use)?)
+        Ok(station(stations::Model { in_use: in_use + 1, ..row })?)
     }
 
-    /// Writes the licences taken, one UPDATE per pool; part of the
+    /// Writes the licences taken, one conditional UPDATE per pool, and
+    /// announces the pools it leaves without a free licence; part of the
     /// transaction, just before it commits.
-    pub(crate) async fn write(&self, db: &impl ConnectionTrait) -> anyhow::Result<()> {
-        for pool in self.pools.values().filter(|p| p.taken > 0) {
+    ///
+    /// # Errors
+    /// [`TelephonyError::StationUnavailable`] when others took a pool's
+    /// last licences since this transaction read it.
+    pub(crate) async fn write(&self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), TelephonyError> {
+        for (&pool, &taken) in self.taken.iter().filter(|(_, taken)| **taken > 0) {
             let written = stations::Entity::update_many()
-                .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(pool.taken))
-                .filter(stations::Column::Id.eq(pool.row.id))
-                .filter(Expr::col(stations::Column::InUse).add(pool.taken).lte(Expr::col(stations::Column::Quantity)))
-                .exec(db)
+                .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(taken))
+                .filter(stations::Column::Id.eq(pool))
+                .filter(Expr::col(stations::Column::InUse).add(taken).lte(Expr::col(stations::Column::Quantity)))
+                .exec_with_returning(db)
                 .await
                 .map_err(|e| db_err(e, "taking station licences"))?;
-            if written.rows_affected != 1 {
-                anyhow::bail!("station {} changed while its row was locked", pool.row.id);
-            }
+            let Some(row) = written.into_iter().next() else {
+                if self.locked.contains(&pool) {
+                    return Err(anyhow!("station {pool} changed while its row was locked").into());
+                }
+                let current = stations::Entity::find_by_id(pool)
+                    .one(db)
+                    .await
+                    .map_err(|e| db_err(e, "loading a station"))?
+                    .ok_or(TelephonyError::StationNotFound)?;
+                return Err(unavailable(&current, current.in_use));
+            };
+            announce_if_exhausted(db, row.tenant_id, &row, now).await?;
         }
         Ok(())
+    }
+}
+
+fn unavailable(row: &stations::Model, in_use: i32) -> TelephonyError {
+    TelephonyError::StationUnavailable {
+        quantity: u32::try_from(row.quantity).unwrap_or(0),
+        in_use: u32::try_from(in_use).unwrap_or(0),
     }
 }
 
@@ -298,10 +317,7 @@ async fn take_licence(
         .await
         .map_err(|e| db_err(e, "loading a station"))?
         .ok_or(TelephonyError::StationNotFound)?;
-    Err(TelephonyError::StationUnavailable {
-        quantity: u32::try_from(current.quantity).unwrap_or(0),
-        in_use: u32::try_from(current.in_use).unwrap_or(0),
-    })
+    Err(unavailable(&current, current.in_use))
 }
 
 async fn record_assignment(

@@ -287,6 +287,59 @@ async fn twenty_parallel_set_ups_for_the_last_licence_yield_one_user() {
 }
 
 #[tokio::test]
+async fn a_pool_that_runs_out_says_so_once_and_every_refusal_shows_its_counts() {
+    let app = spawn_app().await;
+    let k = kit(&app, 3).await;
+    // Every event of the type is a delivery, even to an address that
+    // never answers.
+    let hook = json!({"url": "http://127.0.0.1:9/hook", "event_types": ["station.exhausted"]});
+    let hook = app.post("/v1/webhooks", &k.c.admin, hook).await.expect(201);
+    let announced = || async {
+        let path = format!("/v1/webhooks/{}/deliveries", id(&hook));
+        app.get(&path, &k.c.admin).await.expect(200)["total"].as_u64().unwrap()
+    };
+    let body = |i: usize| {
+        json!({"email": format!("out{i}-{}@acme.example", unique()), "first_name": "O", "last_name": "Ut",
+               "extension": {"number": format!("{}", 600 + i), "type": "sip"}, "station_id": k.station["id"]})
+    };
+    let replies = join_all((0..12).map(|i| app.post("/v1/users", &k.c.admin, body(i)))).await;
+    let (created, refused): (Vec<_>, Vec<_>) = replies.into_iter().partition(|r| r.status == 201);
+    assert_eq!(created.len(), 3, "{:?}", refused.iter().map(|r| (r.status, r.code())).collect::<Vec<_>>());
+    for refusal in refused {
+        let problem = refusal.problem(409, "station_unavailable");
+        assert_eq!(problem["station"], json!({"quantity": 3, "in_use": 3, "available": 0}), "{problem}");
+    }
+    assert_eq!(announced().await, 1, "the last licence was taken once");
+
+    // A licence handed back and taken again by an import, whose second
+    // row finds the pool empty.
+    let gone = created[0].body["id"].as_str().unwrap();
+    app.delete(&format!("/v1/users/{gone}"), &k.c.admin).await.expect(204);
+    let code = k.station["code"].as_str().unwrap();
+    let p = format!("imp{}-", unique());
+    let file = format!(
+        "login,first_name,last_name,password,extension,station\n\
+         {p}a,A,A,{PASSWORD},701,{code}\n\
+         {p}b,B,B,{PASSWORD},702,{code}\n"
+    );
+    let done = app
+        .client
+        .post(app.url("/v1/users/import?mode=per_row"))
+        .bearer_auth(&k.c.admin)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    let done = crate::helpers::reply(done).await.expect(201);
+    assert_eq!((done["created"].as_u64(), done["failed"].as_u64()), (Some(1), Some(1)), "{done}");
+    assert_eq!(done["errors"][0]["code"], "station_unavailable", "{done}");
+    let pool = app.get(&format!("/v1/stations/{}", id(&k.station)), &k.c.admin).await.expect(200);
+    assert_eq!((pool["in_use"].as_u64(), pool["available"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(announced().await, 2, "and ran out once more");
+}
+
+#[tokio::test]
 async fn parallel_set_ups_in_one_tenant_all_succeed_and_one_number_goes_to_one_user() {
     let app = spawn_app().await;
     let k = kit(&app, 30).await;

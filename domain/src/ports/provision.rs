@@ -173,8 +173,11 @@ pub trait ProvisionTx: Send {
     /// Makes everything written in the transaction visible at once.
     ///
     /// # Errors
-    /// When storage fails.
-    fn commit(self) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// [`TelephonyError::StationUnavailable`] when a licence was taken
+    /// from a pool this transaction did not lock
+    /// ([`Self::lock_stations`]) and others took its last licences
+    /// meanwhile; `Unknown` when storage fails.
+    fn commit(self) -> impl Future<Output = Result<(), TelephonyError>> + Send;
 
     /// Forgets everything written in the transaction (a dry run).
     ///

@@ -293,6 +293,13 @@ impl<S: Store> Voxport<S> {
         // Rows refused while checked are done with.
         seen.done = seen.failed;
         let mut tx = self.store.begin_provisioning(now).await?;
+        // The pools the rows take licences from, locked for the whole
+        // transaction and in one order: a row refused for a full pool is
+        // then refused, and a row given a licence keeps it (rule 2).
+        let mut pools: Vec<Uuid> = prepared.iter().filter_map(|(_, p)| p.station()).collect();
+        pools.sort_unstable();
+        pools.dedup();
+        tx.lock_stations(actor.tenant_id, &pools).await?;
         for (row, p) in prepared {
             tx.begin_part().await?;
             match self.write_user(&mut tx, actor, p, now).await {

@@ -131,6 +131,13 @@ pub(super) struct PreparedUser {
     password: super::passwords::ChosenPassword,
 }
 
+impl PreparedUser {
+    /// The station pool the user is to take a licence from.
+    pub(super) fn station(&self) -> Option<Uuid> {
+        self.req.telephony.station_id
+    }
+}
+
 /// What a change gives a user or takes from them besides the account.
 #[derive(Debug, Clone, Default)]
 pub struct HoldingsChange {
