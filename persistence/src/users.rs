@@ -566,14 +566,41 @@ impl UserStore for SeaStore {
         // subquery: PostgreSQL plans `id IN (SELECT … LIMIT 50)` as a hash
         // semi-join over every user of every tenant, joined (20 ms at
         // 15,000 users), and 50 ids as index lookups.
-        let mut ids = Query::select();
-        ids.column((users::Entity, users::Column::Id)).from(users::Entity).cond_where(filter_by.clone());
-        if total.is_none() {
-            ids.expr(Expr::cust("COUNT(*) OVER ()"));
-        }
-        ordered(&mut ids);
-        ids.offset(page.offset()).limit(page.per_page());
-        let rows = self.db.query_all_raw(backend.build(&ids)).await.map_err(|e| db_err(e, "listing users"))?;
+        let ids = match (total, backend) {
+            // PostgreSQL finds the matches of `q` first, by its trigram
+            // index, and then sorts them: the matches are a subquery with
+            // an OFFSET, which the planner does not fold into the outer
+            // query. Left to itself, it guesses that a short `q` (`0042`)
+            // matches 1 % of the users and walks the order's index through
+            // every user of the tenant (27 ms at 100,000 users, against
+            // 0.3 ms); the count reads every match either way. A `q` that
+            // every user matches costs more this way (60 ms, against 43).
+            (None, DbBackend::Postgres) => {
+                let matches = Alias::new("matches");
+                let mut found = Query::select();
+                found.columns([(users::Entity, users::Column::Id), (users::Entity, column)]);
+                found.from(users::Entity).cond_where(filter_by.clone()).offset(0);
+                let mut page_of = Query::select();
+                page_of.column((matches.clone(), users::Column::Id)).expr(Expr::cust("COUNT(*) OVER ()"));
+                page_of.from_subquery(found, matches.clone());
+                page_of
+                    .order_by((matches.clone(), column), order.clone())
+                    .order_by((matches, users::Column::Id), order.clone());
+                page_of.offset(page.offset()).limit(page.per_page());
+                backend.build(&page_of)
+            }
+            _ => {
+                let mut ids = Query::select();
+                ids.column((users::Entity, users::Column::Id)).from(users::Entity).cond_where(filter_by.clone());
+                if total.is_none() {
+                    ids.expr(Expr::cust("COUNT(*) OVER ()"));
+                }
+                ordered(&mut ids);
+                ids.offset(page.offset()).limit(page.per_page());
+                backend.build(&ids)
+            }
+        };
+        let rows = self.db.query_all_raw(ids).await.map_err(|e| db_err(e, "listing users"))?;
         let ids: Vec<Uuid> = rows
             .iter()
             .map(|r| r.try_get_by_index::<Uuid>(0))
