@@ -23,6 +23,8 @@ pub fn list_variants() -> Vec<(String, String)> {
         variants.push((format!("sort={sort}"), format!("&sort={sort}")));
         variants.push((format!("sort={sort}&q=agent0042"), format!("&sort={sort}&q=agent0042")));
     }
+    // A short q, which PostgreSQL once answered by walking every user.
+    variants.push(("sort=login&q=0042".to_owned(), "&sort=login&q=0042".to_owned()));
     variants.push(("page=1000 (deep)".to_owned(), "&page=1000".to_owned()));
     variants
 }
