@@ -106,6 +106,16 @@ async fn trim_holders_applications(db: &impl ConnectionTrait, station: &Station)
     Ok(())
 }
 
+/// The tenant's pool `station_id`.
+async fn pool(db: &impl ConnectionTrait, tenant: Uuid, station_id: Uuid) -> Result<stations::Model, TelephonyError> {
+    stations::Entity::find_by_id(station_id)
+        .filter(stations::Column::TenantId.eq(tenant))
+        .one(db)
+        .await
+        .map_err(|e| db_err(e, "loading a station"))?
+        .ok_or(TelephonyError::StationNotFound)
+}
+
 /// The station whose licence `user` holds.
 pub(crate) async fn station_of(db: &impl ConnectionTrait, user: Uuid) -> anyhow::Result<Option<Station>> {
     let Some(held) =
@@ -128,12 +138,7 @@ pub(crate) async fn take_station(
     station_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Station, TelephonyError> {
-    let wanted = stations::Entity::find_by_id(station_id)
-        .filter(stations::Column::TenantId.eq(tenant))
-        .one(db)
-        .await
-        .map_err(|e| db_err(e, "loading a station"))?
-        .ok_or(TelephonyError::StationNotFound)?;
+    let wanted = pool(db, tenant, station_id).await?;
     let held = station_assignments::Entity::find_by_id(user)
         .one(db)
         .await
@@ -216,12 +221,7 @@ impl Licences {
     ) -> Result<Station, TelephonyError> {
         // Read each time: a pool released from earlier in the transaction
         // has one licence more in use than it had.
-        let row = stations::Entity::find_by_id(station_id)
-            .filter(stations::Column::TenantId.eq(tenant))
-            .one(db)
-            .await
-            .map_err(|e| db_err(e, "loading a station"))?
-            .ok_or(TelephonyError::StationNotFound)?;
+        let row = pool(db, tenant, station_id).await?;
         let taken = self.taken.entry(station_id).or_default();
         let in_use = row.in_use + *taken;
         if in_use >= row.quantity {
@@ -240,7 +240,11 @@ impl Licences {
     /// [`TelephonyError::StationUnavailable`] when others took a pool's
     /// last licences since this transaction read it.
     pub(crate) async fn write(&self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), TelephonyError> {
-        for (&pool, &taken) in self.taken.iter().filter(|(_, taken)| **taken > 0) {
+        // In one order, whichever transaction writes: two never wait for
+        // each other's pools.
+        let mut pools: Vec<(Uuid, i32)> = self.taken.iter().filter(|(_, n)| **n > 0).map(|(&p, &n)| (p, n)).collect();
+        pools.sort_unstable();
+        for (pool, taken) in pools {
             let written = stations::Entity::update_many()
                 .col_expr(stations::Column::InUse, Expr::col(stations::Column::InUse).add(taken))
                 .filter(stations::Column::Id.eq(pool))
@@ -311,12 +315,7 @@ async fn take_licence(
         announce_if_exhausted(db, tenant, &row, now).await?;
         return Ok(row);
     }
-    let current = stations::Entity::find_by_id(station_id)
-        .filter(stations::Column::TenantId.eq(tenant))
-        .one(db)
-        .await
-        .map_err(|e| db_err(e, "loading a station"))?
-        .ok_or(TelephonyError::StationNotFound)?;
+    let current = pool(db, tenant, station_id).await?;
     Err(unavailable(&current, current.in_use))
 }
 
