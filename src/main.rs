@@ -132,8 +132,9 @@ struct CreateAdmin {
 /// later areas land in an arena that never shrinks (resident memory grew
 /// by ~39 MB per sign-in burst and never came back). jemalloc purges such
 /// large extents when they are freed, so memory returns to its idle level
-/// (BENCHMARKS.md, "Memory"). Its options (a background purging thread,
-/// a one-second decay) are set where it is built, in `.cargo/config.toml`.
+/// (README.md, "Memory"; the resident-memory rows of BENCHMARKS.md). Its
+/// options (a background purging thread, a one-second decay) are set where
+/// it is built, in `.cargo/config.toml`.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
