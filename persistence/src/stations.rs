@@ -185,10 +185,18 @@ pub(crate) async fn take_station(
 ///   whole transaction after the other.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Licences {
-    /// Licences taken since each pool was read.
-    taken: std::collections::HashMap<Uuid, i32>,
+    pools: std::collections::HashMap<Uuid, Pool>,
     /// The pools locked by [`Licences::lock`].
     locked: std::collections::HashSet<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+struct Pool {
+    /// The pool's row as read when its first licence was taken: an import
+    /// takes thousands from a pool it locked, which reads it once.
+    row: stations::Model,
+    /// Licences taken since.
+    taken: i32,
 }
 
 impl Licences {
@@ -208,7 +216,7 @@ impl Licences {
     }
 
     /// Gives a user who holds no licence yet (one being created, or one
-    /// whose licence was just released) a licence of `station_id`: the
+    /// whose licence was released earlier in the transaction) a licence of `station_id`: the
     /// licence is taken first, and the applications they were given are
     /// checked against what it unlocks (PRODUCT.md rule 9, by the domain).
     pub(crate) async fn take_first(
@@ -219,17 +227,20 @@ impl Licences {
         station_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Station, TelephonyError> {
-        // Read each time: a pool released from earlier in the transaction
-        // has one licence more in use than it had.
-        let row = pool(db, tenant, station_id).await?;
-        let taken = self.taken.entry(station_id).or_default();
-        let in_use = row.in_use + *taken;
-        if in_use >= row.quantity {
-            return Err(unavailable(&row, in_use));
+        let pool = match self.pools.entry(station_id) {
+            std::collections::hash_map::Entry::Occupied(read) => read.into_mut(),
+            std::collections::hash_map::Entry::Vacant(unread) => {
+                unread.insert(Pool { row: pool(db, tenant, station_id).await?, taken: 0 })
+            }
+        };
+        let in_use = pool.row.in_use + pool.taken;
+        if in_use >= pool.row.quantity {
+            return Err(unavailable(&pool.row, in_use));
         }
-        *taken += 1;
+        pool.taken += 1;
+        let now_in_use = stations::Model { in_use: in_use + 1, ..pool.row.clone() };
         record_assignment(db, tenant, user, station_id, now).await?;
-        Ok(station(stations::Model { in_use: in_use + 1, ..row })?)
+        Ok(station(now_in_use)?)
     }
 
     /// Writes the licences taken, one conditional UPDATE per pool, and
@@ -242,7 +253,8 @@ impl Licences {
     pub(crate) async fn write(&self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), TelephonyError> {
         // In one order, whichever transaction writes: two never wait for
         // each other's pools.
-        let mut pools: Vec<(Uuid, i32)> = self.taken.iter().filter(|(_, n)| **n > 0).map(|(&p, &n)| (p, n)).collect();
+        let mut pools: Vec<(Uuid, i32)> =
+            self.pools.iter().filter(|(_, p)| p.taken > 0).map(|(&id, p)| (id, p.taken)).collect();
         pools.sort_unstable();
         for (pool, taken) in pools {
             let written = stations::Entity::update_many()
@@ -263,7 +275,7 @@ impl Licences {
                     .ok_or(TelephonyError::StationNotFound)?;
                 return Err(unavailable(&current, current.in_use));
             };
-            announce_if_exhausted(db, row.tenant_id, &row, now).await?;
+            announce_if_exhausted(db, &row, now).await?;
         }
         Ok(())
     }
@@ -279,7 +291,6 @@ fn unavailable(row: &stations::Model, in_use: i32) -> TelephonyError {
 /// `station.exhausted` for a pool whose last licence was just taken.
 async fn announce_if_exhausted(
     db: &impl ConnectionTrait,
-    tenant: Uuid,
     row: &stations::Model,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -291,7 +302,7 @@ async fn announce_if_exhausted(
         occurred_at: now,
         data: json!({"id": row.id, "code": row.code, "quantity": row.quantity}),
     };
-    crate::webhooks::enqueue(db, tenant, &[exhausted]).await
+    crate::webhooks::enqueue(db, row.tenant_id, &[exhausted]).await
 }
 
 /// Takes one licence of the tenant's `station_id` by one conditional
@@ -312,7 +323,7 @@ async fn take_licence(
         .await
         .map_err(|e| db_err(e, "taking a station licence"))?;
     if let Some(row) = taken.into_iter().next() {
-        announce_if_exhausted(db, tenant, &row, now).await?;
+        announce_if_exhausted(db, &row, now).await?;
         return Ok(row);
     }
     let current = pool(db, tenant, station_id).await?;

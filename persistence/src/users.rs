@@ -12,7 +12,10 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult as _,
     IdenStatic as _, IntoActiveModel as _, Iterable as _, Order, PaginatorTrait as _, QueryFilter, QuerySelect, Select,
     Statement,
-    sea_query::{Alias, ColumnRef, Expr, ExprTrait as _, Func, IntoColumnRef as _, JoinType, Query, SelectStatement},
+    sea_query::{
+        Alias, ColumnRef, DynIden, Expr, ExprTrait as _, Func, IntoColumnRef as _, IntoIden as _, JoinType, Query,
+        SelectStatement,
+    },
 };
 use uuid::Uuid;
 use voxport_domain::{
@@ -556,9 +559,8 @@ impl UserStore for SeaStore {
         // order (tenant, column, id) is read forwards or backwards: ties in
         // the other direction would sort every tie (every user, when the
         // whole tenant shares a last name) on each request.
-        let ordered = |q: &mut SelectStatement| {
-            q.order_by((users::Entity, column), order.clone())
-                .order_by((users::Entity, users::Column::Id), order.clone());
+        let ordered = |q: &mut SelectStatement, table: DynIden| {
+            q.order_by((table.clone(), column), order.clone()).order_by((table, users::Column::Id), order.clone());
         };
         // The page's ids first, from the users alone (an index, or the
         // users table for `q`), and only then the joins for those: an
@@ -583,9 +585,7 @@ impl UserStore for SeaStore {
                 let mut page_of = Query::select();
                 page_of.column((matches.clone(), users::Column::Id)).expr(Expr::cust("COUNT(*) OVER ()"));
                 page_of.from_subquery(found, matches.clone());
-                page_of
-                    .order_by((matches.clone(), column), order.clone())
-                    .order_by((matches, users::Column::Id), order.clone());
+                ordered(&mut page_of, matches.into_iden());
                 page_of.offset(page.offset()).limit(page.per_page());
                 backend.build(&page_of)
             }
@@ -595,7 +595,7 @@ impl UserStore for SeaStore {
                 if total.is_none() {
                     ids.expr(Expr::cust("COUNT(*) OVER ()"));
                 }
-                ordered(&mut ids);
+                ordered(&mut ids, users::Entity.into_iden());
                 ids.offset(page.offset()).limit(page.per_page());
                 backend.build(&ids)
             }
@@ -620,7 +620,7 @@ impl UserStore for SeaStore {
             Vec::new()
         } else {
             let mut query = users_joined(Condition::all().add(users::Column::Id.is_in(ids)));
-            ordered(&mut query);
+            ordered(&mut query, users::Entity.into_iden());
             load_users(&self.db, &query, Many::Page).await?
         };
         Ok(Page { items, total, page: page.page(), per_page: page.per_page() })
