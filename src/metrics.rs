@@ -5,13 +5,20 @@
 //!
 //! Besides what requests and sign-ins count as they happen, a sampler
 //! reads every few seconds what has no event of its own: the database
-//! pool and the email outbox's backlog.
+//! pool and the email outbox's backlog. How long checkouts wait for a
+//! pooled connection comes from the event sqlx emits for each
+//! ([`pool_waits`]).
 
-use std::{net::SocketAddr, sync::OnceLock, time::Duration};
+use std::{fmt, net::SocketAddr, sync::OnceLock, time::Duration};
 
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 use anyhow::Context as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing::{
+    Event, Level, Subscriber,
+    field::{Field, Visit},
+};
+use tracing_subscriber::{Layer, filter::Targets, layer::Context, registry::LookupSpan};
 use voxport_domain::Voxport;
 use voxport_persistence::SeaStore;
 
@@ -82,4 +89,42 @@ async fn sample(handle: PrometheusHandle, app: std::sync::Arc<Voxport<SeaStore>>
         handle.run_upkeep();
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
+}
+
+/// A layer that records how long each database checkout waited for a
+/// pooled connection (`voxport_db_pool_wait_seconds`), from the event
+/// sqlx emits for every checkout (its `acquire_time_level`, which
+/// `SeaStore::connect` sets). The rate of the histogram's sum is the
+/// average number of requests waiting for a connection. Without the
+/// recorder (metrics off) recording is a no-op.
+pub fn pool_waits<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    PoolWaits.with_filter(Targets::new().with_target("sqlx::pool::acquire", Level::TRACE))
+}
+
+struct PoolWaits;
+
+impl<S: Subscriber> Layer<S> for PoolWaits {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut waited = Waited(None);
+        event.record(&mut waited);
+        if let Some(seconds) = waited.0 {
+            metrics::histogram!("voxport_db_pool_wait_seconds").record(seconds);
+        }
+    }
+}
+
+/// The `acquired_after_secs` field of sqlx's checkout event.
+struct Waited(Option<f64>);
+
+impl Visit for Waited {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if field.name() == "acquired_after_secs" {
+            self.0 = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _: &Field, _: &dyn fmt::Debug) {}
 }

@@ -115,6 +115,11 @@ impl SeaStore {
                     Ok(true)
                 })
             })
+            // Every checkout reports how long it waited for a connection
+            // (a TRACE event, target `sqlx::pool::acquire`), which the
+            // metrics count (`voxport_db_pool_wait_seconds`).
+            .map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace))
+            .map_sqlx_sqlite_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace))
             // WAL lets readers run beside the one writer; writers queue on
             // the busy timeout instead of failing.
             .map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {

@@ -374,11 +374,12 @@ fn init_logs() {
         voxport::telemetry::init(voxport::config::LogFormat::Pretty);
         return;
     }
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("info,sqlx=warn,sea_orm=warn")
+    use tracing_subscriber::{Layer as _, prelude::*};
+    let log = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(|| LogWriter)
-        .try_init();
+        .with_filter(tracing_subscriber::EnvFilter::new(voxport::telemetry::DEFAULT_FILTER));
+    let _ = tracing_subscriber::registry().with(voxport::metrics::pool_waits()).with(log).try_init();
 }
 
 /// The id of a JSON object, as a path segment.

@@ -50,6 +50,7 @@ async fn metrics_count_requests_sign_ins_hashing_the_outbox_and_the_pool() {
         "voxport_outbox_backlog",
         "voxport_outbox_oldest_age_seconds",
         "voxport_db_pool_in_use",
+        "voxport_db_pool_wait_seconds_count",
     ];
     // The pool and the outbox are sampled in the background: their first
     // sample may come after the requests above on a busy machine.
