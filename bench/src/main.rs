@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::{
-    report::{DbFigures, Report},
+    report::{DbFigures, PoolWaits, Report},
     wrk::Wrk,
 };
 
@@ -434,12 +434,24 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
             .seconds(60);
         let reads = async {
             tokio::time::sleep(Duration::from_secs(20)).await;
-            Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await
+            let before = server.metrics().await?;
+            let started = Instant::now();
+            let run = Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
+            let after = server.metrics().await?;
+            let delta = |name: &str| metric(&after, name) - metric(&before, name);
+            let waits = PoolWaits {
+                checkouts: delta("voxport_db_pool_wait_seconds_count"),
+                waited: delta("voxport_db_pool_wait_seconds_sum"),
+                seconds: started.elapsed().as_secs_f64(),
+            };
+            anyhow::Ok((run, waits))
         };
         let (flood, reads) = tokio::join!(flood.run(), reads);
         let flood = flood?;
         if f.read_during_flood.is_none() {
-            f.read_during_flood = Some(reads?);
+            let (run, waits) = reads?;
+            f.read_during_flood = Some(run);
+            f.pool_waits_during_flood = Some(waits);
         }
         sign_ins += flood.requests;
         flood_rps.push(flood.rps);

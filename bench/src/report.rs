@@ -41,6 +41,8 @@ pub struct DbFigures {
     pub read_one: Run,
     pub read_idle: Run,
     pub read_during_flood: Option<Run>,
+    /// How database checkouts waited for a connection while those reads ran.
+    pub pool_waits_during_flood: Option<PoolWaits>,
     pub lists: Vec<(String, Run)>,
     pub sign_ins_per_second: f64,
     pub sign_in_errors: u64,
@@ -50,6 +52,27 @@ pub struct DbFigures {
     pub pool_in_use: f64,
     pub import_rows: usize,
     pub import_seconds: f64,
+}
+
+/// Checkouts of a pooled connection over some seconds, and the seconds
+/// they spent waiting for one (`voxport_db_pool_wait_seconds`).
+#[derive(Debug, Default)]
+pub struct PoolWaits {
+    pub checkouts: f64,
+    pub waited: f64,
+    pub seconds: f64,
+}
+
+impl PoolWaits {
+    /// The mean wait of a checkout, in ms.
+    fn mean_ms(&self) -> f64 {
+        1000.0 * self.waited / self.checkouts.max(1.0)
+    }
+
+    /// The mean number of checkouts waiting at any moment (Little's law).
+    fn waiting(&self) -> f64 {
+        self.waited / self.seconds.max(f64::EPSILON)
+    }
 }
 
 impl DbFigures {
@@ -216,6 +239,15 @@ impl Report {
             "From `/metrics` after the run: a hash waited {:.1} ms on average for a free hashing thread and took {:.1} ms; {:.0} database connections were in use at the end.\n",
             db.hash_wait_mean_ms, db.hash_mean_ms, db.pool_in_use
         );
+        if let Some(waits) = &db.pool_waits_during_flood {
+            let _ = writeln!(
+                out,
+                "While the reads ran during the flood, {:.0} database checkouts waited {:.2} ms on average for a pooled connection: {:.2} of them waiting at any moment.\n",
+                waits.checkouts,
+                waits.mean_ms(),
+                waits.waiting()
+            );
+        }
         let _ = writeln!(out, "<details><summary>Every list query</summary>\n");
         let _ = writeln!(out, "| query | req/s | p50 | p99 |");
         let _ = writeln!(out, "|---|---|---|---|");
