@@ -19,7 +19,7 @@ pub mod schema;
 pub mod scim;
 pub mod views;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_cors::Cors;
 use actix_web::{
@@ -190,6 +190,21 @@ pub struct ApiDoc;
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// `/openapi.json`: the document, serialized once per process. Each
+/// worker holding its own copy (as `SwaggerUi::url` does) cost about
+/// 10 MB of resident memory per worker.
+async fn openapi_json() -> Result<HttpResponse, ApiError> {
+    static JSON: OnceLock<web::Bytes> = OnceLock::new();
+    let json = match JSON.get() {
+        Some(json) => json.clone(),
+        None => {
+            let json = serde_json::to_vec(&openapi()).map_err(|e| ApiError::internal(e.into()))?;
+            JSON.get_or_init(|| json.into()).clone()
+        }
+    };
+    Ok(HttpResponse::Ok().content_type("application/json").body(json))
 }
 
 /// A resource that answers 405 with `Allow` for the methods it lacks;
@@ -467,7 +482,8 @@ pub fn configure<S: Store>(
             .service(resource("/readyz", "GET").route(web::get().to(system::readyz::<S>)))
             .service(resource("/.well-known/jwks.json", "GET").route(web::get().to(system::jwks::<S>)))
             .service(web::redirect("/docs", "/docs/"))
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi()))
+            .service(resource("/openapi.json", "GET").route(web::get().to(openapi_json)))
+            .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/openapi.json"])))
             .default_service(web::to(not_found));
     }
 }
