@@ -850,7 +850,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn find_users_statement_text_is_built_once_and_takes_the_id_then_the_tenant() {
+    fn the_cached_find_user_text_is_what_sea_query_builds_with_the_id_then_the_tenant() {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             let (tenant, id) = (Uuid::from_u128(1), Uuid::from_u128(2));
             let built = find_user_statement(backend, tenant, id);
