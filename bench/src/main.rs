@@ -32,8 +32,11 @@ use crate::{
 const OPERATOR_PASSWORD: &str = "bench-operator-password";
 const PASSWORD: &str = "bench-quiet-harbour-lights";
 /// How long to wait before reading idle memory: past the hashing threads'
-/// idle release (10 s), when they give their work areas back.
-const SETTLE: Duration = Duration::from_secs(12);
+/// idle release (10 s after their last hash, which may come a moment
+/// after `wrk` stops) and jemalloc's decay (1 s). At 12 s one run read
+/// 83.8 MB, just before the release; sampled every 2 s, the same flood
+/// on SQLite settled at 12 s to idle + 7.6 MB and stayed there.
+const SETTLE: Duration = Duration::from_secs(15);
 
 struct Args {
     voxport: PathBuf,

@@ -194,7 +194,7 @@ impl Report {
             let times = if db.read_idle.p99_ms > 0.0 { flood.p99_ms / db.read_idle.p99_ms } else { 0.0 };
             let _ = writeln!(
                 out,
-                "| p99 of authenticated reads during a sign-in flood, 8 connections | {:.1} ms | idle p99 {:.1} ms | {times:.1} × | ≤ 3 ×: {} |",
+                "| p99 of authenticated reads during a sign-in flood, 8 connections | {:.1} ms | idle p99 {:.1} ms | {times:.2} × | ≤ 3 ×: {} |",
                 flood.p99_ms,
                 db.read_idle.p99_ms,
                 verdict(times <= 3.0)
