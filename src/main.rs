@@ -164,7 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
     let settings = Settings::load(cli.config.as_deref())?;
     let checked = settings.check()?;
-    telemetry::init(settings.log_format);
+    telemetry::init(settings.log_format, settings.metrics_bind.is_some());
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = startup::Application::build(settings).await?;

@@ -95,8 +95,8 @@ async fn sample(handle: PrometheusHandle, app: std::sync::Arc<Voxport<SeaStore>>
 /// pooled connection (`voxport_db_pool_wait_seconds`), from the event
 /// sqlx emits for every checkout (its `acquire_time_level`, which
 /// `SeaStore::connect` sets). The rate of the histogram's sum is the
-/// average number of requests waiting for a connection. Without the
-/// recorder (metrics off) recording is a no-op.
+/// average number of requests waiting for a connection. Installed only
+/// when metrics are served (`telemetry::init`).
 pub fn pool_waits<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,

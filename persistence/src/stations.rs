@@ -216,9 +216,10 @@ impl Licences {
     }
 
     /// Gives a user who holds no licence yet (one being created, or one
-    /// whose licence was released earlier in the transaction) a licence of `station_id`: the
-    /// licence is taken first, and the applications they were given are
-    /// checked against what it unlocks (PRODUCT.md rule 9, by the domain).
+    /// whose licence was released earlier in the transaction) a licence
+    /// of `station_id`: the licence is taken first, and the applications
+    /// they were given are checked against what it unlocks (PRODUCT.md
+    /// rule 9, by the domain).
     pub(crate) async fn take_first(
         &mut self,
         db: &impl ConnectionTrait,

@@ -371,7 +371,7 @@ impl std::io::Write for LogWriter {
 /// read them.
 fn init_logs() {
     if std::env::var("TEST_LOG").is_ok() {
-        voxport::telemetry::init(voxport::config::LogFormat::Pretty);
+        voxport::telemetry::init(voxport::config::LogFormat::Pretty, true);
         return;
     }
     use tracing_subscriber::{Layer as _, prelude::*};
