@@ -43,6 +43,8 @@ struct Args {
     users: usize,
     postgres: String,
     out: PathBuf,
+    /// The databases to measure; both unless `--db` names one.
+    databases: Vec<Db>,
 }
 
 fn args() -> anyhow::Result<Option<Args>> {
@@ -53,6 +55,7 @@ fn args() -> anyhow::Result<Option<Args>> {
         postgres: std::env::var("VOXPORT_BENCH_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
         out: PathBuf::from("BENCHMARKS.md"),
+        databases: vec![Db::Sqlite, Db::Postgres],
     };
     while let Some(arg) = argv.next() {
         match arg.as_str() {
@@ -65,7 +68,14 @@ fn args() -> anyhow::Result<Option<Args>> {
             "--users" => args.users = argv.next().context("--users N")?.parse().context("--users N")?,
             "--quick" => args.users = 5_000,
             "--out" => args.out = argv.next().context("--out PATH")?.into(),
-            other => bail!("unknown argument {other:?} (expected --voxport, --users, --quick, --out)"),
+            "--db" => {
+                args.databases = match argv.next().as_deref() {
+                    Some("sqlite") => vec![Db::Sqlite],
+                    Some("postgres") => vec![Db::Postgres],
+                    _ => bail!("--db takes sqlite or postgres"),
+                }
+            }
+            other => bail!("unknown argument {other:?} (expected --voxport, --users, --quick, --out, --db)"),
         }
     }
     Ok(Some(args))
@@ -102,7 +112,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     println!("argon2id verify at voxport's parameters: {:.1} ms, ceiling {ceiling:.1} sign-ins/s", verify * 1000.0);
     report.argon2_parallel = verifications_per_second(cores(), 10).await?;
     println!("argon2id verifications with every core hashing: {:.1}/s", report.argon2_parallel);
-    for db in [Db::Sqlite, Db::Postgres] {
+    for &db in &args.databases {
         let figures = bench_db(&args, db).await.with_context(|| format!("benchmarking {}", db.name()))?;
         report.databases.push(figures);
     }
