@@ -182,7 +182,9 @@ pub(crate) async fn take_station(
 ///   refuse early, and its conditional UPDATE at the commit is what
 ///   decides. Its row is then locked only while the commit runs, so
 ///   set-ups of one pool run side by side on PostgreSQL instead of one
-///   whole transaction after the other.
+///   whole transaction after the other. (The licence's row checks its
+///   station only at the commit, once this update holds the row: migration
+///   `m20261205_000024_station_check_at_commit`.)
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Licences {
     pools: std::collections::HashMap<Uuid, Pool>,
