@@ -142,13 +142,7 @@ impl SeaStore {
     /// between). On PostgreSQL it is a plain `BEGIN`. Keep the second value
     /// until the transaction ends.
     pub(crate) async fn begin_write(&self) -> anyhow::Result<(DatabaseTransaction, Writing)> {
-        let turn = match &self.writer {
-            Some(gate) => match tokio::time::timeout(self.busy_timeout, gate.clone().acquire_owned()).await {
-                Ok(turn) => Some(turn.context("the write gate closed")?),
-                Err(_) => return Err(anyhow::anyhow!("no turn to write within the busy timeout").context(Unavailable)),
-            },
-            None => None,
-        };
+        let turn = self.write_turn().await?;
         let txn = self
             .db
             .begin_with_options(TransactionOptions {
@@ -157,7 +151,20 @@ impl SeaStore {
             })
             .await
             .map_err(|e| db_err(e, "starting a transaction"))?;
-        Ok((txn, Writing(turn)))
+        Ok((txn, turn))
+    }
+
+    /// A writer's turn on SQLite, after this process's earlier writers, for
+    /// a write outside [`SeaStore::begin_write`]'s transactions: a
+    /// statement that commits on its own. Always on PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> anyhow::Result<Writing> {
+        match &self.writer {
+            Some(gate) => match tokio::time::timeout(self.busy_timeout, gate.clone().acquire_owned()).await {
+                Ok(turn) => Ok(Writing(Some(turn.context("the write gate closed")?))),
+                Err(_) => Err(anyhow::anyhow!("no turn to write within the busy timeout").context(Unavailable)),
+            },
+            None => Ok(Writing(None)),
+        }
     }
 
     /// A writer's turn on SQLite when no one in this process holds it, to
