@@ -251,7 +251,7 @@ fn inline_networks(raw: &str) -> anyhow::Result<Vec<Cidr>> {
 /// allowlists as `many` says.
 async fn load_users(db: &impl ConnectionTrait, query: &SelectStatement, many: Many) -> anyhow::Result<Vec<User>> {
     let backend = db.get_database_backend();
-    read_users(db, backend.build(&with_many(query, many, backend)), many).await
+    read_users(db, backend.build(&with_many(query, many, backend)), many, None).await
 }
 
 /// `query` with the columns of [`inline_many`] that `many` reads.
@@ -264,10 +264,27 @@ fn with_many(query: &SelectStatement, many: Many, backend: DbBackend) -> SelectS
     query
 }
 
-/// The users a statement built by [`with_many`] reads.
-async fn read_users(db: &impl ConnectionTrait, statement: Statement, many: Many) -> anyhow::Result<Vec<User>> {
+/// The users a statement built by [`with_many`] reads; with `tenant`,
+/// only those of that tenant (the others are dropped before anything of
+/// them is noted).
+async fn read_users(
+    db: &impl ConnectionTrait,
+    statement: Statement,
+    many: Many,
+    tenant: Option<Uuid>,
+) -> anyhow::Result<Vec<User>> {
     let versions = matches!(many, Many::Inline);
-    let rows = db.query_all_raw(statement).await.map_err(|e| db_err(e, "loading users"))?;
+    let mut rows = db.query_all_raw(statement).await.map_err(|e| db_err(e, "loading users"))?;
+    if let Some(tenant) = tenant {
+        let mut kept = Vec::with_capacity(rows.len());
+        for row in rows {
+            let of: Uuid = row.try_get("", "u_tenant_id").map_err(|e| db_err(e, "reading a user row"))?;
+            if of == tenant {
+                kept.push(row);
+            }
+        }
+        rows = kept;
+    }
     let (mut extensions, mut networks) = (HashMap::new(), HashMap::new());
     for row in &rows {
         let get = |e: sea_orm::DbErr| db_err(e, "reading a user row");
@@ -326,7 +343,7 @@ async fn read_users(db: &impl ConnectionTrait, statement: Statement, many: Many)
 pub(crate) async fn find_user(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> anyhow::Result<Option<User>> {
     let backend = db.get_database_backend();
     let statement = Statement::from_sql_and_values(backend, find_user_sql(backend), [id.into()]);
-    Ok(read_users(db, statement, Many::Inline).await?.pop().filter(|user| user.tenant_id == tenant))
+    Ok(read_users(db, statement, Many::Inline, Some(tenant)).await?.pop())
 }
 
 /// The text of [`find_user`]'s statement, whose one value is the user's
