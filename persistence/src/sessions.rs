@@ -54,19 +54,17 @@ pub(crate) async fn revoke_sessions(
 
 /// Spends the refresh token `hash` and stores the session's next one if
 /// `next` answers its expiry; in the caller's transaction, or statement by
-/// statement, each write then in its turn of `turns` (SQLite).
+/// statement, each write then in its turn of `store` (a writer's turn is
+/// SQLite's alone).
 async fn rotate(
     db: &impl ConnectionTrait,
-    turns: Option<&SeaStore>,
+    store: &SeaStore,
     hash: &str,
     next_hash: &str,
     next: impl FnOnce(&Session, DateTime<Utc>) -> Option<DateTime<Utc>> + Send,
     now: DateTime<Utc>,
 ) -> anyhow::Result<RefreshUse> {
-    let turn = match turns {
-        Some(store) => Some(store.write_turn().await?),
-        None => None,
-    };
+    let turn = store.write_turn().await?;
     let spent = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
         .filter(refresh_tokens::Column::TokenHash.eq(hash))
@@ -94,10 +92,7 @@ async fn rotate(
         .transpose()?
         .context("a refresh token without its session")?;
     if let Some(expires_at) = next(&session, token.expires_at) {
-        let _turn = match turns {
-            Some(store) => Some(store.write_turn().await?),
-            None => None,
-        };
+        let _turn = store.write_turn().await?;
         token_row(session.id, next_hash, expires_at, now)
             .insert(db)
             .await
@@ -160,12 +155,12 @@ impl SessionStore for SeaStore {
             // ~1,700 a second, 16 connections, release build). Each write
             // waits for its turn here rather than in SQLite's busy
             // handler, whose sleeps left the lock idle (p99 50-110 ms).
-            return rotate(&self.db, Some(self), hash, next_hash, next, now).await;
+            return rotate(&self.db, self, hash, next_hash, next, now).await;
         }
         // PostgreSQL: one transaction, so one commit (one WAL flush) a
         // refresh instead of two (~1,000 against ~850 a second).
         let (txn, _writing) = self.begin_write().await?;
-        let used = rotate(&txn, None, hash, next_hash, next, now).await?;
+        let used = rotate(&txn, self, hash, next_hash, next, now).await?;
         txn.commit().await.map_err(|e| db_err(e, "committing a refresh token's rotation"))?;
         Ok(used)
     }
