@@ -281,6 +281,7 @@ fn is_outage(err: &DbErr) -> bool {
         DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
         DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
             matches!(**e, Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed)
+                || session_ended(e)
                 || e.to_string().contains("database is locked")
         }
         _ => err.to_string().contains("database is locked"),
@@ -294,10 +295,26 @@ fn connection_lost(err: &DbErr) -> bool {
     match err {
         DbErr::Conn(_) => true,
         DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
-            matches!(**e, Sqlx::Io(_) | Sqlx::WorkerCrashed)
+            matches!(**e, Sqlx::Io(_) | Sqlx::WorkerCrashed) || session_ended(e)
         }
         _ => false,
     }
+}
+
+/// Whether PostgreSQL ended the session (a statement it was running rolls
+/// back with it): it was shut down or restarted (`57P01`, `57P02`), is
+/// starting up (`57P03`), the database was dropped (`57P04`), the session
+/// idled out (`57P05`), an operator ended it (`pg_terminate_backend`,
+/// `57P01` too), or the connection broke (class `08`). The server says so
+/// on the socket before closing it, so the next statement reads a
+/// database error, not an I/O one; the other pooled connections may have
+/// gone the same way.
+fn session_ended(err: &sea_orm::sqlx::Error) -> bool {
+    let code = match err {
+        sea_orm::sqlx::Error::Database(db) => db.code(),
+        _ => None,
+    };
+    code.is_some_and(|code| code.starts_with("57P") || code.starts_with("08"))
 }
 
 /// Whether `err` is a UNIQUE violation whose message names `column`

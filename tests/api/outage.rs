@@ -99,3 +99,58 @@ impl WriteLock {
         self.db.close().await.unwrap();
     }
 }
+
+/// PostgreSQL ending the server's sessions (a restart or a failover, an
+/// idle timeout, an operator's `pg_terminate_backend`) says so on each
+/// socket before closing it, so the next statement on every pooled
+/// connection reads a database error (`57P01`), not an I/O one. The first
+/// request to meet one is told to come back (503, as in any outage); the
+/// rest of the pool is checked before use, so no other request fails.
+/// SQLite has no sessions to end: there the same requests simply succeed.
+#[tokio::test]
+async fn sessions_the_database_ended_fail_at_most_one_request_and_never_with_a_500() {
+    use serde_json::json;
+
+    use crate::helpers::{execute, spawn_app};
+
+    let app = spawn_app().await;
+    let c = app.customer().await;
+    let user = app.user(&c.admin, json!({})).await;
+    let path = format!("/v1/users/{}", user["id"].as_str().unwrap());
+    let statuses = |n: usize| {
+        let path = path.clone();
+        let app = &app;
+        let admin = c.admin.clone();
+        async move {
+            futures::future::join_all((0..n).map(|_| app.get(&path, &admin)))
+                .await
+                .into_iter()
+                .map(|r| r.status.as_u16())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Every pooled connection has been opened and is idle.
+    let warm = statuses(16).await;
+    assert!(warm.iter().all(|s| *s == 200), "{warm:?}");
+    if app.settings.database_url.starts_with("postgres") {
+        execute(
+            &app,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await;
+    }
+    let mut one_by_one = Vec::new();
+    for _ in 0..8 {
+        let reply = app.get(&path, &c.admin).await;
+        if reply.status != 200 {
+            assert_eq!(reply.status, 503, "{:?}", reply.body);
+            assert_eq!(reply.headers["retry-after"], "5");
+        }
+        one_by_one.push(reply.status.as_u16());
+    }
+    assert!(one_by_one.iter().filter(|s| **s != 200).count() <= 1, "{one_by_one:?}");
+    assert!(one_by_one[1..].iter().all(|s| *s == 200), "{one_by_one:?}");
+    let after = statuses(16).await;
+    assert!(after.iter().all(|s| *s == 200), "{after:?}");
+}
