@@ -323,6 +323,46 @@ fn metric(text: &str, name: &str) -> f64 {
         .sum()
 }
 
+/// The cumulative buckets of `voxport_http_request_duration_seconds` for
+/// `GET route`: (upper bound in seconds, requests), in order.
+fn request_buckets(text: &str, route: &str) -> Vec<(f64, f64)> {
+    let prefix = format!("voxport_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"GET\",le=\"");
+    let mut buckets: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| {
+            let (le, count) = l.strip_prefix(&prefix)?.split_once("\"} ")?;
+            let le = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    buckets
+}
+
+/// The `q` quantile, in ms, of the `GET route` requests the server timed
+/// between two scrapes of `/metrics`, interpolated within its bucket as
+/// Prometheus's `histogram_quantile` does; none without requests.
+fn server_quantile_ms(before: &str, after: &str, route: &str, q: f64) -> Option<f64> {
+    let before = request_buckets(before, route);
+    let counts: Vec<(f64, f64)> = request_buckets(after, route)
+        .into_iter()
+        .map(|(le, n)| (le, n - before.iter().find(|b| b.0 == le).map_or(0.0, |b| b.1)))
+        .collect();
+    let rank = q * counts.last().filter(|last| last.1 > 0.0)?.1;
+    let mut lower = (0.0, 0.0);
+    for (le, n) in counts {
+        if n >= rank {
+            if le.is_infinite() {
+                return Some(1000.0 * lower.0);
+            }
+            let within = if n > lower.1 { (rank - lower.1) / (n - lower.1) } else { 0.0 };
+            return Some(1000.0 * (lower.0 + (le - lower.0) * within));
+        }
+        lower = (le, n);
+    }
+    None
+}
+
 async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     println!("\n== {}", db.name());
     let hello_port = free_port()?;
@@ -461,7 +501,9 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
 
     // Idle reads at the concurrency the flood test uses.
     let read_url = format!("{}/v1/users/{first_user}", server.base);
+    let before = server.metrics().await?;
     f.read_idle = Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
+    f.read_idle_server_p99 = server_quantile_ms(&before, &server.metrics().await?, READ_ROUTE, 0.99);
 
     // Sign-ins until 10,000 are done, with reads measured in the middle.
     let mut sign_ins = 0.0;
@@ -480,18 +522,20 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
             let run = Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
             let after = server.metrics().await?;
             let delta = |name: &str| metric(&after, name) - metric(&before, name);
+            let server_p99 = server_quantile_ms(&before, &after, READ_ROUTE, 0.99);
             let waits = PoolWaits {
                 checkouts: delta("voxport_db_pool_wait_seconds_count"),
                 waited: delta("voxport_db_pool_wait_seconds_sum"),
                 seconds: started.elapsed().as_secs_f64(),
             };
-            anyhow::Ok((run, waits))
+            anyhow::Ok((run, waits, server_p99))
         };
         let (flood, reads) = tokio::join!(flood.run(), reads);
         let flood = flood?;
         if f.read_during_flood.is_none() {
-            let (run, waits) = reads?;
+            let (run, waits, server_p99) = reads?;
             f.read_during_flood = Some(run);
+            f.read_flood_server_p99 = server_p99;
             f.pool_waits_during_flood = Some(waits);
         }
         sign_ins += flood.requests;
@@ -538,6 +582,10 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     f.pool_in_use = metric(&metrics, "voxport_db_pool_in_use");
     Ok(f)
 }
+
+/// The route of the reads measured idle and during the flood, as
+/// `/metrics` labels it.
+const READ_ROUTE: &str = "/v1/users/{id}";
 
 /// Set-ups seeded with one access token (they last minutes).
 const SEED_BATCH: usize = 5_000;
@@ -600,5 +648,31 @@ async fn import(server: &Server, operator: &str) -> anyhow::Result<(usize, f64)>
             Some("failed" | "cancelled") => bail!("the import ended: {job}"),
             _ => tokio::time::sleep(Duration::from_millis(200)).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrape(counts: [u64; 4]) -> String {
+        ["0.001", "0.0025", "0.005", "+Inf"]
+            .iter()
+            .zip(counts)
+            .map(|(le, n)| {
+                format!("voxport_http_request_duration_seconds_bucket{{route=\"{READ_ROUTE}\",method=\"GET\",le=\"{le}\"}} {n}\n")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_server_quantile_counts_only_the_requests_between_two_scrapes() {
+        // Before: 1,000 fast requests. Between: 50 fast, 40 under 2.5 ms,
+        // 10 under 5 ms: the 99th of 100 is the 9th of the 10 in the last
+        // bucket.
+        let (before, after) = (scrape([1000, 1000, 1000, 1000]), scrape([1050, 1090, 1100, 1100]));
+        let p99 = server_quantile_ms(&before, &after, READ_ROUTE, 0.99).unwrap_or_default();
+        assert!((p99 - 4.75).abs() < 1e-9, "{p99}");
+        assert_eq!(server_quantile_ms(&after, &after, READ_ROUTE, 0.99), None);
     }
 }
