@@ -180,7 +180,7 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "| sign-ins, 16 connections, right passwords | {:.1}/s ({} not 200) | argon2 ceiling {:.1}/s (measured with every core hashing: {:.1}/s) | {sign_in_ratio:.0} % ({:.0} %) | ≥ 90 %: {} |",
+            "| sign-ins, 16 connections, right passwords, in the 60 s rounds without reads alongside | {:.1}/s ({} not 200) | argon2 ceiling {:.1}/s (measured with every core hashing: {:.1}/s) | {sign_in_ratio:.0} % ({:.0} %) | ≥ 90 %: {} |",
             db.sign_ins_per_second,
             db.sign_in_errors,
             self.sign_in_ceiling,
