@@ -29,6 +29,7 @@ mod m20261204_000021_user_counts;
 mod m20261204_000022_sqlite_user_search;
 mod m20261204_000023_user_search_pending_list;
 mod m20261205_000024_station_check_at_commit;
+mod m20261205_000025_outbox_waiting_index;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000022_sqlite_user_search::Migration),
             Box::new(m20261204_000023_user_search_pending_list::Migration),
             Box::new(m20261205_000024_station_check_at_commit::Migration),
+            Box::new(m20261205_000025_outbox_waiting_index::Migration),
         ]
     }
 }
