@@ -202,13 +202,14 @@ impl Report {
             // wrk's figures when they can be true, else the server's own.
             let times = match server {
                 Some((idle_server, flood_server)) if !(flood.is_consistent() && idle.is_consistent()) => {
+                    let (which, run) = if flood.is_consistent() { ("idle", idle) } else { ("during the flood", flood) };
                     flood_note = Some(format!(
-                        "wrk's latencies during the flood cannot be true: a mean of {:.2} ms over {:.0} requests is {:.0} s in flight on {} connections in {} s (Little's law). The flood's ratio is therefore the server's own, from `voxport_http_request_duration_seconds`, which leaves out the time a request waits in the kernel before the server reads it.\n",
-                        flood.mean_ms,
-                        flood.requests,
-                        flood.mean_ms / 1000.0 * flood.requests,
-                        flood.connections,
-                        flood.seconds
+                        "wrk's latencies {which} cannot be true: a mean of {:.2} ms over {:.0} requests is {:.0} s in flight on {} connections in {} s (Little's law). The flood's ratio is therefore the server's own, from `voxport_http_request_duration_seconds`, which leaves out the time a request waits in the kernel before the server reads it.\n",
+                        run.mean_ms,
+                        run.requests,
+                        run.mean_ms / 1000.0 * run.requests,
+                        run.connections,
+                        run.seconds
                     ));
                     ratio(flood_server, idle_server)
                 }
