@@ -1,7 +1,8 @@
 //! The benchmark suite (issue 12; `bench/run`). For SQLite and then
 //! PostgreSQL it starts the release binary on a fresh database, seeds it
 //! through the real API (a tenant with 100,000 users, each set up in one
-//! call with an extension and a station licence), drives load with `wrk`,
+//! call with an extension and a station licence), drives load with `wrk`
+//! (and times the reads idle and during the sign-in flood with `oha`),
 //! reads `/metrics` and the process's resident memory, and writes
 //! `BENCHMARKS.md`: every figure beside its ceiling, measured in the same
 //! run (a bare actix-web JSON hello; argon2 verifications per second at
@@ -10,6 +11,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line tool reports on the console")]
 
+mod oha;
 mod report;
 mod wrk;
 
@@ -25,6 +27,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::{
+    oha::Oha,
     report::{DbFigures, PoolWaits, Report},
     wrk::Wrk,
 };
@@ -52,8 +55,7 @@ fn args() -> anyhow::Result<Option<Args>> {
     let mut args = Args {
         voxport: PathBuf::from("target/release/voxport"),
         users: 100_000,
-        postgres: std::env::var("VOXPORT_BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+        postgres: std::env::var("VOXPORT_BENCH_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.into()),
         out: PathBuf::from("BENCHMARKS.md"),
         databases: vec![Db::Sqlite, Db::Postgres],
     };
@@ -212,13 +214,18 @@ impl Server {
             Db::Postgres => {
                 let name = format!("voxport_bench_{stamp}");
                 psql(&args.postgres, &format!("CREATE DATABASE {name}")).await?;
-                let (prefix, _) = args.postgres.rsplit_once('/').context("the PostgreSQL URL names a database")?;
-                (format!("{prefix}/{name}"), None)
+                (database_url(&args.postgres, &name)?, None)
             }
         };
         let (port, metrics_port) = (free_port()?, free_port()?);
         let key = voxport_domain::crypto::AtRestKey::generate().to_base64();
-        let child = Command::new(&args.voxport)
+        let mut voxport = Command::new(&args.voxport);
+        // voxport refuses `VOXPORT_` variables it does not know, and these
+        // are the benchmark's own.
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("VOXPORT_BENCH_")) {
+            voxport.env_remove(name);
+        }
+        let child = voxport
             .env("VOXPORT_BIND", format!("127.0.0.1:{port}"))
             .env("VOXPORT_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
             .env("VOXPORT_DATABASE_URL", &url)
@@ -296,6 +303,23 @@ impl Server {
     async fn metrics(&self) -> anyhow::Result<String> {
         Ok(self.client.get(&self.metrics).send().await?.text().await?)
     }
+}
+
+/// The PostgreSQL the benchmark uses unless `VOXPORT_BENCH_POSTGRES_URL`
+/// names another. Without TLS, as docker-compose runs it: this machine's
+/// PostgreSQL offers TLS, which sqlx takes by default (`sslmode=prefer`),
+/// and encrypting loopback took about a tenth of `GET /v1/users/{id}`
+/// (5,545 against 6,272 req/s, the cores shared with PostgreSQL).
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable";
+
+/// `url` naming the database `name` instead, its options kept.
+fn database_url(url: &str, name: &str) -> anyhow::Result<String> {
+    let (address, options) = url.split_once('?').map_or((url, None), |(a, o)| (a, Some(o)));
+    let (prefix, _) = address.rsplit_once('/').context("the PostgreSQL URL names a database")?;
+    Ok(match options {
+        Some(options) => format!("{prefix}/{name}?{options}"),
+        None => format!("{prefix}/{name}"),
+    })
 }
 
 async fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
@@ -377,6 +401,14 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     // The operator's password was hashed at start.
     tokio::time::sleep(SETTLE).await;
     let mut f = DbFigures::new(db.name());
+    f.connection = server.postgres.as_ref().map(|url| {
+        if url.contains("sslmode=disable") {
+            "voxport reaches PostgreSQL over TCP without TLS (`sslmode=disable`), as docker-compose runs it.".to_owned()
+        } else {
+            "voxport reaches PostgreSQL with sqlx's default `sslmode=prefer`: over TLS when the server offers it."
+                .to_owned()
+        }
+    });
     f.rss_idle = server.rss_mb()?;
     println!("resident memory idle: {:.1} MB", f.rss_idle);
 
@@ -502,7 +534,7 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     // Idle reads at the concurrency the flood test uses.
     let read_url = format!("{}/v1/users/{first_user}", server.base);
     let before = server.metrics().await?;
-    f.read_idle = Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
+    f.read_idle = Oha::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
     f.read_idle_server_p99 = server_quantile_ms(&before, &server.metrics().await?, READ_ROUTE, 0.99);
 
     // Sign-ins until 10,000 are done, with reads measured in the middle of
@@ -524,7 +556,7 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
                 tokio::time::sleep(Duration::from_secs(20)).await;
                 let before = server.metrics().await?;
                 let started = Instant::now();
-                let run = Wrk::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
+                let run = Oha::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
                 let after = server.metrics().await?;
                 let delta = |name: &str| metric(&after, name) - metric(&before, name);
                 f.pool_waits_during_flood = Some(PoolWaits {
@@ -682,5 +714,12 @@ mod tests {
         let p99 = server_quantile_ms(&before, &after, READ_ROUTE, 0.99).unwrap_or_default();
         assert!((p99 - 4.75).abs() < 1e-9, "{p99}");
         assert_eq!(server_quantile_ms(&after, &after, READ_ROUTE, 0.99), None);
+    }
+
+    #[test]
+    fn the_bench_database_keeps_the_url_options() {
+        let named = |url| database_url(url, "voxport_bench_1").unwrap_or_default();
+        assert_eq!(named(DEFAULT_POSTGRES), "postgres://postgres@127.0.0.1:5432/voxport_bench_1?sslmode=disable");
+        assert_eq!(named("postgres://u:p@db/test"), "postgres://u:p@db/voxport_bench_1");
     }
 }

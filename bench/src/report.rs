@@ -32,6 +32,8 @@ pub fn list_variants() -> Vec<(String, String)> {
 #[derive(Debug, Default)]
 pub struct DbFigures {
     pub name: &'static str,
+    /// How voxport reaches the database, said under the heading.
+    pub connection: Option<String>,
     pub rss_idle: f64,
     pub rss_after_sign_ins: f64,
     pub rss_settled: f64,
@@ -124,7 +126,7 @@ impl Report {
         let _ = writeln!(
             out,
             "Written by `bench/run` on {} on {}. Release build; voxport, PostgreSQL, `wrk` \
-             (one thread) and the ceilings share the machine. Every ratio compares two figures of \
+             and `oha` (one thread each) and the ceilings share the machine. Every ratio compares two figures of \
              this same run.\n",
             chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
             machine(),
@@ -160,6 +162,9 @@ impl Report {
         let sign_in_ratio = ratio(db.sign_ins_per_second, self.sign_in_ceiling);
         let refresh_per_core = db.refresh.rps / crate::cores() as f64;
         let _ = writeln!(out, "## {}\n", db.name);
+        if let Some(connection) = &db.connection {
+            let _ = writeln!(out, "{connection}\n");
+        }
         let _ = writeln!(out, "| figure | measured | ceiling or goal | ratio | goal |");
         let _ = writeln!(out, "|---|---|---|---|---|");
         let _ = writeln!(
@@ -199,12 +204,12 @@ impl Report {
             let idle = &db.read_idle;
             let server = db.read_idle_server_p99.zip(db.read_flood_server_p99);
             let ratio = |flood: f64, idle: f64| if idle > 0.0 { flood / idle } else { 0.0 };
-            // wrk's figures when they can be true, else the server's own.
+            // oha's figures when they can be true, else the server's own.
             let times = match server {
                 Some((idle_server, flood_server)) if !(flood.is_consistent() && idle.is_consistent()) => {
                     let (which, run) = if flood.is_consistent() { ("idle", idle) } else { ("during the flood", flood) };
                     flood_note = Some(format!(
-                        "wrk's latencies {which} cannot be true: a mean of {:.2} ms over {:.0} requests is {:.0} s in flight on {} connections in {} s (Little's law). The flood's ratio is therefore the server's own, from `voxport_http_request_duration_seconds`, which leaves out the time a request waits in the kernel before the server reads it.\n",
+                        "oha's latencies {which} cannot be true: a mean of {:.2} ms over {:.0} requests is {:.0} s in flight on {} connections in {} s (Little's law). The flood's ratio is therefore the server's own, from `voxport_http_request_duration_seconds`, which leaves out the time a request waits in the kernel before the server reads it.\n",
                         run.mean_ms,
                         run.requests,
                         run.mean_ms / 1000.0 * run.requests,
@@ -223,7 +228,7 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "| p99 of authenticated reads during a sign-in flood, 8 connections | wrk {:.1} ms{flood_server} | idle p99: wrk {:.1} ms{idle_server} | {times:.2} × | ≤ 3 ×: {} |",
+                "| p99 of authenticated reads during a sign-in flood, 8 connections | oha {:.1} ms{flood_server} | idle p99: oha {:.1} ms{idle_server} | {times:.2} × | ≤ 3 ×: {} |",
                 flood.p99_ms,
                 idle.p99_ms,
                 verdict(times <= 3.0)
