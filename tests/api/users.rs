@@ -178,6 +178,18 @@ async fn the_list_pages_sorts_searches_and_filters() {
     let page = app.get("/v1/users?per_page=2&page=2&sort=login", &c.admin).await.expect(200);
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert_eq!(page["total"], 6);
+    // A page past the last is empty and still says how many there are,
+    // whichever way the total is read: the tenant's count, the matches of
+    // `q`, a count of the filter's own.
+    let by_role = format!("&role={cc_role}");
+    for (filter, total) in [("", 6_u64), ("&q=zz", 5), (by_role.as_str(), 1), ("&q=nobody-at-all", 0)] {
+        for page in [1, 9] {
+            let listed = app.get(&format!("/v1/users?per_page=5&page={page}{filter}"), &c.admin).await.expect(200);
+            let shown = u64::try_from(listed["items"].as_array().unwrap().len()).unwrap();
+            let want = if page == 1 { total.min(5) } else { 0 };
+            assert_eq!((shown, listed["total"].as_u64()), (want, Some(total)), "page {page}{filter}");
+        }
+    }
 
     let desc = app.get("/v1/users?sort=-login&q=zz", &c.admin).await.expect(200);
     let logins: Vec<&str> = desc["items"].as_array().unwrap().iter().map(|u| u["login"].as_str().unwrap()).collect();
