@@ -25,9 +25,15 @@ pub fn list_variants() -> Vec<(String, String)> {
     }
     // A short q, which PostgreSQL once answered by walking every user.
     variants.push(("sort=login&q=0042".to_owned(), "&sort=login&q=0042".to_owned()));
-    variants.push(("page=1000 (deep)".to_owned(), "&page=1000".to_owned()));
+    variants.push((DEEP_PAGE.to_owned(), "&page=1000".to_owned()));
     variants
 }
+
+/// The label of the list query that skips 49,950 users (page 1000 of 50):
+/// reported on a row of its own, beside the first pages of every sort
+/// that the goal names. An offset reads every entry it skips, so this
+/// page costs what the first 1,000 together do.
+const DEEP_PAGE: &str = "page=1000 (deep)";
 
 #[derive(Debug, Default)]
 pub struct DbFigures {
@@ -176,12 +182,21 @@ impl Report {
             read_ratio,
             verdict(read_ratio >= read_goal)
         );
-        let worst = db.lists.iter().map(|(_, r)| r.p99_ms).fold(0.0, f64::max);
+        let worst = |deep: bool| {
+            db.lists.iter().filter(|(label, _)| (label == DEEP_PAGE) == deep).map(|(_, r)| r.p99_ms).fold(0.0, f64::max)
+        };
         let _ = writeln!(
             out,
-            "| `GET /v1/users?per_page=50` over {} users, 8 connections, worst p99 of every sort with and without `q` | {worst:.1} ms | 20 ms | | {} |",
+            "| `GET /v1/users?per_page=50` over {} users, 8 connections, worst p99 of every sort with and without `q` | {:.1} ms | 20 ms | | {} |",
             self.users,
-            verdict(worst <= 20.0)
+            worst(false),
+            verdict(worst(false) <= 20.0)
+        );
+        let _ = writeln!(
+            out,
+            "| the same, page 1000 (an offset of 49,950) | {:.1} ms | 20 ms | | {} |",
+            worst(true),
+            verdict(worst(true) <= 20.0)
         );
         let _ = writeln!(
             out,
@@ -292,5 +307,25 @@ impl Report {
             let _ = writeln!(out, "| `{label}` | {:.0} | {:.1} ms | {:.1} ms |", run.rps, run.p50_ms, run.p99_ms);
         }
         let _ = writeln!(out, "\n</details>\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deep_page_has_a_row_of_its_own() {
+        let run = |p99_ms| Run { p99_ms, ..Run::default() };
+        let mut db = DbFigures::new("SQLite");
+        db.lists = vec![("sort=login".to_owned(), run(12.0)), (DEEP_PAGE.to_owned(), run(34.4))];
+        let mut report = Report::new(100_000);
+        report.databases.push(db);
+        let out = report.render();
+        assert!(out.contains("worst p99 of every sort with and without `q` | 12.0 ms | 20 ms | | met |"), "{out}");
+        assert!(
+            out.contains("| the same, page 1000 (an offset of 49,950) | 34.4 ms | 20 ms | | **missed** |"),
+            "{out}"
+        );
     }
 }
