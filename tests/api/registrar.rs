@@ -2,6 +2,8 @@
 //! hashes stored beside each sealed secret, and on PostgreSQL the
 //! `kamailio.subscriber` view of the lines that may register now.
 
+use std::os::unix::process::CommandExt as _;
+
 use md5::{Digest as _, Md5};
 use serde_json::{Value, json};
 
@@ -149,7 +151,11 @@ struct Kamailio {
 
 impl Drop for Kamailio {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // Kamailio forks its workers. Killing the main process alone left
+        // them running after the tests, each holding a connection to the
+        // test database: the whole process group goes.
+        let group = format!("-{}", self.child.id());
+        let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
@@ -181,6 +187,7 @@ async fn kamailio(app: &TestApp) -> Kamailio {
     std::fs::write(&path, cfg).unwrap();
     let child = std::process::Command::new("kamailio")
         .args(["-f", path.to_str().unwrap(), "-DD", "-E", "-m", "64", "-M", "8", "-w", dir.path().to_str().unwrap()])
+        .process_group(0)
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(dir.path().join("kamailio.log")).unwrap())
         .spawn()
