@@ -27,9 +27,8 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::{
-    oha::Oha,
     report::{DbFigures, PoolWaits, Report},
-    wrk::Wrk,
+    wrk::Load,
 };
 
 const OPERATOR_PASSWORD: &str = "bench-operator-password";
@@ -517,16 +516,16 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     std::fs::write(&logins, signers.join("\n"))?;
 
     let auth = format!("Authorization: Bearer {admin}");
-    f.hello = Wrk::new(&format!("http://127.0.0.1:{hello_port}/hello")).connections(32).run().await?;
+    f.hello = Load::new(&format!("http://127.0.0.1:{hello_port}/hello")).connections(32).run().await?;
     println!("bare actix-web hello: {:.0} req/s", f.hello.rps);
     f.read_one =
-        Wrk::new(&format!("{}/v1/users/{first_user}", server.base)).header(&auth).connections(32).run().await?;
+        Load::new(&format!("{}/v1/users/{first_user}", server.base)).header(&auth).connections(32).run().await?;
     println!("GET /v1/users/{{id}}: {:.0} req/s, p99 {:.1} ms", f.read_one.rps, f.read_one.p99_ms);
     hello.kill().await?;
 
     for (label, query) in report::list_variants() {
         let url = format!("{}/v1/users?per_page=50{query}", server.base);
-        let run = Wrk::new(&url).header(&auth).connections(8).seconds(5).run().await?;
+        let run = Load::new(&url).header(&auth).connections(8).seconds(5).run().await?;
         println!("GET /v1/users {label}: {:.0} req/s, p99 {:.1} ms", run.rps, run.p99_ms);
         f.lists.push((label, run));
     }
@@ -534,7 +533,7 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     // Idle reads at the concurrency the flood test uses.
     let read_url = format!("{}/v1/users/{first_user}", server.base);
     let before = server.metrics().await?;
-    f.read_idle = Oha::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
+    f.read_idle = Load::new(&read_url).header(&auth).connections(8).seconds(10).run_oha().await?;
     f.read_idle_server_p99 = server_quantile_ms(&before, &server.metrics().await?, READ_ROUTE, 0.99);
 
     // Sign-ins until 10,000 are done, with reads measured in the middle of
@@ -544,7 +543,7 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     let mut sign_ins = 0.0;
     let (mut with_reads, mut alone) = (Vec::new(), Vec::new());
     while sign_ins < 10_000.0 {
-        let flood = Wrk::new(&format!("{}/v1/auth/login", server.base))
+        let flood = Load::new(&format!("{}/v1/auth/login", server.base))
             .script("bench/lua/login.lua")
             .env("LOGINS", logins.display().to_string())
             .env("PASSWORD", PASSWORD.to_owned())
@@ -556,7 +555,7 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
                 tokio::time::sleep(Duration::from_secs(20)).await;
                 let before = server.metrics().await?;
                 let started = Instant::now();
-                let run = Oha::new(&read_url).header(&auth).connections(8).seconds(10).run().await?;
+                let run = Load::new(&read_url).header(&auth).connections(8).seconds(10).run_oha().await?;
                 let after = server.metrics().await?;
                 let delta = |name: &str| metric(&after, name) - metric(&before, name);
                 f.pool_waits_during_flood = Some(PoolWaits {
@@ -598,7 +597,7 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
     }
     let token_file = std::env::temp_dir().join("voxport-bench-tokens.txt");
     std::fs::write(&token_file, tokens.join("\n"))?;
-    f.refresh = Wrk::new(&format!("{}/v1/auth/refresh", server.base))
+    f.refresh = Load::new(&format!("{}/v1/auth/refresh", server.base))
         .script("bench/lua/refresh.lua")
         .env("TOKENS", token_file.display().to_string())
         .connections(16)

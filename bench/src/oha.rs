@@ -9,39 +9,16 @@ use anyhow::{Context as _, bail};
 use serde_json::Value;
 use tokio::process::Command;
 
-use crate::wrk::Run;
+use crate::wrk::{Load, Run};
 
-pub struct Oha {
-    url: String,
-    connections: u32,
-    seconds: u32,
-    headers: Vec<String>,
-}
-
-impl Oha {
-    pub fn new(url: &str) -> Self {
-        Self { url: url.to_owned(), connections: 8, seconds: 10, headers: Vec::new() }
-    }
-
-    pub fn connections(mut self, n: u32) -> Self {
-        self.connections = n;
-        self
-    }
-
-    pub fn seconds(mut self, n: u32) -> Self {
-        self.seconds = n;
-        self
-    }
-
-    pub fn header(mut self, h: &str) -> Self {
-        self.headers.push(h.to_owned());
-        self
-    }
-
+impl Load {
     /// One worker thread (as `wrk -t1`), `connections` connections,
     /// `seconds` seconds; the requests still in flight at the end are
     /// waited for, so none is counted as an error.
-    pub async fn run(self) -> anyhow::Result<Run> {
+    pub async fn run_oha(self) -> anyhow::Result<Run> {
+        if self.script.is_some() {
+            bail!("oha runs no wrk script");
+        }
         let mut cmd = Command::new(oha());
         cmd.env("TOKIO_WORKER_THREADS", "1")
             .arg("--no-tui")

@@ -19,16 +19,18 @@ pub struct Run {
     pub errors: u64,
 }
 
-pub struct Wrk {
-    url: String,
-    connections: u32,
-    seconds: u32,
-    headers: Vec<String>,
-    script: Option<String>,
+/// A load to drive at a URL: run by `wrk` ([`Load::run`]) or by `oha`
+/// (`Load::run_oha`, `crate::oha`).
+pub struct Load {
+    pub(crate) url: String,
+    pub(crate) connections: u32,
+    pub(crate) seconds: u32,
+    pub(crate) headers: Vec<String>,
+    pub(crate) script: Option<String>,
     env: Vec<(String, String)>,
 }
 
-impl Wrk {
+impl Load {
     pub fn new(url: &str) -> Self {
         Self { url: url.to_owned(), connections: 32, seconds: 10, headers: Vec::new(), script: None, env: Vec::new() }
     }
@@ -48,6 +50,7 @@ impl Wrk {
         self
     }
 
+    /// A `wrk` Lua script.
     pub fn script(mut self, path: &str) -> Self {
         self.script = Some(path.to_owned());
         self
@@ -58,8 +61,8 @@ impl Wrk {
         self
     }
 
-    /// One thread, `connections` connections, `seconds` seconds, latency
-    /// percentiles on.
+    /// `wrk`: one thread, `connections` connections, `seconds` seconds,
+    /// latency percentiles on.
     pub async fn run(self) -> anyhow::Result<Run> {
         let mut cmd = Command::new("wrk");
         cmd.arg("-t1")
