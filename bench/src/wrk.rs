@@ -1,15 +1,16 @@
-//! Runs `wrk` and reads what it printed.
+//! A load to drive ([`Load`]), run by `wrk` here (or by `oha`:
+//! `crate::oha`), and what a run measured ([`Run`]).
 
 use anyhow::{Context as _, bail};
 use tokio::process::Command;
 
-/// What one `wrk` run measured.
+/// What one run of `wrk` or `oha` measured.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Run {
     pub rps: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
-    /// The mean latency wrk printed.
+    /// The mean latency the generator printed.
     pub mean_ms: f64,
     pub requests: f64,
     /// The connections and seconds the run was given.
