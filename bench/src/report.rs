@@ -31,8 +31,8 @@ pub fn list_variants() -> Vec<(String, String)> {
 
 /// The label of the list query that skips 49,950 users (page 1000 of 50):
 /// reported on a row of its own, beside the first pages of every sort
-/// that the goal names. An offset reads every entry it skips, so this
-/// page costs what the first 1,000 together do.
+/// that the goal names. An offset reads every index entry it skips: this
+/// page reads 50,000 where the first reads 50.
 const DEEP_PAGE: &str = "page=1000 (deep)";
 
 #[derive(Debug, Default)]
