@@ -28,7 +28,7 @@ use tokio::process::{Child, Command};
 
 use crate::{
     report::{DbFigures, PoolWaits, Report},
-    wrk::Load,
+    wrk::{Load, Run},
 };
 
 const OPERATOR_PASSWORD: &str = "bench-operator-password";
@@ -532,9 +532,17 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
 
     // Idle reads at the concurrency the flood test uses.
     let read_url = format!("{}/v1/users/{first_user}", server.base);
-    let before = server.metrics().await?;
-    f.read_idle = Load::new(&read_url).header(&auth).connections(8).seconds(10).run_oha().await?;
-    f.read_idle_server_p99 = server_quantile_ms(&before, &server.metrics().await?, READ_ROUTE, 0.99);
+    // The reads, timed by oha and by the server: `/metrics` before and
+    // after, and the seconds between.
+    let timed_reads = async || -> anyhow::Result<(Run, String, String, f64)> {
+        let before = server.metrics().await?;
+        let started = Instant::now();
+        let run = Load::new(&read_url).header(&auth).connections(8).seconds(10).run_oha().await?;
+        Ok((run, before, server.metrics().await?, started.elapsed().as_secs_f64()))
+    };
+    let (run, before, after, _) = timed_reads().await?;
+    f.read_idle = run;
+    f.read_idle_server_p99 = server_quantile_ms(&before, &after, READ_ROUTE, 0.99);
 
     // Sign-ins until 10,000 are done, with reads measured in the middle of
     // the first round only: reads take the cores from the hashing threads
@@ -553,15 +561,12 @@ async fn bench_db(args: &Args, db: Db) -> anyhow::Result<DbFigures> {
         let flood = if f.read_during_flood.is_none() {
             let reads = async {
                 tokio::time::sleep(Duration::from_secs(20)).await;
-                let before = server.metrics().await?;
-                let started = Instant::now();
-                let run = Load::new(&read_url).header(&auth).connections(8).seconds(10).run_oha().await?;
-                let after = server.metrics().await?;
+                let (run, before, after, seconds) = timed_reads().await?;
                 let delta = |name: &str| metric(&after, name) - metric(&before, name);
                 f.pool_waits_during_flood = Some(PoolWaits {
                     checkouts: delta("voxport_db_pool_wait_seconds_count"),
                     waited: delta("voxport_db_pool_wait_seconds_sum"),
-                    seconds: started.elapsed().as_secs_f64(),
+                    seconds,
                 });
                 f.read_flood_server_p99 = server_quantile_ms(&before, &after, READ_ROUTE, 0.99);
                 f.read_during_flood = Some(run);

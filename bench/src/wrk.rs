@@ -89,7 +89,8 @@ impl Load {
 }
 
 impl Run {
-    /// Whether the latencies wrk printed can be true. By Little's law its
+    /// Whether the latencies the generator printed can be true. By
+    /// Little's law its
     /// requests were in flight for `mean × requests` seconds in all, which
     /// `connections` connections over the run cannot exceed. During a
     /// sign-in flood on PostgreSQL, wrk printed a mean of 4.18 ms over
